@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Sets everything up on a fresh Debian 12 machine and runs the daemon on the embedded default:
+# the private PostgreSQL in data/dev/postgres and the local Orthanc as PACS. Stops with Ctrl+C.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+
+bash Deploy/dev/install.sh
+bash Deploy/dev/services.sh start
+# shellcheck source=/dev/null
+source data/dev/env.sh
+
+swift build -c release --product delineate
+delineate=$(swift build -c release --show-bin-path)/delineate
+export DELINEATE_HOME="$root"
+export DELINEATE_PACS="$DELINEATE_ORTHANC_AE@$DELINEATE_ORTHANC_HOST:$DELINEATE_ORTHANC_DICOM_PORT"
+export DELINEATE_HTTP_PORT=${DELINEATE_HTTP_PORT:-8080}
+
+"$delineate" migrate
+if ! psql "$DELINEATE_DATABASE_URL" -tAc "SELECT 1 FROM users WHERE username = 'admin'" | grep -q 1; then
+    echo "delineate-demo" | "$delineate" user add admin --role admin --display-name "Demo Administrator"
+    echo "demo login: admin / delineate-demo"
+fi
+exec "$delineate" serve

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package Delineate needs to build, test and run (idempotent).
+# The Swift toolchain itself is expected on PATH (Swift 6.x).
+set -euo pipefail
+
+packages=(
+    # build: native libraries wrapped by CDCMTK, CLibPQ and COpenBLAS
+    libdcmtk-dev libpq-dev libopenblas-dev pkg-config
+    # services: the embedded database and the PACS used by the demo and the tests
+    postgresql postgresql-contrib orthanc orthanc-dicomweb
+    # DICOM peers and validators used by the tests
+    dcmtk dicom3tools
+    # tools the scripts use
+    curl ca-certificates procps python3 python3-venv
+)
+
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # Debian's packages try to start their own services; ours are started by services.sh instead.
+    policy=/usr/sbin/policy-rc.d
+    created_policy=0
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
+    fi
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    ((created_policy)) && rm -f "$policy"
+fi
+
+command -v swift >/dev/null || { echo "error: swift is not on PATH; install Swift 6.x first" >&2; exit 1; }
+echo "dependencies installed"

@@ -1,0 +1,87 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let upcomingFeatures: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Delineate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "delineate", targets: ["delineate"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+    ],
+    targets: [
+        // Native libraries.
+        .target(
+            name: "CDCMTK",
+            linkerSettings: [
+                .linkedLibrary("dcmseg"), .linkedLibrary("dcmfg"), .linkedLibrary("dcmiod"),
+                .linkedLibrary("dcmnet"), .linkedLibrary("dcmjpeg"), .linkedLibrary("dcmjpls"),
+                .linkedLibrary("dcmimage"), .linkedLibrary("dcmimgle"), .linkedLibrary("dcmdata"),
+                .linkedLibrary("oflog"), .linkedLibrary("ofstd"), .linkedLibrary("stdc++"),
+            ]
+        ),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+
+        // Swift libraries, lowest first.
+        .target(name: "DicomKit", dependencies: ["CDCMTK"], swiftSettings: upcomingFeatures),
+        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: upcomingFeatures),
+        .target(name: "Segmentation", dependencies: ["Tensor"], swiftSettings: upcomingFeatures),
+        .target(
+            name: "Store",
+            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
+            name: "Server",
+            dependencies: [
+                "DicomKit", "Tensor", "Segmentation", "Store",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .executableTarget(
+            name: "delineate",
+            dependencies: [
+                "Server", "Store", "DicomKit", "Segmentation", "Tensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+
+        // Shared test helpers: find the dev services, make databases and DICOM files.
+        .target(
+            name: "DelineateTesting",
+            dependencies: ["Store", "DicomKit"],
+            swiftSettings: upcomingFeatures
+        ),
+
+        .testTarget(
+            name: "DicomKitTests", dependencies: ["DicomKit", "DelineateTesting"], swiftSettings: upcomingFeatures),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: upcomingFeatures),
+        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation"], swiftSettings: upcomingFeatures),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "DelineateTesting"], swiftSettings: upcomingFeatures),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "Store", "DicomKit", "DelineateTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+    ],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,29 @@
+import Foundation
+
+extension Process {
+    /// Runs an external tool and returns its standard output; throws when it exits non-zero.
+    public static func output(of executable: String, arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw ExternalToolError(tool: executable, status: process.terminationStatus, output: text)
+        }
+        return text
+    }
+}
+
+/// An external tool (dcmdump, storescu, ...) exited with a failure status.
+public struct ExternalToolError: Error, CustomStringConvertible {
+    public let tool: String
+    public let status: Int32
+    public let output: String
+    public var description: String { "\(tool) exited with \(status): \(output)" }
+}

@@ -1,0 +1,119 @@
+import CDCMTK
+
+/// A DICOM Part 10 file held in memory (DCMTK's DcmFileFormat underneath).
+public final class DicomFile {
+    private let handle: OpaquePointer
+
+    private init(handle: OpaquePointer) {
+        self.handle = handle
+    }
+
+    deinit {
+        dk_file_free(handle)
+    }
+
+    /// An empty file, to be filled with `set` and `setPixels16`.
+    public convenience init() {
+        self.init(handle: dk_file_new())
+    }
+
+    /// Reads a file from disk; throws `unreadableFile` with DCMTK's reason.
+    public convenience init(path: String) throws(DicomError) {
+        dk_register_codecs()
+        let handle = try withErrorBuffer { error, length in dk_file_read(path, error, length) }
+        self.init(handle: handle)
+    }
+
+    /// Parses the bytes of a Part 10 file (as received by STOW-RS).
+    public convenience init(bytes: [UInt8]) throws(DicomError) {
+        dk_register_codecs()
+        let handle = try withErrorBuffer { error, length in
+            bytes.withUnsafeBufferPointer { dk_file_read_buffer($0.baseAddress, $0.count, error, length) }
+        }
+        self.init(handle: handle)
+    }
+
+    /// The version of the DCMTK library in use.
+    public static var dcmtkVersion: String { String(cString: dk_dcmtk_version()) }
+
+    /// The attribute's value as text (multiple values joined by a backslash), or nil if absent.
+    public func string(_ tag: DicomTag) -> String? {
+        var buffer = [CChar](repeating: 0, count: 256)
+        while true {
+            let status = dk_get_string(handle, tag.group, tag.element, &buffer, buffer.count)
+            switch status {
+            case 0: return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            case 2: buffer = [CChar](repeating: 0, count: buffer.count * 4)
+            default: return nil
+            }
+        }
+    }
+
+    /// The attribute's values parsed as decimals; throws if absent or not numeric.
+    public func decimals(_ tag: DicomTag) throws(DicomError) -> [Double] {
+        guard let text = string(tag) else { throw DicomError(.missingAttribute, "\(tag) is missing") }
+        var values: [Double] = []
+        for part in text.split(separator: "\\") {
+            guard let value = Double(part.filter { $0 != " " }) else {
+                throw DicomError(.invalidAttribute, "\(tag) value '\(text)' is not numeric")
+            }
+            values.append(value)
+        }
+        return values
+    }
+
+    /// Sets an attribute from its text form.
+    public func set(_ tag: DicomTag, _ value: String) throws(DicomError) {
+        _ = try withErrorBuffer(.invalidAttribute) { error, length in
+            dk_put_string(handle, tag.group, tag.element, value, error, length) == 0 ? handle : nil
+        }
+    }
+
+    /// Decodes frame `index` into stored pixel values (before rescale).
+    public func frame(_ index: Int, rows: Int, columns: Int) throws(DicomError) -> [Int32] {
+        var pixels = [Int32](repeating: 0, count: rows * columns)
+        let count = pixels.count
+        let status = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 512) { error in
+            let code = pixels.withUnsafeMutableBufferPointer {
+                dk_get_frame(handle, UInt32(index), $0.baseAddress, count, error.baseAddress, error.count)
+            }
+            return code == 0 ? nil : String(cString: error.baseAddress!)
+        }
+        if let status { throw DicomError(.pixelData, status) }
+        return pixels
+    }
+
+    /// Stores 16-bit monochrome pixels (frames one after the other).
+    public func setPixels16(_ pixels: [UInt16], rows: Int, columns: Int, frames: Int = 1, signed: Bool)
+        throws(DicomError)
+    {
+        _ = try withErrorBuffer(.pixelData) { error, length in
+            dk_put_pixels16(
+                handle, pixels, pixels.count, UInt16(rows), UInt16(columns), UInt32(frames), signed ? 1 : 0, error,
+                length
+            ) == 0 ? handle : nil
+        }
+    }
+
+    /// Writes the file to `path` as Explicit VR Little Endian.
+    public func write(to path: String) throws(DicomError) {
+        _ = try withErrorBuffer(.writeFailed) { error, length in
+            dk_file_save(handle, path, error, length) == 0 ? handle : nil
+        }
+    }
+}
+
+/// Calls a shim function that reports failure with a nil result and a message in a buffer.
+private func withErrorBuffer(
+    _ code: DicomError.Code = .unreadableFile,
+    _ body: (UnsafeMutablePointer<CChar>, Int) -> OpaquePointer?
+) throws(DicomError) -> OpaquePointer {
+    var message = [CChar](repeating: 0, count: 512)
+    let count = message.count
+    let result = message.withUnsafeMutableBufferPointer { body($0.baseAddress!, count) }
+    guard let result else {
+        throw DicomError(
+            code, String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+    return result
+}

@@ -1,0 +1,23 @@
+public import Hummingbird
+public import Logging
+public import Store
+
+/// Builds the daemon's HTTP application: routes, middleware and the services it owns.
+public enum DelineateApplication {
+    /// The application for `configuration`, over an already-migrated database pool.
+    public static func make(
+        configuration: ServerConfiguration, pool: DatabasePool, logger: Logger
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        let health = HealthCheck(pool: pool, configuration: configuration)
+        router.get("/healthz") { _, _ -> EditedResponse<HealthReport> in
+            let report = await health.report()
+            return EditedResponse(status: report.database.status == "up" ? .ok : .serviceUnavailable, response: report)
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
+            logger: logger)
+    }
+}

@@ -1,0 +1,66 @@
+/// What a user may do: annotate own cases, review all, or administer.
+public enum Role: String, Sendable, Codable, CaseIterable {
+    case annotator
+    case reviewer
+    case admin
+}
+
+/// A local user account.
+public struct User: Sendable, Equatable, Codable {
+    public let id: Int
+    public let username: String
+    public let displayName: String
+    public let role: Role
+    public let disabled: Bool
+}
+
+/// Reads and writes the users table.
+public struct UserRepository: Sendable {
+    let pool: DatabasePool
+
+    public init(pool: DatabasePool) {
+        self.pool = pool
+    }
+
+    /// Creates a user; a taken username is a `conflict`.
+    public func create(username: String, displayName: String, role: Role, passwordHash: String) async throws(StoreError)
+        -> User
+    {
+        do {
+            let row = try await pool.withConnection { connection throws(StoreError) in
+                try connection.execute(
+                    """
+                    INSERT INTO users (username, display_name, role, password_hash) VALUES ($1, $2, $3, $4)
+                    RETURNING id, username, display_name, role, disabled
+                    """, [username, displayName, role.rawValue, passwordHash]
+                ).records[0]
+            }
+            return try Self.user(from: row)
+        } catch  where error.sqlState == "23505" {
+            throw StoreError(.conflict, "a user named \(username) already exists")
+        } catch  where error.sqlState == "23514" {
+            throw StoreError(.query, "username must be 1-64 letters, digits, '.', '_' or '-'")
+        }
+    }
+
+    /// The user and their password hash, or nil when no such user exists.
+    public func find(username: String) async throws(StoreError) -> (user: User, passwordHash: String)? {
+        let row = try await pool.withConnection { connection throws(StoreError) in
+            try connection.execute(
+                "SELECT id, username, display_name, role, disabled, password_hash FROM users WHERE username = $1",
+                [username]
+            ).records.first
+        }
+        guard let row else { return nil }
+        return (try Self.user(from: row), row["password_hash"] ?? "")
+    }
+
+    private static func user(from row: Record) throws(StoreError) -> User {
+        guard let id = row.int("id"), let username = row["username"], let role = row["role"].flatMap(Role.init) else {
+            throw StoreError(.query, "users row is incomplete")
+        }
+        return User(
+            id: id, username: username, displayName: row["display_name"] ?? "", role: role,
+            disabled: row.bool("disabled") ?? false)
+    }
+}

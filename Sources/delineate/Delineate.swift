@@ -1,0 +1,12 @@
+import ArgumentParser
+import Server
+
+/// The `delineate` command: the daemon and its administration tools.
+@main
+struct Delineate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Delineate: interactive CT/MR segmentation workstation backend.",
+        version: DelineateVersion.current,
+        subcommands: [Serve.self, Migrate.self, UserCommand.self]
+    )
+}

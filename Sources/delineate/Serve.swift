@@ -1,0 +1,46 @@
+import ArgumentParser
+import DicomKit
+import Hummingbird
+import Logging
+import Server
+
+/// `delineate serve`: runs the daemon (migrations first).
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Delineate daemon.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "HTTP address to bind (environment: DELINEATE_HTTP_HOST).")
+    var host: String = Environment.value("DELINEATE_HTTP_HOST") ?? "127.0.0.1"
+
+    @Option(help: "HTTP port (environment: DELINEATE_HTTP_PORT).")
+    var port: Int = Environment.value("DELINEATE_HTTP_PORT").flatMap { Int($0) } ?? 8080
+
+    @Option(help: "Our DICOM AE title (environment: DELINEATE_AE_TITLE).")
+    var aeTitle: String = Environment.value("DELINEATE_AE_TITLE") ?? "DELINEATE"
+
+    @Option(help: "PACS node as AE@host:port (environment: DELINEATE_PACS).")
+    var pacs: String? = Environment.value("DELINEATE_PACS")
+
+    func run() async throws {
+        var logger = Logger(label: "delineate")
+        logger.logLevel = .info
+        let pool = try await database.migratedPool(logger: logger)
+        let configuration = ServerConfiguration(
+            httpHost: host, httpPort: port, databaseURL: try database.resolvedURL(), aeTitle: aeTitle,
+            pacs: try pacs.map(Self.parseNode))
+        let app = DelineateApplication.make(configuration: configuration, pool: pool, logger: logger)
+        print("web client at http://\(host):\(port)")
+        try await app.runService()
+    }
+
+    /// Parses `AE@host:port`.
+    static func parseNode(_ text: String) throws -> DicomNode {
+        let parts = text.split(separator: "@", maxSplits: 1)
+        let address = parts.last?.split(separator: ":") ?? []
+        guard parts.count == 2, address.count == 2, let port = Int(address[1]), (1...65535).contains(port) else {
+            throw ValidationError("PACS node '\(text)' is not AE@host:port")
+        }
+        return DicomNode(aeTitle: String(parts[0]), host: String(address[0]), port: port)
+    }
+}

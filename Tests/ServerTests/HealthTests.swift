@@ -1,0 +1,63 @@
+import DelineateTesting
+import DicomKit
+import Foundation
+import FoundationNetworking
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Store
+import Testing
+
+@testable import Server
+
+@Suite struct HealthTests {
+    func configuration(database: TestDatabase, pacs: DicomNode?) -> ServerConfiguration {
+        ServerConfiguration(httpPort: 0, databaseURL: database.url, pacs: pacs)
+    }
+
+    @Test func reportsDatabaseAndPacsUp() async throws {
+        let database = try await TestDatabase.create()
+        let orthanc = DicomNode(
+            aeTitle: DevServices.orthancAE, host: DevServices.orthancHost, port: DevServices.orthancDicomPort)
+        let app = DelineateApplication.make(
+            configuration: configuration(database: database, pacs: orthanc), pool: database.pool,
+            logger: Logger(label: "test"))
+        try await app.test(.live) { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+                let report = try JSONDecoder().decode(HealthReport.self, from: Data(String(buffer: response.body).utf8))
+                #expect(report.status == "ok")
+                #expect(report.database.status == "up")
+                #expect(report.database.detail.hasPrefix("PostgreSQL 15"))
+                #expect(report.pacs.status == "up")
+            }
+        }
+        try await database.drop()
+    }
+
+    @Test func reportsA503WhenTheDatabaseIsDown() async throws {
+        let database = try await TestDatabase.create()
+        let unreachable = DatabasePool(url: "postgresql://delineate@127.0.0.1:1/none", size: 1)
+        let closedPacs = DicomNode(aeTitle: "NOBODY", host: "127.0.0.1", port: 1)
+        let app = DelineateApplication.make(
+            configuration: configuration(database: database, pacs: closedPacs), pool: unreachable,
+            logger: Logger(label: "test"))
+        try await app.test(.live) { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let report = try JSONDecoder().decode(HealthReport.self, from: Data(String(buffer: response.body).utf8))
+                #expect(report.database.status == "down")
+                #expect(report.pacs.status == "down")
+            }
+        }
+        try await database.drop()
+    }
+
+    @Test func orthancAnswersItsSystemEndpoint() async throws {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: DevServices.orthancURL + "/system")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        let system = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        #expect(system?["DicomAet"] as? String == DevServices.orthancAE)
+    }
+}
