@@ -1,4 +1,5 @@
 import DelineateTesting
+import Synchronization
 import Testing
 
 @testable import Store
@@ -70,10 +71,12 @@ import Testing
     @Test func waitersTimeOutWhenThePoolIsExhausted() async throws {
         let database = try await TestDatabase.create()
         let pool = DatabasePool(url: database.url, size: 1, acquireTimeout: .milliseconds(300))
+        let holding = Mutex(false)
         async let holder: Void = pool.withConnection { connection throws(StoreError) in
+            holding.withLock { $0 = true }
             try connection.execute("SELECT pg_sleep(1.5)")
         }
-        try await Task.sleep(for: .milliseconds(200))
+        while !holding.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
         await #expect {
             try await pool.withConnection { connection throws(StoreError) in try connection.execute("SELECT 1") }
         } throws: { ($0 as? StoreError)?.code == .poolTimeout }
