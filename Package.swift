@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Store", "DicomKit", "DelineateTesting",
+                "Server", "Store", "DicomKit", "Segmentation", "DelineateTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: upcomingFeatures

@@ -21,4 +21,11 @@ if ! psql "$DELINEATE_DATABASE_URL" -tAc "SELECT 1 FROM users WHERE username = '
     echo "delineate-demo" | "$delineate" user add admin --role admin --display-name "Demo Administrator"
     echo "demo login: admin / delineate-demo"
 fi
+# The demo case: a deterministic 512x512 CT phantom, imported like any series from a modality.
+export DELINEATE_FILE_STORE="$root/data/files"
+if [[ ! -d data/demo/ct-001 ]]; then
+    "$delineate" phantom --cases 1 --seed 1 --modality CT --size 512 --slices 64 --out data/demo
+fi
+"$delineate" import data/demo
+
 exec "$delineate" serve

@@ -32,7 +32,7 @@ void setError(char *error, size_t length, const std::string &message) {
 
 void quietLogging() {
     static std::once_flag once;
-    std::call_once(once, [] { OFLog::configure(OFLogger::ERROR_LOG_LEVEL); });
+    std::call_once(once, [] { OFLog::configure(OFLogger::OFF_LOG_LEVEL); });
 }
 
 }  // namespace

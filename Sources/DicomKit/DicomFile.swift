@@ -20,17 +20,26 @@ public final class DicomFile {
     /// Reads a file from disk; throws `unreadableFile` with DCMTK's reason.
     public convenience init(path: String) throws(DicomError) {
         dk_register_codecs()
-        let handle = try withErrorBuffer { error, length in dk_file_read(path, error, length) }
-        self.init(handle: handle)
+        do {
+            let handle = try withErrorBuffer { error, length in dk_file_read(path, error, length) }
+            self.init(handle: handle)
+        } catch {
+            throw DicomError(.unreadableFile, "\(path) is not a readable DICOM file: \(error.reason)")
+        }
     }
 
     /// Parses the bytes of a Part 10 file (as received by STOW-RS).
     public convenience init(bytes: [UInt8]) throws(DicomError) {
         dk_register_codecs()
-        let handle = try withErrorBuffer { error, length in
-            bytes.withUnsafeBufferPointer { dk_file_read_buffer($0.baseAddress, $0.count, error, length) }
+        do {
+            let handle = try withErrorBuffer { error, length in
+                bytes.withUnsafeBufferPointer { dk_file_read_buffer($0.baseAddress, $0.count, error, length) }
+            }
+            self.init(handle: handle)
+        } catch {
+            throw DicomError(
+                .unreadableFile, "not a readable DICOM Part 10 stream (\(bytes.count) bytes): \(error.reason)")
         }
-        self.init(handle: handle)
     }
 
     /// The version of the DCMTK library in use.

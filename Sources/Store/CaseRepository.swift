@@ -77,6 +77,30 @@ public struct CaseRepository: Sendable {
         return try await find(id: id ?? 0)
     }
 
+    /// The case of a series, created when the series has none and its modality is one of `modalities`;
+    /// nil for a series of another modality (a SEG, say). Returns the case and whether it is new.
+    public func ensureCase(seriesID: Int, modelID: Int?, modalities: Set<String> = ["CT", "MR"])
+        async throws(StoreError) -> (record: CaseRecord, isNew: Bool)?
+    {
+        let found = try await pool.transaction { connection throws(StoreError) -> (Int, Bool)? in
+            let modality = try connection.execute(
+                "SELECT modality FROM series WHERE id = $1 FOR UPDATE", [seriesID]
+            ).records.first?["modality"]
+            guard let modality, modalities.contains(modality) else { return nil }
+            if let existing = try connection.execute(
+                "SELECT id FROM cases WHERE series_ref = $1 ORDER BY id LIMIT 1", [seriesID]
+            ).records.first?.int("id") {
+                return (existing, false)
+            }
+            let id = try connection.execute(
+                "INSERT INTO cases (series_ref, model_ref) VALUES ($1, $2) RETURNING id", [seriesID, modelID]
+            ).records[0].int("id")
+            return (id ?? 0, true)
+        }
+        guard let (id, isNew) = found else { return nil }
+        return (try await find(id: id), isNew)
+    }
+
     /// The case, or `notFound`.
     public func find(id: Int) async throws(StoreError) -> CaseRecord {
         let row = try await pool.withConnection { connection throws(StoreError) in

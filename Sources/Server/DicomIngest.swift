@@ -1,0 +1,57 @@
+public import DicomKit
+public import Store
+
+/// Checks, stores and indexes one received DICOM instance. Shared by `delineate import`, the
+/// C-STORE SCP and STOW-RS, so every path applies the same rules.
+public struct DicomIngest: Sendable {
+    /// SOP classes accepted for storage (CT/MR, enhanced CT/MR, Segmentation).
+    public static let acceptedSOPClasses: Set<String> = [
+        "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.2.1", "1.2.840.10008.5.1.4.1.1.4",
+        "1.2.840.10008.5.1.4.1.1.4.1", "1.2.840.10008.5.1.4.1.1.66.4",
+    ]
+
+    /// The outcome for one instance.
+    public enum Outcome: Sendable, Equatable {
+        case stored(seriesID: Int, sopInstanceUID: String)
+        case duplicate(seriesID: Int, sopInstanceUID: String)
+    }
+
+    let files: FileStore
+    let index: InstanceIndex
+
+    public init(files: FileStore, pool: DatabasePool) {
+        self.files = files
+        self.index = InstanceIndex(pool: pool)
+    }
+
+    /// Validates `bytes`, writes them durably, then indexes them; success means both are done.
+    public func ingest(_ bytes: [UInt8], callingAE: String = "") async throws -> Outcome {
+        let file = try DicomFile(bytes: bytes)
+        func required(_ tag: DicomTag, _ name: String) throws(DicomError) -> String {
+            guard let value = file.string(tag), !value.isEmpty else {
+                throw DicomError(.missingAttribute, "\(name) \(tag) is missing")
+            }
+            return value
+        }
+        let sopClass = try required(.sopClassUID, "SOP Class UID")
+        guard Self.acceptedSOPClasses.contains(sopClass) else {
+            throw DicomError(.invalidAttribute, "SOP Class \(sopClass) is not a CT, MR or Segmentation storage class")
+        }
+        let sopInstance = try required(.sopInstanceUID, "SOP Instance UID")
+        let instance = IndexedInstance(
+            patientID: try required(.patientID, "Patient ID"), patientName: file.string(.patientName) ?? "",
+            studyInstanceUID: try required(.studyInstanceUID, "Study Instance UID"),
+            studyDate: file.string(DicomTag(0x0008, 0x0020)) ?? "",
+            seriesInstanceUID: try required(.seriesInstanceUID, "Series Instance UID"),
+            modality: try required(.modality, "Modality"), seriesDescription: file.string(.seriesDescription) ?? "",
+            seriesNumber: file.string(DicomTag(0x0020, 0x0011)).flatMap { Int($0) }, sopInstanceUID: sopInstance,
+            sopClassUID: sopClass, transferSyntaxUID: file.string(.transferSyntaxUID) ?? "",
+            instanceNumber: file.string(.instanceNumber).flatMap { Int($0) }, fileSHA256: try files.put(bytes),
+            fileSize: bytes.count, numberOfFrames: file.string(.numberOfFrames).flatMap { Int($0) } ?? 1,
+            callingAE: callingAE)
+        let result = try await index.record(instance)
+        return result.isNew
+            ? .stored(seriesID: result.seriesID, sopInstanceUID: sopInstance)
+            : .duplicate(seriesID: result.seriesID, sopInstanceUID: sopInstance)
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import DicomKit
+import Foundation
+import Segmentation
+
+/// `delineate phantom`: writes deterministic multi-class phantom cases as DICOM series plus raw labels.
+struct PhantomCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "phantom", abstract: "Write procedural phantom cases as DICOM series with ground-truth labels.")
+
+    @Option(help: "Number of cases.") var cases: Int = 1
+    @Option(help: "Random seed; the same seed gives byte-identical output.") var seed: UInt64 = 1
+    @Option(help: "CT or MR.") var modality: String = "CT"
+    @Option(help: "Columns and rows of each slice.") var size: Int = 512
+    @Option(help: "Slices per case (default: drawn from 64 to 300).") var slices: Int?
+    @Option(help: "Output folder.") var out: String
+
+    func validate() throws {
+        guard PhantomModality(rawValue: modality.uppercased()) != nil else {
+            throw ValidationError("modality is CT or MR")
+        }
+        guard (16...1024).contains(size) else { throw ValidationError("size must be 16 to 1024") }
+        guard cases >= 1 else { throw ValidationError("cases must be at least 1") }
+    }
+
+    func run() throws {
+        let modality = PhantomModality(rawValue: modality.uppercased())!
+        for number in 1...cases {
+            let caseSeed = (seed &* 1_000_003 &+ UInt64(number)) &* 2 &+ (modality == .mr ? 1 : 0)
+            let phantom = PhantomGenerator(columns: size, rows: size, slices: slices, modality: modality)
+                .generate(seed: caseSeed)
+            let folder = "\(out)/\(modality.rawValue.lowercased())-\(String(format: "%03d", number))"
+            try write(phantom, seed: caseSeed, number: number, to: folder)
+            print("\(folder): \(phantom.columns)x\(phantom.rows)x\(phantom.slices), classes \(phantom.classCounts)")
+        }
+    }
+
+    private func write(_ phantom: Phantom, seed: UInt64, number: Int, to folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder + "/dicom", withIntermediateDirectories: true)
+        let root = "2.25.\(seed)"
+        let writer = ImageSeriesWriter(
+            series: SeriesDescription(
+                patientName: "Phantom^\(phantom.modality.rawValue)\(number)", patientID: "PH-\(seed)",
+                studyInstanceUID: root + ".1", seriesInstanceUID: root + ".2", frameOfReferenceUID: root + ".3",
+                studyDate: "20260101", seriesDescription: "Delineate phantom \(phantom.modality.rawValue)",
+                modality: phantom.modality.rawValue),
+            columns: phantom.columns, rows: phantom.rows, pixelSpacing: phantom.pixelSpacing,
+            sliceSpacing: phantom.sliceSpacing,
+            origin: (
+                -Double(phantom.columns) * phantom.pixelSpacing / 2, -Double(phantom.rows) * phantom.pixelSpacing / 2,
+                -Double(phantom.slices) * phantom.sliceSpacing / 2
+            ),
+            rescaleIntercept: phantom.modality == .ct ? -1024 : 0)
+        let sliceSize = phantom.columns * phantom.rows
+        for index in 0..<phantom.slices {
+            try writer.writeSlice(
+                index, values: phantom.intensities[index * sliceSize..<(index + 1) * sliceSize],
+                to: String(format: "%@/dicom/%04d.dcm", folder, index + 1))
+        }
+        try Data(phantom.labels).write(to: URL(fileURLWithPath: folder + "/labels.raw"))
+        let header: [String: Any] = [
+            "shape": [phantom.slices, phantom.rows, phantom.columns], "dtype": "uint8", "order": "slice,row,column",
+            "spacing_mm": [phantom.sliceSpacing, phantom.pixelSpacing, phantom.pixelSpacing],
+            "classes": PhantomClass.allCases.map { ["index": Int($0.rawValue), "name": $0.name] },
+            "class_voxels": phantom.classCounts, "seed": seed, "modality": phantom.modality.rawValue,
+            "series_instance_uid": root + ".2",
+        ]
+        try JSONSerialization.data(withJSONObject: header, options: [.prettyPrinted, .sortedKeys])
+            .write(to: URL(fileURLWithPath: folder + "/labels.json"))
+    }
+}

@@ -1,0 +1,96 @@
+import DelineateTesting
+import DicomKit
+import Foundation
+import Segmentation
+import Store
+import Testing
+
+@testable import Server
+
+@Suite struct DicomIngestTests {
+    func writeSeries(slices: Int, to folder: String) throws -> ImageSeriesWriter {
+        let phantom = PhantomGenerator(columns: 32, rows: 32, slices: slices, modality: .ct).generate(seed: 5)
+        let writer = ImageSeriesWriter(
+            series: SeriesDescription(
+                patientName: "Test^Ingest", patientID: "ING-1", studyInstanceUID: "2.25.77.1",
+                seriesInstanceUID: "2.25.77.2", frameOfReferenceUID: "2.25.77.3", studyDate: "20260101",
+                seriesDescription: "ingest test", modality: "CT"),
+            columns: 32, rows: 32, pixelSpacing: 0.8, sliceSpacing: 2.5, origin: (-12.8, -12.8, 0),
+            rescaleIntercept: -1024)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for index in 0..<slices {
+            try writer.writeSlice(
+                index, values: phantom.intensities[index * 1024..<(index + 1) * 1024], to: "\(folder)/\(index).dcm")
+        }
+        return writer
+    }
+
+    @Test func storesIndexesAndDeduplicates() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let writer = try writeSeries(slices: 4, to: folder + "/in")
+        let files = try FileStore(root: folder + "/store")
+        let ingest = DicomIngest(files: files, pool: database.pool)
+        for index in 0..<4 {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(folder)/in/\(index).dcm")))
+            let outcome = try await ingest.ingest(bytes, callingAE: "MODALITY")
+            guard case .stored(_, let uid) = outcome else { Issue.record("slice \(index) not stored"); continue }
+            #expect(uid == writer.instanceUID(slice: index))
+            #expect(try files.get(sha256: SHA256.hex(bytes)) == bytes)
+        }
+        let again = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(folder)/in/0.dcm")))
+        guard case .duplicate = try await ingest.ingest(again) else {
+            Issue.record("re-sending the same instance was not idempotent")
+            return
+        }
+        #expect(try await InstanceIndex(pool: database.pool).instanceCount(seriesInstanceUID: "2.25.77.2") == 4)
+        let created = try #require(
+            try await CaseRepository(pool: database.pool).ensureCase(seriesID: 1, modelID: nil))
+        #expect(created.isNew && created.record.patientID == "ING-1")
+        try await database.drop()
+    }
+
+    @Test func rejectsBadInputWithAReasonAndStoresNothing() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        _ = try writeSeries(slices: 1, to: folder + "/in")
+        let good = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(folder)/in/0.dcm")))
+        let ingest = DicomIngest(files: try FileStore(root: folder + "/store"), pool: database.pool)
+
+        let missingPatient = DicomFile()
+        try missingPatient.set(.sopClassUID, ImageSeriesWriter.ctImageStorage)
+        try missingPatient.set(.sopInstanceUID, "2.25.9.9")
+        try missingPatient.write(to: folder + "/missing.dcm")
+        let secondaryCapture = try DicomFile(bytes: good)
+        try secondaryCapture.set(.sopClassUID, "1.2.840.10008.5.1.4.1.1.7")
+        try secondaryCapture.write(to: folder + "/sc.dcm")
+
+        let cases: [(String, [UInt8], String)] = [
+            ("truncated", Array(good.prefix(good.count / 3)), "not a readable DICOM"),
+            ("no preamble", Array(repeating: 0x41, count: 512), "not a readable DICOM"),
+            (
+                "missing Patient ID", [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/missing.dcm"))),
+                "Patient ID"
+            ),
+            (
+                "unsupported SOP class", [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/sc.dcm"))),
+                "SOP Class"
+            ),
+        ]
+        for (name, bytes, reason) in cases {
+            do {
+                _ = try await ingest.ingest(bytes)
+                Issue.record("\(name) was accepted")
+            } catch let error as DicomError {
+                #expect(error.reason.contains(reason), "\(name): \(error.reason)")
+            }
+        }
+        let stored = try await database.pool.withConnection { connection throws(StoreError) in
+            try connection.execute("SELECT count(*) AS n FROM instances").records[0].int("n")
+        }
+        #expect(stored == 0)
+        try await database.drop()
+    }
+}
