@@ -75,6 +75,8 @@ let package = Package(
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation"], swiftSettings: upcomingFeatures),
         .testTarget(name: "StoreTests", dependencies: ["Store", "DelineateTesting"], swiftSettings: upcomingFeatures),
         .testTarget(
+            name: "CommandLineTests", dependencies: ["Store", "DelineateTesting"], swiftSettings: upcomingFeatures),
+        .testTarget(
             name: "ServerTests",
             dependencies: [
                 "Server", "Store", "DicomKit", "Segmentation", "DelineateTesting",

@@ -8,11 +8,13 @@ import CLibPQ
 /// which is why it may cross threads (`@unchecked Sendable`).
 public final class PostgresConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
+    /// Statement names by SQL text: each parameterised statement is parsed once per connection.
+    private var preparedStatements: [String: String] = [:]
 
     /// Opens a connection; throws `connection` with libpq's reason when the server is unreachable.
     public init(url: String, connectTimeoutSeconds: Int = 5) throws(StoreError) {
-        let keywords = ["dbname", "connect_timeout", "application_name"]
-        let values = [url, String(connectTimeoutSeconds), "delineate"]
+        let keywords = ["dbname", "connect_timeout", "application_name", "options"]
+        let values = [url, String(connectTimeoutSeconds), "delineate", "-c client_min_messages=warning"]
         handle = withCStrings(keywords + [nil]) { keys in
             withCStrings(values + [nil]) { PQconnectdbParams(keys, $0, 1) }
         }
@@ -29,19 +31,38 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Re-establishes a broken connection.
     public func reconnect() throws(StoreError) {
         PQreset(handle)
+        preparedStatements.removeAll()
         try checkConnected()
     }
 
-    /// Runs one statement with bound text parameters (never string-built SQL).
+    /// Runs one statement with bound text parameters (never string-built SQL). Statements with
+    /// parameters are prepared on first use and reused by name afterwards.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(StoreError) -> QueryResult
     {
         let texts = parameters.map { $0?.postgresText }
+        guard !parameters.isEmpty else {
+            let result = PQexecParams(handle, sql, 0, nil, nil, nil, nil, 0)
+            defer { PQclear(result) }
+            return QueryResult(try check(result))
+        }
+        let name = try preparedName(for: sql, parameterCount: texts.count)
         let result = withCStrings(texts) { pointers in
-            PQexecParams(handle, sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
+            PQexecPrepared(handle, name, Int32(pointers.count), pointers, nil, nil, 0)
         }
         defer { PQclear(result) }
         return QueryResult(try check(result))
+    }
+
+    /// The name of `sql`'s prepared statement on this connection, preparing it the first time.
+    private func preparedName(for sql: String, parameterCount: Int) throws(StoreError) -> String {
+        if let name = preparedStatements[sql] { return name }
+        let name = "s\(preparedStatements.count + 1)"
+        let result = PQprepare(handle, name, sql, Int32(parameterCount), nil)
+        defer { PQclear(result) }
+        try check(result)
+        preparedStatements[sql] = name
+        return name
     }
 
     /// Returns a successful result, or throws with the server's message and SQLSTATE.

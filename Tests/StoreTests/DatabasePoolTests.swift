@@ -30,6 +30,19 @@ import Testing
         try await database.drop()
     }
 
+    @Test func parameterisedStatementsArePreparedOncePerConnection() async throws {
+        let database = try await TestDatabase.create()
+        let pool = DatabasePool(url: database.url, size: 1)
+        let prepared = try await pool.withConnection { connection throws(StoreError) in
+            for value in 0..<3 { try connection.execute("SELECT $1::int + 1 AS next", [value]) }
+            return try connection.execute(
+                "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE $1", ["%$1::int + 1%"]
+            ).records[0].int("n")
+        }
+        #expect(prepared == 1)
+        try await database.drop()
+    }
+
     @Test func recoversAfterItsConnectionIsKilled() async throws {
         let database = try await TestDatabase.create()
         let pool = DatabasePool(url: database.url, size: 1)

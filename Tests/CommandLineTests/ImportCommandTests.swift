@@ -1,0 +1,55 @@
+import DelineateTesting
+import Foundation
+import Store
+import Testing
+
+/// Runs the built `delineate` executable the way an operator does.
+@Suite struct ImportCommandTests {
+    /// The `delineate` binary built beside this test bundle.
+    var delineate: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("delineate").path
+    }
+
+    @Test func phantomThenImportOpensACaseAndRejectsJunkByName() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        _ = try Process.output(
+            of: delineate,
+            arguments: [
+                "phantom", "--cases", "1", "--seed", "4", "--size", "48", "--slices", "12", "--out", folder + "/in",
+            ])
+        try "not dicom".write(toFile: folder + "/in/ct-001/notes.txt", atomically: true, encoding: .utf8)
+
+        let output = try Process.output(
+            of: delineate,
+            arguments: ["import", "--database-url", database.url, "--file-store", folder + "/store", folder + "/in"])
+        #expect(output.contains("imported 12 new, 0 already present, 3 rejected"))
+        #expect(output.contains("notes.txt"))  // the log line names the rejected file
+        let cases = try await CaseRepository(pool: database.pool).list(CaseFilter())
+        #expect(cases.total == 1 && cases.cases[0].modality == "CT")
+
+        let again = try Process.output(
+            of: delineate,
+            arguments: ["import", "--database-url", database.url, "--file-store", folder + "/store", folder + "/in"])
+        #expect(again.contains("imported 0 new, 12 already present"))
+        #expect(try await CaseRepository(pool: database.pool).list(CaseFilter()).total == 1)
+        try await database.drop()
+    }
+
+    @Test func theSameSeedWritesByteIdenticalSeries() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for run in ["a", "b"] {
+            _ = try Process.output(
+                of: delineate,
+                arguments: [
+                    "phantom", "--seed", "9", "--modality", "MR", "--size", "32", "--slices", "6", "--out",
+                    "\(folder)/\(run)",
+                ])
+        }
+        let diff = try Process.output(of: "/usr/bin/diff", arguments: ["-r", folder + "/a", folder + "/b"])
+        #expect(diff.isEmpty)
+    }
+}
