@@ -103,6 +103,25 @@ int dk_get_string(const dk_file *file, uint16_t group, uint16_t element, char *b
     return 0;
 }
 
+int dk_get_nested_string(const dk_file *file, const uint32_t *tags, const uint32_t *items, int depth, char *buffer,
+                         size_t bufferLength) {
+    if (depth < 1) return 1;
+    DcmItem *item = const_cast<dk_file *>(file)->format.getDataset();
+    for (int level = 0; level + 1 < depth; ++level) {
+        DcmItem *next = nullptr;
+        DcmTagKey key(static_cast<Uint16>(tags[level] >> 16), static_cast<Uint16>(tags[level] & 0xFFFF));
+        if (item->findAndGetSequenceItem(key, next, static_cast<signed long>(items[level])).bad() || next == nullptr)
+            return 1;
+        item = next;
+    }
+    OFString value;
+    DcmTagKey key(static_cast<Uint16>(tags[depth - 1] >> 16), static_cast<Uint16>(tags[depth - 1] & 0xFFFF));
+    if (item->findAndGetOFStringArray(key, value).bad()) return 1;
+    if (value.length() + 1 > bufferLength) return 2;
+    std::memcpy(buffer, value.c_str(), value.length() + 1);
+    return 0;
+}
+
 int dk_put_string(dk_file *file, uint16_t group, uint16_t element, const char *value, char *error, size_t errorLength) {
     OFCondition status = file->format.getDataset()->putAndInsertString(DcmTagKey(group, element), value);
     if (status.bad()) {

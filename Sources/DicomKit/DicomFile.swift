@@ -47,12 +47,27 @@ public final class DicomFile {
 
     /// The attribute's value as text (multiple values joined by a backslash), or nil if absent.
     public func string(_ tag: DicomTag) -> String? {
+        readString { buffer, length in dk_get_string(handle, tag.group, tag.element, buffer, length) }
+    }
+
+    /// The value of an attribute inside sequences: each step names a sequence and the item to enter.
+    /// `string(in: [(.perFrameFunctionalGroups, 3), (.planePosition, 0)], .imagePositionPatient)`.
+    public func string(in path: [(sequence: DicomTag, item: Int)], _ tag: DicomTag) -> String? {
+        let tags = (path.map(\.sequence) + [tag]).map { UInt32($0.group) << 16 | UInt32($0.element) }
+        let items = path.map { UInt32($0.item) } + [0]
+        return readString { buffer, length in
+            dk_get_nested_string(handle, tags, items, Int32(tags.count), buffer, length)
+        }
+    }
+
+    private func readString(_ read: (UnsafeMutablePointer<CChar>, Int) -> Int32) -> String? {
         var buffer = [CChar](repeating: 0, count: 256)
         while true {
-            let status = dk_get_string(handle, tag.group, tag.element, &buffer, buffer.count)
+            let count = buffer.count
+            let status = buffer.withUnsafeMutableBufferPointer { read($0.baseAddress!, count) }
             switch status {
             case 0: return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            case 2: buffer = [CChar](repeating: 0, count: buffer.count * 4)
+            case 2: buffer = [CChar](repeating: 0, count: count * 4)
             default: return nil
             }
         }
@@ -60,7 +75,12 @@ public final class DicomFile {
 
     /// The attribute's values parsed as decimals; throws if absent or not numeric.
     public func decimals(_ tag: DicomTag) throws(DicomError) -> [Double] {
-        guard let text = string(tag) else { throw DicomError(.missingAttribute, "\(tag) is missing") }
+        try Self.decimals(string(tag), tag: tag)
+    }
+
+    /// Parses a backslash-separated decimal string; throws if absent or not numeric.
+    static func decimals(_ text: String?, tag: DicomTag) throws(DicomError) -> [Double] {
+        guard let text else { throw DicomError(.missingAttribute, "\(tag) is missing") }
         var values: [Double] = []
         for part in text.split(separator: "\\") {
             guard let value = Double(part.filter { $0 != " " }) else {

@@ -34,6 +34,14 @@ extension DicomTag {
     public static let rescaleIntercept = DicomTag(0x0028, 0x1052)
     public static let rescaleSlope = DicomTag(0x0028, 0x1053)
     public static let transferSyntaxUID = DicomTag(0x0002, 0x0010)
+    public static let photometricInterpretation = DicomTag(0x0028, 0x0004)
+    public static let frameOfReferenceUID = DicomTag(0x0020, 0x0052)
+    public static let sharedFunctionalGroups = DicomTag(0x5200, 0x9229)
+    public static let perFrameFunctionalGroups = DicomTag(0x5200, 0x9230)
+    public static let planePositionSequence = DicomTag(0x0020, 0x9113)
+    public static let planeOrientationSequence = DicomTag(0x0020, 0x9116)
+    public static let pixelMeasuresSequence = DicomTag(0x0028, 0x9110)
+    public static let pixelValueTransformationSequence = DicomTag(0x0028, 0x9145)
 }
 
 extension String {

@@ -35,6 +35,11 @@ void dk_file_free(dk_file *file);
 /// Returns 0 on success, 1 when the attribute is absent, 2 when `buffer` is too small.
 int dk_get_string(const dk_file *file, uint16_t group, uint16_t element, char *buffer, size_t bufferLength);
 
+/// Copies the string value of an attribute nested in sequences: `tags[0..depth-2]` are sequences,
+/// entered at item `items[i]`; `tags[depth-1]` is the attribute. Same return codes as dk_get_string.
+int dk_get_nested_string(const dk_file *file, const uint32_t *tags, const uint32_t *items, int depth, char *buffer,
+                         size_t bufferLength);
+
 /// Sets a top-level attribute from its string form (the VR comes from the data dictionary).
 int dk_put_string(dk_file *file, uint16_t group, uint16_t element, const char *value, char *error, size_t errorLength);
 
