@@ -48,7 +48,9 @@ extension DicomFile {
     /// The frame headers of this image: one for a single-frame image, one per frame for an
     /// enhanced multi-frame image (per-frame groups override shared groups).
     public func frameHeaders() throws(DicomError) -> [FrameHeader] {
-        guard let uid = string(.sopInstanceUID) else { throw DicomError(.missingAttribute, "SOP Instance UID is missing") }
+        guard let uid = string(.sopInstanceUID) else {
+            throw DicomError(.missingAttribute, "SOP Instance UID is missing")
+        }
         guard let rows = string(.rows).flatMap({ Int($0) }), let columns = string(.columns).flatMap({ Int($0) }),
             rows > 0, columns > 0
         else { throw DicomError(.missingAttribute, "Rows/Columns are missing in \(uid)") }
@@ -72,7 +74,9 @@ extension DicomFile {
                 throw DicomError(
                     .invalidAttribute, "\(uid) frame \(frame): position, orientation or pixel spacing is malformed")
             }
-            let slope = value(.pixelValueTransformationSequence, .rescaleSlope).flatMap { Double($0.filter { $0 != " " }) }
+            let slope = value(.pixelValueTransformationSequence, .rescaleSlope).flatMap {
+                Double($0.filter { $0 != " " })
+            }
             let intercept = value(.pixelValueTransformationSequence, .rescaleIntercept)
                 .flatMap { Double($0.filter { $0 != " " }) }
             headers.append(

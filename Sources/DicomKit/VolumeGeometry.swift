@@ -16,6 +16,8 @@ public struct VolumeGeometry: Sendable, Equatable, Codable {
     public var slicePositions: [Vector3]
 
     public var slices: Int { slicePositions.count }
+    /// "columns x rows x slices", for logs and reports.
+    public var sizeDescription: String { "\(columns)x\(rows)x\(slices)" }
     public var origin: Vector3 { slicePositions[0] }
 }
 
@@ -44,7 +46,8 @@ public enum VolumeAssembler {
         guard let first = frames.first else { throw DicomError(.invalidAttribute, "the series has no image frames") }
         let sizes = Set(frames.map { "\($0.columns)x\($0.rows)" })
         guard sizes.count == 1 else {
-            throw DicomError(.invalidAttribute, "the series mixes image sizes (\(sizes.sorted().joined(separator: ", ")))")
+            throw DicomError(
+                .invalidAttribute, "the series mixes image sizes (\(sizes.sorted().joined(separator: ", ")))")
         }
         let tolerance = 1e-3
         for frame in frames

@@ -4,11 +4,15 @@ public import Store
 /// Checks, stores and indexes one received DICOM instance. Shared by `delineate import`, the
 /// C-STORE SCP and STOW-RS, so every path applies the same rules.
 public struct DicomIngest: Sendable {
-    /// SOP classes accepted for storage (CT/MR, enhanced CT/MR, Segmentation).
-    public static let acceptedSOPClasses: Set<String> = [
+    /// Image SOP classes that assemble into volumes: CT, enhanced CT, MR, enhanced MR.
+    public static let imageSOPClasses: Set<String> = [
         "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.2.1", "1.2.840.10008.5.1.4.1.1.4",
-        "1.2.840.10008.5.1.4.1.1.4.1", "1.2.840.10008.5.1.4.1.1.66.4",
+        "1.2.840.10008.5.1.4.1.1.4.1",
     ]
+    /// Segmentation Storage, accepted so existing SEGs can be read.
+    public static let segmentationSOPClass = "1.2.840.10008.5.1.4.1.1.66.4"
+    /// SOP classes accepted for storage.
+    public static let acceptedSOPClasses = imageSOPClasses.union([segmentationSOPClass])
 
     /// The outcome for one instance.
     public enum Outcome: Sendable, Equatable {

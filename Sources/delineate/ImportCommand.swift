@@ -1,4 +1,5 @@
 import ArgumentParser
+import DicomKit
 import Foundation
 import Logging
 import Server
@@ -19,7 +20,8 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger(label: "delineate.import")
         let pool = try await database.migratedPool(size: 2, logger: logger)
-        let ingest = DicomIngest(files: try FileStore(root: fileStore), pool: pool)
+        let files = try FileStore(root: fileStore)
+        let ingest = DicomIngest(files: files, pool: pool)
         guard let walker = FileManager.default.enumerator(atPath: folder) else {
             throw ValidationError("cannot read folder \(folder)")
         }
@@ -48,10 +50,15 @@ struct ImportCommand: AsyncParsableCommand {
                 logger.warning("rejected \(path): \(error)")
             }
         }
-        let cases = CaseRepository(pool: pool)
+        let assembly = SeriesAssembly(files: files, pool: pool)
         for series in seriesIDs.sorted() {
-            if let (record, isNew) = try await cases.ensureCase(seriesID: series, modelID: nil), isNew {
-                print("case \(record.id): \(record.modality) series \(record.seriesInstanceUID)")
+            switch try await assembly.assemble(seriesID: series) {
+            case .assembled(let volume, let caseID):
+                print(
+                    "series \(series): volume \(volume.geometry.sizeDescription), case \(caseID.map(String.init) ?? "none")"
+                )
+            case .rejected(let reason):
+                print("series \(series): rejected: \(reason)")
             }
         }
         print("imported \(stored) new, \(duplicates) already present, \(rejected) rejected")

@@ -3,6 +3,7 @@ import DicomKit
 import Hummingbird
 import Logging
 import Server
+import Store
 
 /// `delineate serve`: runs the daemon (migrations first).
 struct Serve: AsyncParsableCommand {
@@ -22,6 +23,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PACS node as AE@host:port (environment: DELINEATE_PACS).")
     var pacs: String? = Environment.value("DELINEATE_PACS")
 
+    @Option(help: "C-STORE SCP port, 0 to disable (environment: DELINEATE_DICOM_PORT).")
+    var dicomPort: Int = Environment.value("DELINEATE_DICOM_PORT").flatMap { Int($0) } ?? 11112
+
+    @Option(help: "Calling AE titles allowed to send, comma-separated; empty allows any (DELINEATE_ALLOWED_CALLERS).")
+    var allowedCallers: String = Environment.value("DELINEATE_ALLOWED_CALLERS") ?? ""
+
+    @Option(help: "Seconds without a new instance after which a series is complete (DELINEATE_QUIET_SECONDS).")
+    var quietSeconds: Double = Environment.value("DELINEATE_QUIET_SECONDS").flatMap { Double($0) } ?? 10
+
+    @Option(help: "Content-addressed file store (environment: DELINEATE_FILE_STORE).")
+    var fileStore: String = Environment.value("DELINEATE_FILE_STORE") ?? "data/files"
+
     func run() async throws {
         var logger = Logger(label: "delineate")
         logger.logLevel = .info
@@ -30,6 +43,20 @@ struct Serve: AsyncParsableCommand {
             httpHost: host, httpPort: port, databaseURL: try database.resolvedURL(), aeTitle: aeTitle,
             pacs: try pacs.map(Self.parseNode))
         let app = DelineateApplication.make(configuration: configuration, pool: pool, logger: logger)
+        var receiver: DicomReceiver?
+        if dicomPort > 0 {
+            receiver = try DicomReceiver(
+                configuration: .init(
+                    aeTitle: aeTitle, port: dicomPort,
+                    allowedCallingAEs: allowedCallers.split(separator: ",").map(String.init), quietSeconds: quietSeconds
+                ),
+                files: try FileStore(root: fileStore), pool: pool, logger: logger)
+        }
+        let monitor = Task { [receiver] in await receiver?.monitorSeries() }
+        defer {
+            monitor.cancel()
+            receiver?.stop()
+        }
         print("web client at http://\(host):\(port)")
         try await app.runService()
     }

@@ -27,6 +27,7 @@ import Testing
             arguments: ["import", "--database-url", database.url, "--file-store", folder + "/store", folder + "/in"])
         #expect(output.contains("imported 12 new, 0 already present, 3 rejected"))
         #expect(output.contains("notes.txt"))  // the log line names the rejected file
+        #expect(output.contains("volume 48x48x12, case 1"))
         let cases = try await CaseRepository(pool: database.pool).list(CaseFilter())
         #expect(cases.total == 1 && cases.cases[0].modality == "CT")
 

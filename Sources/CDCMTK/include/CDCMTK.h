@@ -58,6 +58,28 @@ int dk_file_save(dk_file *file, const char *path, char *error, size_t errorLengt
 int dk_echo(const char *host, uint16_t port, const char *callingAE, const char *calledAE, int timeoutSeconds,
             char *error, size_t errorLength);
 
+/// Called on a DCMTK worker thread for each received C-STORE: the instance has been written,
+/// meta header included and bits unchanged, to `path`. Returns the DIMSE status to answer with
+/// (0x0000 success; 0xA700 out of resources; 0xA900 data set does not match; 0xC000 cannot understand).
+typedef uint16_t (*dk_store_handler)(void *context, const char *path, const char *callingAE);
+
+/// A C-STORE SCP with a pool of worker threads (DCMTK DcmSCPPool). One per process.
+typedef struct dk_storage_scp dk_storage_scp;
+
+/// Creates the SCP. `allowedCallingAEs` is a backslash-separated list; empty accepts any caller.
+/// `sopClasses` is a backslash-separated list of accepted storage SOP Class UIDs.
+dk_storage_scp *dk_storage_scp_new(const char *aeTitle, uint16_t port, uint16_t maxAssociations,
+                                   const char *allowedCallingAEs, const char *sopClasses, const char *tempDirectory,
+                                   dk_store_handler handler, void *context);
+
+/// Listens until dk_storage_scp_stop is called; returns 0 after a clean stop.
+int dk_storage_scp_listen(dk_storage_scp *scp, char *error, size_t errorLength);
+
+/// Asks the SCP to stop after the associations in progress.
+void dk_storage_scp_stop(dk_storage_scp *scp);
+
+void dk_storage_scp_free(dk_storage_scp *scp);
+
 #ifdef __cplusplus
 }
 #endif

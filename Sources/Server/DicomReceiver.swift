@@ -1,0 +1,116 @@
+public import DicomKit
+import Dispatch
+import Foundation
+public import Logging
+public import Store
+
+/// The daemon's DICOM side: a C-STORE SCP whose instances go through `DicomIngest`, and a
+/// monitor that assembles each series once no instance has arrived for the quiet period.
+public final class DicomReceiver: Sendable {
+    /// The SCP's settings.
+    public struct Configuration: Sendable {
+        public var aeTitle: String
+        public var port: Int
+        public var maxAssociations: Int
+        /// Calling AE titles accepted; empty accepts any.
+        public var allowedCallingAEs: [String]
+        /// Seconds without a new instance after which a series is complete.
+        public var quietSeconds: Double
+
+        public init(
+            aeTitle: String, port: Int, maxAssociations: Int = 8, allowedCallingAEs: [String] = [],
+            quietSeconds: Double = 10
+        ) {
+            self.aeTitle = aeTitle
+            self.port = port
+            self.maxAssociations = maxAssociations
+            self.allowedCallingAEs = allowedCallingAEs
+            self.quietSeconds = quietSeconds
+        }
+    }
+
+    private let scp: StorageSCP
+    private let assembly: SeriesAssembly
+    private let volumes: VolumeRepository
+    private let configuration: Configuration
+    private let logger: Logger
+
+    /// Starts the SCP at once.
+    public init(configuration: Configuration, files: FileStore, pool: DatabasePool, logger: Logger) throws {
+        let ingest = DicomIngest(files: files, pool: pool)
+        self.configuration = configuration
+        self.logger = logger
+        self.assembly = SeriesAssembly(files: files, pool: pool)
+        self.volumes = VolumeRepository(pool: pool)
+        scp = try StorageSCP(
+            aeTitle: configuration.aeTitle, port: configuration.port, maxAssociations: configuration.maxAssociations,
+            allowedCallingAEs: configuration.allowedCallingAEs, sopClasses: DicomIngest.acceptedSOPClasses,
+            temporaryDirectory: files.root + "/tmp"
+        ) { path, callingAE in
+            Self.store(path: path, callingAE: callingAE, ingest: ingest, logger: logger)
+        }
+        logger.info("C-STORE SCP \(configuration.aeTitle) listening on port \(configuration.port)")
+    }
+
+    /// Stores one received file; runs on a DCMTK worker thread, which waits for the async ingest.
+    private static func store(path: String, callingAE: String, ingest: DicomIngest, logger: Logger) -> StoreStatus {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            logger.error("C-STORE from \(callingAE): received file \(path) cannot be read")
+            return .outOfResources
+        }
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var status = StoreStatus.outOfResources
+        Task {
+            defer { done.signal() }
+            do {
+                _ = try await ingest.ingest([UInt8](data), callingAE: callingAE)
+                status = .success
+            } catch let error as DicomError {
+                let uid = (try? DicomFile(bytes: [UInt8](data)))?.string(.sopInstanceUID) ?? "unknown"
+                logger.warning("C-STORE from \(callingAE) refused, SOP Instance \(uid): \(error.reason)")
+                status = error.code == .unreadableFile ? .cannotUnderstand : .dataSetDoesNotMatch
+            } catch {
+                logger.error("C-STORE from \(callingAE) could not be stored: \(error)")
+                status = .outOfResources
+            }
+        }
+        done.wait()
+        return status
+    }
+
+    /// Assembles every series that has been quiet for the configured period; returns what it did.
+    @discardableResult
+    public func assembleQuietSeries() async throws -> [(seriesID: Int, outcome: SeriesAssembly.Outcome)] {
+        var results: [(Int, SeriesAssembly.Outcome)] = []
+        for series in try await volumes.quietSeries(quietSeconds: configuration.quietSeconds) {
+            let outcome = try await assembly.assemble(seriesID: series)
+            switch outcome {
+            case .assembled(let volume, let caseID):
+                logger.info(
+                    "series \(series) assembled: \(volume.geometry.sizeDescription), case \(caseID.map(String.init) ?? "none")"
+                )
+            case .rejected(let reason):
+                logger.warning("series \(series) rejected: \(reason)")
+            }
+            results.append((series, outcome))
+        }
+        return results
+    }
+
+    /// Checks for complete series every `interval` until the task is cancelled.
+    public func monitorSeries(every interval: Duration = .seconds(2)) async {
+        while !Task.isCancelled {
+            do {
+                try await assembleQuietSeries()
+            } catch {
+                logger.error("series assembly failed: \(error)")
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Stops accepting associations (those in progress finish).
+    public func stop() {
+        scp.stop()
+    }
+}

@@ -1,0 +1,60 @@
+public import DicomKit
+import Foundation
+public import Store
+
+/// Turns a stored series into a volume: reads its files, plans the geometry, records the volume
+/// (or the reason it was refused) and opens a case for CT/MR series.
+public struct SeriesAssembly: Sendable {
+    let files: FileStore
+    let volumes: VolumeRepository
+    let cases: CaseRepository
+
+    public init(files: FileStore, pool: DatabasePool) {
+        self.files = files
+        self.volumes = VolumeRepository(pool: pool)
+        self.cases = CaseRepository(pool: pool)
+    }
+
+    /// The outcome for one series.
+    public enum Outcome: Sendable {
+        case assembled(Volume, caseID: Int?)
+        case rejected(reason: String)
+    }
+
+    /// Assembles the series; a series that cannot form a volume is marked rejected with the reason.
+    public func assemble(seriesID: Int) async throws -> Outcome {
+        let stored = try await volumes.files(seriesID: seriesID)
+            .filter { DicomIngest.imageSOPClasses.contains($0.sopClassUID) }
+        do {
+            var images: [String: DicomFile] = [:]
+            var headers: [FrameHeader] = []
+            for file in stored {
+                let dicom = try DicomFile(bytes: try files.get(sha256: file.fileSHA256))
+                images[file.sopInstanceUID] = dicom
+                headers += try dicom.frameHeaders()
+            }
+            let plan = try VolumeAssembler.plan(headers)
+            let volume = try Volume.load(plan, files: images)
+            try await volumes.save(Self.record(seriesID: seriesID, plan: plan))
+            let opened = try await cases.ensureCase(seriesID: seriesID, modelID: nil)
+            return .assembled(volume, caseID: opened?.record.id)
+        } catch let error as DicomError {
+            try await volumes.reject(seriesID: seriesID, reason: error.reason)
+            return .rejected(reason: error.reason)
+        }
+    }
+
+    static func record(seriesID: Int, plan: VolumePlan) -> VolumeRecord {
+        let geometry = plan.geometry
+        let sources = plan.frames.map { frame -> [String: Any] in
+            ["sop_instance_uid": frame.sopInstanceUID, "frame": frame.frame, "position": frame.position.array]
+        }
+        let json = (try? JSONSerialization.data(withJSONObject: sources)).map { String(decoding: $0, as: UTF8.self) }
+        return VolumeRecord(
+            seriesID: seriesID, columns: geometry.columns, rows: geometry.rows, slices: geometry.slices,
+            origin: geometry.origin.array,
+            direction: geometry.rowDirection.array + geometry.columnDirection.array + geometry.normal.array,
+            spacing: [geometry.columnSpacing, geometry.rowSpacing, geometry.sliceSpacing],
+            sliceSourcesJSON: json ?? "[]", flags: plan.flags.map(\.rawValue))
+    }
+}

@@ -1,0 +1,134 @@
+import DelineateTesting
+import DicomKit
+import Foundation
+import Logging
+import Segmentation
+import Store
+import Testing
+
+@testable import Server
+
+@Suite(.serialized) struct DicomReceiverTests {
+    /// Writes `slices` CT slices of a phantom with a series UID of its own; returns the writer and file paths.
+    func writeSeries(
+        _ name: String, slices: Int, size: Int = 64, sliceSpacing: Double = 2, in folder: String
+    ) throws -> (ImageSeriesWriter, [String]) {
+        let phantom = PhantomGenerator(columns: size, rows: size, slices: slices, modality: .ct).generate(seed: 21)
+        let root = "2.25.\(UInt64.random(in: 1...UInt64.max))"
+        let writer = ImageSeriesWriter(
+            series: SeriesDescription(
+                patientName: "Scp^\(name)", patientID: "SCP-\(name)", studyInstanceUID: root + ".1",
+                seriesInstanceUID: root + ".2", frameOfReferenceUID: root + ".3", studyDate: "20260101",
+                seriesDescription: name, modality: "CT"),
+            columns: size, rows: size, pixelSpacing: 0.9, sliceSpacing: sliceSpacing, origin: (-20, -30, 100),
+            rescaleIntercept: -1024)
+        try FileManager.default.createDirectory(atPath: "\(folder)/\(name)", withIntermediateDirectories: true)
+        var paths: [String] = []
+        for index in 0..<slices {
+            let path = "\(folder)/\(name)/\(index).dcm"
+            try writer.writeSlice(
+                index, values: phantom.intensities[index * size * size..<(index + 1) * size * size], to: path)
+            paths.append(path)
+        }
+        return (writer, paths.shuffled())
+    }
+
+    /// Runs DCMTK's storescu without blocking a cooperative thread (the SCP's ingest needs them).
+    func storescu(callingAE: String = "MODALITY", port: Int, files: [String]) async throws -> (
+        status: Int32, output: String
+    ) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID()).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/storescu")
+        process.arguments =
+            ["-v", "-to", "20", "-ta", "20", "-td", "20", "-aet", callingAE, "-aec", "DELINEATE"]
+            + ["127.0.0.1", String(port)] + files
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        try handle.close()
+        return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
+    func withReceiver(
+        allowed: [String] = [], _ body: (DicomReceiver, Int, TestDatabase, String) async throws -> Void
+    ) async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let port = Int.random(in: 20_000...40_000)
+        let receiver = try DicomReceiver(
+            configuration: .init(aeTitle: "DELINEATE", port: port, allowedCallingAEs: allowed, quietSeconds: 0),
+            files: try FileStore(root: folder + "/store"), pool: database.pool, logger: Logger(label: "test"))
+        try await body(receiver, port, database, folder)
+        receiver.stop()
+        try await database.drop()
+    }
+
+    @Test func aShuffledSeriesSentWithStorescuLandsAndAssembles() async throws {
+        try await withReceiver { receiver, port, database, folder in
+            let (writer, files) = try writeSeries("ordered", slices: 40, in: folder)
+            let sent = try await storescu(port: port, files: files)
+            #expect(sent.status == 0, "\(sent.output)")
+            let results = try await receiver.assembleQuietSeries()
+            #expect(results.count == 1)
+            guard case .assembled(let volume, let caseID) = results.first?.outcome else {
+                Issue.record("series was not assembled: \(results)")
+                return
+            }
+            #expect(caseID != nil)
+            #expect(volume.geometry.slices == 40 && volume.flags.isEmpty)
+            let expectedSources: [String] = (0..<40).map { writer.instanceUID(slice: $0) }
+            #expect(volume.sources.map(\.sopInstanceUID) == expectedSources)
+            for (index, position) in volume.geometry.slicePositions.enumerated() {
+                #expect(abs(position.z - (100 + 2 * Double(index))) < 1e-4)
+                #expect(position.x == -20 && position.y == -30)
+            }
+            let stored = try #require(
+                try await VolumeRepository(pool: database.pool).volume(seriesID: results[0].seriesID))
+            #expect(stored.slices == 40 && stored.spacing == [0.9, 0.9, 2])
+        }
+    }
+
+    @Test func refusesBadInstancesAndUnknownCallers() async throws {
+        try await withReceiver(allowed: ["MODALITY"]) { receiver, port, database, folder in
+            let (_, files) = try writeSeries("bad", slices: 1, in: folder)
+            let noPatient = try DicomFile(path: files[0])
+            try noPatient.set(.patientID, "")
+            try noPatient.write(to: folder + "/no-patient.dcm")
+            let refused = try await storescu(port: port, files: [folder + "/no-patient.dcm"])
+            #expect(refused.output.contains("DataSetDoesNotMatchSOPClass"), "\(refused.output)")
+
+            let stranger = try await storescu(callingAE: "STRANGER", port: port, files: files)
+            #expect(stranger.status != 0)
+            #expect(stranger.output.contains("Association Rejected") || stranger.output.contains("rejected"))
+
+            let count = try await database.pool.withConnection { connection throws(StoreError) in
+                try connection.execute("SELECT count(*) AS n FROM instances").records[0].int("n")
+            }
+            #expect(count == 0)
+            #expect(try await receiver.assembleQuietSeries().isEmpty)
+        }
+    }
+
+    @Test func eightAssociationsAtOnceAllLand() async throws {
+        try await withReceiver { receiver, port, database, folder in
+            let series = try (0..<8).map { try writeSeries("parallel\($0)", slices: 6, size: 32, in: folder).1 }
+            let statuses = try await withThrowingTaskGroup(of: Int32.self) { group in
+                for files in series {
+                    group.addTask { try await storescu(port: port, files: files).status }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: 0, count: 8))
+            let assembled = try await receiver.assembleQuietSeries()
+            #expect(assembled.count == 8)
+        }
+    }
+}
