@@ -1,0 +1,86 @@
+import DelineateTesting
+import DicomKit
+import Foundation
+import Segmentation
+import Store
+import Testing
+
+@testable import Server
+
+@Suite struct IngestRobustnessTests {
+    func sampleFile(in folder: String) throws -> (path: String, pixels: [Int16]) {
+        let phantom = PhantomGenerator(columns: 48, rows: 48, slices: 1, modality: .ct).generate(seed: 2)
+        let writer = ImageSeriesWriter(
+            series: SeriesDescription(
+                patientName: "Fuzz^Base", patientID: "FZ", studyInstanceUID: "2.25.31.1", seriesInstanceUID: "2.25.31.2",
+                frameOfReferenceUID: "2.25.31.3", studyDate: "20260101", seriesDescription: "fuzz", modality: "CT"),
+            columns: 48, rows: 48, pixelSpacing: 1, sliceSpacing: 1, origin: (0, 0, 0), rescaleIntercept: -1024)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try writer.writeSlice(0, values: phantom.intensities[...], to: folder + "/base.dcm")
+        return (folder + "/base.dcm", phantom.intensities)
+    }
+
+    @Test(arguments: [
+        ("/usr/bin/dcmcjpeg", ["+e1"]),  // JPEG lossless, process 14 SV1
+        ("/usr/bin/dcmcjpls", []),  // JPEG-LS lossless
+        ("/usr/bin/dcmcrle", []),  // RLE lossless
+    ])
+    func compressedInstancesDecodeToTheSameVoxels(tool: String, options: [String]) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (path, pixels) = try sampleFile(in: folder)
+        _ = try Process.output(of: tool, arguments: options + [path, folder + "/compressed.dcm"])
+        let compressed = try DicomFile(path: folder + "/compressed.dcm")
+        #expect(compressed.string(.transferSyntaxUID) != "1.2.840.10008.1.2.1")
+        let decoded = try compressed.frame(0, rows: 48, columns: 48).map { Int16($0 - 1024) }
+        // The writer clamps below -1024 HU (stored value 0); lossless codecs must return exactly that.
+        let mismatches = zip(decoded, pixels).filter { $0 != max($1, -1024) }.count
+        #expect(decoded.count == pixels.count && mismatches == 0)
+    }
+
+    @Test func twoHundredMutatedFilesNeverCrashAndNeverStoreGarbage() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let base = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try sampleFile(in: folder).path)))
+        let ingest = DicomIngest(files: try FileStore(root: folder + "/store"), pool: database.pool)
+        var random = SplitMix64(seed: 2026)
+        var accepted = 0
+        var rejected = 0
+        for round in 0..<200 {
+            var bytes = base
+            switch round % 4 {
+            case 0:  // truncate anywhere
+                bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &random)))
+            case 1:  // flip bytes in the header region, where lengths and tags live
+                for _ in 0..<Int.random(in: 1...8, using: &random) {
+                    bytes[Int.random(in: 0..<min(bytes.count, 1200), using: &random)] = UInt8.random(in: 0...255, using: &random)
+                }
+            case 2:  // insert junk
+                let at = Int.random(in: 0..<bytes.count, using: &random)
+                bytes.insert(contentsOf: (0..<Int.random(in: 1...64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }, at: at)
+            default:  // overwrite a 4-byte length-sized run with extreme values
+                let at = Int.random(in: 132..<min(bytes.count - 4, 1200), using: &random)
+                bytes.replaceSubrange(at..<at + 4, with: [0xFF, 0xFF, 0xFF, 0x7F])
+            }
+            do {
+                _ = try await ingest.ingest(bytes)
+                accepted += 1
+            } catch is DicomError {
+                rejected += 1
+            }
+        }
+        #expect(accepted + rejected == 200)
+        #expect(rejected > 50)
+        // Whatever was accepted is a readable DICOM file with the identifiers it was indexed under.
+        let rows = try await database.pool.withConnection { connection throws(StoreError) in
+            try connection.execute("SELECT sop_instance_uid, file_sha256 FROM instances").records
+        }
+        let files = try FileStore(root: folder + "/store")
+        for row in rows {
+            let file = try DicomFile(bytes: try files.get(sha256: row["file_sha256"] ?? ""))
+            #expect(file.string(.sopInstanceUID) == row["sop_instance_uid"])
+        }
+        try await database.drop()
+    }
+}
