@@ -6,9 +6,10 @@ public import Store
 public enum DelineateApplication {
     /// The application for `configuration`, over an already-migrated database pool.
     public static func make(
-        configuration: ServerConfiguration, pool: DatabasePool, logger: Logger
+        configuration: ServerConfiguration, pool: DatabasePool, files: FileStore, logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router()
+        StowRS(ingest: DicomIngest(files: files, pool: pool), logger: logger).register(on: router)
         router.add(middleware: LogRequestsMiddleware(.debug))
         let health = HealthCheck(pool: pool, configuration: configuration)
         router.get("/healthz") { _, _ -> EditedResponse<HealthReport> in

@@ -42,7 +42,8 @@ struct Serve: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             httpHost: host, httpPort: port, databaseURL: try database.resolvedURL(), aeTitle: aeTitle,
             pacs: try pacs.map(Self.parseNode))
-        let app = DelineateApplication.make(configuration: configuration, pool: pool, logger: logger)
+        let files = try FileStore(root: fileStore)
+        let app = DelineateApplication.make(configuration: configuration, pool: pool, files: files, logger: logger)
         var receiver: DicomReceiver?
         if dicomPort > 0 {
             receiver = try DicomReceiver(
@@ -50,7 +51,7 @@ struct Serve: AsyncParsableCommand {
                     aeTitle: aeTitle, port: dicomPort,
                     allowedCallingAEs: allowedCallers.split(separator: ",").map(String.init), quietSeconds: quietSeconds
                 ),
-                files: try FileStore(root: fileStore), pool: pool, logger: logger)
+                files: files, pool: pool, logger: logger)
         }
         let monitor = Task { [receiver] in await receiver?.monitorSeries() }
         defer {

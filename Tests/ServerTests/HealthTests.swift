@@ -22,7 +22,7 @@ import Testing
             aeTitle: DevServices.orthancAE, host: DevServices.orthancHost, port: DevServices.orthancDicomPort)
         let app = DelineateApplication.make(
             configuration: configuration(database: database, pacs: orthanc), pool: database.pool,
-            logger: Logger(label: "test"))
+            files: try FileStore(root: NSTemporaryDirectory() + UUID().uuidString), logger: Logger(label: "test"))
         try await app.test(.live) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
@@ -42,7 +42,7 @@ import Testing
         let closedPacs = DicomNode(aeTitle: "NOBODY", host: "127.0.0.1", port: 1)
         let app = DelineateApplication.make(
             configuration: configuration(database: database, pacs: closedPacs), pool: unreachable,
-            logger: Logger(label: "test"))
+            files: try FileStore(root: NSTemporaryDirectory() + UUID().uuidString), logger: Logger(label: "test"))
         try await app.test(.live) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)

@@ -12,7 +12,8 @@ import Testing
         let phantom = PhantomGenerator(columns: 48, rows: 48, slices: 1, modality: .ct).generate(seed: 2)
         let writer = ImageSeriesWriter(
             series: SeriesDescription(
-                patientName: "Fuzz^Base", patientID: "FZ", studyInstanceUID: "2.25.31.1", seriesInstanceUID: "2.25.31.2",
+                patientName: "Fuzz^Base", patientID: "FZ", studyInstanceUID: "2.25.31.1",
+                seriesInstanceUID: "2.25.31.2",
                 frameOfReferenceUID: "2.25.31.3", studyDate: "20260101", seriesDescription: "fuzz", modality: "CT"),
             columns: 48, rows: 48, pixelSpacing: 1, sliceSpacing: 1, origin: (0, 0, 0), rescaleIntercept: -1024)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -54,11 +55,15 @@ import Testing
                 bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &random)))
             case 1:  // flip bytes in the header region, where lengths and tags live
                 for _ in 0..<Int.random(in: 1...8, using: &random) {
-                    bytes[Int.random(in: 0..<min(bytes.count, 1200), using: &random)] = UInt8.random(in: 0...255, using: &random)
+                    bytes[Int.random(in: 0..<min(bytes.count, 1200), using: &random)] = UInt8.random(
+                        in: 0...255, using: &random)
                 }
             case 2:  // insert junk
                 let at = Int.random(in: 0..<bytes.count, using: &random)
-                bytes.insert(contentsOf: (0..<Int.random(in: 1...64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }, at: at)
+                bytes.insert(
+                    contentsOf: (0..<Int.random(in: 1...64, using: &random)).map { _ in
+                        UInt8.random(in: 0...255, using: &random)
+                    }, at: at)
             default:  // overwrite a 4-byte length-sized run with extreme values
                 let at = Int.random(in: 132..<min(bytes.count - 4, 1200), using: &random)
                 bytes.replaceSubrange(at..<at + 4, with: [0xFF, 0xFF, 0xFF, 0x7F])

@@ -1,0 +1,77 @@
+import DelineateTesting
+import DicomKit
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Segmentation
+import Store
+import Testing
+
+@testable import Server
+
+@Suite struct StowRSTests {
+    /// Posts `parts` with curl as a STOW-RS client would; returns the HTTP status and body.
+    func post(_ parts: [[UInt8]], port: Int, contentType: String? = nil, folder: String) throws -> (Int, String) {
+        let boundary = "DelineateBoundary\(UUID().uuidString.prefix(8))"
+        var body: [UInt8] = []
+        for part in parts {
+            body += Array("--\(boundary)\r\nContent-Type: application/dicom\r\n\r\n".utf8) + part + Array("\r\n".utf8)
+        }
+        body += Array("--\(boundary)--\r\n".utf8)
+        let bodyPath = folder + "/body.bin"
+        try Data(body).write(to: URL(fileURLWithPath: bodyPath))
+        let type = contentType ?? "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"
+        let output = try Process.output(
+            of: "/usr/bin/curl",
+            arguments: [
+                "-s", "-w", "\n%{http_code}", "-X", "POST", "-H", "Content-Type: \(type)", "-H",
+                "Accept: application/dicom+json",
+                "--data-binary", "@" + bodyPath, "http://127.0.0.1:\(port)/dicomweb/studies",
+            ])
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
+    @Test func storesGoodInstancesAndReportsTheRefusedOnes() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let phantom = PhantomGenerator(columns: 32, rows: 32, slices: 3, modality: .mr).generate(seed: 12)
+        let writer = ImageSeriesWriter(
+            series: SeriesDescription(
+                patientName: "Stow^Rs", patientID: "STOW", studyInstanceUID: "2.25.41.1",
+                seriesInstanceUID: "2.25.41.2",
+                frameOfReferenceUID: "2.25.41.3", studyDate: "20260101", seriesDescription: "stow", modality: "MR"),
+            columns: 32, rows: 32, pixelSpacing: 1, sliceSpacing: 3, origin: (0, 0, 0), rescaleIntercept: 0)
+        let good: [[UInt8]] = try (0..<3).map { index in
+            try writer.writeSlice(
+                index, values: phantom.intensities[index * 1024..<(index + 1) * 1024], to: "\(folder)/\(index).dcm")
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(index).dcm")))
+        }
+        let app = DelineateApplication.make(
+            configuration: ServerConfiguration(httpPort: 0, databaseURL: database.url), pool: database.pool,
+            files: try FileStore(root: folder + "/store"), logger: Logger(label: "test"))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let (status, body) = try post(good + [Array("garbage".utf8)], port: port, folder: folder)
+            #expect(status == 202, "\(body)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+            let referenced = (json["00081199"] as? [String: Any])?["Value"] as? [[String: Any]]
+            let failedItems = (json["00081198"] as? [String: Any])?["Value"] as? [[String: Any]]
+            #expect(referenced?.count == 3 && failedItems?.count == 1)
+            let reason = (failedItems?.first?["00081197"] as? [String: Any])?["Value"] as? [Int]
+            #expect(reason == [0xC000])
+
+            let (again, _) = try post([good[0]], port: port, folder: folder)
+            #expect(again == 200)  // idempotent re-send
+            let (none, _) = try post([Array("junk".utf8)], port: port, folder: folder)
+            #expect(none == 409)
+            let (wrongType, wrongBody) = try post(good, port: port, contentType: "application/json", folder: folder)
+            #expect(wrongType == 415 && wrongBody.contains("multipart/related"))
+        }
+        #expect(try await InstanceIndex(pool: database.pool).instanceCount(seriesInstanceUID: "2.25.41.2") == 3)
+        try await database.drop()
+    }
+}
