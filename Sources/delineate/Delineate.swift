@@ -7,6 +7,8 @@ struct Delineate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Delineate: interactive CT/MR segmentation workstation backend.",
         version: DelineateVersion.current,
-        subcommands: [Serve.self, Migrate.self, ImportCommand.self, PhantomCommand.self, UserCommand.self]
+        subcommands: [
+            Serve.self, Migrate.self, ImportCommand.self, PhantomCommand.self, BenchCommand.self, UserCommand.self,
+        ]
     )
 }

@@ -30,12 +30,14 @@ struct PhantomCommand: ParsableCommand {
             let phantom = PhantomGenerator(columns: size, rows: size, slices: slices, modality: modality)
                 .generate(seed: caseSeed)
             let folder = "\(out)/\(modality.rawValue.lowercased())-\(String(format: "%03d", number))"
-            try write(phantom, seed: caseSeed, number: number, to: folder)
+            try Self.write(phantom, seed: caseSeed, number: number, to: folder)
             print("\(folder): \(phantom.columns)x\(phantom.rows)x\(phantom.slices), classes \(phantom.classCounts)")
         }
     }
 
-    private func write(_ phantom: Phantom, seed: UInt64, number: Int, to folder: String) throws {
+    /// Writes a phantom as `folder/dicom/NNNN.dcm` plus `labels.raw` and `labels.json`; returns the DICOM paths.
+    @discardableResult
+    static func write(_ phantom: Phantom, seed: UInt64, number: Int, to folder: String) throws -> [String] {
         try FileManager.default.createDirectory(atPath: folder + "/dicom", withIntermediateDirectories: true)
         let root = "2.25.\(seed)"
         let writer = ImageSeriesWriter(
@@ -52,10 +54,12 @@ struct PhantomCommand: ParsableCommand {
             ),
             rescaleIntercept: phantom.modality == .ct ? -1024 : 0)
         let sliceSize = phantom.columns * phantom.rows
+        var paths: [String] = []
         for index in 0..<phantom.slices {
+            let path = String(format: "%@/dicom/%04d.dcm", folder, index + 1)
             try writer.writeSlice(
-                index, values: phantom.intensities[index * sliceSize..<(index + 1) * sliceSize],
-                to: String(format: "%@/dicom/%04d.dcm", folder, index + 1))
+                index, values: phantom.intensities[index * sliceSize..<(index + 1) * sliceSize], to: path)
+            paths.append(path)
         }
         try Data(phantom.labels).write(to: URL(fileURLWithPath: folder + "/labels.raw"))
         let header: [String: Any] = [
@@ -67,5 +71,6 @@ struct PhantomCommand: ParsableCommand {
         ]
         try JSONSerialization.data(withJSONObject: header, options: [.prettyPrinted, .sortedKeys])
             .write(to: URL(fileURLWithPath: folder + "/labels.json"))
+        return paths
     }
 }

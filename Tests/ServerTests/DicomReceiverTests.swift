@@ -33,27 +33,12 @@ import Testing
         return (writer, paths.shuffled())
     }
 
-    /// Runs DCMTK's storescu without blocking a cooperative thread (the SCP's ingest needs them).
     func storescu(callingAE: String = "MODALITY", port: Int, files: [String]) async throws -> (
         status: Int32, output: String
     ) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID()).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/storescu")
-        process.arguments =
-            ["-v", "-to", "20", "-ta", "20", "-td", "20", "-aet", callingAE, "-aec", "DELINEATE"]
-            + ["127.0.0.1", String(port)] + files
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
-        try handle.close()
-        return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        let result = try await StoreSCUTool.send(
+            files, to: "127.0.0.1", port: port, calledAE: "DELINEATE", callingAE: callingAE, timeoutSeconds: 20)
+        return (result.exitStatus, result.output)
     }
 
     func withReceiver(

@@ -1,0 +1,103 @@
+import ArgumentParser
+import DicomKit
+import Foundation
+import Logging
+import Segmentation
+import Server
+import Store
+
+/// `delineate bench`: measured benchmarks, each printing one table (and optionally updating Docs/performance.md).
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Run a benchmark and print its table.", subcommands: [Ingest.self])
+
+    /// `delineate bench ingest`: C-STORE throughput of our SCP against Orthanc on the same files.
+    struct Ingest: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send one phantom CT series with storescu to our SCP and to Orthanc; compare instances/s.")
+
+        @Option(help: "A scratch PostgreSQL database (its worklist gets the benchmark series).")
+        var databaseURL: String
+
+        @Option(help: "Columns and rows of each slice.") var size: Int = 512
+        @Option(help: "Slices in the series.") var slices: Int = 300
+        @Option(help: "Our SCP port for the run.") var port: Int = 11_199
+        @Option(help: "Orthanc as AE@host:port (environment: DELINEATE_ORTHANC_AE/HOST/DICOM_PORT).")
+        var orthanc: String? = Environment.value("DELINEATE_ORTHANC_DICOM_PORT").map {
+            "\(Environment.value("DELINEATE_ORTHANC_AE") ?? "ORTHANC")@\(Environment.value("DELINEATE_ORTHANC_HOST") ?? "127.0.0.1"):\($0)"
+        }
+        @Option(help: "Markdown file whose ingest table is replaced with this run's.") var writeDocs: String?
+
+        func run() async throws {
+            var logger = Logger(label: "delineate.bench")
+            logger.logLevel = .warning
+            let work = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID())").path
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            let seed = UInt64.random(in: 1...UInt64(UInt32.max))
+            let phantom = PhantomGenerator(columns: size, rows: size, slices: slices, modality: .ct).generate(
+                seed: seed)
+            let files = try PhantomCommand.write(phantom, seed: seed, number: 1, to: work + "/series")
+            let megabytes =
+                Double(
+                    files.reduce(0) {
+                        $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) ?? 0
+                    }) / 1e6
+
+            let pool = DatabasePool(url: databaseURL, size: 8)
+            guard let migrations = Migrator.locateDirectory() else { throw ValidationError("Migrations/ not found") }
+            try await Migrator(directory: migrations).apply(to: pool)
+            let receiver = try DicomReceiver(
+                configuration: .init(aeTitle: "DELINEATE", port: port, quietSeconds: 0),
+                files: try FileStore(root: work + "/store"), pool: pool, logger: logger)
+            let ours = try await StoreSCUTool.send(
+                files, to: "127.0.0.1", port: port, calledAE: "DELINEATE", callingAE: "BENCH")
+            receiver.stop()
+            guard ours.exitStatus == 0 else { throw ValidationError("storescu to Delineate failed:\n\(ours.output)") }
+            let assembled = try await receiver.assembleQuietSeries()
+            guard case .assembled(let volume, _)? = assembled.first?.outcome, volume.geometry.slices == slices else {
+                throw ValidationError("the series did not assemble into \(slices) slices: \(assembled)")
+            }
+            var rows = [("Delineate C-STORE SCP (store + index + fsync)", ours.seconds)]
+            if let orthanc {
+                let node = try Serve.parseNode(orthanc)
+                let theirs = try await StoreSCUTool.send(
+                    files, to: node.host, port: node.port, calledAE: node.aeTitle, callingAE: "BENCH")
+                guard theirs.exitStatus == 0 else {
+                    throw ValidationError("storescu to Orthanc failed:\n\(theirs.output)")
+                }
+                rows.append(("Orthanc \(node.aeTitle) (same files, same machine)", theirs.seconds))
+            }
+            var table = """
+                Ingest: one CT series of \(slices) slices \(size)x\(size) (\(String(format: "%.1f", megabytes)) MB), \
+                sent by DCMTK storescu in one association; volume assembled and checked (\(volume.geometry.sizeDescription)).
+
+                | receiver | instances | seconds | instances/s | MB/s |
+                | --- | ---: | ---: | ---: | ---: |
+
+                """
+            for (name, seconds) in rows {
+                table += String(
+                    format: "| %@ | %d | %.2f | %.1f | %.1f |\n", name, slices, seconds, Double(slices) / seconds,
+                    megabytes / seconds)
+            }
+            print(table)
+            if let writeDocs { try MarkdownSection.replace(named: "ingest", in: writeDocs, with: table) }
+        }
+    }
+}
+
+/// Replaces the text between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` in a Markdown file.
+enum MarkdownSection {
+    static func replace(named name: String, in path: String, with body: String) throws {
+        let open = "<!-- bench:\(name) -->"
+        let close = "<!-- /bench:\(name) -->"
+        var text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "# Performance\n"
+        let block = "\(open)\n\(body)\n\(close)"
+        if let start = text.range(of: open), let end = text.range(of: close, range: start.upperBound..<text.endIndex) {
+            text.replaceSubrange(start.lowerBound..<end.upperBound, with: block)
+        } else {
+            text += "\n\(block)\n"
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}
