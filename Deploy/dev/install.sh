@@ -33,5 +33,14 @@ if ((${#missing[@]})); then
     ((created_policy)) && rm -f "$policy"
 fi
 
+# Python tools the tests use as independent DICOM clients (highdicom reads our SEGs back).
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+venv="$root/data/dev/pyenv"
+if ! "$venv/bin/python" -c "import highdicom" 2>/dev/null; then
+    mkdir -p "$root/data/dev"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/Deploy/dev/requirements-test.txt"
+fi
+
 command -v swift >/dev/null || { echo "error: swift is not on PATH; install Swift 6.x first" >&2; exit 1; }
 echo "dependencies installed"

@@ -117,6 +117,7 @@ export DELINEATE_ORTHANC_HOST="127.0.0.1"
 export DELINEATE_ORTHANC_DICOM_PORT="$orthanc_dicom"
 export DELINEATE_DICOM_PORT="$scp_port"
 export DELINEATE_DATA="$root/data"
+export DELINEATE_PYTHON="$data/pyenv/bin/python"
 ENV
 }
 

@@ -18,6 +18,13 @@ public enum DevServices {
     public static var orthancAE: String { require("DELINEATE_ORTHANC_AE") }
     public static var orthancHost: String { require("DELINEATE_ORTHANC_HOST") }
     public static var orthancDicomPort: Int { Int(require("DELINEATE_ORTHANC_DICOM_PORT")) ?? 0 }
+    /// The Python with highdicom and pydicom that Deploy/dev/install.sh sets up.
+    public static var python: String { require("DELINEATE_PYTHON") }
+
+    /// The path of a file in Tests/Fixtures, found from the working directory (the package root under `swift test`).
+    public static func fixture(_ name: String) -> String {
+        FileManager.default.currentDirectoryPath + "/Tests/Fixtures/" + name
+    }
 }
 
 /// A fresh, migrated database of its own for one test, dropped by `drop()`.

@@ -80,6 +80,49 @@ void dk_storage_scp_stop(dk_storage_scp *scp);
 
 void dk_storage_scp_free(dk_storage_scp *scp);
 
+/// A DICOM Segmentation (BINARY) being built with DCMTK's dcmseg.
+typedef struct dk_seg_writer dk_seg_writer;
+
+/// Starts a SEG of `rows` x `columns` frames. Equipment and content identification are required by the IOD.
+dk_seg_writer *dk_seg_new(uint16_t rows, uint16_t columns, const char *manufacturer, const char *modelName,
+                          const char *softwareVersion, const char *contentLabel, const char *contentDescription,
+                          const char *creatorName, char *error, size_t errorLength);
+
+/// Takes patient, study and frame of reference from a source image (Part 10 bytes); sets the new
+/// series and instance UIDs, series number and description.
+int dk_seg_set_identity(dk_seg_writer *writer, const uint8_t *sourceBytes, size_t sourceLength,
+                        const char *seriesInstanceUID, const char *sopInstanceUID, const char *seriesDescription,
+                        const char *seriesNumber, char *error, size_t errorLength);
+
+/// Shared functional groups: plane orientation (6 values) and pixel measures (mm).
+int dk_seg_set_geometry(dk_seg_writer *writer, const double *orientation, double rowSpacing, double columnSpacing,
+                        double sliceThickness, char *error, size_t errorLength);
+
+/// Adds a segment; codes are (value, scheme, meaning) triples. Returns its number in `segmentNumber`.
+int dk_seg_add_segment(dk_seg_writer *writer, const char *label, const char *const *category,
+                       const char *const *type, int semiautomatic, const char *algorithmName,
+                       const char *algorithmVersion, const uint16_t *cielab, uint16_t *segmentNumber, char *error,
+                       size_t errorLength);
+
+/// Adds a source image to the Referenced Series Sequence (common instance reference).
+int dk_seg_add_reference(dk_seg_writer *writer, const char *patientID, const char *studyUID, const char *seriesUID,
+                         const char *sopClassUID, const char *sopInstanceUID, char *error, size_t errorLength);
+
+/// Adds one frame: the mask of `segmentNumber` on the slice at `position`, derived from one source image.
+int dk_seg_add_frame(dk_seg_writer *writer, const uint8_t *mask, uint16_t segmentNumber, const double *position,
+                     uint32_t positionIndex, const char *sourceSOPClassUID, const char *sourceSOPInstanceUID,
+                     char *error, size_t errorLength);
+
+/// Writes the SEG as Explicit VR Little Endian.
+int dk_seg_save(dk_seg_writer *writer, const char *path, char *error, size_t errorLength);
+
+void dk_seg_free(dk_seg_writer *writer);
+
+/// Sends one file by C-STORE. Returns 0 when the association worked and fills `status` with the
+/// DIMSE status of the response; non-zero (with `error`) when the association or transfer failed.
+int dk_store_file(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const char *path,
+                  int timeoutSeconds, uint16_t *status, char *error, size_t errorLength);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,47 @@
+"""Reads a DICOM-SEG with highdicom (an independent client) and compares every segment's
+mask with the label volume it was written from.
+
+usage: check_seg.py SEG LABELS.raw META.json
+META.json: {"shape": [slices, rows, columns], "sources": [SOP Instance UID per slice],
+            "segments": {"segment number": label value}}
+Prints one line per segment and exits non-zero on any difference.
+"""
+import json
+import sys
+
+import highdicom
+import numpy as np
+
+
+def main() -> int:
+    seg_path, labels_path, meta_path = sys.argv[1:4]
+    meta = json.load(open(meta_path))
+    slices, rows, columns = meta["shape"]
+    labels = np.fromfile(labels_path, dtype=np.uint8).reshape(slices, rows, columns)
+    seg = highdicom.seg.segread(seg_path)
+    if seg.segmentation_type != highdicom.seg.SegmentationTypeValues.BINARY:
+        print("not a BINARY segmentation")
+        return 1
+    failures = 0
+    for number_text, value in meta["segments"].items():
+        number = int(number_text)
+        description = seg.get_segment_description(number)
+        expected = labels == value
+        present = [uid for uid, s in zip(meta["sources"], expected) if s.any()]
+        got = np.zeros_like(expected)
+        if present:
+            pixels = seg.get_pixels_by_source_instance(
+                source_sop_instance_uids=present, segment_numbers=[number], combine_segments=False,
+                ignore_spatial_locations=False, assert_missing_frames_are_empty=True)
+            for uid, frame in zip(present, pixels):
+                got[meta["sources"].index(uid)] = frame[..., 0] > 0
+        difference = int(np.count_nonzero(got != expected))
+        print(f"segment {number} '{description.segment_label}' "
+              f"type {description.segmented_property_type.meaning}: {int(expected.sum())} voxels, {difference} differ")
+        failures += difference != 0
+    print("OK" if failures == 0 else "MISMATCH")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
