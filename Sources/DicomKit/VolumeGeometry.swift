@@ -15,6 +15,21 @@ public struct VolumeGeometry: Sendable, Equatable, Codable {
     /// Image Position (Patient) of each slice, in volume order.
     public var slicePositions: [Vector3]
 
+    public init(
+        columns: Int, rows: Int, rowDirection: Vector3, columnDirection: Vector3, normal: Vector3, rowSpacing: Double,
+        columnSpacing: Double, sliceSpacing: Double, slicePositions: [Vector3]
+    ) {
+        self.columns = columns
+        self.rows = rows
+        self.rowDirection = rowDirection
+        self.columnDirection = columnDirection
+        self.normal = normal
+        self.rowSpacing = rowSpacing
+        self.columnSpacing = columnSpacing
+        self.sliceSpacing = sliceSpacing
+        self.slicePositions = slicePositions
+    }
+
     public var slices: Int { slicePositions.count }
     /// "columns x rows x slices", for logs and reports.
     public var sizeDescription: String { "\(columns)x\(rows)x\(slices)" }

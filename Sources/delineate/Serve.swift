@@ -54,8 +54,11 @@ struct Serve: AsyncParsableCommand {
                 files: files, pool: pool, logger: logger)
         }
         let monitor = Task { [receiver] in await receiver?.monitorSeries() }
+        let outbox = ExportWorker(files: files, pool: pool, callingAE: aeTitle, logger: logger)
+        let delivery = Task { await outbox.run() }
         defer {
             monitor.cancel()
+            delivery.cancel()
             receiver?.stop()
         }
         print("web client at http://\(host):\(port)")

@@ -39,6 +39,32 @@ import Testing
         try await database.drop()
     }
 
+    @Test func acceptThenExportDeliverTheSegToThePacs() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let seed = String(UInt32.random(in: 1...UInt32.max))
+        _ = try Process.output(
+            of: delineate,
+            arguments: ["phantom", "--seed", seed, "--size", "40", "--slices", "6", "--out", folder + "/in"])
+        let store = ["--database-url", database.url, "--file-store", folder + "/store"]
+        _ = try Process.output(of: delineate, arguments: ["import"] + store + [folder + "/in"])
+        // The ground truth stands in for an annotator's rounds.
+        let labels = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/in/ct-001/labels.raw")))
+        _ = try await RoundRepository(pool: database.pool).commit(
+            NewRound(
+                caseID: 1, userID: nil, number: 1, kind: .propagate,
+                mask: LabelVolumeData(columns: 40, rows: 40, slices: 6, labels: labels)))
+        let pacs = "\(DevServices.orthancAE)@\(DevServices.orthancHost):\(DevServices.orthancDicomPort)"
+        let accepted = try Process.output(
+            of: delineate, arguments: ["accept", "1", "--creator", "Smith^Rachel", "--to", pacs] + store)
+        #expect(accepted.contains("delivered 1, failed 0"), "\(accepted)")
+        let resent = try Process.output(of: delineate, arguments: ["export", "1", "--to", pacs] + store)
+        #expect(resent.contains("delivered 1, failed 0"), "\(resent)")
+        #expect(try await CaseRepository(pool: database.pool).find(id: 1).status == .exported)
+        try await database.drop()
+    }
+
     @Test func theSameSeedWritesByteIdenticalSeries() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -1,0 +1,77 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A private Orthanc for one test (its own ports and storage), so a test can stop and restart
+/// its PACS without disturbing the shared one.
+public final class OrthancInstance: @unchecked Sendable {
+    public let aeTitle: String
+    public let dicomPort: Int
+    public let httpPort: Int
+    public let folder: String
+    private var process: Process?
+
+    /// Starts Orthanc and waits until its REST API answers.
+    public init(aeTitle: String = "TESTPACS") async throws {
+        self.aeTitle = aeTitle
+        dicomPort = Int.random(in: 41_000...45_000)
+        httpPort = Int.random(in: 45_001...49_000)
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("orthanc-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder + "/storage", withIntermediateDirectories: true)
+        let config: [String: Any] = [
+            "Name": "test PACS", "StorageDirectory": folder + "/storage", "IndexDirectory": folder + "/storage",
+            "HttpPort": httpPort, "DicomPort": dicomPort, "DicomAet": aeTitle, "RemoteAccessAllowed": false,
+            "AuthenticationEnabled": false, "DicomCheckCalledAet": true, "DicomAlwaysAllowStore": true,
+            "Plugins": ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"],
+            "DicomWeb": ["Enable": true, "Root": "/dicom-web/"],
+        ]
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: folder + "/orthanc.json"))
+        try await start()
+    }
+
+    /// Starts (or restarts) the server on the same ports and storage.
+    public func start() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/Orthanc")
+        process.arguments = [folder + "/orthanc.json"]
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        self.process = process
+        for _ in 0..<100 {
+            if (try? await get("/system")) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ExternalToolError(tool: "Orthanc", status: -1, output: "did not answer on port \(httpPort)")
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL after 5 s) and waits until it has exited, without
+    /// blocking a cooperative thread.
+    public func stop() async {
+        guard let process else { return }
+        self.process = nil
+        process.terminate()
+        for attempt in 0..<100 where process.isRunning {
+            if attempt == 50 { kill(process.processIdentifier, SIGKILL) }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// GETs a REST or DICOMweb path and returns the body; throws unless the status is 200.
+    public func get(_ path: String) async throws -> Data {
+        let (data, response) = try await URLSession.shared.data(
+            from: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!)
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+            throw ExternalToolError(
+                tool: "Orthanc GET \(path)", status: Int32((response as? HTTPURLResponse)?.statusCode ?? 0), output: "")
+        }
+        return data
+    }
+
+    deinit {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+}

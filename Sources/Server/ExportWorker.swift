@@ -1,0 +1,75 @@
+public import DicomKit
+import Foundation
+public import Logging
+public import Store
+
+/// Delivers the export outbox to PACS by C-STORE, retrying failures with exponential backoff and jitter.
+public struct ExportWorker: Sendable {
+    let files: FileStore
+    let exports: ExportRepository
+    let callingAE: String
+    let logger: Logger
+    /// Backoff: base seconds, doubled per attempt, capped, with ±20% jitter.
+    let baseDelay: Double
+    let maximumDelay: Double
+
+    public init(
+        files: FileStore, pool: DatabasePool, callingAE: String, logger: Logger, baseDelay: Double = 5,
+        maximumDelay: Double = 900
+    ) {
+        self.files = files
+        self.exports = ExportRepository(pool: pool)
+        self.callingAE = callingAE
+        self.logger = logger
+        self.baseDelay = baseDelay
+        self.maximumDelay = maximumDelay
+    }
+
+    /// Sends every due export once; returns how many were delivered and how many failed.
+    @discardableResult
+    public func deliverDue() async throws -> (delivered: Int, failed: Int) {
+        var delivered = 0
+        var failed = 0
+        for export in try await exports.claimDue() {
+            do {
+                try await send(export)
+                try await exports.markDelivered(export)
+                delivered += 1
+                logger.info("SEG \(export.sopInstanceUID) delivered to \(export.aeTitle)")
+            } catch {
+                failed += 1
+                let delay = min(maximumDelay, baseDelay * pow(2, Double(max(export.attempts - 1, 0))))
+                let jittered = delay * Double.random(in: 0.8...1.2)
+                let reason = (error as? DicomError)?.reason ?? "\(error)"
+                try await exports.markFailed(export, error: reason, retryAfterSeconds: jittered)
+                logger.warning(
+                    "SEG \(export.sopInstanceUID) to \(export.aeTitle) failed (attempt \(export.attempts)), retry in \(Int(jittered)) s: \(reason)"
+                )
+            }
+        }
+        return (delivered, failed)
+    }
+
+    /// Delivers until cancelled, checking the outbox every `interval`.
+    public func run(every interval: Duration = .seconds(2)) async {
+        while !Task.isCancelled {
+            do {
+                try await deliverDue()
+            } catch {
+                logger.error("export outbox: \(error)")
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    private func send(_ export: ExportRecord) async throws {
+        let path = files.root + "/tmp/export-\(export.id)-\(UUID().uuidString).dcm"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(try files.get(sha256: export.fileSHA256)).write(to: URL(fileURLWithPath: path))
+        let node = DicomNode(aeTitle: export.aeTitle, host: export.host, port: export.port)
+        let status = try await StorageSCU.send(path: path, to: node, callingAE: callingAE)
+        guard StorageSCU.isStored(status) else {
+            throw DicomError(.association, "\(export.aeTitle) answered C-STORE status 0x\(String(status, radix: 16))")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+public import DicomKit
+import Segmentation
+
+/// The coded description of each label a model produces. Until a model's metadata carries its
+/// own catalogue, cases use the phantom anatomy's (SNOMED CT codes, CID 7150/7151 categories).
+public struct LabelCatalogue: Sendable {
+    public var algorithmName: String
+    public var algorithmVersion: String
+    public var entries:
+        [UInt8: (label: String, category: CodedConcept, type: CodedConcept, colour: (UInt8, UInt8, UInt8))]
+
+    /// The segment descriptions of the labels in `present`, in label order (background never).
+    public func segments(present: Set<UInt8>) -> [SegmentDescription] {
+        entries.keys.sorted().filter { present.contains($0) && $0 != 0 }.map { value in
+            let entry = entries[value]!
+            return SegmentDescription(
+                labelValue: value, label: entry.label, category: entry.category, type: entry.type,
+                algorithmName: algorithmName, algorithmVersion: algorithmVersion, colour: entry.colour)
+        }
+    }
+
+    /// The phantom anatomy's classes.
+    public static let phantom = LabelCatalogue(
+        algorithmName: "Delineate", algorithmVersion: DelineateVersion.current,
+        entries: [
+            PhantomClass.largeOrgan.rawValue: (
+                "large organ", .anatomicalStructure, CodedConcept("10200004", "SCT", "Liver"), (221, 130, 101)
+            ),
+            PhantomClass.mediumOrgan.rawValue: (
+                "medium organ", .anatomicalStructure, CodedConcept("35039007", "SCT", "Uterus"), (80, 200, 80)
+            ),
+            PhantomClass.cavity.rawValue: ("cavity", .anatomicalStructure, .tissue, (250, 250, 50)),
+            PhantomClass.lesion.rawValue: (
+                "lesion", .morphologicallyAlteredStructure, CodedConcept("108369006", "SCT", "Neoplasm"), (200, 80, 250)
+            ),
+            PhantomClass.vessel.rawValue: (
+                "vessel", .anatomicalStructure, CodedConcept("59820001", "SCT", "Blood vessel"), (60, 160, 250)
+            ),
+        ])
+}

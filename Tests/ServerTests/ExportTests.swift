@@ -1,0 +1,119 @@
+import DelineateTesting
+import DicomKit
+import Foundation
+import Logging
+import Segmentation
+import Store
+import Testing
+
+@testable import Server
+
+@Suite struct ExportTests {
+    /// Ingests a phantom series, assembles it and commits its ground truth as the round's mask; returns the case id and study UID.
+    func caseWithMask(_ name: String, database: TestDatabase, files: FileStore, folder: String) async throws -> (
+        Int, String
+    ) {
+        let phantom = PhantomGenerator(columns: 40, rows: 40, slices: 8, modality: .ct).generate(seed: 31)
+        let root = "2.25.\(UInt64.random(in: 1...UInt64.max))"
+        let writer = ImageSeriesWriter(
+            series: SeriesDescription(
+                patientName: "Export^\(name)", patientID: "EXP-\(name)", studyInstanceUID: root + ".1",
+                seriesInstanceUID: root + ".2", frameOfReferenceUID: root + ".3", studyDate: "20260101",
+                seriesDescription: name, modality: "CT"),
+            columns: 40, rows: 40, pixelSpacing: 0.9, sliceSpacing: 2, origin: (-18, -18, 0), rescaleIntercept: -1024)
+        let ingest = DicomIngest(files: files, pool: database.pool)
+        var seriesID = 0
+        for index in 0..<8 {
+            let path = "\(folder)/\(name)-\(index).dcm"
+            try writer.writeSlice(index, values: phantom.intensities[index * 1600..<(index + 1) * 1600], to: path)
+            if case .stored(let series, _) = try await ingest.ingest(
+                [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+            {
+                seriesID = series
+            }
+        }
+        guard
+            case .assembled(_, let caseID?) = try await SeriesAssembly(files: files, pool: database.pool).assemble(
+                seriesID: seriesID)
+        else { throw StoreError(.notFound, "no case") }
+        _ = try await RoundRepository(pool: database.pool).commit(
+            NewRound(
+                caseID: caseID, userID: nil, number: 1, kind: .propagate,
+                mask: LabelVolumeData(columns: 40, rows: 40, slices: 8, labels: phantom.labels)))
+        return (caseID, root + ".1")
+    }
+
+    @Test func acceptedCaseReachesOrthancAndSurvivesAnOutage() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let files = try FileStore(root: folder + "/store")
+        let pacs = try await OrthancInstance()
+        let node = DicomNode(aeTitle: pacs.aeTitle, host: "127.0.0.1", port: pacs.dicomPort)
+        let acceptance = CaseAcceptance(files: files, pool: database.pool)
+        let worker = ExportWorker(
+            files: files, pool: database.pool, callingAE: "DELINEATE", logger: Logger(label: "test"), baseDelay: 0.01,
+            maximumDelay: 0.05)
+
+        // Delivered at once, found by QIDO-RS and the REST API.
+        let (first, study) = try await caseWithMask("first", database: database, files: files, folder: folder)
+        let sop = try await acceptance.accept(caseID: first, creatorName: "Smith^Rachel", nodes: [node])
+        #expect(try await worker.deliverDue() == (1, 0))
+        let qido = String(
+            decoding: try await pacs.get("/dicom-web/studies/\(study)/series?Modality=SEG"), as: UTF8.self)
+        #expect(qido.contains("\"SEG\""))
+        let found = String(
+            decoding: try await pacs.get("/dicom-web/studies/\(study)/instances?SOPInstanceUID=\(sop)"), as: UTF8.self)
+        #expect(found.contains(sop))
+        #expect(try await CaseRepository(pool: database.pool).find(id: first).status == .exported)
+
+        // PACS down: the export waits with the reason, and goes out once the PACS is back.
+        await pacs.stop()
+        let (second, secondStudy) = try await caseWithMask("second", database: database, files: files, folder: folder)
+        _ = try await acceptance.accept(caseID: second, creatorName: "Smith^Rachel", nodes: [node])
+        #expect(try await worker.deliverDue() == (0, 1))
+        let waiting = try await ExportRepository(pool: database.pool).exports(caseID: second)
+        #expect(waiting.first?.status == "pending" && waiting.first?.lastError.isEmpty == false)
+        #expect(try await CaseRepository(pool: database.pool).find(id: second).status == .accepted)
+        try await pacs.start()
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await worker.deliverDue() == (1, 0))
+        let delivered = String(decoding: try await pacs.get("/dicom-web/studies/\(secondStudy)/series"), as: UTF8.self)
+        #expect(delivered.contains("\"SEG\""))
+
+        // Re-sending the same accepted state is idempotent: same SOP Instance UID, one instance in the PACS.
+        let nodeID = try await ExportRepository(pool: database.pool).node(
+            name: node.aeTitle, aeTitle: node.aeTitle, host: node.host, port: node.port)
+        try await ExportRepository(pool: database.pool).resend(caseID: first, nodeID: nodeID)
+        #expect(try await worker.deliverDue() == (1, 0))
+        let instances =
+            try JSONSerialization.jsonObject(
+                with: try await pacs.get("/dicom-web/studies/\(study)/instances?Modality=SEG")) as? [Any]
+        #expect(instances?.count == 1)
+        await pacs.stop()
+        try await database.drop()
+    }
+
+    @Test func aRefusedAssociationIsReportedWithItsReason() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let files = try FileStore(root: folder + "/store")
+        let pacs = try await OrthancInstance()
+        let (caseID, _) = try await caseWithMask("refused", database: database, files: files, folder: folder)
+        let wrongAE = DicomNode(aeTitle: "NOT_THE_PACS", host: "127.0.0.1", port: pacs.dicomPort)
+        _ = try await CaseAcceptance(files: files, pool: database.pool).accept(
+            caseID: caseID, creatorName: "A^B", nodes: [wrongAE])
+        let worker = ExportWorker(
+            files: files, pool: database.pool, callingAE: "DELINEATE", logger: Logger(label: "test"))
+        #expect(try await worker.deliverDue() == (0, 1))
+        let export = try #require(try await ExportRepository(pool: database.pool).exports(caseID: caseID).first)
+        #expect(
+            export.lastError.contains("NOT_THE_PACS") && export.lastError.lowercased().contains("reject"),
+            "\(export.lastError)")
+        await pacs.stop()
+        try await database.drop()
+    }
+}
