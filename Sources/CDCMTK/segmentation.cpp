@@ -52,7 +52,7 @@ extern "C" {
 
 dk_seg_writer *dk_seg_new(uint16_t rows, uint16_t columns, const char *manufacturer, const char *modelName,
                           const char *softwareVersion, const char *contentLabel, const char *contentDescription,
-                          const char *creatorName, char *error, size_t errorLength) {
+                          const char *creatorName, const char *dimensionUID, char *error, size_t errorLength) {
     IODGeneralEquipmentModule::EquipmentInfo equipment(manufacturer, modelName, "1", softwareVersion);
     ContentIdentificationMacro identification("1", contentLabel, contentDescription, creatorName);
     DcmSegmentation *created = nullptr;
@@ -64,8 +64,9 @@ dk_seg_writer *dk_seg_new(uint16_t rows, uint16_t columns, const char *manufactu
     }
     auto *writer = new dk_seg_writer();
     writer->segmentation.reset(created);
-    char uid[100];
-    writer->dimensionUID = dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT);
+    char generated[100];
+    writer->dimensionUID = dimensionUID[0] != '\0' ? OFString(dimensionUID)
+                                                   : OFString(dcmGenerateUniqueIdentifier(generated, SITE_INSTANCE_UID_ROOT));
     IODMultiframeDimensionModule &dimensions = created->getDimensions();
     dimensions.addDimensionIndex(DCM_ReferencedSegmentNumber, writer->dimensionUID, DCM_SegmentIdentificationSequence,
                                  "ReferencedSegmentNumber");
@@ -175,7 +176,8 @@ int dk_seg_add_frame(dk_seg_writer *writer, const uint8_t *mask, uint16_t segmen
                  error, errorLength);
 }
 
-int dk_seg_save(dk_seg_writer *writer, const char *path, char *error, size_t errorLength) {
+int dk_seg_save(dk_seg_writer *writer, const char *path, const char *contentDate, const char *contentTime, char *error,
+                size_t errorLength) {
     DcmSegmentation &seg = *writer->segmentation;
     seg.getCommonInstanceReference().addReferences(writer->references);
     DcmFileFormat file;
@@ -194,6 +196,16 @@ int dk_seg_save(dk_seg_writer *writer, const char *path, char *error, size_t err
                 }
             }
         }
+    }
+    if (contentDate[0] != '\0') {
+        dataset.putAndInsertString(DCM_ContentDate, contentDate);
+        dataset.putAndInsertString(DCM_SeriesDate, contentDate);
+        dataset.putAndInsertString(DCM_InstanceCreationDate, contentDate);
+    }
+    if (contentTime[0] != '\0') {
+        dataset.putAndInsertString(DCM_ContentTime, contentTime);
+        dataset.putAndInsertString(DCM_SeriesTime, contentTime);
+        dataset.putAndInsertString(DCM_InstanceCreationTime, contentTime);
     }
     return check(file.saveFile(path, EXS_LittleEndianExplicit), "cannot write the segmentation", error, errorLength);
 }

@@ -16,11 +16,14 @@ public struct SegmentationWriter: Sendable {
     public var seriesInstanceUID: String
     public var sopInstanceUID: String
     public var softwareVersion: String
+    /// Content Date and Time (DA, TM); nil means now. Fixed values make the output reproducible.
+    public var contentDate: String?
+    public var contentTime: String?
 
     public init(
         sources: [DicomFile.Snapshot], geometry: VolumeGeometry, labels: [UInt8], segments: [SegmentDescription],
         creatorName: String, seriesDescription: String, seriesInstanceUID: String, sopInstanceUID: String,
-        softwareVersion: String
+        softwareVersion: String, contentDate: String? = nil, contentTime: String? = nil
     ) {
         self.sources = sources
         self.geometry = geometry
@@ -31,7 +34,13 @@ public struct SegmentationWriter: Sendable {
         self.seriesInstanceUID = seriesInstanceUID
         self.sopInstanceUID = sopInstanceUID
         self.softwareVersion = softwareVersion
+        self.contentDate = contentDate
+        self.contentTime = contentTime
     }
+
+    /// The Dimension Organization UID, derived from the SOP Instance UID so the output is reproducible
+    /// (empty when that would be too long: DCMTK then generates one).
+    var dimensionOrganizationUID: String { sopInstanceUID.count <= 62 ? sopInstanceUID + ".1" : "" }
 
     /// Writes the SEG to `path`. Frames exist only for slices where a segment is present; a
     /// segment absent from every slice is still described, with no frames.
@@ -44,7 +53,7 @@ public struct SegmentationWriter: Sendable {
         let writer = try call { error, length in
             dk_seg_new(
                 UInt16(geometry.rows), UInt16(geometry.columns), "Delineate", "Delineate", softwareVersion,
-                "SEGMENTATION", seriesDescription, creatorName, error, length)
+                "SEGMENTATION", seriesDescription, creatorName, dimensionOrganizationUID, error, length)
         }
         defer { dk_seg_free(writer) }
         try check { error, length in
@@ -96,7 +105,7 @@ public struct SegmentationWriter: Sendable {
                 }
             }
         }
-        try check { error, length in dk_seg_save(writer, path, error, length) }
+        try check { error, length in dk_seg_save(writer, path, contentDate ?? "", contentTime ?? "", error, length) }
     }
 
     private func call(_ body: (UnsafeMutablePointer<CChar>, Int) -> OpaquePointer?) throws(DicomError) -> OpaquePointer

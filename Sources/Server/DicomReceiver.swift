@@ -91,6 +91,8 @@ public final class DicomReceiver: Sendable {
                 )
             case .rejected(let reason):
                 logger.warning("series \(series) rejected: \(reason)")
+            case .notImages:
+                logger.info("series \(series) holds no images; kept without a volume")
             }
             results.append((series, outcome))
         }

@@ -19,12 +19,18 @@ public struct SeriesAssembly: Sendable {
     public enum Outcome: Sendable {
         case assembled(Volume, caseID: Int?)
         case rejected(reason: String)
+        /// A series with no CT/MR image (a SEG, say): kept, but not a volume.
+        case notImages
     }
 
     /// Assembles the series; a series that cannot form a volume is marked rejected with the reason.
     public func assemble(seriesID: Int) async throws -> Outcome {
         let stored = try await volumes.files(seriesID: seriesID)
             .filter { DicomIngest.imageSOPClasses.contains($0.sopClassUID) }
+        guard !stored.isEmpty else {
+            try await volumes.markComplete(seriesID: seriesID, reason: "no CT or MR images (not assembled)")
+            return .notImages
+        }
         do {
             var images: [String: DicomFile] = [:]
             var headers: [FrameHeader] = []

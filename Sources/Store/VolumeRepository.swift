@@ -102,6 +102,14 @@ public struct VolumeRepository: Sendable {
         "{" + values.map { String($0) }.joined(separator: ",") + "}"
     }
 
+    /// Marks a series complete without a volume (one that holds no images), with the reason.
+    public func markComplete(seriesID: Int, reason: String) async throws(StoreError) {
+        try await pool.withConnection { connection throws(StoreError) in
+            try connection.execute(
+                "UPDATE series SET status = 'complete', status_reason = $2 WHERE id = $1", [seriesID, reason])
+        }
+    }
+
     /// Marks the series rejected with the reason (kept for the PACS administrator).
     public func reject(seriesID: Int, reason: String) async throws(StoreError) {
         try await pool.withConnection { connection throws(StoreError) in

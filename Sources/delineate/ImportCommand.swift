@@ -59,6 +59,8 @@ struct ImportCommand: AsyncParsableCommand {
                 )
             case .rejected(let reason):
                 print("series \(series): rejected: \(reason)")
+            case .notImages:
+                print("series \(series): no images (a SEG, say), kept without a volume")
             }
         }
         print("imported \(stored) new, \(duplicates) already present, \(rejected) rejected")

@@ -2,6 +2,8 @@ import ArgumentParser
 import DicomKit
 import Foundation
 import Segmentation
+import Server
+import Synchronization
 
 /// `delineate phantom`: writes deterministic multi-class phantom cases as DICOM series plus raw labels.
 struct PhantomCommand: ParsableCommand {
@@ -23,19 +25,57 @@ struct PhantomCommand: ParsableCommand {
         guard cases >= 1 else { throw ValidationError("cases must be at least 1") }
     }
 
+    @Option(help: "Cases generated at once (default: the machine's cores).")
+    var parallel: Int = ProcessInfo.processInfo.activeProcessorCount
+
     func run() throws {
         let modality = PhantomModality(rawValue: modality.uppercased())!
+        let (seed, size, slices, out) = (seed, size, slices, out)
+        let failures = FailureList()
+        let queue = OperationQueue()
+        queue.maxConcurrentOperationCount = max(1, parallel)
         for number in 1...cases {
-            let caseSeed = (seed &* 1_000_003 &+ UInt64(number)) &* 2 &+ (modality == .mr ? 1 : 0)
-            let phantom = PhantomGenerator(columns: size, rows: size, slices: slices, modality: modality)
-                .generate(seed: caseSeed)
-            let folder = "\(out)/\(modality.rawValue.lowercased())-\(String(format: "%03d", number))"
-            try Self.write(phantom, seed: caseSeed, number: number, to: folder)
-            print("\(folder): \(phantom.columns)x\(phantom.rows)x\(phantom.slices), classes \(phantom.classCounts)")
+            queue.addOperation {
+                let caseSeed = (seed &* 1_000_003 &+ UInt64(number)) &* 2 &+ (modality == .mr ? 1 : 0)
+                let phantom = PhantomGenerator(columns: size, rows: size, slices: slices, modality: modality)
+                    .generate(seed: caseSeed)
+                let folder = "\(out)/\(modality.rawValue.lowercased())-\(String(format: "%03d", number))"
+                do {
+                    try Self.write(phantom, seed: caseSeed, number: number, to: folder)
+                    print(
+                        "\(folder): \(phantom.columns)x\(phantom.rows)x\(phantom.slices), classes \(phantom.classCounts)"
+                    )
+                } catch {
+                    failures.items.withLock { $0.append("\(folder): \(error)") }
+                }
+            }
         }
+        queue.waitUntilAllOperationsAreFinished()
+        let failed = failures.items.withLock { $0 }
+        guard failed.isEmpty else { throw ValidationError(failed.joined(separator: "\n")) }
     }
 
-    /// Writes a phantom as `folder/dicom/NNNN.dcm` plus `labels.raw` and `labels.json`; returns the DICOM paths.
+    /// The ground truth as a DICOM-SEG over the written series (our SEG writer, the phantom's label catalogue).
+    static func writeGroundTruthSeg(_ phantom: Phantom, sources: [String], seriesRoot: String, to path: String) throws {
+        var headers: [FrameHeader] = []
+        var snapshots: [String: DicomFile.Snapshot] = [:]
+        for source in sources {
+            let snapshot = try DicomFile.Snapshot(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: source))))
+            snapshots[snapshot.sopInstanceUID] = snapshot
+            headers += try DicomFile(bytes: snapshot.bytes).frameHeaders()
+        }
+        let plan = try VolumeAssembler.plan(headers)
+        try SegmentationWriter(
+            sources: plan.frames.map { snapshots[$0.sopInstanceUID]! }, geometry: plan.geometry, labels: phantom.labels,
+            segments: LabelCatalogue.phantom.segments(present: Set(phantom.labels)), creatorName: "Delineate^Phantom",
+            seriesDescription: "Phantom ground truth", seriesInstanceUID: seriesRoot + ".4",
+            sopInstanceUID: seriesRoot + ".5", softwareVersion: DelineateVersion.current, contentDate: "20260101",
+            contentTime: "120000"
+        ).write(to: path)
+    }
+
+    /// Writes a phantom as `folder/dicom/NNNN.dcm` plus `labels.raw`, `labels.json` and the ground
+    /// truth as `labels-seg.dcm`; returns the DICOM paths.
     @discardableResult
     static func write(_ phantom: Phantom, seed: UInt64, number: Int, to folder: String) throws -> [String] {
         try FileManager.default.createDirectory(atPath: folder + "/dicom", withIntermediateDirectories: true)
@@ -62,6 +102,7 @@ struct PhantomCommand: ParsableCommand {
             paths.append(path)
         }
         try Data(phantom.labels).write(to: URL(fileURLWithPath: folder + "/labels.raw"))
+        try writeGroundTruthSeg(phantom, sources: paths, seriesRoot: root, to: folder + "/labels-seg.dcm")
         let header: [String: Any] = [
             "shape": [phantom.slices, phantom.rows, phantom.columns], "dtype": "uint8", "order": "slice,row,column",
             "spacing_mm": [phantom.sliceSpacing, phantom.pixelSpacing, phantom.pixelSpacing],
@@ -73,4 +114,9 @@ struct PhantomCommand: ParsableCommand {
             .write(to: URL(fileURLWithPath: folder + "/labels.json"))
         return paths
     }
+}
+
+/// Failures collected from concurrent work.
+private final class FailureList: Sendable {
+    let items = Mutex<[String]>([])
 }

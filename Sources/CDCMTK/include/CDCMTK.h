@@ -84,9 +84,10 @@ void dk_storage_scp_free(dk_storage_scp *scp);
 typedef struct dk_seg_writer dk_seg_writer;
 
 /// Starts a SEG of `rows` x `columns` frames. Equipment and content identification are required by the IOD.
+/// `dimensionUID` is the Dimension Organization UID (derived by the caller, so output can be reproducible).
 dk_seg_writer *dk_seg_new(uint16_t rows, uint16_t columns, const char *manufacturer, const char *modelName,
                           const char *softwareVersion, const char *contentLabel, const char *contentDescription,
-                          const char *creatorName, char *error, size_t errorLength);
+                          const char *creatorName, const char *dimensionUID, char *error, size_t errorLength);
 
 /// Takes patient, study and frame of reference from a source image (Part 10 bytes); sets the new
 /// series and instance UIDs, series number and description.
@@ -113,8 +114,9 @@ int dk_seg_add_frame(dk_seg_writer *writer, const uint8_t *mask, uint16_t segmen
                      uint32_t positionIndex, const char *sourceSOPClassUID, const char *sourceSOPInstanceUID,
                      char *error, size_t errorLength);
 
-/// Writes the SEG as Explicit VR Little Endian.
-int dk_seg_save(dk_seg_writer *writer, const char *path, char *error, size_t errorLength);
+/// Writes the SEG as Explicit VR Little Endian. Empty `contentDate`/`contentTime` mean now.
+int dk_seg_save(dk_seg_writer *writer, const char *path, const char *contentDate, const char *contentTime, char *error,
+                size_t errorLength);
 
 void dk_seg_free(dk_seg_writer *writer);
 
