@@ -87,6 +87,27 @@ public struct PhantomGenerator: Sendable {
         }
     }
 
+    /// A separable [1 2 1]/4 blur of one slice (edges repeat the border pixel).
+    static func blur(_ slice: [Double], columns: Int, rows: Int) -> [Double] {
+        var horizontal = slice
+        for j in 0..<rows {
+            for i in 0..<columns {
+                let left = slice[j * columns + max(i - 1, 0)]
+                let right = slice[j * columns + min(i + 1, columns - 1)]
+                horizontal[j * columns + i] = (left + 2 * slice[j * columns + i] + right) / 4
+            }
+        }
+        var result = horizontal
+        for j in 0..<rows {
+            for i in 0..<columns {
+                let up = horizontal[max(j - 1, 0) * columns + i]
+                let down = horizontal[min(j + 1, rows - 1) * columns + i]
+                result[j * columns + i] = (up + 2 * horizontal[j * columns + i] + down) / 4
+            }
+        }
+        return result
+    }
+
     /// Builds the phantom for `seed`; the same seed and settings give identical voxels.
     public func generate(seed: UInt64) -> Phantom {
         var random = SplitMix64(seed: seed)
@@ -147,6 +168,7 @@ public struct PhantomGenerator: Sendable {
 
         var labels = [UInt8](repeating: 0, count: columns * rows * sliceCount)
         var intensities = [Int16](repeating: 0, count: labels.count)
+        var clean = [Double](repeating: 0, count: columns * rows)
         for k in 0..<sliceCount {
             let z = (Double(k) + 0.5) * sliceSpacing - depth / 2
             for j in 0..<rows {
@@ -179,10 +201,15 @@ public struct PhantomGenerator: Sendable {
                     if modality == .mr {
                         value *= 1 + bias.0 * x / width + bias.1 * y / height
                     }
-                    value += noise * random.gaussian()
                     labels[index] = label.rawValue
-                    intensities[index] = Int16(clamping: Int(value.rounded()))
+                    clean[j * columns + i] = value
                 }
+            }
+            // Partial-volume effect: a [1 2 1]/4 blur in each in-plane direction, then acquisition noise.
+            let blurred = Self.blur(clean, columns: columns, rows: rows)
+            for offset in 0..<columns * rows {
+                let value = blurred[offset] + noise * random.gaussian()
+                intensities[k * columns * rows + offset] = Int16(clamping: Int(value.rounded()))
             }
         }
         return Phantom(

@@ -80,5 +80,9 @@ import Testing
         }
         let diff = try Process.output(of: "/usr/bin/diff", arguments: ["-r", folder + "/a", folder + "/b"])
         #expect(diff.isEmpty)
+        // pydicom, an independent reader, sees the geometry labels.json describes.
+        let check = try Process.output(
+            of: DevServices.python, arguments: [DevServices.fixture("check_series.py"), folder + "/a/mr-001"])
+        #expect(check.contains("OK"), "\(check)")
     }
 }
