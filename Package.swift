@@ -65,7 +65,7 @@ let package = Package(
         // Shared test helpers: find the dev services, make databases and DICOM files.
         .target(
             name: "DelineateTesting",
-            dependencies: ["Store", "DicomKit"],
+            dependencies: ["Store", "DicomKit", "Segmentation"],
             swiftSettings: upcomingFeatures
         ),
 

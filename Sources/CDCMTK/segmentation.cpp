@@ -1,5 +1,6 @@
 // DICOM Segmentation writing (dcmseg) and C-STORE SCU (dcmnet) for delivery to PACS.
 #include "CDCMTK.h"
+#include "internal.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -22,14 +23,8 @@
 
 namespace {
 
-int fail(char *error, size_t length, const std::string &message) {
-    if (error != nullptr && length > 0) std::snprintf(error, length, "%s", message.c_str());
-    return 1;
-}
-
-int check(const OFCondition &status, const char *what, char *error, size_t length) {
-    return status.good() ? 0 : fail(error, length, std::string(what) + ": " + status.text());
-}
+using dk::check;
+using dk::fail;
 
 std::string decimal(double value) {
     char buffer[32];
@@ -220,20 +215,8 @@ int dk_store_file(const char *host, uint16_t port, const char *callingAE, const 
     OFString sopClass;
     file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
     DcmSCU scu;
-    scu.setAETitle(callingAE);
-    scu.setPeerHostName(host);
-    scu.setPeerPort(port);
-    scu.setPeerAETitle(calledAE);
-    scu.setConnectionTimeout(timeoutSeconds);
-    scu.setACSETimeout(static_cast<Uint32>(timeoutSeconds));
-    scu.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
-    scu.setDIMSETimeout(static_cast<Uint32>(timeoutSeconds));
-    OFList<OFString> syntaxes;
-    syntaxes.push_back(UID_LittleEndianExplicitTransferSyntax);
-    syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
-    scu.addPresentationContext(sopClass, syntaxes);
-    if (check(scu.initNetwork(), "network", error, errorLength)) return 1;
-    if (check(scu.negotiateAssociation(), "association", error, errorLength)) return 1;
+    if (dk::openAssociation(scu, host, port, callingAE, calledAE, timeoutSeconds, sopClass.c_str(), error, errorLength))
+        return 1;
     T_ASC_PresentationContextID context = scu.findAnyPresentationContextID(sopClass, UID_LittleEndianExplicitTransferSyntax);
     if (context == 0) {
         scu.releaseAssociation();

@@ -1,4 +1,5 @@
 #include "CDCMTK.h"
+#include "internal.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -25,10 +26,7 @@ struct dk_file {
 
 namespace {
 
-void setError(char *error, size_t length, const std::string &message) {
-    if (error == nullptr || length == 0) return;
-    std::snprintf(error, length, "%s", message.c_str());
-}
+void setError(char *error, size_t length, const std::string &message) { dk::fail(error, length, message); }
 
 void quietLogging() {
     static std::once_flag once;
@@ -228,29 +226,12 @@ int dk_echo(const char *host, uint16_t port, const char *callingAE, const char *
             char *error, size_t errorLength) {
     quietLogging();
     DcmSCU scu;
-    scu.setAETitle(callingAE);
-    scu.setPeerHostName(host);
-    scu.setPeerPort(port);
-    scu.setPeerAETitle(calledAE);
-    scu.setConnectionTimeout(timeoutSeconds);
-    scu.setACSETimeout(static_cast<Uint32>(timeoutSeconds));
-    scu.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
-    scu.setDIMSETimeout(static_cast<Uint32>(timeoutSeconds));
-    OFList<OFString> syntaxes;
-    syntaxes.push_back(UID_LittleEndianExplicitTransferSyntax);
-    syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
-    scu.addPresentationContext(UID_VerificationSOPClass, syntaxes);
-    OFCondition status = scu.initNetwork();
-    if (status.good()) status = scu.negotiateAssociation();
-    if (status.good()) {
-        status = scu.sendECHORequest(0);
-        scu.releaseAssociation();
-    }
-    if (status.bad()) {
-        setError(error, errorLength, status.text());
+    if (dk::openAssociation(scu, host, port, callingAE, calledAE, timeoutSeconds, UID_VerificationSOPClass, error,
+                            errorLength))
         return 1;
-    }
-    return 0;
+    OFCondition status = scu.sendECHORequest(0);
+    scu.releaseAssociation();
+    return dk::check(status, "C-ECHO", error, errorLength);
 }
 
 }  // extern "C"

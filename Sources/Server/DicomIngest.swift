@@ -42,16 +42,26 @@ public struct DicomIngest: Sendable {
             throw DicomError(.invalidAttribute, "SOP Class \(sopClass) is not a CT, MR or Segmentation storage class")
         }
         let sopInstance = try required(.sopInstanceUID, "SOP Instance UID")
+        let patientID = try required(.patientID, "Patient ID")
+        let studyInstanceUID = try required(.studyInstanceUID, "Study Instance UID")
+        let seriesInstanceUID = try required(.seriesInstanceUID, "Series Instance UID")
+        let modality = try required(.modality, "Modality")
+        let frames = file.string(.numberOfFrames).flatMap { Int($0.filter { $0 != " " }) } ?? 1
+        if Self.imageSOPClasses.contains(sopClass) {
+            // Decoding the last frame proves the transfer syntax is one we decode and the pixel data is complete.
+            guard let rows = file.string(.rows).flatMap({ Int($0) }),
+                let columns = file.string(.columns).flatMap({ Int($0) })
+            else { throw DicomError(.missingAttribute, "Rows/Columns are missing") }
+            _ = try file.frame(max(frames - 1, 0), rows: rows, columns: columns)
+        }
         let instance = IndexedInstance(
-            patientID: try required(.patientID, "Patient ID"), patientName: file.string(.patientName) ?? "",
-            studyInstanceUID: try required(.studyInstanceUID, "Study Instance UID"),
-            studyDate: file.string(DicomTag(0x0008, 0x0020)) ?? "",
-            seriesInstanceUID: try required(.seriesInstanceUID, "Series Instance UID"),
-            modality: try required(.modality, "Modality"), seriesDescription: file.string(.seriesDescription) ?? "",
+            patientID: patientID, patientName: file.string(.patientName) ?? "", studyInstanceUID: studyInstanceUID,
+            studyDate: file.string(DicomTag(0x0008, 0x0020)) ?? "", seriesInstanceUID: seriesInstanceUID,
+            modality: modality, seriesDescription: file.string(.seriesDescription) ?? "",
             seriesNumber: file.string(DicomTag(0x0020, 0x0011)).flatMap { Int($0) }, sopInstanceUID: sopInstance,
             sopClassUID: sopClass, transferSyntaxUID: file.string(.transferSyntaxUID) ?? "",
             instanceNumber: file.string(.instanceNumber).flatMap { Int($0) }, fileSHA256: try files.put(bytes),
-            fileSize: bytes.count, numberOfFrames: file.string(.numberOfFrames).flatMap { Int($0) } ?? 1,
+            fileSize: bytes.count, numberOfFrames: frames,
             callingAE: callingAE)
         let result = try await index.record(instance)
         return result.isNew

@@ -84,5 +84,11 @@ import Testing
         let check = try Process.output(
             of: DevServices.python, arguments: [DevServices.fixture("check_series.py"), folder + "/a/mr-001"])
         #expect(check.contains("OK"), "\(check)")
+        // Training/ reads the same cases: image and labels agree in shape, MR values are the phantom's.
+        let training = try Process.output(
+            of: DevServices.python,
+            arguments: [FileManager.default.currentDirectoryPath + "/Training/phantom_data.py", folder + "/a"])
+        #expect(training.contains("mr-001 MR (6, 32, 32)"), "\(training)")
+        #expect(training.contains("'large organ'"))
     }
 }

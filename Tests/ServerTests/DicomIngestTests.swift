@@ -9,27 +9,14 @@ import Testing
 
 @Suite struct DicomIngestTests {
     func writeSeries(slices: Int, to folder: String) throws -> ImageSeriesWriter {
-        let phantom = PhantomGenerator(columns: 32, rows: 32, slices: slices, modality: .ct).generate(seed: 5)
-        let writer = ImageSeriesWriter(
-            series: SeriesDescription(
-                patientName: "Test^Ingest", patientID: "ING-1", studyInstanceUID: "2.25.77.1",
-                seriesInstanceUID: "2.25.77.2", frameOfReferenceUID: "2.25.77.3", studyDate: "20260101",
-                seriesDescription: "ingest test", modality: "CT"),
-            columns: 32, rows: 32, pixelSpacing: 0.8, sliceSpacing: 2.5, origin: (-12.8, -12.8, 0),
-            rescaleIntercept: -1024)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        for index in 0..<slices {
-            try writer.writeSlice(
-                index, values: phantom.intensities[index * 1024..<(index + 1) * 1024], to: "\(folder)/\(index).dcm")
-        }
-        return writer
+        try PhantomSeries.write("in", slices: slices, size: 32, seed: 5, uidRoot: "2.25.77", in: folder).writer
     }
 
     @Test func storesIndexesAndDeduplicates() async throws {
         let database = try await TestDatabase.create()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let writer = try writeSeries(slices: 4, to: folder + "/in")
+        let writer = try writeSeries(slices: 4, to: folder)
         let files = try FileStore(root: folder + "/store")
         let ingest = DicomIngest(files: files, pool: database.pool)
         for index in 0..<4 {
@@ -47,7 +34,7 @@ import Testing
         #expect(try await InstanceIndex(pool: database.pool).instanceCount(seriesInstanceUID: "2.25.77.2") == 4)
         let created = try #require(
             try await CaseRepository(pool: database.pool).ensureCase(seriesID: 1, modelID: nil))
-        #expect(created.isNew && created.record.patientID == "ING-1")
+        #expect(created.isNew && created.record.patientID == "TEST-in")
         try await database.drop()
     }
 
@@ -55,7 +42,7 @@ import Testing
         let database = try await TestDatabase.create()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        _ = try writeSeries(slices: 1, to: folder + "/in")
+        _ = try writeSeries(slices: 1, to: folder)
         let good = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(folder)/in/0.dcm")))
         let ingest = DicomIngest(files: try FileStore(root: folder + "/store"), pool: database.pool)
 
@@ -67,7 +54,24 @@ import Testing
         try secondaryCapture.set(.sopClassUID, "1.2.840.10008.5.1.4.1.1.7")
         try secondaryCapture.write(to: folder + "/sc.dcm")
 
+        let shortPixels = try DicomFile(bytes: good)
+        try shortPixels.set(.rows, "64")  // claims 64 rows; the pixel data holds 32
+        try shortPixels.write(to: folder + "/short.dcm")
+        // The meta header names RLE, but the pixel data is not encapsulated RLE: it cannot be decoded.
+        var wrongSyntax = good
+        let explicit = Array("1.2.840.10008.1.2.1\0".utf8)
+        if let at = (0..<(good.count - explicit.count)).first(where: {
+            good[$0..<$0 + explicit.count].elementsEqual(explicit)
+        }) {
+            wrongSyntax.replaceSubrange(at..<at + explicit.count, with: Array("1.2.840.10008.1.2.5\0".utf8))
+        }
+
         let cases: [(String, [UInt8], String)] = [
+            (
+                "pixel data shorter than Rows x Columns",
+                [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/short.dcm"))), "shorter"
+            ),
+            ("undecodable transfer syntax", wrongSyntax, ""),
             ("truncated", Array(good.prefix(good.count / 3)), "not a readable DICOM"),
             ("no preamble", Array(repeating: 0x41, count: 512), "not a readable DICOM"),
             (
@@ -84,7 +88,7 @@ import Testing
                 _ = try await ingest.ingest(bytes)
                 Issue.record("\(name) was accepted")
             } catch let error as DicomError {
-                #expect(error.reason.contains(reason), "\(name): \(error.reason)")
+                #expect(reason.isEmpty || error.reason.contains(reason), "\(name): \(error.reason)")
             }
         }
         let stored = try await database.pool.withConnection { connection throws(StoreError) in

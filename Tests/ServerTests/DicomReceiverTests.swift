@@ -9,28 +9,12 @@ import Testing
 @testable import Server
 
 @Suite(.serialized) struct DicomReceiverTests {
-    /// Writes `slices` CT slices of a phantom with a series UID of its own; returns the writer and file paths.
-    func writeSeries(
-        _ name: String, slices: Int, size: Int = 64, sliceSpacing: Double = 2, in folder: String
-    ) throws -> (ImageSeriesWriter, [String]) {
-        let phantom = PhantomGenerator(columns: size, rows: size, slices: slices, modality: .ct).generate(seed: 21)
-        let root = "2.25.\(UInt64.random(in: 1...UInt64.max))"
-        let writer = ImageSeriesWriter(
-            series: SeriesDescription(
-                patientName: "Scp^\(name)", patientID: "SCP-\(name)", studyInstanceUID: root + ".1",
-                seriesInstanceUID: root + ".2", frameOfReferenceUID: root + ".3", studyDate: "20260101",
-                seriesDescription: name, modality: "CT"),
-            columns: size, rows: size, pixelSpacing: 0.9, sliceSpacing: sliceSpacing, origin: (-20, -30, 100),
-            rescaleIntercept: -1024)
-        try FileManager.default.createDirectory(atPath: "\(folder)/\(name)", withIntermediateDirectories: true)
-        var paths: [String] = []
-        for index in 0..<slices {
-            let path = "\(folder)/\(name)/\(index).dcm"
-            try writer.writeSlice(
-                index, values: phantom.intensities[index * size * size..<(index + 1) * size * size], to: path)
-            paths.append(path)
-        }
-        return (writer, paths.shuffled())
+    /// Writes a phantom CT series; returns its writer and the files in shuffled order.
+    func writeSeries(_ name: String, slices: Int, size: Int = 64, in folder: String) throws -> (
+        ImageSeriesWriter, [String]
+    ) {
+        let series = try PhantomSeries.write(name, slices: slices, size: size, in: folder)
+        return (series.writer, series.paths.shuffled())
     }
 
     func storescu(callingAE: String = "MODALITY", port: Int, files: [String]) async throws -> (

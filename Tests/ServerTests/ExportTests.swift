@@ -13,24 +13,11 @@ import Testing
     func caseWithMask(_ name: String, database: TestDatabase, files: FileStore, folder: String) async throws -> (
         Int, String
     ) {
-        let phantom = PhantomGenerator(columns: 40, rows: 40, slices: 8, modality: .ct).generate(seed: 31)
-        let root = "2.25.\(UInt64.random(in: 1...UInt64.max))"
-        let writer = ImageSeriesWriter(
-            series: SeriesDescription(
-                patientName: "Export^\(name)", patientID: "EXP-\(name)", studyInstanceUID: root + ".1",
-                seriesInstanceUID: root + ".2", frameOfReferenceUID: root + ".3", studyDate: "20260101",
-                seriesDescription: name, modality: "CT"),
-            columns: 40, rows: 40, pixelSpacing: 0.9, sliceSpacing: 2, origin: (-18, -18, 0), rescaleIntercept: -1024)
+        let series = try PhantomSeries.write(name, slices: 8, size: 40, seed: 31, in: folder)
         let ingest = DicomIngest(files: files, pool: database.pool)
         var seriesID = 0
         for index in 0..<8 {
-            let path = "\(folder)/\(name)-\(index).dcm"
-            try writer.writeSlice(index, values: phantom.intensities[index * 1600..<(index + 1) * 1600], to: path)
-            if case .stored(let series, _) = try await ingest.ingest(
-                [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
-            {
-                seriesID = series
-            }
+            if case .stored(let id, _) = try await ingest.ingest(try series.bytes(index)) { seriesID = id }
         }
         guard
             case .assembled(_, let caseID?) = try await SeriesAssembly(files: files, pool: database.pool).assemble(
@@ -39,8 +26,8 @@ import Testing
         _ = try await RoundRepository(pool: database.pool).commit(
             NewRound(
                 caseID: caseID, userID: nil, number: 1, kind: .propagate,
-                mask: LabelVolumeData(columns: 40, rows: 40, slices: 8, labels: phantom.labels)))
-        return (caseID, root + ".1")
+                mask: LabelVolumeData(columns: 40, rows: 40, slices: 8, labels: series.phantom.labels)))
+        return (caseID, series.writer.series.studyInstanceUID)
     }
 
     @Test func acceptedCaseReachesOrthancAndSurvivesAnOutage() async throws {
@@ -66,6 +53,14 @@ import Testing
         let found = String(
             decoding: try await pacs.get("/dicom-web/studies/\(study)/instances?SOPInstanceUID=\(sop)"), as: UTF8.self)
         #expect(found.contains(sop))
+        // Orthanc's own REST API lists the instance with its SOP Instance UID too.
+        let ids = try JSONSerialization.jsonObject(with: try await pacs.get("/instances")) as? [String] ?? []
+        var sopUIDs: [String] = []
+        for id in ids {
+            let tags = try JSONSerialization.jsonObject(with: try await pacs.get("/instances/\(id)/simplified-tags"))
+            if let uid = (tags as? [String: Any])?["SOPInstanceUID"] as? String { sopUIDs.append(uid) }
+        }
+        #expect(sopUIDs.contains(sop))
         #expect(try await CaseRepository(pool: database.pool).find(id: first).status == .exported)
 
         // PACS down: the export waits with the reason, and goes out once the PACS is back.

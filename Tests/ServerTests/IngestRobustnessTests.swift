@@ -9,16 +9,8 @@ import Testing
 
 @Suite struct IngestRobustnessTests {
     func sampleFile(in folder: String) throws -> (path: String, pixels: [Int16]) {
-        let phantom = PhantomGenerator(columns: 48, rows: 48, slices: 1, modality: .ct).generate(seed: 2)
-        let writer = ImageSeriesWriter(
-            series: SeriesDescription(
-                patientName: "Fuzz^Base", patientID: "FZ", studyInstanceUID: "2.25.31.1",
-                seriesInstanceUID: "2.25.31.2",
-                frameOfReferenceUID: "2.25.31.3", studyDate: "20260101", seriesDescription: "fuzz", modality: "CT"),
-            columns: 48, rows: 48, pixelSpacing: 1, sliceSpacing: 1, origin: (0, 0, 0), rescaleIntercept: -1024)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try writer.writeSlice(0, values: phantom.intensities[...], to: folder + "/base.dcm")
-        return (folder + "/base.dcm", phantom.intensities)
+        let series = try PhantomSeries.write("fuzz", slices: 1, size: 48, seed: 2, in: folder)
+        return (series.paths[0], series.phantom.intensities)
     }
 
     @Test(arguments: [

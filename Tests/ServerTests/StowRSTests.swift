@@ -38,18 +38,9 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let phantom = PhantomGenerator(columns: 32, rows: 32, slices: 3, modality: .mr).generate(seed: 12)
-        let writer = ImageSeriesWriter(
-            series: SeriesDescription(
-                patientName: "Stow^Rs", patientID: "STOW", studyInstanceUID: "2.25.41.1",
-                seriesInstanceUID: "2.25.41.2",
-                frameOfReferenceUID: "2.25.41.3", studyDate: "20260101", seriesDescription: "stow", modality: "MR"),
-            columns: 32, rows: 32, pixelSpacing: 1, sliceSpacing: 3, origin: (0, 0, 0), rescaleIntercept: 0)
-        let good: [[UInt8]] = try (0..<3).map { index in
-            try writer.writeSlice(
-                index, values: phantom.intensities[index * 1024..<(index + 1) * 1024], to: "\(folder)/\(index).dcm")
-            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(index).dcm")))
-        }
+        let series = try PhantomSeries.write(
+            "stow", slices: 3, size: 32, modality: .mr, seed: 12, uidRoot: "2.25.41", sliceSpacing: 3, in: folder)
+        let good = try (0..<3).map { try series.bytes($0) }
         let app = DelineateApplication.make(
             configuration: ServerConfiguration(httpPort: 0, databaseURL: database.url), pool: database.pool,
             files: try FileStore(root: folder + "/store"), logger: Logger(label: "test"))

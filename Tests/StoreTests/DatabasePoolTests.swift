@@ -1,4 +1,5 @@
 import DelineateTesting
+import Dispatch
 import Synchronization
 import Testing
 
@@ -85,14 +86,18 @@ import Testing
         let database = try await TestDatabase.create()
         let pool = DatabasePool(url: database.url, size: 1, acquireTimeout: .milliseconds(300))
         let holding = Mutex(false)
+        let release = DispatchSemaphore(value: 0)
+        // The holder keeps the only connection until the waiter has timed out, however slow the machine is.
         async let holder: Void = pool.withConnection { connection throws(StoreError) in
+            try connection.execute("SELECT 1")
             holding.withLock { $0 = true }
-            try connection.execute("SELECT pg_sleep(1.5)")
+            _ = release.wait(timeout: .now() + 30)
         }
         while !holding.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
         await #expect {
             try await pool.withConnection { connection throws(StoreError) in try connection.execute("SELECT 1") }
         } throws: { ($0 as? StoreError)?.code == .poolTimeout }
+        release.signal()
         try await holder
         try await database.drop()
     }
