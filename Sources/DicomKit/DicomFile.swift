@@ -21,7 +21,7 @@ public final class DicomFile {
     public convenience init(path: String) throws(DicomError) {
         dk_register_codecs()
         do {
-            let handle = try withErrorBuffer { error, length in dk_file_read(path, error, length) }
+            let handle = try shimHandle(.unreadableFile) { error, length in dk_file_read(path, error, length) }
             self.init(handle: handle)
         } catch {
             throw DicomError(.unreadableFile, "\(path) is not a readable DICOM file: \(error.reason)")
@@ -32,7 +32,7 @@ public final class DicomFile {
     public convenience init(bytes: [UInt8]) throws(DicomError) {
         dk_register_codecs()
         do {
-            let handle = try withErrorBuffer { error, length in
+            let handle = try shimHandle(.unreadableFile) { error, length in
                 bytes.withUnsafeBufferPointer { dk_file_read_buffer($0.baseAddress, $0.count, error, length) }
             }
             self.init(handle: handle)
@@ -66,7 +66,7 @@ public final class DicomFile {
             let count = buffer.count
             let status = buffer.withUnsafeMutableBufferPointer { read($0.baseAddress!, count) }
             switch status {
-            case 0: return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            case 0: return String(shimMessage: buffer)
             case 2: buffer = [CChar](repeating: 0, count: count * 4)
             default: return nil
             }
@@ -93,8 +93,8 @@ public final class DicomFile {
 
     /// Sets an attribute from its text form.
     public func set(_ tag: DicomTag, _ value: String) throws(DicomError) {
-        _ = try withErrorBuffer(.invalidAttribute) { error, length in
-            dk_put_string(handle, tag.group, tag.element, value, error, length) == 0 ? handle : nil
+        try shimStatus(.invalidAttribute) { error, length in
+            dk_put_string(handle, tag.group, tag.element, value, error, length)
         }
     }
 
@@ -102,13 +102,11 @@ public final class DicomFile {
     public func frame(_ index: Int, rows: Int, columns: Int) throws(DicomError) -> [Int32] {
         var pixels = [Int32](repeating: 0, count: rows * columns)
         let count = pixels.count
-        let status = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 512) { error in
-            let code = pixels.withUnsafeMutableBufferPointer {
-                dk_get_frame(handle, UInt32(index), $0.baseAddress, count, error.baseAddress, error.count)
+        try shimStatus(.pixelData) { error, length in
+            pixels.withUnsafeMutableBufferPointer {
+                dk_get_frame(handle, UInt32(index), $0.baseAddress, count, error, length)
             }
-            return code == 0 ? nil : String(cString: error.baseAddress!)
         }
-        if let status { throw DicomError(.pixelData, status) }
         return pixels
     }
 
@@ -116,33 +114,16 @@ public final class DicomFile {
     public func setPixels16(_ pixels: [UInt16], rows: Int, columns: Int, frames: Int = 1, signed: Bool)
         throws(DicomError)
     {
-        _ = try withErrorBuffer(.pixelData) { error, length in
+        try shimStatus(.pixelData) { error, length in
             dk_put_pixels16(
                 handle, pixels, pixels.count, UInt16(rows), UInt16(columns), UInt32(frames), signed ? 1 : 0, error,
                 length
-            ) == 0 ? handle : nil
+            )
         }
     }
 
     /// Writes the file to `path` as Explicit VR Little Endian.
     public func write(to path: String) throws(DicomError) {
-        _ = try withErrorBuffer(.writeFailed) { error, length in
-            dk_file_save(handle, path, error, length) == 0 ? handle : nil
-        }
+        try shimStatus(.writeFailed) { error, length in dk_file_save(handle, path, error, length) }
     }
-}
-
-/// Calls a shim function that reports failure with a nil result and a message in a buffer.
-private func withErrorBuffer(
-    _ code: DicomError.Code = .unreadableFile,
-    _ body: (UnsafeMutablePointer<CChar>, Int) -> OpaquePointer?
-) throws(DicomError) -> OpaquePointer {
-    var message = [CChar](repeating: 0, count: 512)
-    let count = message.count
-    let result = message.withUnsafeMutableBufferPointer { body($0.baseAddress!, count) }
-    guard let result else {
-        throw DicomError(
-            code, String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-    }
-    return result
 }

@@ -23,7 +23,7 @@ public struct DicomNode: Sendable, Equatable, Codable {
                 let status = dk_echo(
                     node.host, UInt16(clamping: node.port), callingAE, node.aeTitle, Int32(timeoutSeconds), &message,
                     message.count)
-                continuation.resume(returning: status == 0 ? nil : String(cString: message))
+                continuation.resume(returning: status == 0 ? nil : String(shimMessage: message))
             }
         }
         if let failure { throw DicomError(.association, "C-ECHO to \(aeTitle)@\(host):\(port) failed: \(failure)") }

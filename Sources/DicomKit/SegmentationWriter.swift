@@ -50,13 +50,13 @@ public struct SegmentationWriter: Sendable {
         else {
             throw DicomError(.invalidAttribute, "sources, geometry and labels disagree on the number of slices")
         }
-        let writer = try call { error, length in
+        let writer = try shimHandle(.writeFailed) { error, length in
             dk_seg_new(
                 UInt16(geometry.rows), UInt16(geometry.columns), "Delineate", "Delineate", softwareVersion,
                 "SEGMENTATION", seriesDescription, creatorName, dimensionOrganizationUID, error, length)
         }
         defer { dk_seg_free(writer) }
-        try check { error, length in
+        try shimStatus(.writeFailed) { error, length in
             first.bytes.withUnsafeBufferPointer {
                 dk_seg_set_identity(
                     writer, $0.baseAddress, $0.count, seriesInstanceUID, sopInstanceUID, seriesDescription, "900",
@@ -65,12 +65,12 @@ public struct SegmentationWriter: Sendable {
             }
         }
         let orientation = geometry.rowDirection.array + geometry.columnDirection.array
-        try check { error, length in
+        try shimStatus(.writeFailed) { error, length in
             dk_seg_set_geometry(
                 writer, orientation, geometry.rowSpacing, geometry.columnSpacing, geometry.sliceSpacing, error, length)
         }
         for source in sources {
-            try check { error, length in
+            try shimStatus(.writeFailed) { error, length in
                 dk_seg_add_reference(
                     writer, source.patientID, source.studyInstanceUID, source.seriesInstanceUID, source.sopClassUID,
                     source.sopInstanceUID, error, length)
@@ -80,7 +80,7 @@ public struct SegmentationWriter: Sendable {
         for segment in segments {
             var number: UInt16 = 0
             let lab = segment.dicomCIELab
-            try check { error, length in
+            try shimStatus(.writeFailed) { error, length in
                 withCodes(segment.category) { category in
                     withCodes(segment.type) { type in
                         dk_seg_add_segment(
@@ -98,37 +98,18 @@ public struct SegmentationWriter: Sendable {
                 }
                 guard present else { continue }
                 let position = geometry.slicePositions[slice].array
-                try check { error, length in
+                try shimStatus(.writeFailed) { error, length in
                     dk_seg_add_frame(
                         writer, mask, number, position, UInt32(slice + 1), sources[slice].sopClassUID,
                         sources[slice].sopInstanceUID, error, length)
                 }
             }
         }
-        try check { error, length in dk_seg_save(writer, path, contentDate ?? "", contentTime ?? "", error, length) }
-    }
-
-    private func call(_ body: (UnsafeMutablePointer<CChar>, Int) -> OpaquePointer?) throws(DicomError) -> OpaquePointer
-    {
-        var message = [CChar](repeating: 0, count: 512)
-        let count = message.count
-        guard let result = message.withUnsafeMutableBufferPointer({ body($0.baseAddress!, count) }) else {
-            throw DicomError(
-                .writeFailed, String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
-        return result
-    }
-
-    private func check(_ body: (UnsafeMutablePointer<CChar>, Int) -> Int32) throws(DicomError) {
-        var message = [CChar](repeating: 0, count: 512)
-        let count = message.count
-        guard message.withUnsafeMutableBufferPointer({ body($0.baseAddress!, count) }) == 0 else {
-            throw DicomError(
-                .writeFailed, String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        try shimStatus(.writeFailed) { error, length in
+            dk_seg_save(writer, path, contentDate ?? "", contentTime ?? "", error, length)
         }
     }
 }
-
 /// Passes a coded concept to C as three C strings.
 private func withCodes<R>(_ code: CodedConcept, _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
     code.value.withCString { value in

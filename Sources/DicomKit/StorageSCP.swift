@@ -64,7 +64,7 @@ public final class StorageSCP: @unchecked Sendable {
         thread = Thread {
             var message = [CChar](repeating: 0, count: 512)
             if dk_storage_scp_listen(listener, &message, message.count) != 0 {
-                FileHandle.standardError.write(Data("storage SCP stopped: \(String(cString: message))\n".utf8))
+                FileHandle.standardError.write(Data("storage SCP stopped: \(String(shimMessage: message))\n".utf8))
             }
             finished.signal()
         }

@@ -15,7 +15,7 @@ public enum StorageSCU {
                 let failed = dk_store_file(
                     node.host, UInt16(clamping: node.port), callingAE, node.aeTitle, path, Int32(timeoutSeconds),
                     &status, &message, message.count)
-                let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                let reason = String(shimMessage: message)
                 continuation.resume(
                     returning: failed == 0
                         ? .success(status)
