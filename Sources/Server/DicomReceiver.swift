@@ -85,9 +85,9 @@ public final class DicomReceiver: Sendable {
         for series in try await volumes.quietSeries(quietSeconds: configuration.quietSeconds) {
             let outcome = try await assembly.assemble(seriesID: series)
             switch outcome {
-            case .assembled(let volume, let caseID):
+            case .assembled(let plan, let caseID):
                 logger.info(
-                    "series \(series) assembled: \(volume.geometry.sizeDescription), case \(caseID.map(String.init) ?? "none")"
+                    "series \(series) assembled: \(plan.geometry.sizeDescription), case \(caseID.map(String.init) ?? "none")"
                 )
             case .rejected(let reason):
                 logger.warning("series \(series) rejected: \(reason)")

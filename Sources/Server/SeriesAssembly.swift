@@ -2,7 +2,7 @@ public import DicomKit
 import Foundation
 public import Store
 
-/// Turns a stored series into a volume: reads its files, plans the geometry, records the volume
+/// Turns a stored series into a volume: reads its headers, plans the geometry, records the volume
 /// (or the reason it was refused) and opens a case for CT/MR series.
 public struct SeriesAssembly: Sendable {
     let files: FileStore
@@ -17,7 +17,7 @@ public struct SeriesAssembly: Sendable {
 
     /// The outcome for one series.
     public enum Outcome: Sendable {
-        case assembled(Volume, caseID: Int?)
+        case assembled(VolumePlan, caseID: Int?)
         case rejected(reason: String)
         /// A series with no CT/MR image (a SEG, say): kept, but not a volume.
         case notImages
@@ -32,18 +32,16 @@ public struct SeriesAssembly: Sendable {
             return .notImages
         }
         do {
-            var images: [String: DicomFile] = [:]
+            // Only the headers are needed: ingest already proved every frame decodes, and the voxels
+            // are loaded when a case is opened, not here.
             var headers: [FrameHeader] = []
             for file in stored {
-                let dicom = try DicomFile(bytes: try files.get(sha256: file.fileSHA256))
-                images[file.sopInstanceUID] = dicom
-                headers += try dicom.frameHeaders()
+                headers += try DicomFile(bytes: try files.get(sha256: file.fileSHA256)).frameHeaders()
             }
             let plan = try VolumeAssembler.plan(headers)
-            let volume = try Volume.load(plan, files: images)
             try await volumes.save(Self.record(seriesID: seriesID, plan: plan))
             let opened = try await cases.ensureCase(seriesID: seriesID, modelID: nil)
-            return .assembled(volume, caseID: opened?.record.id)
+            return .assembled(plan, caseID: opened?.record.id)
         } catch let error as DicomError {
             try await volumes.reject(seriesID: seriesID, reason: error.reason)
             return .rejected(reason: error.reason)

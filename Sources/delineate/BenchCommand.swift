@@ -54,7 +54,7 @@ struct BenchCommand: AsyncParsableCommand {
             receiver.stop()
             guard ours.exitStatus == 0 else { throw ValidationError("storescu to Delineate failed:\n\(ours.output)") }
             let assembled = try await receiver.assembleQuietSeries()
-            guard case .assembled(let volume, _)? = assembled.first?.outcome, volume.geometry.slices == slices else {
+            guard case .assembled(let plan, _)? = assembled.first?.outcome, plan.geometry.slices == slices else {
                 throw ValidationError("the series did not assemble into \(slices) slices: \(assembled)")
             }
             var rows = [("Delineate C-STORE SCP (store + index + fsync)", ours.seconds)]
@@ -69,7 +69,7 @@ struct BenchCommand: AsyncParsableCommand {
             }
             var table = """
                 Ingest: one CT series of \(slices) slices \(size)x\(size) (\(String(format: "%.1f", megabytes)) MB), \
-                sent by DCMTK storescu in one association; volume assembled and checked (\(volume.geometry.sizeDescription)).
+                sent by DCMTK storescu in one association; volume assembled and checked (\(plan.geometry.sizeDescription)).
 
                 | receiver | instances | seconds | instances/s | MB/s |
                 | --- | ---: | ---: | ---: | ---: |

@@ -53,9 +53,9 @@ struct ImportCommand: AsyncParsableCommand {
         let assembly = SeriesAssembly(files: files, pool: pool)
         for series in seriesIDs.sorted() {
             switch try await assembly.assemble(seriesID: series) {
-            case .assembled(let volume, let caseID):
+            case .assembled(let plan, let caseID):
                 print(
-                    "series \(series): volume \(volume.geometry.sizeDescription), case \(caseID.map(String.init) ?? "none")"
+                    "series \(series): volume \(plan.geometry.sizeDescription), case \(caseID.map(String.init) ?? "none")"
                 )
             case .rejected(let reason):
                 print("series \(series): rejected: \(reason)")

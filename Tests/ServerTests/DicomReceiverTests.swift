@@ -47,15 +47,15 @@ import Testing
             #expect(sent.status == 0, "\(sent.output)")
             let results = try await receiver.assembleQuietSeries()
             #expect(results.count == 1)
-            guard case .assembled(let volume, let caseID) = results.first?.outcome else {
+            guard case .assembled(let plan, let caseID) = results.first?.outcome else {
                 Issue.record("series was not assembled: \(results)")
                 return
             }
             #expect(caseID != nil)
-            #expect(volume.geometry.slices == 40 && volume.flags.isEmpty)
+            #expect(plan.geometry.slices == 40 && plan.flags.isEmpty)
             let expectedSources: [String] = (0..<40).map { writer.instanceUID(slice: $0) }
-            #expect(volume.sources.map(\.sopInstanceUID) == expectedSources)
-            for (index, position) in volume.geometry.slicePositions.enumerated() {
+            #expect(plan.frames.map(\.sopInstanceUID) == expectedSources)
+            for (index, position) in plan.geometry.slicePositions.enumerated() {
                 #expect(abs(position.z - (100 + 2 * Double(index))) < 1e-4)
                 #expect(position.x == -20 && position.y == -30)
             }

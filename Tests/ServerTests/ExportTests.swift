@@ -30,85 +30,94 @@ import Testing
         return (caseID, series.writer.series.studyInstanceUID)
     }
 
-    @Test func acceptedCaseReachesOrthancAndSurvivesAnOutage() async throws {
+    /// Runs `body` with a fresh database, a file store in a temporary folder and a private Orthanc,
+    /// and removes them afterwards.
+    func withFixture(
+        _ body: (TestDatabase, FileStore, String, OrthancInstance) async throws -> Void
+    ) async throws {
         let database = try await TestDatabase.create()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let files = try FileStore(root: folder + "/store")
         let pacs = try await OrthancInstance()
-        let node = DicomNode(aeTitle: pacs.aeTitle, host: "127.0.0.1", port: pacs.dicomPort)
-        let acceptance = CaseAcceptance(files: files, pool: database.pool)
-        let worker = ExportWorker(
-            files: files, pool: database.pool, callingAE: "DELINEATE", logger: Logger(label: "test"), baseDelay: 0.01,
-            maximumDelay: 0.05)
-
-        // Delivered at once, found by QIDO-RS and the REST API.
-        let (first, study) = try await caseWithMask("first", database: database, files: files, folder: folder)
-        let sop = try await acceptance.accept(caseID: first, creatorName: "Smith^Rachel", nodes: [node])
-        #expect(try await worker.deliverDue() == (1, 0))
-        let qido = String(
-            decoding: try await pacs.get("/dicom-web/studies/\(study)/series?Modality=SEG"), as: UTF8.self)
-        #expect(qido.contains("\"SEG\""))
-        let found = String(
-            decoding: try await pacs.get("/dicom-web/studies/\(study)/instances?SOPInstanceUID=\(sop)"), as: UTF8.self)
-        #expect(found.contains(sop))
-        // Orthanc's own REST API lists the instance with its SOP Instance UID too.
-        let ids = try JSONSerialization.jsonObject(with: try await pacs.get("/instances")) as? [String] ?? []
-        var sopUIDs: [String] = []
-        for id in ids {
-            let tags = try JSONSerialization.jsonObject(with: try await pacs.get("/instances/\(id)/simplified-tags"))
-            if let uid = (tags as? [String: Any])?["SOPInstanceUID"] as? String { sopUIDs.append(uid) }
-        }
-        #expect(sopUIDs.contains(sop))
-        #expect(try await CaseRepository(pool: database.pool).find(id: first).status == .exported)
-
-        // PACS down: the export waits with the reason, and goes out once the PACS is back.
-        await pacs.stop()
-        let (second, secondStudy) = try await caseWithMask("second", database: database, files: files, folder: folder)
-        _ = try await acceptance.accept(caseID: second, creatorName: "Smith^Rachel", nodes: [node])
-        #expect(try await worker.deliverDue() == (0, 1))
-        let waiting = try await ExportRepository(pool: database.pool).exports(caseID: second)
-        #expect(waiting.first?.status == "pending" && waiting.first?.lastError.isEmpty == false)
-        #expect(try await CaseRepository(pool: database.pool).find(id: second).status == .accepted)
-        try await pacs.start()
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(try await worker.deliverDue() == (1, 0))
-        let delivered = String(decoding: try await pacs.get("/dicom-web/studies/\(secondStudy)/series"), as: UTF8.self)
-        #expect(delivered.contains("\"SEG\""))
-
-        // Re-sending the same accepted state is idempotent: same SOP Instance UID, one instance in the PACS.
-        let nodeID = try await ExportRepository(pool: database.pool).node(
-            name: node.aeTitle, aeTitle: node.aeTitle, host: node.host, port: node.port)
-        try await ExportRepository(pool: database.pool).resend(caseID: first, nodeID: nodeID)
-        #expect(try await worker.deliverDue() == (1, 0))
-        let instances =
-            try JSONSerialization.jsonObject(
-                with: try await pacs.get("/dicom-web/studies/\(study)/instances?Modality=SEG")) as? [Any]
-        #expect(instances?.count == 1)
+        try await body(database, files, folder, pacs)
         await pacs.stop()
         try await database.drop()
     }
 
+    @Test func acceptedCaseReachesOrthancAndSurvivesAnOutage() async throws {
+        try await withFixture { database, files, folder, pacs in
+            let node = DicomNode(aeTitle: pacs.aeTitle, host: "127.0.0.1", port: pacs.dicomPort)
+            let acceptance = CaseAcceptance(files: files, pool: database.pool)
+            let worker = ExportWorker(
+                files: files, pool: database.pool, callingAE: "DELINEATE", logger: Logger(label: "test"),
+                baseDelay: 0.01,
+                maximumDelay: 0.05)
+
+            // Delivered at once, found by QIDO-RS and the REST API.
+            let (first, study) = try await caseWithMask("first", database: database, files: files, folder: folder)
+            let sop = try await acceptance.accept(caseID: first, creatorName: "Smith^Rachel", nodes: [node])
+            #expect(try await worker.deliverDue() == (1, 0))
+            let qido = String(
+                decoding: try await pacs.get("/dicom-web/studies/\(study)/series?Modality=SEG"), as: UTF8.self)
+            #expect(qido.contains("\"SEG\""))
+            let found = String(
+                decoding: try await pacs.get("/dicom-web/studies/\(study)/instances?SOPInstanceUID=\(sop)"),
+                as: UTF8.self)
+            #expect(found.contains(sop))
+            // Orthanc's own REST API lists the instance with its SOP Instance UID too.
+            let ids = try JSONSerialization.jsonObject(with: try await pacs.get("/instances")) as? [String] ?? []
+            var sopUIDs: [String] = []
+            for id in ids {
+                let tags = try JSONSerialization.jsonObject(
+                    with: try await pacs.get("/instances/\(id)/simplified-tags"))
+                if let uid = (tags as? [String: Any])?["SOPInstanceUID"] as? String { sopUIDs.append(uid) }
+            }
+            #expect(sopUIDs.contains(sop))
+            #expect(try await CaseRepository(pool: database.pool).find(id: first).status == .exported)
+
+            // PACS down: the export waits with the reason, and goes out once the PACS is back.
+            await pacs.stop()
+            let (second, secondStudy) = try await caseWithMask(
+                "second", database: database, files: files, folder: folder)
+            _ = try await acceptance.accept(caseID: second, creatorName: "Smith^Rachel", nodes: [node])
+            #expect(try await worker.deliverDue() == (0, 1))
+            let waiting = try await ExportRepository(pool: database.pool).exports(caseID: second)
+            #expect(waiting.first?.status == "pending" && waiting.first?.lastError.isEmpty == false)
+            #expect(try await CaseRepository(pool: database.pool).find(id: second).status == .accepted)
+            try await pacs.start()
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(try await worker.deliverDue() == (1, 0))
+            let delivered = String(
+                decoding: try await pacs.get("/dicom-web/studies/\(secondStudy)/series"), as: UTF8.self)
+            #expect(delivered.contains("\"SEG\""))
+
+            // Re-sending the same accepted state is idempotent: same SOP Instance UID, one instance in the PACS.
+            let nodeID = try await ExportRepository(pool: database.pool).node(
+                name: node.aeTitle, aeTitle: node.aeTitle, host: node.host, port: node.port)
+            try await ExportRepository(pool: database.pool).resend(caseID: first, nodeID: nodeID)
+            #expect(try await worker.deliverDue() == (1, 0))
+            let instances =
+                try JSONSerialization.jsonObject(
+                    with: try await pacs.get("/dicom-web/studies/\(study)/instances?Modality=SEG")) as? [Any]
+            #expect(instances?.count == 1)
+        }
+    }
+
     @Test func aRefusedAssociationIsReportedWithItsReason() async throws {
-        let database = try await TestDatabase.create()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let files = try FileStore(root: folder + "/store")
-        let pacs = try await OrthancInstance()
-        let (caseID, _) = try await caseWithMask("refused", database: database, files: files, folder: folder)
-        let wrongAE = DicomNode(aeTitle: "NOT_THE_PACS", host: "127.0.0.1", port: pacs.dicomPort)
-        _ = try await CaseAcceptance(files: files, pool: database.pool).accept(
-            caseID: caseID, creatorName: "A^B", nodes: [wrongAE])
-        let worker = ExportWorker(
-            files: files, pool: database.pool, callingAE: "DELINEATE", logger: Logger(label: "test"))
-        #expect(try await worker.deliverDue() == (0, 1))
-        let export = try #require(try await ExportRepository(pool: database.pool).exports(caseID: caseID).first)
-        #expect(
-            export.lastError.contains("NOT_THE_PACS") && export.lastError.lowercased().contains("reject"),
-            "\(export.lastError)")
-        await pacs.stop()
-        try await database.drop()
+        try await withFixture { database, files, folder, pacs in
+            let (caseID, _) = try await caseWithMask("refused", database: database, files: files, folder: folder)
+            let wrongAE = DicomNode(aeTitle: "NOT_THE_PACS", host: "127.0.0.1", port: pacs.dicomPort)
+            _ = try await CaseAcceptance(files: files, pool: database.pool).accept(
+                caseID: caseID, creatorName: "A^B", nodes: [wrongAE])
+            let worker = ExportWorker(
+                files: files, pool: database.pool, callingAE: "DELINEATE", logger: Logger(label: "test"))
+            #expect(try await worker.deliverDue() == (0, 1))
+            let export = try #require(try await ExportRepository(pool: database.pool).exports(caseID: caseID).first)
+            #expect(
+                export.lastError.contains("NOT_THE_PACS") && export.lastError.lowercased().contains("reject"),
+                "\(export.lastError)")
+        }
     }
 }
