@@ -47,7 +47,7 @@ def load_case(folder: Path) -> PhantomCase:
 
 def case_folders(root: Path) -> list[Path]:
     """Every case folder below `root` (those with a labels.json), sorted by name."""
-    return sorted(path.parent for path in root.glob("*/labels.json"))
+    return sorted(path.parent for path in root.rglob("labels.json"))
 
 
 def main() -> int:

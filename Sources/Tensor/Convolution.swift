@@ -18,15 +18,28 @@ public struct ConvolutionGeometry: Sendable, Equatable {
     public func outputExtent(_ input: Int) -> Int {
         (input + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1
     }
+
+    /// A 1x1, stride-1, unpadded convolution is a plain matrix product over the input.
+    var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
 }
 
-/// A 2-D convolution layer with weights [out, in, k, k] and a bias per output channel.
+/// What a layer applies to its output in the same pass (the epilogue).
+public enum Activation: Sendable, Equatable {
+    case none
+    case relu
+}
+
+/// A 2-D convolution layer with weights [out, in, k, k], a bias per output channel and an
+/// activation fused into the epilogue.
 public struct Convolution2D: Sendable {
     public let weights: Tensor
     public let bias: [Float]
     public let geometry: ConvolutionGeometry
+    public let activation: Activation
 
-    public init(weights: Tensor, bias: [Float], geometry: ConvolutionGeometry) throws(TensorError) {
+    public init(weights: Tensor, bias: [Float], geometry: ConvolutionGeometry, activation: Activation = .none)
+        throws(TensorError)
+    {
         guard weights.shape.count == 4, weights.shape[2] == geometry.kernel, weights.shape[3] == geometry.kernel else {
             throw .shapeMismatch("convolution weights \(weights.shape) do not match kernel \(geometry.kernel)")
         }
@@ -36,41 +49,71 @@ public struct Convolution2D: Sendable {
         self.weights = weights
         self.bias = bias
         self.geometry = geometry
+        self.activation = activation
     }
 
-    /// Applies the convolution to an [N, C, H, W] input by im2col and sgemm.
-    public func callAsFunction(_ input: Tensor) throws(TensorError) -> Tensor {
-        guard input.shape.count == 4, input.shape[1] == weights.shape[1] else {
-            throw .shapeMismatch("input \(input.shape) does not match \(weights.shape[1]) input channels")
+    public var inputChannels: Int { weights.shape[1] }
+    public var outputChannels: Int { weights.shape[0] }
+
+    /// This convolution followed by inference-mode batch norm, as one convolution:
+    /// w' = w·γ/√(σ²+ε), b' = (b − μ)·γ/√(σ²+ε) + β.
+    public func foldingBatchNorm(
+        scale: [Float], shift: [Float], mean: [Float], variance: [Float], epsilon: Float = 1e-5
+    ) throws(TensorError) -> Convolution2D {
+        let outChannels = outputChannels
+        guard [scale.count, shift.count, mean.count, variance.count].allSatisfy({ $0 == outChannels }) else {
+            throw .shapeMismatch("batch norm has the wrong channel count for \(outChannels) output channels")
         }
-        let (batch, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
-        let outChannels = weights.shape[0]
+        var folded = weights
+        var foldedBias = bias
+        let perChannel = weights.count / outChannels
+        for channel in 0..<outChannels {
+            let factor = scale[channel] / (variance[channel] + epsilon).squareRoot()
+            for index in channel * perChannel..<(channel + 1) * perChannel { folded.values[index] *= factor }
+            foldedBias[channel] = (bias[channel] - mean[channel]) * factor + shift[channel]
+        }
+        return try Convolution2D(weights: folded, bias: foldedBias, geometry: geometry, activation: activation)
+    }
+
+    /// The same convolution with another epilogue.
+    public func with(activation: Activation) -> Convolution2D {
+        try! Convolution2D(weights: weights, bias: bias, geometry: geometry, activation: activation)
+    }
+
+    /// Applies the convolution to an [N, C, H, W] input: im2col and sgemm (the input itself is the
+    /// matrix for pointwise layers), bias and activation in the epilogue.
+    public func callAsFunction(_ input: Tensor) throws(TensorError) -> Tensor {
+        try input.requireFourDimensions("convolution")
+        guard input.shape[1] == inputChannels else {
+            throw .shapeMismatch("input \(input.shape) does not match \(inputChannels) input channels")
+        }
+        let (batch, channels, height, width) = input.nchw
         let outHeight = geometry.outputExtent(height)
         let outWidth = geometry.outputExtent(width)
-        let k = geometry.kernel
-        let patch = channels * k * k
+        let patch = channels * geometry.kernel * geometry.kernel
         let positions = outHeight * outWidth
-        var output = Tensor(shape: [batch, outChannels, outHeight, outWidth])
-        var columns = [Float](repeating: 0, count: patch * positions)
-        for n in 0..<batch {
-            input.values.withUnsafeBufferPointer { source in
-                columns.withUnsafeMutableBufferPointer { target in
-                    im2col(
-                        source.baseAddress! + n * channels * height * width, channels: channels, height: height,
-                        width: width, outHeight: outHeight, outWidth: outWidth, into: target.baseAddress!)
-                }
-            }
+        var output = Tensor(shape: [batch, outputChannels, outHeight, outWidth])
+        var columns = [Float](repeating: 0, count: geometry.isPointwise ? 0 : patch * positions)
+        input.values.withUnsafeBufferPointer { source in
             output.values.withUnsafeMutableBufferPointer { result in
-                let base = result.baseAddress! + n * outChannels * positions
-                for channel in 0..<outChannels {
-                    for index in 0..<positions { base[channel * positions + index] = bias[channel] }
-                }
-                weights.values.withUnsafeBufferPointer { filters in
-                    columns.withUnsafeBufferPointer { patches in
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(positions),
-                            Int32(patch), 1, filters.baseAddress, Int32(patch), patches.baseAddress, Int32(positions),
-                            1, base, Int32(positions))
+                columns.withUnsafeMutableBufferPointer { scratch in
+                    for n in 0..<batch {
+                        let image = source.baseAddress! + n * channels * height * width
+                        let matrix: UnsafePointer<Float>
+                        if geometry.isPointwise {
+                            matrix = image
+                        } else {
+                            im2col(image, channels: channels, height: height, width: width, into: scratch.baseAddress!)
+                            matrix = UnsafePointer(scratch.baseAddress!)
+                        }
+                        let base = result.baseAddress! + n * outputChannels * positions
+                        weights.values.withUnsafeBufferPointer { filters in
+                            cblas_sgemm(
+                                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(positions),
+                                Int32(patch), 1, filters.baseAddress, Int32(patch), matrix, Int32(positions), 0,
+                                base, Int32(positions))
+                        }
+                        epilogue(base, positions: positions)
                     }
                 }
             }
@@ -78,32 +121,52 @@ public struct Convolution2D: Sendable {
         return output
     }
 
+    private func epilogue(_ base: UnsafeMutablePointer<Float>, positions: Int) {
+        for channel in 0..<outputChannels {
+            let row = base + channel * positions
+            let shift = bias[channel]
+            switch activation {
+            case .none: for index in 0..<positions { row[index] += shift }
+            case .relu: for index in 0..<positions { row[index] = max(row[index] + shift, 0) }
+            }
+        }
+    }
+
+    /// Lays out every receptive field as a column: row (c, ky, kx), column (oy, ox).
     private func im2col(
-        _ source: UnsafePointer<Float>, channels: Int, height: Int, width: Int, outHeight: Int, outWidth: Int,
-        into target: UnsafeMutablePointer<Float>
+        _ source: UnsafePointer<Float>, channels: Int, height: Int, width: Int, into target: UnsafeMutablePointer<Float>
     ) {
-        let k = geometry.kernel
-        var row = 0
+        let (k, stride, padding, dilation) = (geometry.kernel, geometry.stride, geometry.padding, geometry.dilation)
+        let outHeight = geometry.outputExtent(height)
+        let outWidth = geometry.outputExtent(width)
+        var row = target
         for channel in 0..<channels {
+            let plane = source + channel * height * width
             for ky in 0..<k {
                 for kx in 0..<k {
-                    let destination = target + row * outHeight * outWidth
+                    let offset = kx * dilation - padding
+                    // Output columns whose input column lies inside the image.
+                    let first = min(max(0, (-offset + stride - 1) / stride), outWidth)
+                    let last = min(max(first, (width - offset + stride - 1) / stride), outWidth)
                     for oy in 0..<outHeight {
-                        let y = oy * geometry.stride - geometry.padding + ky * geometry.dilation
-                        for ox in 0..<outWidth {
-                            let x = ox * geometry.stride - geometry.padding + kx * geometry.dilation
-                            let inside = y >= 0 && y < height && x >= 0 && x < width
-                            destination[oy * outWidth + ox] = inside ? source[(channel * height + y) * width + x] : 0
+                        let destination = row + oy * outWidth
+                        let y = oy * stride - padding + ky * dilation
+                        guard y >= 0 && y < height else {
+                            destination.update(repeating: 0, count: outWidth)
+                            continue
                         }
+                        let line = plane + y * width
+                        destination.update(repeating: 0, count: first)
+                        if stride == 1 {
+                            destination.advanced(by: first).update(from: line + first + offset, count: last - first)
+                        } else {
+                            for ox in first..<last { destination[ox] = line[ox * stride + offset] }
+                        }
+                        destination.advanced(by: last).update(repeating: 0, count: outWidth - last)
                     }
-                    row += 1
+                    row += outHeight * outWidth
                 }
             }
         }
     }
-}
-
-/// Rectified linear unit, in place.
-public func relu(_ tensor: inout Tensor) {
-    for index in tensor.values.indices where tensor.values[index] < 0 { tensor.values[index] = 0 }
 }

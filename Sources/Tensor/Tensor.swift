@@ -22,9 +22,41 @@ public struct Tensor: Sendable, Equatable {
 
     /// The number of elements.
     public var count: Int { values.count }
+
+    /// The same values under another shape with the same element count.
+    public func reshaped(_ newShape: [Int]) throws(TensorError) -> Tensor {
+        try Tensor(shape: newShape, values: values)
+    }
+
+    /// Batch, channels, height and width of a 4-D tensor.
+    var nchw: (n: Int, c: Int, h: Int, w: Int) { (shape[0], shape[1], shape[2], shape[3]) }
+
+    /// Checks that the tensor is 4-D, naming `operation` in the error.
+    func requireFourDimensions(_ operation: String) throws(TensorError) {
+        guard shape.count == 4 else { throw .shapeMismatch("\(operation) needs an NCHW tensor, got \(shape)") }
+    }
 }
 
 /// A failure building or running a tensor computation.
 public enum TensorError: Error, Equatable, Sendable {
     case shapeMismatch(String)
+    /// A weights file lacks a tensor the network needs; the name says which.
+    case missingTensor(String)
+    /// A weights file that cannot be read, with the reason.
+    case invalidFile(String)
+}
+
+extension Tensor {
+    /// The largest absolute difference to `reference` relative to the reference's largest
+    /// magnitude: the parity measure against PyTorch's golden tensors (∞ when shapes differ).
+    public func relativeError(to reference: Tensor) -> Float {
+        guard shape == reference.shape else { return .infinity }
+        var difference: Float = 0
+        var scale: Float = 0
+        for (value, expected) in zip(values, reference.values) {
+            difference = max(difference, abs(value - expected))
+            scale = max(scale, abs(expected))
+        }
+        return difference / max(scale, .leastNormalMagnitude)
+    }
 }

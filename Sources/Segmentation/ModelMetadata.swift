@@ -1,0 +1,57 @@
+import Foundation
+import Tensor
+
+/// The contract a weights file carries in its safetensors metadata (key "delineate", a JSON
+/// document): what the network segments, how its input is built, and where it came from.
+public struct ModelMetadata: Codable, Sendable, Equatable {
+    /// A class the network outputs, with the code and colour the DICOM-SEG uses.
+    public struct ModelClass: Codable, Sendable, Equatable {
+        public var name: String
+        /// Coding scheme designator, code value and code meaning of the segmented property type.
+        public var scheme: String
+        public var code: String
+        public var meaning: String
+        public var colour: [Int]
+    }
+
+    /// How real-world values become network input in [-1, 1].
+    public struct Normalisation: Codable, Sendable, Equatable {
+        /// CT: this Hounsfield window maps to [-1, 1].
+        public var ctWindow: [Float]
+        /// MR (and anything not CT): these percentiles of the volume map to [-1, 1].
+        public var mrPercentiles: [Float]
+    }
+
+    public var model: String
+    public var version: String
+    public var classes: [ModelClass]
+    /// SIM depth D (0 for the cumulative-memory ablation).
+    public var memoryDepth: Int
+    /// True for the CIM ablation: the memory is the merged click masks.
+    public var cumulative: Bool
+    public var inputSize: Int
+    public var clickRadius: Int
+    public var normalisation: Normalisation
+    /// Layer widths: encoder stages then decoder stages (SIM), or encoder stages (propagation).
+    public var widths: [Int]
+    public var blocks: [Int]
+    public var decoderWidths: [Int]
+    public var keyChannels: Int
+    public var valueChannels: Int
+    public var trainingData: String
+    public var trainingSteps: Int
+    public var commit: String
+
+    /// N, the class count (background included).
+    public var classCount: Int { classes.count }
+
+    /// Reads the metadata of a weights file.
+    public init(_ weights: WeightFile) throws(TensorError) {
+        guard let text = weights.metadata["delineate"] else {
+            throw .invalidFile("the weights have no \"delineate\" metadata")
+        }
+        do { self = try JSONDecoder().decode(ModelMetadata.self, from: Data(text.utf8)) } catch {
+            throw .invalidFile("the \"delineate\" metadata is malformed: \(error)")
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Tensor
+
+/// The DDG-SIM interactive network: a U-Net with a ResNet-34-layout encoder and a ConvLSTM after
+/// the convolution of every decoder stage (Training/models.py `SimNet`, layer for layer).
+public struct SimNetwork: Sendable {
+    public let metadata: ModelMetadata
+    let stem: Convolution2D
+    let encoder: [ResNetStage]
+    let bottleneck: ConvLSTMCell
+    let decoder: [(convolution: Convolution2D, lstm: ConvLSTMCell)]
+    let head: Convolution2D
+    let classifier: Convolution2D
+
+    /// Input channels: the image and the interaction memory (1 + 2·D·N, or 1 + N when cumulative).
+    public var inputChannels: Int {
+        metadata.cumulative ? 1 + metadata.classCount : 1 + 2 * metadata.memoryDepth * metadata.classCount
+    }
+
+    public init(weights: WeightFile) throws(TensorError) {
+        metadata = try ModelMetadata(weights)
+        let (widths, blocks, decoderWidths) = (metadata.widths, metadata.blocks, metadata.decoderWidths)
+        guard widths.count == 4, blocks.count == 4, decoderWidths.count == 4 else {
+            throw .invalidFile("SIM metadata needs 4 encoder widths, 4 block counts and 4 decoder widths")
+        }
+        let input = metadata.cumulative ? 1 + metadata.classCount : 1 + 2 * metadata.memoryDepth * metadata.classCount
+        stem = try weights.convolutionBatchNormReLU("stem", input: input, output: widths[0], stride: 2)
+        var stages: [ResNetStage] = []
+        for index in 0..<4 {
+            stages.append(
+                try ResNetStage(
+                    weights, "layer\(index + 1)", input: widths[max(index - 1, 0)], output: widths[index],
+                    blocks: blocks[index], stride: index == 0 ? 1 : 2))
+        }
+        encoder = stages
+        func lstm(_ name: String, input: Int, hidden: Int) throws(TensorError) -> ConvLSTMCell {
+            try ConvLSTMCell(
+                gates: try weights.convolution(
+                    "\(name).gates", input: input + hidden, output: 4 * hidden,
+                    geometry: ConvolutionGeometry(kernel: 3, padding: 1)))
+        }
+        bottleneck = try lstm("lstm4", input: widths[3], hidden: decoderWidths[3])
+        var stagesUp: [(Convolution2D, ConvLSTMCell)] = []
+        for level in [3, 2, 1] {
+            let convolution = try weights.convolutionBatchNormReLU(
+                "dec\(level)", input: decoderWidths[level] + widths[level - 1], output: decoderWidths[level - 1])
+            let cell = try lstm("lstm\(level)", input: decoderWidths[level - 1], hidden: decoderWidths[level - 1])
+            stagesUp.append((convolution, cell))
+        }
+        decoder = stagesUp
+        head = try weights.convolutionBatchNormReLU("head", input: decoderWidths[0], output: decoderWidths[0])
+        classifier = try weights.convolution(
+            "classifier", input: decoderWidths[0], output: metadata.classCount, geometry: ConvolutionGeometry(kernel: 1)
+        )
+    }
+
+    public init(contentsOf path: String) throws(TensorError) {
+        try self.init(weights: try WeightFile(contentsOf: path))
+    }
+
+    /// One forward pass: input [1, C, H, W] (H and W divisible by 16) and the four ConvLSTM states
+    /// of the previous step (nil: the zero states). Returns the class logits [1, N, H, W] and the new
+    /// states, deepest first.
+    public func forward(_ input: Tensor, states: [LSTMState]?) throws(TensorError) -> (
+        logits: Tensor, states: [LSTMState]
+    ) {
+        guard input.shape.count == 4, input.shape[1] == inputChannels, input.shape[2] % 16 == 0,
+            input.shape[3] % 16 == 0
+        else {
+            throw .shapeMismatch("SIM input \(input.shape) needs \(inputChannels) channels and sides divisible by 16")
+        }
+        var skips: [Tensor] = []
+        var x = try stem(input)
+        for stage in encoder {
+            x = try stage(x)
+            skips.append(x)
+        }
+        var state = try bottleneck(x, state: states?[0])
+        var newStates = [state]
+        for (index, stage) in decoder.enumerated() {
+            let skip = skips[2 - index]
+            let merged = try stage.convolution(try concatChannels([try upsample2x(state.hidden), skip]))
+            state = try stage.lstm(merged, state: states?[index + 1])
+            newStates.append(state)
+        }
+        let logits = try classifier(try head(try upsample2x(state.hidden)))
+        return (logits, newStates)
+    }
+}

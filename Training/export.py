@@ -1,0 +1,181 @@
+"""Exports trained checkpoints for the Swift engine, with the golden tensors that pin it to PyTorch.
+
+Writes:
+  Models/sim.safetensors, Models/cim.safetensors, Models/prop.safetensors: float32 weights (batch norm
+      unfolded; the engine folds it at load) and the "delineate" metadata JSON (classes with codes and
+      colours, N, D, input size, normalisation, architecture, training data, steps and commit).
+  Tests/Fixtures/engine/ops.safetensors: every operator on small random tensors, with its output.
+  Tests/Fixtures/engine/{sim,cim,prop}-golden.safetensors: whole-network inputs and outputs with the
+      exported weights (SIM: two consecutive steps, so the ConvLSTM state is checked too).
+
+usage: export.py [--checkpoints Training/checkpoints] [--root .]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+from common import CLICK_RADIUS, CT_WINDOW, MR_PERCENTILES
+from models import ConvLSTMCell, PropNet
+from train_sim import CLASSES, DEPTH, SIZE, make_net
+
+# The phantom anatomy's classes, as Sources/Server/LabelCatalogue.swift codes them.
+PHANTOM_CLASSES = [
+    {"name": "background", "scheme": "", "code": "", "meaning": "", "colour": [0, 0, 0]},
+    {"name": "large organ", "scheme": "SCT", "code": "10200004", "meaning": "Liver", "colour": [221, 130, 101]},
+    {"name": "medium organ", "scheme": "SCT", "code": "35039007", "meaning": "Uterus", "colour": [80, 200, 80]},
+    {"name": "cavity", "scheme": "SCT", "code": "85756007", "meaning": "Tissue", "colour": [250, 250, 50]},
+    {"name": "lesion", "scheme": "SCT", "code": "108369006", "meaning": "Neoplasm", "colour": [200, 80, 250]},
+    {"name": "vessel", "scheme": "SCT", "code": "59820001", "meaning": "Blood vessel", "colour": [60, 160, 250]},
+]
+
+
+def commit() -> str:
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+
+
+def metadata(model: str, steps: int, **architecture) -> dict[str, str]:
+    document = {
+        "model": model, "version": f"1.{steps}", "classes": PHANTOM_CLASSES, "inputSize": SIZE,
+        "clickRadius": CLICK_RADIUS,
+        "normalisation": {"ctWindow": list(CT_WINDOW), "mrPercentiles": list(MR_PERCENTILES)},
+        "trainingData": "procedural phantoms: delineate phantom --size 128 --slices 48, 48 CT (seed 11) + 48 MR (seed 12)",
+        "trainingSteps": steps, "commit": commit(),
+        "memoryDepth": 0, "cumulative": False, "widths": [], "blocks": [], "decoderWidths": [],
+        "keyChannels": 0, "valueChannels": 0,
+    }
+    document.update(architecture)
+    return {"delineate": json.dumps(document)}
+
+
+def weights_of(net) -> dict[str, torch.Tensor]:
+    return {k: v.detach().float().contiguous() for k, v in net.state_dict().items() if "num_batches" not in k}
+
+
+def load(path: Path, net):
+    checkpoint = torch.load(path, weights_only=False)
+    net.load_state_dict(checkpoint["model"])
+    return net.eval(), checkpoint["step"]
+
+
+def export_sim(variant: str, checkpoints: Path, root: Path):
+    net, steps = load(checkpoints / f"{variant}.pt", make_net(variant))
+    save_file(weights_of(net), root / f"Models/{variant}.safetensors", metadata(
+        variant, steps, memoryDepth=net.memory_depth, cumulative=net.cumulative, widths=[16, 32, 64, 128],
+        blocks=[3, 4, 6, 3], decoderWidths=[16, 32, 64, 64]))
+    generator = torch.Generator().manual_seed(3)
+    first = torch.randn(1, net.input_channels, 64, 64, generator=generator)
+    second = torch.randn(1, net.input_channels, 64, 64, generator=generator)
+    with torch.no_grad():
+        logits1, states = net(first)
+        logits2, _ = net(second, states)
+    save_file({"input1": first, "logits1": logits1, "input2": second, "logits2": logits2},
+              root / f"Tests/Fixtures/engine/{variant}-golden.safetensors")
+    return steps
+
+
+def export_prop(checkpoints: Path, root: Path):
+    net, steps = load(checkpoints / "prop.pt", PropNet())
+    save_file(weights_of(net), root / "Models/prop.safetensors", metadata(
+        "prop", steps, widths=[16, 32, 64], keyChannels=net.key_channels, valueChannels=64))
+    generator = torch.Generator().manual_seed(4)
+    images = torch.randn(3, 1, 1, SIZE, SIZE, generator=generator)
+    masks = (torch.rand(2, 1, 1, SIZE, SIZE, generator=generator) > 0.7).float()
+    with torch.no_grad():
+        keys = [net.encode_key(images[i])[2] for i in range(2)]
+        values = [net.encode_value(images[i], masks[i]) for i in range(2)]
+        f1, f2, key, query_value = net.encode_key(images[2])
+        logits, quality = net.decode(f1, f2, query_value, net.read(key, torch.stack(keys, 1), torch.stack(values, 1)))
+    tensors = {"image0": images[0], "image1": images[1], "image2": images[2], "mask0": masks[0], "mask1": masks[1],
+               "key0": keys[0], "value0": values[0], "key2": key, "query_value2": query_value,
+               "logits": logits, "quality": quality}
+    save_file({k: v.contiguous() for k, v in tensors.items()}, root / "Tests/Fixtures/engine/prop-golden.safetensors")
+    return steps
+
+
+def export_operators(root: Path):
+    """Every operator on small random tensors; geometry in the metadata."""
+    g = torch.Generator().manual_seed(5)
+    tensors, cases = {}, {}
+    x = torch.randn(1, 5, 9, 11, generator=g)
+    tensors["conv_input"] = x
+    for name, (k, s, p, d) in {"k3s1p1": (3, 1, 1, 1), "k3s2p1": (3, 2, 1, 1), "k3s1p2d2": (3, 1, 2, 2),
+                               "k1s1p0": (1, 1, 0, 1), "k1s2p0": (1, 2, 0, 1), "k5s1p2": (5, 1, 2, 1),
+                               "k7s2p3": (7, 2, 3, 1)}.items():
+        w = torch.randn(4, 5, k, k, generator=g)
+        b = torch.randn(4, generator=g)
+        tensors[f"conv_{name}.weight"], tensors[f"conv_{name}.bias"] = w, b
+        tensors[f"conv_{name}_output"] = F.conv2d(x, w, b, s, p, d)
+        cases[name] = [k, s, p, d]
+    bn = torch.nn.BatchNorm2d(4).eval()
+    bn.weight.data, bn.bias.data = torch.randn(4, generator=g), torch.randn(4, generator=g)
+    bn.running_mean.data, bn.running_var.data = torch.randn(4, generator=g), torch.rand(4, generator=g) + 0.5
+    w = torch.randn(4, 5, 3, 3, generator=g)
+    tensors["convbn.conv.weight"] = w
+    for key in ("weight", "bias", "running_mean", "running_var"):
+        tensors[f"convbn.bn.{key}"] = getattr(bn, key).data.clone()
+    tensors["convbn_output"] = F.relu(bn(F.conv2d(x, w, None, 1, 1)))
+    small = torch.randn(1, 3, 5, 7, generator=g)
+    tensors["small"] = small
+    tensors["upsample2x_output"] = F.interpolate(small, scale_factor=2, mode="bilinear", align_corners=False)
+    tensors["resize_9x4_output"] = F.interpolate(small, size=(9, 4), mode="bilinear", align_corners=False)
+    tensors["softmax_output"] = torch.softmax(small, 1)
+    tensors["sigmoid_output"] = torch.sigmoid(small)
+    tensors["tanh_output"] = torch.tanh(small)
+    tensors["maxpool_k3s2_output"] = F.max_pool2d(small, 3, 2)
+    tensors["avgpool_k2s2_output"] = F.avg_pool2d(small, 2, 2)
+    tensors["global_average_output"] = F.adaptive_avg_pool2d(small, 1)
+    other = torch.randn(1, 3, 5, 7, generator=g)
+    tensors["other"] = other
+    tensors["add_relu_output"] = F.relu(small + other)
+    tensors["concat_output"] = torch.cat([small, other], 1)
+    linear = torch.nn.Linear(12, 6)
+    features = torch.randn(2, 12, generator=g)
+    tensors["linear.weight"], tensors["linear.bias"] = linear.weight.data, linear.bias.data
+    tensors["linear_input"], tensors["linear_output"] = features, linear(features).detach()
+    cell = ConvLSTMCell(3, 4)
+    h, c = torch.randn(1, 4, 5, 7, generator=g), torch.randn(1, 4, 5, 7, generator=g)
+    tensors["lstm.gates.weight"], tensors["lstm.gates.bias"] = cell.gates.weight.data, cell.gates.bias.data
+    tensors["lstm_h"], tensors["lstm_c"] = h, c
+    with torch.no_grad():
+        _, (h2, c2) = cell(small, (h, c))
+    tensors["lstm_h_output"], tensors["lstm_c_output"] = h2, c2
+    query = torch.randn(1, 8, 4, 5, generator=g)
+    keys = torch.randn(1, 3, 8, 4, 5, generator=g)
+    values = torch.randn(1, 3, 6, 4, 5, generator=g)
+    tensors["read_query"] = query
+    for t in range(3):
+        tensors[f"read_key{t}"], tensors[f"read_value{t}"] = keys[:, t], values[:, t]
+    tensors["read_output"] = PropNet.read(query, keys, values)
+    save_file({k: v.detach().contiguous() for k, v in tensors.items()}, root / "Tests/Fixtures/engine/ops.safetensors",
+              {"convolutions": json.dumps(cases)})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--checkpoints", type=Path, default=Path(__file__).parent / "checkpoints")
+    parser.add_argument("--root", type=Path, default=Path(__file__).parent.parent)
+    parser.add_argument("--only", choices=["ops", "sim", "cim", "prop"], action="append")
+    args = parser.parse_args()
+    (args.root / "Models").mkdir(exist_ok=True)
+    (args.root / "Tests/Fixtures/engine").mkdir(parents=True, exist_ok=True)
+    wanted = args.only or ["ops", "sim", "cim", "prop"]
+    torch.manual_seed(0)
+    if "ops" in wanted:
+        export_operators(args.root)
+    for variant in ("sim", "cim"):
+        if variant in wanted:
+            print(variant, "steps", export_sim(variant, args.checkpoints, args.root))
+    if "prop" in wanted:
+        print("prop steps", export_prop(args.checkpoints, args.root))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""The interaction memory of the SIM network, batched, as training and evaluation drive it.
+
+SIM (sequential): D states, newest first; each state is the N click masks of one interaction step
+followed by the N probability maps the user saw when making it. Empty states are zeros.
+CIM (cumulative): the N click masks of every click so far, merged.
+The Swift engine builds the same tensor (Sources/Segmentation/InteractionMemory.swift).
+"""
+from __future__ import annotations
+
+import torch
+
+
+class InteractionMemory:
+    def __init__(self, batch: int, classes: int, depth: int, size: int, cumulative: bool):
+        self.classes, self.depth, self.cumulative = classes, depth, cumulative
+        channels = classes if cumulative else 2 * depth * classes
+        self.tensor = torch.zeros(batch, channels, size, size)
+        self.states = None  # the network's ConvLSTM states
+
+    def push(self, clicks: torch.Tensor, probabilities: torch.Tensor):
+        """clicks: (B, N, H, W) masks of this step's clicks; probabilities: (B, N, H, W) the output shown."""
+        if self.cumulative:
+            self.tensor = torch.maximum(self.tensor, clicks)
+        else:
+            state = torch.cat([clicks, probabilities], 1)
+            self.tensor = torch.cat([state, self.tensor[:, : -2 * self.classes]], 1)
+
+    def input(self, image: torch.Tensor) -> torch.Tensor:
+        return torch.cat([image, self.tensor], 1)
+
+    def run(self, net, image: torch.Tensor) -> torch.Tensor:
+        """One forward pass; keeps the ConvLSTM states (detached) for the next step."""
+        logits, states = net(self.input(image), self.states)
+        self.states = [(h.detach(), c.detach()) for h, c in states]
+        return logits
