@@ -6,6 +6,9 @@ let upcomingFeatures: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The engine's loops are optimised even in debug builds: tests and the dev daemon run real networks.
+let optimised: [SwiftSetting] = upcomingFeatures + [.unsafeFlags(["-O"])]
+
 let package = Package(
     name: "Delineate",
     platforms: [.macOS(.v14)],
@@ -34,8 +37,8 @@ let package = Package(
 
         // Swift libraries, lowest first.
         .target(name: "DicomKit", dependencies: ["CDCMTK"], swiftSettings: upcomingFeatures),
-        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: upcomingFeatures),
-        .target(name: "Segmentation", dependencies: ["Tensor"], swiftSettings: upcomingFeatures),
+        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: optimised),
+        .target(name: "Segmentation", dependencies: ["Tensor"], swiftSettings: optimised),
         .target(
             name: "Store",
             dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],

@@ -6,9 +6,14 @@ public import Store
 public enum DelineateApplication {
     /// The application for `configuration`, over an already-migrated database pool.
     public static func make(
-        configuration: ServerConfiguration, pool: DatabasePool, files: FileStore, logger: Logger
+        configuration: ServerConfiguration, pool: DatabasePool, files: FileStore, logger: Logger,
+        models: LoadedModels? = nil
     ) -> some ApplicationProtocol {
         let router = Router()
+        if let webRoot = configuration.webRoot {
+            router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true))
+        }
+        CaseAPI(pool: pool, files: files, configuration: configuration, models: models).register(on: router)
         StowRS(ingest: DicomIngest(files: files, pool: pool), logger: logger).register(on: router)
         router.add(middleware: LogRequestsMiddleware(.debug))
         let health = HealthCheck(pool: pool, configuration: configuration)

@@ -10,11 +10,24 @@ public struct ServerConfiguration: Sendable {
     public var aeTitle: String
     /// The PACS node results are delivered to; nil when none is configured.
     public var pacs: DicomNode?
+    /// The folder with the networks' weights (sim.safetensors, prop.safetensors).
+    public var modelsDirectory: String
+    /// The folder the web client is served from; nil serves no client.
+    public var webRoot: String?
+    /// Cases whose interactive sessions stay in memory (least recently used leave first).
+    public var sessionLimit: Int
+    /// How long a login lasts, in seconds.
+    public var loginLifetime: Double
 
     public init(
         httpHost: String = "127.0.0.1", httpPort: Int = 8080, databaseURL: String, databasePoolSize: Int = 8,
-        aeTitle: String = "DELINEATE", pacs: DicomNode? = nil
+        aeTitle: String = "DELINEATE", pacs: DicomNode? = nil, modelsDirectory: String = "Models",
+        webRoot: String? = "Web", sessionLimit: Int = 4, loginLifetime: Double = 12 * 3600
     ) {
+        self.modelsDirectory = modelsDirectory
+        self.webRoot = webRoot
+        self.sessionLimit = sessionLimit
+        self.loginLifetime = loginLifetime
         self.httpHost = httpHost
         self.httpPort = httpPort
         self.databaseURL = databaseURL

@@ -147,11 +147,13 @@ public struct RoundRepository: Sendable {
     }
 
     /// The interactions of a case in the order they happened (the source of truth for rebuilding a session).
-    public func interactions(caseID: Int) async throws(StoreError) -> [(round: Int, interaction: InteractionRecord)] {
+    public func interactions(caseID: Int) async throws(StoreError) -> [(
+        round: Int, roundID: Int, interaction: InteractionRecord
+    )] {
         let rows = try await pool.withConnection { connection throws(StoreError) in
             try connection.execute(
                 """
-                SELECT r.number, i.sequence, i.class_index, i.slice_index, i.x, i.y, i.kind, i.latency_ms,
+                SELECT r.number, r.id AS round_id, i.sequence, i.class_index, i.slice_index, i.x, i.y, i.kind, i.latency_ms,
                        EXTRACT(EPOCH FROM i.client_timestamp)::float8 AS client_ts
                 FROM interactions i JOIN rounds r ON r.id = i.round_ref
                 WHERE r.case_ref = $1 AND NOT i.undone ORDER BY r.number, r.id, i.sequence
@@ -159,13 +161,13 @@ public struct RoundRepository: Sendable {
             ).records
         }
         return rows.compactMap { row in
-            guard let round = row.int("number"), let sequence = row.int("sequence"),
+            guard let round = row.int("number"), let roundID = row.int("round_id"), let sequence = row.int("sequence"),
                 let classIndex = row.int("class_index"), let slice = row.int("slice_index"),
                 let x = row.double("x"), let y = row.double("y"),
                 let kind = row["kind"].flatMap(InteractionRecord.Kind.init)
             else { return nil }
             return (
-                round,
+                round, roundID,
                 InteractionRecord(
                     sequence: sequence, classIndex: classIndex, sliceIndex: slice, x: x, y: y, kind: kind,
                     clientTimestamp: row.double("client_ts").map { Date(timeIntervalSince1970: $0) },

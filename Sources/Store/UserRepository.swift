@@ -55,7 +55,7 @@ public struct UserRepository: Sendable {
         return (try Self.user(from: row), row["password_hash"] ?? "")
     }
 
-    private static func user(from row: Record) throws(StoreError) -> User {
+    static func user(from row: Record) throws(StoreError) -> User {
         guard let id = row.int("id"), let username = row["username"], let role = row["role"].flatMap(Role.init) else {
             throw StoreError(.query, "users row is incomplete")
         }

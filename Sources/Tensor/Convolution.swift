@@ -93,6 +93,7 @@ public struct Convolution2D: Sendable {
         let patch = channels * geometry.kernel * geometry.kernel
         let positions = outHeight * outWidth
         var output = Tensor(shape: [batch, outputChannels, outHeight, outWidth])
+        OperationCounter.recordProduct(m: outputChannels, n: positions * batch, k: patch)
         var columns = [Float](repeating: 0, count: geometry.isPointwise ? 0 : patch * positions)
         input.values.withUnsafeBufferPointer { source in
             output.values.withUnsafeMutableBufferPointer { result in

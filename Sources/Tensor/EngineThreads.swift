@@ -12,4 +12,22 @@ public enum EngineThreads {
 
     /// The thread count in force.
     public static var count: Int { Int(openblas_get_num_threads()) }
+
+    /// GFLOP/s of a size³ sgemm with the current threads, the best of five: the peak that
+    /// benchmarks report their convolutions against.
+    public static func sgemmPeak(size n: Int) -> Double {
+        let a = [Float](repeating: 0.5, count: n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        var best = 0.0
+        for _ in 0..<5 {
+            let start = ContinuousClock.now
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), a, Int32(n), 0,
+                &c, Int32(n))
+            let elapsed = ContinuousClock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            best = max(best, 2 * Double(n * n * n) / seconds / 1e9)
+        }
+        return best
+    }
 }

@@ -27,6 +27,8 @@ public enum MemoryRead {
         let memory = keys.count * area
         let memoryKeys = layout(keys, channels: keyChannels, area: area)
         let memoryValues = layout(values, channels: valueChannels, area: area)
+        OperationCounter.recordProduct(m: memory, n: area, k: keyChannels)
+        OperationCounter.recordProduct(m: valueChannels, n: area, k: memory)
         var affinity = [Float](repeating: 0, count: memory * area)
         var result = Tensor(shape: [1, valueChannels, height, width])
         affinity.withUnsafeMutableBufferPointer { affinity in

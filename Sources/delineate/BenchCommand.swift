@@ -9,7 +9,8 @@ import Store
 /// `delineate bench`: measured benchmarks, each printing one table (and optionally updating Docs/performance.md).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Run a benchmark and print its table.", subcommands: [Ingest.self])
+        commandName: "bench", abstract: "Run a benchmark and print its table.",
+        subcommands: [Ingest.self, BenchEngine.self])
 
     /// `delineate bench ingest`: C-STORE throughput of our SCP against Orthanc on the same files.
     struct Ingest: AsyncParsableCommand {

@@ -1,9 +1,11 @@
 import ArgumentParser
 import DicomKit
+import Foundation
 import Hummingbird
 import Logging
 import Server
 import Store
+import Tensor
 
 /// `delineate serve`: runs the daemon (migrations first).
 struct Serve: AsyncParsableCommand {
@@ -35,15 +37,37 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Content-addressed file store (environment: DELINEATE_FILE_STORE).")
     var fileStore: String = Environment.value("DELINEATE_FILE_STORE") ?? "data/files"
 
+    @Option(help: "Folder with the networks' weights (environment: DELINEATE_MODELS).")
+    var modelsDirectory: String = Environment.value("DELINEATE_MODELS") ?? "Models"
+
+    @Option(help: "Folder the web client is served from (environment: DELINEATE_WEB_ROOT).")
+    var webRoot: String = Environment.value("DELINEATE_WEB_ROOT") ?? "Web"
+
+    @Option(help: "Threads for network inference (environment: DELINEATE_ENGINE_THREADS; default: the cores).")
+    var engineThreads: Int =
+        Environment.value("DELINEATE_ENGINE_THREADS").flatMap { Int($0) }
+        ?? ProcessInfo.processInfo.activeProcessorCount
+
     func run() async throws {
         var logger = Logger(label: "delineate")
         logger.logLevel = .info
         let pool = try await database.migratedPool(logger: logger)
         let configuration = ServerConfiguration(
             httpHost: host, httpPort: port, databaseURL: try database.resolvedURL(), aeTitle: aeTitle,
-            pacs: try pacs.map(Self.parseNode))
+            pacs: try pacs.map(Self.parseNode), modelsDirectory: modelsDirectory, webRoot: webRoot)
         let files = try FileStore(root: fileStore)
-        let app = DelineateApplication.make(configuration: configuration, pool: pool, files: files, logger: logger)
+        let models: LoadedModels?
+        do {
+            models = try LoadedModels(directory: modelsDirectory)
+            logger.info("loaded models from \(modelsDirectory)")
+        } catch {
+            models = nil
+            logger.error(
+                "no segmentation model loaded from \(modelsDirectory): \(error); interactive routes answer 503")
+        }
+        EngineThreads.configure(engineThreads)
+        let app = DelineateApplication.make(
+            configuration: configuration, pool: pool, files: files, logger: logger, models: models)
         var receiver: DicomReceiver?
         if dicomPort > 0 {
             receiver = try DicomReceiver(

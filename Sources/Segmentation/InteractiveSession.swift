@@ -1,0 +1,214 @@
+import Foundation
+import Tensor
+
+/// One user interaction on a slice: full-resolution pixel (x, y) is class `label` (0, background,
+/// erases: the network removes the structure under the click).
+public struct SessionClick: Sendable, Equatable, Codable {
+    public var slice: Int
+    public var x: Double
+    public var y: Double
+    public var label: Int
+
+    public init(slice: Int, x: Double, y: Double, label: Int) {
+        self.slice = slice
+        self.x = x
+        self.y = y
+        self.label = label
+    }
+}
+
+/// What a click produced: the slice's new labels (rows × columns) and the time it took.
+public struct ClickOutcome: Sendable {
+    public var slice: Int
+    public var labels: [UInt8]
+    public var milliseconds: Double
+}
+
+/// A failure of an interactive operation, with a message for the user.
+public struct SessionError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The interactive segmentation of one case: the volume, its current multi-class labels, the SIM
+/// state of every slice clicked in this round, the slices the user corrected, and per-slice
+/// quality from propagation. Not thread-safe: run it on one queue (see `InferenceQueue`).
+public final class InteractiveSession {
+    public let volume: ScanVolume
+    /// The interactive network (its metadata names the classes).
+    public let sim: SimNetwork
+    let propagation: PropagationNetwork?
+    let input: ModelInput
+    let window: (low: Float, high: Float)
+    /// Class index per voxel, slice-major like the volume.
+    public internal(set) var labels: [UInt8]
+    /// Slices the user clicked on: propagation never overwrites them.
+    public internal(set) var corrected: Set<Int> = []
+    /// The quality head's predicted IoU per slice (nil where nothing was propagated).
+    public internal(set) var quality: [Float?]
+    /// Mean max-probability per slice from propagation: the fallback score without a quality head.
+    public internal(set) var confidence: [Float?]
+    /// The annotation round (1-based); a new round starts fresh SIM states.
+    public internal(set) var round = 1
+
+    /// The SIM state of one slice in this round.
+    struct SliceMemory {
+        var memory: [Float]
+        var states: [LSTMState]?
+        /// The probabilities the user currently sees on this slice (N × S × S).
+        var shown: [Float]?
+    }
+
+    /// What undo restores: a slice's labels and SIM state before a click.
+    struct Snapshot {
+        var slice: Int
+        var labels: ArraySlice<UInt8>
+        var memory: SliceMemory?
+        var wasCorrected: Bool
+    }
+
+    var memories: [Int: SliceMemory] = [:]
+    var undoStack: [Snapshot] = []
+    var images: [Int: Tensor] = [:]
+    var keys: [Int: KeyFeatures] = [:]
+
+    public init(volume: ScanVolume, sim: SimNetwork, propagation: PropagationNetwork?, labels: [UInt8]? = nil) {
+        self.volume = volume
+        self.sim = sim
+        self.propagation = propagation
+        self.input = ModelInput(sim.metadata)
+        self.window = input.window(for: volume)
+        self.labels = labels ?? [UInt8](repeating: 0, count: volume.voxels.count)
+        self.quality = [Float?](repeating: nil, count: volume.slices)
+        self.confidence = [Float?](repeating: nil, count: volume.slices)
+    }
+
+    /// The labels of one slice (rows × columns).
+    public func sliceLabels(_ slice: Int) -> ArraySlice<UInt8> {
+        labels[slice * volume.sliceArea..<(slice + 1) * volume.sliceArea]
+    }
+
+    /// The network input of a slice, computed once.
+    func networkImage(_ slice: Int) -> Tensor {
+        if let image = images[slice] { return image }
+        let image = input.image(of: volume, slice: slice, window: window)
+        images[slice] = image
+        return image
+    }
+
+    /// Runs the SIM network for one click and replaces the slice's labels with its output.
+    public func click(_ click: SessionClick) throws -> ClickOutcome {
+        guard (0..<volume.slices).contains(click.slice) else {
+            throw SessionError("slice \(click.slice) is outside 0..<\(volume.slices)")
+        }
+        guard click.x >= 0, click.y >= 0, click.x < Double(volume.columns), click.y < Double(volume.rows) else {
+            throw SessionError("point (\(click.x), \(click.y)) is outside the \(volume.columns)x\(volume.rows) slice")
+        }
+        guard (0..<input.classes).contains(click.label) else {
+            throw SessionError("class \(click.label) is not one of the model's \(input.classes) classes")
+        }
+        let start = ContinuousClock.now
+        let image = networkImage(click.slice)
+        var state = memories[click.slice] ?? SliceMemory(memory: emptyMemory(), states: nil, shown: nil)
+        undoStack.append(
+            Snapshot(
+                slice: click.slice, labels: sliceLabels(click.slice), memory: memories[click.slice],
+                wasCorrected: corrected.contains(click.slice)))
+        if state.shown == nil {
+            // The automatic pass fills the ConvLSTM states; the user saw the slice's current labels
+            // (from propagation or an earlier round) or, on an empty slice, the automatic output.
+            let automatic = try sim.forward(try concatChannels([image, try memoryTensor(state.memory)]), states: nil)
+            state.states = automatic.states
+            let current = sliceLabels(click.slice)
+            state.shown =
+                current.contains(where: { $0 != 0 })
+                ? oneHot(current) : try softmaxChannels(automatic.logits).values
+        }
+        let point = input.networkPoint(x: click.x, y: click.y, columns: volume.columns, rows: volume.rows)
+        push(clicks: input.clickMaps([(point.x, point.y, click.label)]), shown: state.shown!, into: &state.memory)
+        let output = try sim.forward(try concatChannels([image, try memoryTensor(state.memory)]), states: state.states)
+        state.states = output.states
+        let probabilities = try softmaxChannels(output.logits)
+        state.shown = probabilities.values
+        memories[click.slice] = state
+        let sliceResult = try argmaxAtFullResolution(probabilities)
+        labels.replaceSubrange(
+            click.slice * volume.sliceArea..<(click.slice + 1) * volume.sliceArea, with: sliceResult)
+        corrected.insert(click.slice)
+        quality[click.slice] = nil
+        let elapsed = ContinuousClock.now - start
+        return ClickOutcome(slice: click.slice, labels: sliceResult, milliseconds: elapsed.milliseconds)
+    }
+
+    /// Restores the slice the last click changed; returns it, or nil when there is nothing to undo.
+    @discardableResult
+    public func undo() -> Int? {
+        guard let snapshot = undoStack.popLast() else { return nil }
+        labels.replaceSubrange(
+            snapshot.slice * volume.sliceArea..<(snapshot.slice + 1) * volume.sliceArea, with: snapshot.labels)
+        memories[snapshot.slice] = snapshot.memory
+        if !snapshot.wasCorrected { corrected.remove(snapshot.slice) }
+        return snapshot.slice
+    }
+
+    /// Starts the next annotation round: SIM states start empty; labels, corrections and quality stay.
+    public func startRound() {
+        round += 1
+        memories = [:]
+        undoStack = []
+    }
+
+    var memoryChannels: Int { sim.inputChannels - 1 }
+
+    func emptyMemory() -> [Float] { [Float](repeating: 0, count: memoryChannels * input.size * input.size) }
+
+    func memoryTensor(_ memory: [Float]) throws -> Tensor {
+        try Tensor(shape: [1, memoryChannels, input.size, input.size], values: memory)
+    }
+
+    /// SIM: the new state (clicks, then what the user saw) goes first and the oldest drops out.
+    /// CIM: the clicks merge into the cumulative masks.
+    func push(clicks: [Float], shown: [Float], into memory: inout [Float]) {
+        if sim.metadata.cumulative {
+            for index in memory.indices { memory[index] = max(memory[index], clicks[index]) }
+        } else {
+            let state = clicks + shown
+            memory = state + memory.prefix(memory.count - state.count)
+        }
+    }
+
+    /// The slice's labels as N one-hot maps at the network size (block means: soft at edges).
+    func oneHot(_ slice: ArraySlice<UInt8>) -> [Float] {
+        var maps: [Float] = []
+        for label in 0..<input.classes {
+            let mask = slice.map { Int($0) == label ? Float(1) : 0 }
+            maps += ModelInput.resample(mask, columns: volume.columns, rows: volume.rows, to: input.size)
+        }
+        return maps
+    }
+
+    /// Per-class probabilities [1, N, S, S] upsampled to the slice size, then the argmax.
+    func argmaxAtFullResolution(_ probabilities: Tensor) throws -> [UInt8] {
+        let full = try resizeBilinear(probabilities, height: volume.rows, width: volume.columns)
+        let area = volume.sliceArea
+        let classes = probabilities.shape[1]
+        var result = [UInt8](repeating: 0, count: area)
+        full.values.withUnsafeBufferPointer { values in
+            for pixel in 0..<area {
+                var best = 0
+                for label in 1..<classes where values[label * area + pixel] > values[best * area + pixel] {
+                    best = label
+                }
+                result[pixel] = UInt8(best)
+            }
+        }
+        return result
+    }
+}
+
+extension Duration {
+    /// The duration in milliseconds.
+    public var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+    }
+}

@@ -1,0 +1,184 @@
+import Tensor
+
+/// What a propagation produced.
+public struct PropagationOutcome: Sendable {
+    /// Slices whose labels the propagation set (fusion may have kept some slices' earlier labels).
+    public var updatedSlices: [Int]
+    /// Slices where fusion kept the earlier mask because its predicted quality was higher.
+    public var keptSlices: [Int]
+    public var milliseconds: Double
+}
+
+/// Settings of the propagation (VMN): memory of the corrected slices, the previous slice and
+/// every `stride`-th propagated slice, at most `memoryLimit` frames; a direction stops after the
+/// structure has been absent for `vanishAfter` slices.
+public struct PropagationSettings: Sendable {
+    public var memoryLimit = 20
+    public var stride = 5
+    public var vanishAfter = 3
+
+    public init() {}
+}
+
+extension InteractiveSession {
+    /// One memory entry: a slice's key and its value for one class.
+    struct MemoryFrame {
+        var slice: Int
+        var key: Tensor
+        var value: Tensor
+    }
+
+    /// Propagates every class present on the corrected slices through the volume, bidirectionally
+    /// from each corrected slice; corrected slices are never overwritten. Per slice the classes'
+    /// probabilities are aggregated softly (background = Π(1 − p_c)). Fusion: a slice keeps its
+    /// earlier labels when their predicted quality is higher than the new mask's.
+    /// `progress` receives (slices done, slices planned).
+    public func propagate(
+        settings: PropagationSettings = PropagationSettings(), progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> PropagationOutcome {
+        guard let network = propagation else { throw SessionError("no propagation network is loaded") }
+        guard !corrected.isEmpty else { throw SessionError("correct at least one slice before propagating") }
+        let start = ContinuousClock.now
+        let size = input.size
+        let area = size * size
+        let sources = corrected.sorted()
+        let classes = Set(sources.flatMap { Set(sliceLabels($0)) }).subtracting([0]).map(Int.init).sorted()
+        var sums: [Int: [Int: [Float]]] = [:]
+        var counts: [Int: [Int: Int]] = [:]
+        var qualities: [Int: [Int: [Float]]] = [:]
+        let planned = classes.count * (volume.slices - sources.count)
+        var done = 0
+        for label in classes {
+            let correctedFrames = try sources.map { slice -> MemoryFrame in
+                let mask = sliceLabels(slice).map { Int($0) == label ? Float(1) : 0 }
+                let small = ModelInput.resample(mask, columns: volume.columns, rows: volume.rows, to: size)
+                return MemoryFrame(
+                    slice: slice, key: try keyFeatures(slice).key,
+                    value: try network.encodeValue(
+                        image: networkImage(slice), mask: try Tensor(shape: [1, 1, size, size], values: small)))
+            }
+            for source in sources where sliceLabels(source).contains(UInt8(label)) {
+                for direction in [1, -1] {
+                    var previous: MemoryFrame?
+                    var periodic: [MemoryFrame] = []
+                    var absentRun = 0
+                    var step = 0
+                    var slice = source + direction
+                    while (0..<volume.slices).contains(slice), !corrected.contains(slice),
+                        absentRun < settings.vanishAfter
+                    {
+                        let memory = Self.memory(
+                            for: slice, corrected: correctedFrames, periodic: periodic, previous: previous,
+                            limit: settings.memoryLimit)
+                        let result = try network.segment(
+                            try keyFeatures(slice), memoryKeys: memory.map(\.key), memoryValues: memory.map(\.value))
+                        let probability = sigmoid(result.logits)
+                        sums[label, default: [:]][slice, default: [Float](repeating: 0, count: area)].addElementwise(
+                            probability.values)
+                        counts[label, default: [:]][slice, default: 0] += 1
+                        qualities[label, default: [:]][slice, default: []].append(result.quality)
+                        absentRun = probability.values.contains(where: { $0 > 0.5 }) ? 0 : absentRun + 1
+                        let frame = MemoryFrame(
+                            slice: slice, key: try keyFeatures(slice).key,
+                            value: try network.encodeValue(image: networkImage(slice), mask: probability))
+                        previous = frame
+                        step += 1
+                        if step % settings.stride == 0 { periodic.append(frame) }
+                        done = min(done + 1, planned)
+                        progress(done, planned)
+                        slice += direction
+                    }
+                }
+            }
+        }
+        var updated: [Int] = []
+        var kept: [Int] = []
+        for slice in 0..<volume.slices where !corrected.contains(slice) {
+            let visited = classes.filter { counts[$0]?[slice] != nil }
+            guard !visited.isEmpty else { continue }
+            var stack = [Float](repeating: 0, count: input.classes * area)
+            var background = [Float](repeating: 1, count: area)
+            var scores: [Float] = []
+            for label in visited {
+                let count = Float(counts[label]![slice]!)
+                let probabilities = sums[label]![slice]!.map { $0 / count }
+                for pixel in 0..<area {
+                    stack[label * area + pixel] = probabilities[pixel]
+                    background[pixel] *= 1 - probabilities[pixel]
+                }
+                let perClass = qualities[label]![slice]!
+                scores.append(perClass.reduce(0, +) / Float(perClass.count))
+            }
+            stack.replaceSubrange(0..<area, with: background)
+            let newQuality = scores.reduce(0, +) / Float(scores.count)
+            if let earlier = quality[slice], earlier > newQuality {
+                kept.append(slice)
+                continue
+            }
+            let sliceLabels = try argmaxAtFullResolution(
+                try Tensor(shape: [1, input.classes, size, size], values: stack))
+            labels.replaceSubrange(slice * volume.sliceArea..<(slice + 1) * volume.sliceArea, with: sliceLabels)
+            quality[slice] = newQuality
+            confidence[slice] = Self.meanMaximum(stack, classes: input.classes, area: area)
+            updated.append(slice)
+        }
+        progress(planned, planned)
+        return PropagationOutcome(
+            updatedSlices: updated, keptSlices: kept, milliseconds: (ContinuousClock.now - start).milliseconds)
+    }
+
+    /// The key-encoder features of a slice, computed once per session.
+    func keyFeatures(_ slice: Int) throws -> KeyFeatures {
+        if let features = keys[slice] { return features }
+        guard let network = propagation else { throw SessionError("no propagation network is loaded") }
+        let features = try network.encodeKey(networkImage(slice))
+        keys[slice] = features
+        return features
+    }
+
+    /// The memory for one query slice: the previous slice, the periodic frames (newest first), then
+    /// the corrected slices nearest first, cut at `limit`.
+    static func memory(
+        for slice: Int, corrected: [MemoryFrame], periodic: [MemoryFrame], previous: MemoryFrame?, limit: Int
+    ) -> [MemoryFrame] {
+        var frames: [MemoryFrame] = previous.map { [$0] } ?? []
+        let nearest = corrected.sorted { abs($0.slice - slice) < abs($1.slice - slice) }
+        // Corrected slices are the user's ground truth: the nearest always stays in memory.
+        frames += nearest.prefix(1)
+        frames += periodic.reversed()
+        frames += nearest.dropFirst()
+        return Array(frames.prefix(limit))
+    }
+
+    /// The mean over pixels of the largest class probability: how sure the aggregation was.
+    static func meanMaximum(_ stack: [Float], classes: Int, area: Int) -> Float {
+        var total: Float = 0
+        for pixel in 0..<area {
+            var best: Float = 0
+            for label in 0..<classes { best = max(best, stack[label * area + pixel]) }
+            total += best
+        }
+        return total / Float(area)
+    }
+
+    /// The slice to correct next: of the uncorrected slices that hold foreground or border a slice
+    /// that does, the one with the lowest predicted quality (VMN), or the lowest confidence when no
+    /// quality is known (Slice-and-Conquer). Nil when there is no candidate.
+    public func suggestNextSlice() -> Int? {
+        let foreground = (0..<volume.slices).map { sliceLabels($0).contains { $0 != 0 } }
+        let candidates = (0..<volume.slices).filter { slice in
+            !corrected.contains(slice)
+                && (foreground[slice] || (slice > 0 && foreground[slice - 1])
+                    || (slice + 1 < volume.slices && foreground[slice + 1]))
+        }
+        let scored = candidates.compactMap { slice in (quality[slice] ?? confidence[slice]).map { (slice, $0) } }
+        return scored.min { $0.1 < $1.1 }?.0
+    }
+}
+
+extension Array where Element == Float {
+    /// Adds `other` elementwise in place.
+    mutating func addElementwise(_ other: [Float]) {
+        for index in indices { self[index] += other[index] }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Hummingbird
+import Segmentation
+import Store
+
+/// An API error with its HTTP status, a stable code and a message for the client.
+struct APIFailure: Error {
+    var status: HTTPResponse.Status
+    var code: String
+    var message: String
+
+    static func badRequest(_ message: String) -> APIFailure {
+        APIFailure(status: .badRequest, code: "bad_request", message: message)
+    }
+    static let unauthenticated = APIFailure(status: .unauthorized, code: "unauthenticated", message: "sign in first")
+    static func forbidden(_ message: String) -> APIFailure {
+        APIFailure(status: .forbidden, code: "forbidden", message: message)
+    }
+    static func notFound(_ message: String) -> APIFailure {
+        APIFailure(status: .notFound, code: "not_found", message: message)
+    }
+
+    /// The failure for any error a handler throws: known kinds keep their meaning, the rest are 500s.
+    static func from(_ error: any Error) -> APIFailure {
+        switch error {
+        case let failure as APIFailure: return failure
+        case let error as StoreError where error.code == .notFound:
+            return .notFound(error.detail)
+        case let error as StoreError where error.code == .conflict:
+            return APIFailure(status: .conflict, code: "conflict", message: error.detail)
+        case let error as SessionError:
+            return APIFailure(status: .unprocessableContent, code: "invalid_interaction", message: error.description)
+        case let error as DecodingError:
+            return .badRequest("the JSON body is not what this endpoint takes: \(Self.describe(error))")
+        default:
+            return APIFailure(status: .internalServerError, code: "internal", message: "\(error)")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, _): return "missing \"\(key.stringValue)\""
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    var response: Response { APIError.response(status, code: code, message: message) }
+}
+
+/// JSON in and out for the API.
+enum JSONBody {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:])
+        throws -> Response
+    {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(
+            status: status, headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        guard buffer.readableBytes > 0 else { throw APIFailure.badRequest("a JSON body is required") }
+        do {
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            return try decoder.decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw APIFailure.badRequest("the JSON body is not what this endpoint takes: \(APIFailure.describe(error))")
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Store
+
+/// A page of the worklist.
+struct Worklist: Encodable {
+    var cases: [CaseRecord]
+    var total: Int
+    var limit: Int
+    var offset: Int
+}
+
+/// A class the case's model segments.
+struct ClassInfo: Encodable {
+    var name: String
+    var colour: [Int]
+}
+
+/// What the viewer needs to open a case.
+struct CaseDetail: Encodable {
+    var `case`: CaseRecord
+    var columns: Int
+    var rows: Int
+    var slices: Int
+    var round: Int
+    var correctedSlices: [Int]
+    var classes: [ClassInfo]
+    var suggestedSlice: Int?
+    /// Predicted quality per slice (null where nothing was propagated).
+    var quality: [Float?]
+}
+
+/// A slice's labels as runs: [value, count, value, count, ...] in row-major order.
+struct SliceLabels: Encodable {
+    var slice: Int
+    var runs: [Int]
+
+    init(slice: Int, labels: [UInt8]) {
+        self.slice = slice
+        self.runs = Self.runs(labels)
+    }
+
+    static func runs(_ labels: [UInt8]) -> [Int] {
+        var runs: [Int] = []
+        var index = 0
+        while index < labels.count {
+            var end = index + 1
+            while end < labels.count && labels[end] == labels[index] { end += 1 }
+            runs += [Int(labels[index]), end - index]
+            index = end
+        }
+        return runs
+    }
+}
+
+struct ClickResult: Encodable {
+    var slice: Int
+    var runs: [Int]
+    var latencyMilliseconds: Double
+    var round: Int
+
+    init(slice: Int, labels: [UInt8], latencyMilliseconds: Double, round: Int) {
+        self.slice = slice
+        self.runs = SliceLabels.runs(labels)
+        self.latencyMilliseconds = latencyMilliseconds
+        self.round = round
+    }
+}
+
+struct PropagationResult: Encodable {
+    var updatedSlices: [Int]
+    var keptSlices: [Int]
+    var milliseconds: Double
+    var suggestedSlice: Int?
+}
+
+struct NextSlice: Encodable {
+    var slice: Int?
+}
+
+struct NewUser: Decodable {
+    var username: String
+    var displayName: String?
+    var role: Role
+    var password: String
+}

@@ -1,0 +1,382 @@
+import DicomKit
+import Foundation
+import Hummingbird
+import Segmentation
+import Store
+import Synchronization
+
+/// The /api/v1 routes: sign-in, the worklist, slices, interactions, propagation, acceptance and
+/// administration. Every route checks the caller's role and, for annotators, the case assignment.
+struct CaseAPI: Sendable {
+    let pool: DatabasePool
+    let files: FileStore
+    let configuration: ServerConfiguration
+    let authenticator: Authenticator
+    let limiter = LoginRateLimiter()
+    let sessions: CaseSessions?
+    let queue: InferenceQueue
+
+    init(pool: DatabasePool, files: FileStore, configuration: ServerConfiguration, models: LoadedModels?) {
+        self.pool = pool
+        self.files = files
+        self.configuration = configuration
+        self.authenticator = Authenticator(sessions: AuthSessionRepository(pool: pool))
+        let queue = InferenceQueue()
+        self.queue = queue
+        self.sessions = models.map {
+            CaseSessions(pool: pool, files: files, models: $0, queue: queue, limit: configuration.sessionLimit)
+        }
+    }
+
+    typealias Handler = @Sendable (Request, BasicRequestContext, AuthSession) async throws -> Response
+
+    /// Registers a route that needs a signed-in user with one of `roles`; errors become JSON bodies.
+    func route(
+        _ router: Router<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
+        roles: Set<Role> = Set(Role.allCases), _ handler: @escaping Handler
+    ) {
+        let authenticator = authenticator
+        router.on(path, method: method) { request, context -> Response in
+            do {
+                let session = try await authenticator.authenticate(request)
+                guard roles.contains(session.user.role) else {
+                    throw APIFailure.forbidden(
+                        "this needs the role \(roles.map(\.rawValue).sorted().joined(separator: " or "))")
+                }
+                return try await handler(request, context, session)
+            } catch {
+                return APIFailure.from(error).response
+            }
+        }
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/api/v1/login") { request, context in
+            do { return try await self.login(request, context: context) } catch {
+                return APIFailure.from(error).response
+            }
+        }
+        router.post("/api/v1/logout") { request, _ in
+            if let token = Authenticator.token(of: request) {
+                try? await AuthSessionRepository(pool: pool).close(token: token)
+            }
+            return Response(
+                status: .noContent,
+                headers: [.setCookie: "\(Authenticator.cookieName)=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"])
+        }
+        route(router, .get, "/api/v1/me") { _, _, session in try JSONBody.response(session.user) }
+        route(router, .get, "/api/v1/cases") { request, _, session in try await self.worklist(request, session) }
+        route(router, .get, "/api/v1/cases/:id") { request, context, session in
+            let record = try await self.caseRecord(context, session, action: "case.open", request: request)
+            return try await self.detail(record)
+        }
+        route(router, .get, "/api/v1/cases/:id/slices/:slice/image.png") { request, context, session in
+            try await self.sliceImage(request, context, session)
+        }
+        route(router, .get, "/api/v1/cases/:id/slices/:slice/raw") { _, context, session in
+            let (handle, slice) = try await self.sliceHandle(context, session)
+            let voxels = try await queue.run { () -> [UInt8] in
+                let volume = handle.session.volume
+                let start = slice * volume.sliceArea
+                return volume.voxels[start..<start + volume.sliceArea].flatMap { value -> [UInt8] in
+                    let stored = Int16(clamping: Int(value.rounded()))
+                    return [UInt8(truncatingIfNeeded: stored), UInt8(truncatingIfNeeded: stored >> 8)]
+                }
+            }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/octet-stream", .cacheControl: "private, max-age=3600"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: voxels)))
+        }
+        route(router, .get, "/api/v1/cases/:id/slices/:slice/labels") { _, context, session in
+            let (handle, slice) = try await self.sliceHandle(context, session)
+            let labels = try await queue.run { Array(handle.session.sliceLabels(slice)) }
+            return try JSONBody.response(SliceLabels(slice: slice, labels: labels))
+        }
+        route(router, .post, "/api/v1/cases/:id/clicks") { request, context, session in
+            try await self.click(request, context, session)
+        }
+        route(router, .post, "/api/v1/cases/:id/undo") { _, context, session in
+            let record = try await self.caseRecord(context, session)
+            let handle = try await self.handle(record)
+            guard let slice = try await queue.run({ handle.session.undo() }) else {
+                throw APIFailure(
+                    status: .conflict, code: "nothing_to_undo", message: "there is no click to undo in this round")
+            }
+            _ = try await RoundRepository(pool: pool).undoLastClick(caseID: record.id)
+            let labels = try await queue.run { Array(handle.session.sliceLabels(slice)) }
+            return try JSONBody.response(SliceLabels(slice: slice, labels: labels))
+        }
+        route(router, .post, "/api/v1/cases/:id/propagate") { request, context, session in
+            try await self.propagate(request, context, session)
+        }
+        route(router, .get, "/api/v1/cases/:id/progress") { _, context, session in
+            let record = try await self.caseRecord(context, session)
+            let progress = try await self.handle(record).progress.withLock { $0 }
+            return try JSONBody.response([
+                "done": progress.done, "total": progress.total, "running": progress.running ? 1 : 0,
+            ])
+        }
+        route(router, .get, "/api/v1/cases/:id/next-slice") { _, context, session in
+            let record = try await self.caseRecord(context, session)
+            let handle = try await self.handle(record)
+            let suggestion = try await queue.run { handle.session.suggestNextSlice() }
+            return try JSONBody.response(NextSlice(slice: suggestion))
+        }
+        route(router, .post, "/api/v1/cases/:id/accept", roles: [.reviewer, .admin]) { request, context, session in
+            try await self.accept(request, context, session)
+        }
+        route(router, .get, "/api/v1/admin/audit", roles: [.admin]) { request, _, _ in
+            let query = request.uri.queryParameters
+            let entries = try await AuditLog(pool: pool).query(
+                username: query.get("username"), patientID: query.get("patientId"), actionPrefix: query.get("action"),
+                limit: min(query.get("limit", as: Int.self) ?? 100, 1000))
+            return try JSONBody.response(entries)
+        }
+        route(router, .post, "/api/v1/admin/users", roles: [.admin]) { request, _, session in
+            let body = try await JSONBody.decode(NewUser.self, from: request)
+            guard body.password.count >= 8 else {
+                throw APIFailure.badRequest("password must have at least 8 characters")
+            }
+            let user = try await UserRepository(pool: pool).create(
+                username: body.username, displayName: body.displayName ?? body.username, role: body.role,
+                passwordHash: PasswordHasher.hash(body.password))
+            try await audit(session, "admin.user.create", request: request, detail: ["username": body.username])
+            return try JSONBody.response(user, status: .created)
+        }
+    }
+
+    // MARK: Handlers
+
+    struct Login: Decodable {
+        var username: String
+        var password: String
+    }
+
+    struct LoginResult: Encodable {
+        var user: User
+        var csrfToken: String
+        var token: String
+    }
+
+    func login(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(Login.self, from: request)
+        let key = body.username.lowercased()
+        guard await limiter.allows(key) else {
+            throw APIFailure(
+                status: .tooManyRequests, code: "rate_limited", message: "too many failed sign-ins; wait a minute")
+        }
+        guard let found = try await UserRepository(pool: pool).find(username: body.username), !found.user.disabled,
+            PasswordHasher.verify(body.password, against: found.passwordHash)
+        else {
+            await limiter.recordFailure(key)
+            try await AuditLog(pool: pool).record(
+                AuditEntry(userID: nil, username: body.username, action: "login.failure"))
+            throw APIFailure(status: .unauthorized, code: "bad_credentials", message: "wrong username or password")
+        }
+        await limiter.reset(key)
+        let opened = try await AuthSessionRepository(pool: pool).open(
+            userID: found.user.id, lifetime: configuration.loginLifetime, clientAddress: nil)
+        try await AuditLog(pool: pool).record(
+            AuditEntry(userID: found.user.id, username: found.user.username, action: "login"))
+        let cookie =
+            "\(Authenticator.cookieName)=\(opened.token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(configuration.loginLifetime))"
+        return try JSONBody.response(
+            LoginResult(user: found.user, csrfToken: opened.csrfToken, token: opened.token),
+            headers: [.setCookie: cookie])
+    }
+
+    func worklist(_ request: Request, _ session: AuthSession) async throws -> Response {
+        let query = request.uri.queryParameters
+        var filter = CaseFilter(
+            status: try query.get("status").map { value in
+                guard let status = CaseStatus(rawValue: value) else {
+                    throw APIFailure.badRequest("unknown status \(value)")
+                }
+                return status
+            },
+            assigneeID: query.get("assignee", as: Int.self), modality: query.get("modality"),
+            limit: min(max(query.get("limit", as: Int.self) ?? 50, 1), 500),
+            offset: max(query.get("offset", as: Int.self) ?? 0, 0))
+        if session.user.role == .annotator { filter.assigneeID = session.user.id }
+        let (cases, total) = try await CaseRepository(pool: pool).list(filter)
+        return try JSONBody.response(Worklist(cases: cases, total: total, limit: filter.limit, offset: filter.offset))
+    }
+
+    /// The case named in the path, if the caller may see it; records `action` in the audit trail.
+    func caseRecord(
+        _ context: BasicRequestContext, _ session: AuthSession, action: String? = nil, request: Request? = nil
+    ) async throws -> CaseRecord {
+        guard let id = context.parameters.get("id", as: Int.self) else {
+            throw APIFailure.badRequest("case id must be a number")
+        }
+        let record = try await CaseRepository(pool: pool).find(id: id)
+        if session.user.role == .annotator && record.assigneeID != session.user.id {
+            throw APIFailure.forbidden("case \(id) is assigned to someone else")
+        }
+        if let action {
+            try await AuditLog(pool: pool).record(
+                AuditEntry(
+                    userID: session.user.id, username: session.user.username, action: action,
+                    patientID: record.patientID,
+                    studyInstanceUID: record.studyInstanceUID, caseID: record.id))
+        }
+        return record
+    }
+
+    func handle(_ record: CaseRecord) async throws -> SessionHandle {
+        guard let sessions else {
+            throw APIFailure(status: .serviceUnavailable, code: "no_model", message: "no segmentation model is loaded")
+        }
+        return try await sessions.handle(for: record)
+    }
+
+    func sliceHandle(_ context: BasicRequestContext, _ session: AuthSession) async throws -> (SessionHandle, Int) {
+        let record = try await caseRecord(context, session)
+        let handle = try await handle(record)
+        guard let slice = context.parameters.get("slice", as: Int.self),
+            (0..<handle.session.volume.slices).contains(slice)
+        else {
+            throw APIFailure.notFound("no such slice in case \(record.id)")
+        }
+        return (handle, slice)
+    }
+
+    func detail(_ record: CaseRecord) async throws -> Response {
+        let handle = try await handle(record)
+        let detail = try await queue.run { () -> CaseDetail in
+            let session = handle.session
+            let volume = session.volume
+            return CaseDetail(
+                case: record, columns: volume.columns, rows: volume.rows, slices: volume.slices, round: session.round,
+                correctedSlices: session.corrected.sorted(),
+                classes: session.sim.metadata.classes.map { ClassInfo(name: $0.name, colour: $0.colour) },
+                suggestedSlice: session.suggestNextSlice(),
+                quality: session.quality)
+        }
+        return try JSONBody.response(detail)
+    }
+
+    func sliceImage(_ request: Request, _ context: BasicRequestContext, _ session: AuthSession) async throws -> Response
+    {
+        let (handle, slice) = try await sliceHandle(context, session)
+        let query = request.uri.queryParameters
+        let modality = handle.session.volume.modality
+        let center = query.get("center", as: Double.self) ?? (modality == "CT" ? 40 : 500)
+        let width = max(query.get("width", as: Double.self) ?? (modality == "CT" ? 400 : 1000), 1)
+        let tag = "\"\(handle.caseID)-\(slice)-\(center)-\(width)\""
+        if request.headers[.ifNoneMatch] == tag {
+            return Response(status: .notModified, headers: [.eTag: tag])
+        }
+        let png = try await queue.run { () -> [UInt8] in
+            let volume = handle.session.volume
+            let start = slice * volume.sliceArea
+            let low = center - width / 2
+            let grey = volume.voxels[start..<start + volume.sliceArea].map { value -> UInt8 in
+                UInt8(min(max((Double(value) - low) / width * 255, 0), 255))
+            }
+            return PNGEncoder.encode(grey, width: volume.columns, height: volume.rows, channels: 1)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "image/png", .cacheControl: "private, max-age=3600", .eTag: tag],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: png)))
+    }
+
+    struct ClickRequest: Decodable {
+        var slice: Int
+        var x: Double
+        var y: Double
+        var label: Int
+        var kind: InteractionRecord.Kind?
+        var clientTimestamp: Date?
+    }
+
+    func click(_ request: Request, _ context: BasicRequestContext, _ session: AuthSession) async throws -> Response {
+        let record = try await caseRecord(context, session)
+        let body = try await JSONBody.decode(ClickRequest.self, from: request)
+        let kind = body.kind ?? .click
+        guard kind != .scribble else { throw APIFailure.badRequest("scribbles are not supported; send clicks") }
+        let handle = try await handle(record)
+        let click = SessionClick(slice: body.slice, x: body.x, y: body.y, label: kind == .erase ? 0 : body.label)
+        let (outcome, round) = try await queue.run { (try handle.session.click(click), handle.session.round) }
+        do {
+            try await RoundRepository(pool: pool).record(
+                click: InteractionRecord(
+                    sequence: 0, classIndex: body.label, sliceIndex: body.slice, x: body.x, y: body.y, kind: kind,
+                    clientTimestamp: body.clientTimestamp, latencyMilliseconds: outcome.milliseconds),
+                caseID: record.id, userID: session.user.id, roundNumber: round)
+        } catch {
+            // Not durable, so not acknowledged: the session is rebuilt from what was stored.
+            await sessions?.evict(record.id)
+            throw error
+        }
+        return try JSONBody.response(
+            ClickResult(
+                slice: outcome.slice, labels: outcome.labels, latencyMilliseconds: outcome.milliseconds, round: round))
+    }
+
+    func propagate(_ request: Request, _ context: BasicRequestContext, _ session: AuthSession) async throws -> Response
+    {
+        let record = try await caseRecord(context, session, action: "case.propagate", request: request)
+        let handle = try await handle(record)
+        handle.progress.withLock { $0 = (0, 0, true) }
+        let result = try await queue.run { () -> (PropagationOutcome, LabelVolumeData, [Float], Int, Int?) in
+            defer { handle.progress.withLock { $0.running = false } }
+            let session = handle.session
+            let outcome = try session.propagate { done, total in handle.progress.withLock { $0 = (done, total, true) } }
+            let round = session.round
+            session.startRound()
+            let volume = session.volume
+            return (
+                outcome,
+                LabelVolumeData(
+                    columns: volume.columns, rows: volume.rows, slices: volume.slices, labels: session.labels),
+                session.quality.map { $0 ?? -1 }, round, session.suggestNextSlice()
+            )
+        }
+        do {
+            _ = try await RoundRepository(pool: pool).commit(
+                NewRound(
+                    caseID: record.id, userID: session.user.id, number: result.3, kind: .propagate,
+                    inferenceMilliseconds: result.0.milliseconds, qualityScores: result.2, mask: result.1))
+        } catch {
+            await sessions?.evict(record.id)
+            throw error
+        }
+        return try JSONBody.response(
+            PropagationResult(
+                updatedSlices: result.0.updatedSlices, keptSlices: result.0.keptSlices,
+                milliseconds: result.0.milliseconds,
+                suggestedSlice: result.4))
+    }
+
+    func accept(_ request: Request, _ context: BasicRequestContext, _ session: AuthSession) async throws -> Response {
+        let record = try await caseRecord(context, session, action: "case.accept", request: request)
+        let handle = try await handle(record)
+        let (mask, round) = try await queue.run { () -> (LabelVolumeData, Int) in
+            let volume = handle.session.volume
+            return (
+                LabelVolumeData(
+                    columns: volume.columns, rows: volume.rows, slices: volume.slices, labels: handle.session.labels),
+                handle.session.round
+            )
+        }
+        guard mask.labels.contains(where: { $0 != 0 }) else {
+            throw APIFailure(
+                status: .conflict, code: "empty_mask", message: "the segmentation is empty; nothing to accept")
+        }
+        _ = try await RoundRepository(pool: pool).commit(
+            NewRound(caseID: record.id, userID: session.user.id, number: round, kind: .fusion, mask: mask))
+        let uid = try await CaseAcceptance(files: files, pool: pool).accept(
+            caseID: record.id,
+            creatorName: session.user.displayName.isEmpty ? session.user.username : session.user.displayName,
+            nodes: configuration.pacs.map { [$0] } ?? [])
+        return try JSONBody.response(["sopInstanceUID": uid])
+    }
+
+    func audit(_ session: AuthSession, _ action: String, request: Request, detail: [String: String]) async throws {
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: detail), as: UTF8.self)
+        try await AuditLog(pool: pool).record(
+            AuditEntry(userID: session.user.id, username: session.user.username, action: action, detailJSON: json))
+    }
+}

@@ -1,0 +1,118 @@
+import DicomKit
+import Foundation
+import Segmentation
+import Store
+import Synchronization
+import Tensor
+
+/// The networks the daemon loaded at start.
+public struct LoadedModels: Sendable {
+    public let sim: SimNetwork
+    public let propagation: PropagationNetwork?
+
+    /// Loads `sim.safetensors` (required) and `prop.safetensors` (optional) from `directory`.
+    public init(directory: String) throws {
+        sim = try SimNetwork(contentsOf: directory + "/sim.safetensors")
+        propagation = try? PropagationNetwork(contentsOf: directory + "/prop.safetensors")
+    }
+}
+
+/// A case's interactive session; touched only on the inference queue.
+final class SessionHandle: @unchecked Sendable {
+    let caseID: Int
+    let session: InteractiveSession
+    /// Propagation progress (slices done, planned), readable from any thread.
+    let progress = Mutex<(done: Int, total: Int, running: Bool)>((0, 0, false))
+
+    init(caseID: Int, session: InteractiveSession) {
+        self.caseID = caseID
+        self.session = session
+    }
+}
+
+/// The live sessions of recently opened cases (least recently used leave first). A session is
+/// rebuilt from PostgreSQL on first use: the stored rounds are replayed in order.
+actor CaseSessions {
+    let pool: DatabasePool
+    let files: FileStore
+    let models: LoadedModels
+    let queue: InferenceQueue
+    let limit: Int
+    private var handles: [Int: Task<SessionHandle, any Error>] = [:]
+    private var recent: [Int] = []
+
+    init(pool: DatabasePool, files: FileStore, models: LoadedModels, queue: InferenceQueue, limit: Int) {
+        self.pool = pool
+        self.files = files
+        self.models = models
+        self.queue = queue
+        self.limit = max(1, limit)
+    }
+
+    /// The session of a case, loading and replaying it when it is not in memory.
+    func handle(for record: CaseRecord) async throws -> SessionHandle {
+        recent.removeAll { $0 == record.id }
+        recent.append(record.id)
+        if let task = handles[record.id] { return try await task.value }
+        let (pool, files, models, queue) = (pool, files, models, queue)
+        let task = Task { () throws -> SessionHandle in
+            let volume = try await Self.loadVolume(record, pool: pool, files: files)
+            let history = try await RoundRepository(pool: pool).history(caseID: record.id)
+            return try await queue.run {
+                let session = InteractiveSession(volume: volume, sim: models.sim, propagation: models.propagation)
+                try Self.replay(history, into: session)
+                return SessionHandle(caseID: record.id, session: session)
+            }
+        }
+        handles[record.id] = task
+        while recent.count > limit {
+            handles[recent.removeFirst()] = nil
+        }
+        do { return try await task.value } catch {
+            handles[record.id] = nil
+            throw error
+        }
+    }
+
+    /// Forgets a case's session (the next use rebuilds it from the database).
+    func evict(_ caseID: Int) {
+        handles[caseID] = nil
+        recent.removeAll { $0 == caseID }
+    }
+
+    /// Replays stored rounds: clicks in order; a propagation, then the next round.
+    static func replay(_ history: [RoundEntry], into session: InteractiveSession) throws {
+        for round in history {
+            switch round.kind {
+            case .click:
+                for interaction in round.interactions {
+                    _ = try session.click(
+                        SessionClick(
+                            slice: interaction.sliceIndex, x: interaction.x, y: interaction.y,
+                            label: interaction.kind == .erase ? 0 : interaction.classIndex))
+                }
+            case .propagate:
+                _ = try session.propagate()
+                session.startRound()
+            case .fusion:
+                continue
+            }
+        }
+    }
+
+    /// The case's voxels in real-world values, decoded from the stored instances.
+    static func loadVolume(_ record: CaseRecord, pool: DatabasePool, files: FileStore) async throws -> ScanVolume {
+        let stored = try await VolumeRepository(pool: pool).files(seriesID: record.seriesID)
+        var dicomFiles: [String: DicomFile] = [:]
+        var headers: [FrameHeader] = []
+        for file in stored {
+            let dicom = try DicomFile(bytes: try files.get(sha256: file.fileSHA256))
+            dicomFiles[file.sopInstanceUID] = dicom
+            headers += try dicom.frameHeaders()
+        }
+        let volume = try Volume.load(try VolumeAssembler.plan(headers), files: dicomFiles)
+        return ScanVolume(
+            columns: volume.geometry.columns, rows: volume.geometry.rows, slices: volume.geometry.slices,
+            voxels: volume.voxels, modality: record.modality)
+    }
+}

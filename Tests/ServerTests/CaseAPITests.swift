@@ -1,0 +1,237 @@
+import DelineateTesting
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Store
+import Testing
+
+@testable import Server
+
+/// The clinical loop over HTTP with the committed networks: sign-in, worklist, slices, clicks,
+/// propagation, undo, acceptance, roles, and a session rebuilt from PostgreSQL.
+@Suite struct CaseAPITests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    static let models = try! LoadedModels(directory: root + "/Models")
+
+    struct Fixture {
+        var database: TestDatabase
+        var files: FileStore
+        var caseID: Int
+        var assignee: User
+    }
+
+    func withFixture(_ body: (Fixture) async throws -> Void) async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let files = try FileStore(root: folder + "/store")
+        let series = try PhantomSeries.write("api", slices: 10, size: 128, seed: 77, in: folder)
+        let ingest = DicomIngest(files: files, pool: database.pool)
+        var seriesID = 0
+        for index in 0..<10 {
+            if case .stored(let id, _) = try await ingest.ingest(try series.bytes(index)) { seriesID = id }
+        }
+        guard
+            case .assembled(_, let caseID?) = try await SeriesAssembly(files: files, pool: database.pool).assemble(
+                seriesID: seriesID)
+        else { throw StoreError(.notFound, "no case") }
+        let users = UserRepository(pool: database.pool)
+        let hash = PasswordHasher.hash("correct horse", cost: 4)
+        _ = try await users.create(username: "admin", displayName: "Admin", role: .admin, passwordHash: hash)
+        let assignee = try await users.create(username: "ann", displayName: "Ann", role: .annotator, passwordHash: hash)
+        _ = try await users.create(username: "bob", displayName: "Bob", role: .annotator, passwordHash: hash)
+        let cases = CaseRepository(pool: database.pool)
+        let record = try await cases.find(id: caseID)
+        _ = try await cases.update(id: caseID, expectedVersion: record.version, status: .new, assigneeID: assignee.id)
+        try await body(Fixture(database: database, files: files, caseID: caseID, assignee: assignee))
+        try await database.drop()
+    }
+
+    func app(_ fixture: Fixture) -> some ApplicationProtocol {
+        DelineateApplication.make(
+            configuration: ServerConfiguration(
+                httpPort: 0, databaseURL: fixture.database.url, webRoot: Self.root + "/Web"),
+            pool: fixture.database.pool, files: fixture.files, logger: Logger(label: "test"), models: Self.models)
+    }
+
+    /// A signed-in browser: the session cookie and the CSRF token.
+    struct Browser {
+        var cookie: String
+        var csrf: String
+
+        func headers(csrf withToken: Bool = true) -> HTTPFields {
+            var fields: HTTPFields = [.cookie: cookie, .contentType: "application/json"]
+            if withToken { fields[HTTPField.Name("X-CSRF-Token")!] = csrf }
+            return fields
+        }
+    }
+
+    func signIn(_ client: some TestClientProtocol, _ name: String) async throws -> Browser {
+        let response = try await client.execute(
+            uri: "/api/v1/login", method: .post, headers: [.contentType: "application/json"],
+            body: ByteBuffer(string: #"{"username": "\#(name)", "password": "correct horse"}"#))
+        #expect(response.status == .ok)
+        let cookie = response.headers[.setCookie]?.split(separator: ";").first.map(String.init) ?? ""
+        #expect(response.headers[.setCookie]?.contains("HttpOnly") == true)
+        let body = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+        return Browser(cookie: cookie, csrf: body?["csrfToken"] as? String ?? "")
+    }
+
+    func json(_ response: TestResponse) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any] ?? [:]
+    }
+
+    @Test func theLoopOverHTTP() async throws {
+        try await withFixture { fixture in
+            let id = fixture.caseID
+            let labelsBefore = try await app(fixture).test(.router) { client -> [Int] in
+                let admin = try await signIn(client, "admin")
+                let list = try json(
+                    try await client.execute(uri: "/api/v1/cases", method: .get, headers: admin.headers()))
+                #expect((list["cases"] as? [[String: Any]])?.first?["id"] as? Int == id)
+
+                let detail = try json(
+                    try await client.execute(uri: "/api/v1/cases/\(id)", method: .get, headers: admin.headers()))
+                #expect(detail["slices"] as? Int == 10 && detail["columns"] as? Int == 128)
+                #expect((detail["classes"] as? [Any])?.count == 6)
+
+                let image = try await client.execute(
+                    uri: "/api/v1/cases/\(id)/slices/5/image.png", method: .get, headers: admin.headers())
+                #expect(
+                    image.status == .ok && Array(image.body.readableBytesView.prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
+                let tag = image.headers[.eTag] ?? ""
+                var conditional = admin.headers()
+                conditional[.ifNoneMatch] = tag
+                let cached = try await client.execute(
+                    uri: "/api/v1/cases/\(id)/slices/5/image.png", method: .get, headers: conditional)
+                #expect(cached.status == .notModified)
+
+                // A click needs the CSRF token; with it, the slice's labels come back as runs.
+                let click = ByteBuffer(string: #"{"slice": 5, "x": 40, "y": 60, "label": 1}"#)
+                let forged = try await client.execute(
+                    uri: "/api/v1/cases/\(id)/clicks", method: .post, headers: admin.headers(csrf: false), body: click)
+                #expect(forged.status == .forbidden)
+                let clicked = try await client.execute(
+                    uri: "/api/v1/cases/\(id)/clicks", method: .post, headers: admin.headers(), body: click)
+                #expect(clicked.status == .ok)
+                let runs = try json(clicked)["runs"] as? [Int] ?? []
+                var covered = 0
+                for index in stride(from: 1, to: runs.count, by: 2) { covered += runs[index] }
+                #expect(covered == 128 * 128)
+
+                let bad = try await client.execute(
+                    uri: "/api/v1/cases/\(id)/clicks", method: .post, headers: admin.headers(),
+                    body: ByteBuffer(string: #"{"slice": 5}"#))
+                #expect(bad.status == .badRequest)
+                #expect((try json(bad)["error"] as? [String: Any])?["message"] as? String != nil)
+                let outside = try await client.execute(
+                    uri: "/api/v1/cases/\(id)/clicks", method: .post, headers: admin.headers(),
+                    body: ByteBuffer(string: #"{"slice": 50, "x": 1, "y": 1, "label": 1}"#))
+                #expect(outside.status == .unprocessableContent)
+
+                let propagated = try await client.execute(
+                    uri: "/api/v1/cases/\(id)/propagate", method: .post, headers: admin.headers())
+                #expect(propagated.status == .ok)
+                #expect((try json(propagated)["updatedSlices"] as? [Int])?.isEmpty == false)
+                let next = try await client.execute(
+                    uri: "/api/v1/cases/\(id)/next-slice", method: .get, headers: admin.headers())
+                #expect(next.status == .ok)
+
+                // A second click, undone.
+                let second = try await client.execute(
+                    uri: "/api/v1/cases/\(id)/clicks", method: .post, headers: admin.headers(),
+                    body: ByteBuffer(string: #"{"slice": 2, "x": 40, "y": 60, "label": 2}"#))
+                #expect(second.status == .ok)
+                let undone = try await client.execute(
+                    uri: "/api/v1/cases/\(id)/undo", method: .post, headers: admin.headers())
+                #expect(undone.status == .ok)
+
+                let labels = try json(
+                    try await client.execute(
+                        uri: "/api/v1/cases/\(id)/slices/6/labels", method: .get, headers: admin.headers()))
+                let runsBefore = labels["runs"] as? [Int] ?? []
+
+                let accepted = try await client.execute(
+                    uri: "/api/v1/cases/\(id)/accept", method: .post, headers: admin.headers())
+                #expect(accepted.status == .ok)
+                #expect((try json(accepted)["sopInstanceUID"] as? String)?.hasPrefix("2.25.") == true)
+
+                let audit = try await client.execute(
+                    uri: "/api/v1/admin/audit?action=case.", method: .get, headers: admin.headers())
+                let actions =
+                    (try JSONSerialization.jsonObject(with: Data(audit.body.readableBytesView)) as? [[String: Any]])?
+                    .compactMap { $0["action"] as? String } ?? []
+                #expect(
+                    actions.contains("case.open") && actions.contains("case.propagate")
+                        && actions.contains("case.accept"))
+                return runsBefore
+            }
+            // A new daemon rebuilds the session from the stored rounds: same labels.
+            try await app(fixture).test(.router) { client in
+                let admin = try await signIn(client, "admin")
+                let labels = try json(
+                    try await client.execute(
+                        uri: "/api/v1/cases/\(id)/slices/6/labels", method: .get, headers: admin.headers()))
+                #expect(labels["runs"] as? [Int] == labelsBefore)
+                let detail = try json(
+                    try await client.execute(uri: "/api/v1/cases/\(id)", method: .get, headers: admin.headers()))
+                #expect(detail["correctedSlices"] as? [Int] == [5])
+            }
+        }
+    }
+
+    @Test func rolesAndAssignmentsAreEnforced() async throws {
+        try await withFixture { fixture in
+            let id = fixture.caseID
+            try await app(fixture).test(.router) { client in
+                let anonymous = try await client.execute(uri: "/api/v1/cases/\(id)", method: .get)
+                #expect(anonymous.status == .unauthorized)
+                #expect((try json(anonymous)["error"] as? [String: Any])?["code"] as? String == "unauthenticated")
+
+                let bob = try await signIn(client, "bob")
+                #expect(
+                    try await client.execute(uri: "/api/v1/cases/\(id)", method: .get, headers: bob.headers()).status
+                        == .forbidden)
+                let bobsList = try json(
+                    try await client.execute(uri: "/api/v1/cases", method: .get, headers: bob.headers()))
+                #expect(bobsList["total"] as? Int == 0)
+                #expect(
+                    try await client.execute(uri: "/api/v1/admin/audit", method: .get, headers: bob.headers()).status
+                        == .forbidden)
+
+                let ann = try await signIn(client, "ann")
+                #expect(
+                    try await client.execute(uri: "/api/v1/cases/\(id)", method: .get, headers: ann.headers()).status
+                        == .ok)
+                // Annotators annotate; accepting is for reviewers and admins.
+                #expect(
+                    try await client.execute(uri: "/api/v1/cases/\(id)/accept", method: .post, headers: ann.headers())
+                        .status == .forbidden)
+
+                // Sign-in is rate limited per user name.
+                for _ in 0..<5 {
+                    let wrong = try await client.execute(
+                        uri: "/api/v1/login", method: .post, headers: [.contentType: "application/json"],
+                        body: ByteBuffer(string: #"{"username": "admin", "password": "wrong"}"#))
+                    #expect(wrong.status == .unauthorized)
+                }
+                let limited = try await client.execute(
+                    uri: "/api/v1/login", method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"username": "admin", "password": "correct horse"}"#))
+                #expect(limited.status == .tooManyRequests)
+
+                // Signing out ends the session.
+                _ = try await client.execute(uri: "/api/v1/logout", method: .post, headers: ann.headers())
+                #expect(
+                    try await client.execute(uri: "/api/v1/me", method: .get, headers: ann.headers()).status
+                        == .unauthorized)
+
+                let page = try await client.execute(uri: "/", method: .get)
+                #expect(String(buffer: page.body).contains("<title>Delineate</title>"))
+            }
+        }
+    }
+}

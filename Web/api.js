@@ -1,0 +1,47 @@
+// The daemon's /api/v1, with the CSRF token that state-changing calls need.
+let csrfToken = sessionStorage.getItem("csrf") || "";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.error?.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.error?.code;
+  }
+}
+
+export async function api(path, { method = "GET", body } = {}) {
+  const headers = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET") headers["X-CSRF-Token"] = csrfToken;
+  const response = await fetch(`/api/v1${path}`, {
+    method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+export async function login(username, password) {
+  const result = await api("/login", { method: "POST", body: { username, password } });
+  csrfToken = result.csrfToken;
+  sessionStorage.setItem("csrf", csrfToken);
+  return result.user;
+}
+
+export async function logout() {
+  await api("/logout", { method: "POST" });
+  csrfToken = "";
+  sessionStorage.removeItem("csrf");
+}
+
+/// Expands [value, count, ...] runs into one label per pixel.
+export function decodeRuns(runs, count) {
+  const labels = new Uint8Array(count);
+  let offset = 0;
+  for (let i = 0; i < runs.length; i += 2) {
+    labels.fill(runs[i], offset, offset + runs[i + 1]);
+    offset += runs[i + 1];
+  }
+  return labels;
+}

@@ -1,0 +1,202 @@
+import { api, login, logout, decodeRuns, ApiError } from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+const state = { user: null, detail: null, slice: 0, label: 1, labels: new Map(), images: new Map() };
+
+function show(view) {
+  for (const id of ["login-view", "worklist-view", "case-view"]) $(id).hidden = id !== view;
+  $("logout").hidden = view === "login-view";
+}
+
+function status(text) { $("status").textContent = text; }
+
+async function start() {
+  try {
+    state.user = await api("/me");
+    $("who").textContent = `${state.user.displayName || state.user.username} (${state.user.role})`;
+    await openWorklist();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) show("login-view");
+    else throw error;
+  }
+}
+
+$("login-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  try {
+    await login(form.get("username"), form.get("password"));
+    $("login-error").textContent = "";
+    await start();
+  } catch (error) {
+    $("login-error").textContent = error.message;
+  }
+});
+
+$("logout").addEventListener("click", async () => { await logout(); show("login-view"); });
+$("status-filter").addEventListener("change", openWorklist);
+$("back").addEventListener("click", openWorklist);
+
+async function openWorklist() {
+  const filter = $("status-filter").value;
+  const page = await api(`/cases${filter ? `?status=${filter}` : ""}`);
+  const body = $("worklist").querySelector("tbody");
+  body.replaceChildren(...page.cases.map((item) => {
+    const row = document.createElement("tr");
+    row.dataset.caseId = item.id;
+    for (const text of [item.id, item.patientID, item.modality, item.status, new Date(item.createdAt).toLocaleString()]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    row.addEventListener("click", () => openCase(item.id));
+    return row;
+  }));
+  show("worklist-view");
+}
+
+async function openCase(id) {
+  state.detail = await api(`/cases/${id}`);
+  state.labels.clear();
+  state.images.clear();
+  const detail = state.detail;
+  $("case-title").textContent = `Case ${id} · ${detail.case.modality} · ${detail.columns}×${detail.rows}×${detail.slices}`;
+  const canvas = $("slice-canvas");
+  canvas.width = detail.columns;
+  canvas.height = detail.rows;
+  $("slice-slider").max = detail.slices - 1;
+  const classes = $("classes");
+  classes.querySelectorAll("label").forEach((label) => label.remove());
+  detail.classes.forEach((item, index) => {
+    if (index === 0) return;
+    const label = document.createElement("label");
+    label.innerHTML = `<input type="radio" name="class" value="${index}"${index === 1 ? " checked" : ""}>` +
+      `<span class="swatch" style="background: rgb(${item.colour.join(",")})"></span>${item.name}`;
+    classes.append(label);
+  });
+  state.label = 1;
+  $("accept").hidden = !["reviewer", "admin"].includes(state.user.role);
+  show("case-view");
+  await showSlice(detail.suggestedSlice ?? Math.floor(detail.slices / 2));
+}
+
+$("classes").addEventListener("change", (event) => { state.label = Number(event.target.value); });
+$("slice-slider").addEventListener("input", (event) => showSlice(Number(event.target.value)));
+$("slice-canvas").addEventListener("wheel", (event) => {
+  event.preventDefault();
+  const next = Math.min(Math.max(state.slice + Math.sign(event.deltaY), 0), state.detail.slices - 1);
+  if (next !== state.slice) showSlice(next);
+});
+
+async function sliceImage(slice) {
+  if (!state.images.has(slice)) {
+    const image = new Image();
+    image.src = `/api/v1/cases/${state.detail.case.id}/slices/${slice}/image.png`;
+    await image.decode();
+    state.images.set(slice, image);
+  }
+  return state.images.get(slice);
+}
+
+async function sliceLabels(slice) {
+  if (!state.labels.has(slice)) {
+    const result = await api(`/cases/${state.detail.case.id}/slices/${slice}/labels`);
+    state.labels.set(slice, decodeRuns(result.runs, state.detail.columns * state.detail.rows));
+  }
+  return state.labels.get(slice);
+}
+
+async function showSlice(slice) {
+  state.slice = slice;
+  $("slice-slider").value = slice;
+  const quality = state.detail.quality?.[slice];
+  $("slice-label").textContent = `slice ${slice + 1} / ${state.detail.slices}` +
+    (quality != null ? ` · predicted quality ${quality.toFixed(2)}` : "");
+  const [image, labels] = await Promise.all([sliceImage(slice), sliceLabels(slice)]);
+  if (slice !== state.slice) return;
+  draw(image, labels);
+}
+
+function draw(image, labels) {
+  const canvas = $("slice-canvas");
+  const context = canvas.getContext("2d");
+  context.drawImage(image, 0, 0);
+  const frame = context.getImageData(0, 0, canvas.width, canvas.height);
+  const colours = state.detail.classes.map((item) => item.colour);
+  for (let pixel = 0; pixel < labels.length; pixel++) {
+    const label = labels[pixel];
+    if (label === 0) continue;
+    const [r, g, b] = colours[label];
+    const offset = pixel * 4;
+    frame.data[offset] = (frame.data[offset] + r) >> 1;
+    frame.data[offset + 1] = (frame.data[offset + 1] + g) >> 1;
+    frame.data[offset + 2] = (frame.data[offset + 2] + b) >> 1;
+  }
+  context.putImageData(frame, 0, 0);
+}
+
+async function interact(event, erase) {
+  event.preventDefault();
+  const canvas = $("slice-canvas");
+  const box = canvas.getBoundingClientRect();
+  const x = (event.clientX - box.left) * canvas.width / box.width;
+  const y = (event.clientY - box.top) * canvas.height / box.height;
+  try {
+    const result = await api(`/cases/${state.detail.case.id}/clicks`, {
+      method: "POST",
+      body: { slice: state.slice, x, y, label: erase ? 0 : state.label, kind: erase ? "erase" : "click",
+              clientTimestamp: new Date().toISOString() },
+    });
+    state.labels.set(result.slice, decodeRuns(result.runs, state.detail.columns * state.detail.rows));
+    status(`${erase ? "erased" : "clicked"} in ${result.latencyMilliseconds.toFixed(0)} ms`);
+    await showSlice(result.slice);
+  } catch (error) { status(error.message); }
+}
+
+$("slice-canvas").addEventListener("click", (event) => interact(event, event.shiftKey));
+$("slice-canvas").addEventListener("contextmenu", (event) => interact(event, true));
+
+$("undo").addEventListener("click", async () => {
+  try {
+    const result = await api(`/cases/${state.detail.case.id}/undo`, { method: "POST" });
+    state.labels.set(result.slice, decodeRuns(result.runs, state.detail.columns * state.detail.rows));
+    status("undone");
+    await showSlice(result.slice);
+  } catch (error) { status(error.message); }
+});
+
+$("propagate").addEventListener("click", async () => {
+  const id = state.detail.case.id;
+  const bar = $("progress");
+  bar.hidden = false;
+  status("propagating…");
+  const poll = setInterval(async () => {
+    const progress = await api(`/cases/${id}/progress`).catch(() => null);
+    if (progress && progress.total > 0) { bar.max = progress.total; bar.value = progress.done; }
+  }, 300);
+  try {
+    const result = await api(`/cases/${id}/propagate`, { method: "POST" });
+    status(`propagated to ${result.updatedSlices.length} slices in ${(result.milliseconds / 1000).toFixed(1)} s` +
+      (result.keptSlices.length ? `; kept ${result.keptSlices.length} earlier slices` : ""));
+    state.detail = await api(`/cases/${id}`);
+    state.labels.clear();
+    await showSlice(result.suggestedSlice ?? state.slice);
+  } catch (error) { status(error.message); }
+  clearInterval(poll);
+  bar.hidden = true;
+});
+
+$("next-slice").addEventListener("click", async () => {
+  const next = await api(`/cases/${state.detail.case.id}/next-slice`);
+  if (next.slice == null) status("no slice to suggest yet: propagate first");
+  else await showSlice(next.slice);
+});
+
+$("accept").addEventListener("click", async () => {
+  try {
+    const result = await api(`/cases/${state.detail.case.id}/accept`, { method: "POST" });
+    status(`accepted: DICOM-SEG ${result.sopInstanceUID} queued for PACS`);
+  } catch (error) { status(error.message); }
+});
+
+start();
