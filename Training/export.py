@@ -83,7 +83,8 @@ def export_sim(variant: str, checkpoints: Path, root: Path):
 def export_prop(checkpoints: Path, root: Path):
     net, steps = load(checkpoints / "prop.pt", PropNet())
     save_file(weights_of(net), root / "Models/prop.safetensors", metadata(
-        "prop", steps, widths=[16, 32, 64], keyChannels=net.key_channels, valueChannels=64))
+        "prop", steps, widths=[16, 32, 64], keyChannels=net.key_channels, valueChannels=64,
+        keyCoordinateScale=PropNet.COORDINATE_SCALE))
     generator = torch.Generator().manual_seed(4)
     images = torch.randn(3, 1, 1, SIZE, SIZE, generator=generator)
     masks = (torch.rand(2, 1, 1, SIZE, SIZE, generator=generator) > 0.7).float()

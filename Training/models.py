@@ -134,12 +134,26 @@ class Encoder(nn.Module):
         return f1, f2, self.layer3(f2)
 
 
+def coordinates(height: int, width: int, scale: float) -> torch.Tensor:
+    """(1, 2, H, W): x then y of every position, from -scale to scale (pixel centres)."""
+    ys = (torch.arange(height, dtype=torch.float32) + 0.5) / height * 2 - 1
+    xs = (torch.arange(width, dtype=torch.float32) + 0.5) / width * 2 - 1
+    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
+    return torch.stack([grid_x, grid_y])[None] * scale
+
+
 class PropNet(nn.Module):
+    """Keys end with two fixed coordinate channels and the affinity is the negative squared L2
+    distance between keys, so from the first step the read favours the same place on other slices
+    (structures move little between neighbouring slices); the learned channels refine it."""
+
+    COORDINATE_SCALE = 8.0
+
     def __init__(self, key_channels: int = 32, value_channels: int = 64, widths=(16, 32, 64)):
         super().__init__()
         self.key_channels = key_channels
         self.key_encoder = Encoder(1, widths)
-        self.key_proj = nn.Conv2d(widths[2], key_channels, 3, 1, 1, bias=True)
+        self.key_proj = nn.Conv2d(widths[2], key_channels - 2, 3, 1, 1, bias=True)
         self.query_value = nn.Conv2d(widths[2], value_channels, 3, 1, 1, bias=True)
         self.value_encoder = Encoder(2, widths)
         self.value_proj = nn.Conv2d(widths[2], value_channels, 3, 1, 1, bias=True)
@@ -158,7 +172,8 @@ class PropNet(nn.Module):
     def encode_key(self, image):
         """Image-only features of a slice (cacheable): skips, key and query value."""
         f1, f2, f3 = self.key_encoder(image)
-        return f1, f2, self.key_proj(f3), self.query_value(f3)
+        position = coordinates(f3.shape[2], f3.shape[3], self.COORDINATE_SCALE).expand(f3.shape[0], -1, -1, -1)
+        return f1, f2, torch.cat([self.key_proj(f3), position], 1), self.query_value(f3)
 
     def encode_value(self, image, mask):
         """The memory value of a slice from its image and one class's mask probability."""
@@ -166,10 +181,13 @@ class PropNet(nn.Module):
 
     @staticmethod
     def read(query_key, memory_keys, memory_values):
-        """query_key (B, Ck, H, W); memory_keys (B, T, Ck, H, W); memory_values (B, T, Cv, H, W)."""
+        """query_key (B, Ck, H, W); memory_keys (B, T, Ck, H, W); memory_values (B, T, Cv, H, W).
+
+        affinity = −|k_m − q|² / √Ck = (2 k_m·q − |k_m|²) / √Ck + a term constant over the softmax."""
         b, ck, h, w = query_key.shape
         keys = memory_keys.permute(0, 2, 1, 3, 4).reshape(b, ck, -1)  # B, Ck, THW
-        affinity = torch.bmm(keys.transpose(1, 2), query_key.reshape(b, ck, h * w)) / math.sqrt(ck)
+        products = torch.bmm(keys.transpose(1, 2), query_key.reshape(b, ck, h * w))
+        affinity = (2 * products - keys.pow(2).sum(1)[:, :, None]) / math.sqrt(ck)
         affinity = torch.softmax(affinity, dim=1)  # over memory positions
         values = memory_values.permute(0, 2, 1, 3, 4).reshape(b, memory_values.shape[2], -1)
         return torch.bmm(values, affinity).reshape(b, -1, h, w)

@@ -42,11 +42,12 @@ def sample_batch(volumes, batch: int, rng: random.Random):
     return torch.from_numpy(np.stack(images))[:, None], np.stack(labels)
 
 
-def ddg_memory(net, variant, images, labels, rng):
-    """Runs k DDG steps with fixed weights and returns the filled memory."""
+def ddg_memory(net, variant, images, labels, rng, max_steps: int):
+    """Runs k (0..max_steps) DDG steps with fixed weights and returns the filled memory. With
+    max_steps > D the memory rolls over as it does when a radiologist clicks more than D times."""
     batch = images.shape[0]
     memory = InteractionMemory(batch, CLASSES, DEPTH, SIZE, cumulative=variant == "cim")
-    steps = rng.randint(0, DEPTH)
+    steps = rng.randint(0, max_steps)
     episodes = [start_episode(labels[i], CLASSES, rng) for i in range(batch)]
     with torch.no_grad():
         for _ in range(steps):
@@ -66,6 +67,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--max-steps", type=int, default=None, help="stop at this step (a step budget)")
+    parser.add_argument("--ddg-steps", type=int, default=6, help="at most this many DDG steps per batch")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--threads", type=int, default=1)
@@ -93,7 +95,7 @@ def main() -> int:
     while time.time() - start < budget and (args.max_steps is None or step < args.max_steps):
         images, labels = sample_batch(volumes, args.batch, rng)
         net.train()
-        memory = ddg_memory(net, args.variant, images, labels, rng)
+        memory = ddg_memory(net, args.variant, images, labels, rng, args.ddg_steps)
         logits = memory.run(net, images)
         loss = focal_loss(logits, torch.from_numpy(labels).long(), weights)
         optimiser.zero_grad()

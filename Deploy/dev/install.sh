@@ -10,6 +10,8 @@ packages=(
     postgresql postgresql-contrib orthanc orthanc-dicomweb
     # DICOM peers and validators used by the tests
     dcmtk dicom3tools
+    # the real browser the web client is tested in
+    chromium fonts-dejavu-core
     # tools the scripts use
     curl ca-certificates procps python3 python3-venv
 )

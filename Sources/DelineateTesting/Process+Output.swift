@@ -27,3 +27,15 @@ public struct ExternalToolError: Error, CustomStringConvertible {
     public let output: String
     public var description: String { "\(tool) exited with \(status): \(output)" }
 }
+
+extension Process {
+    /// `output(of:arguments:)` without blocking a thread of Swift's cooperative pool while the tool
+    /// runs: servers under test in the same process keep their threads.
+    public static func asyncOutput(of executable: String, arguments: [String]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try output(of: executable, arguments: arguments) })
+            }
+        }
+    }
+}

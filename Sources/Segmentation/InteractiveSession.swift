@@ -212,3 +212,12 @@ extension Duration {
         Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
     }
 }
+
+extension InteractiveSession {
+    /// The network's automatic (0-click) labels for a slice; changes nothing.
+    public func automatic(slice: Int) throws -> [UInt8] {
+        let output = try sim.forward(
+            try concatChannels([networkImage(slice), try memoryTensor(emptyMemory())]), states: nil)
+        return try argmaxAtFullResolution(try softmaxChannels(output.logits))
+    }
+}

@@ -37,6 +37,8 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
     public var blocks: [Int]
     public var decoderWidths: [Int]
     public var keyChannels: Int
+    /// Propagation keys end with two coordinate channels (x, y from −scale to scale).
+    public var keyCoordinateScale: Float?
     public var valueChannels: Int
     public var trainingData: String
     public var trainingSteps: Int

@@ -61,7 +61,7 @@ public struct PropagationNetwork: Sendable {
         let (keys, values) = (metadata.keyChannels, metadata.valueChannels)
         let same = ConvolutionGeometry(kernel: 3, padding: 1)
         keyEncoder = try Encoder(weights, "key_encoder", input: 1, widths: widths)
-        keyProjection = try weights.convolution("key_proj", input: widths[2], output: keys, geometry: same)
+        keyProjection = try weights.convolution("key_proj", input: widths[2], output: keys - 2, geometry: same)
         queryValue = try weights.convolution("query_value", input: widths[2], output: values, geometry: same)
         valueEncoder = try Encoder(weights, "value_encoder", input: 2, widths: widths)
         valueProjection = try weights.convolution("value_proj", input: widths[2], output: values, geometry: same)
@@ -90,8 +90,11 @@ public struct PropagationNetwork: Sendable {
     public func encodeKey(_ image: Tensor) throws(TensorError) -> KeyFeatures {
         try requireInput(image, channels: 1)
         let features = try keyEncoder(image)
+        let learned = try keyProjection(features[2])
+        let position = Self.coordinates(
+            height: learned.shape[2], width: learned.shape[3], scale: metadata.keyCoordinateScale ?? 0)
         return KeyFeatures(
-            skip1: features[0], skip2: features[1], key: try keyProjection(features[2]),
+            skip1: features[0], skip2: features[1], key: try concatChannels([learned, position]),
             queryValue: try queryValue(features[2]))
     }
 
@@ -117,6 +120,18 @@ public struct PropagationNetwork: Sendable {
         for convolution in qualityConvolutions { q = try convolution(q) }
         for layer in qualityLayers { q = try layer(q) }
         return (logits, 1 / (1 + expf(-q.values[0])))
+    }
+
+    /// [1, 2, H, W]: x then y of every position's centre, from −scale to scale.
+    static func coordinates(height: Int, width: Int, scale: Float) -> Tensor {
+        var values = [Float](repeating: 0, count: 2 * height * width)
+        for y in 0..<height {
+            for x in 0..<width {
+                values[y * width + x] = ((Float(x) + 0.5) / Float(width) * 2 - 1) * scale
+                values[height * width + y * width + x] = ((Float(y) + 0.5) / Float(height) * 2 - 1) * scale
+            }
+        }
+        return try! Tensor(shape: [1, 2, height, width], values: values)
     }
 
     private func requireInput(_ tensor: Tensor, channels: Int) throws(TensorError) {

@@ -4,9 +4,10 @@ import COpenBLAS
     import Glibc
 #endif
 
-/// The space-time memory read of a memory network: affinity = Kᵀ·q / √Ck between every memory
-/// position and every query position (sgemm), a softmax over the memory positions, and the read
-/// value = V·affinity (sgemm).
+/// The space-time memory read of a memory network: the affinity between every memory position and
+/// every query position is the negative squared L2 distance of their keys over √Ck, computed as
+/// (2·Kᵀq − |k|²) / √Ck by sgemm (|q|² is constant over the softmax); a softmax over the memory
+/// positions; and the read value = V·affinity (sgemm).
 public enum MemoryRead {
     /// `queryKey` [1, Ck, H, W]; `keys` and `values` one [1, C, H, W] tensor per memory frame.
     /// Returns [1, Cv, H, W].
@@ -34,8 +35,18 @@ public enum MemoryRead {
         affinity.withUnsafeMutableBufferPointer { affinity in
             cblas_sgemm(
                 CblasRowMajor, CblasTrans, CblasNoTrans, Int32(memory), Int32(area), Int32(keyChannels),
-                1 / Float(keyChannels).squareRoot(), memoryKeys, Int32(memory), queryKey.values, Int32(area), 0,
+                2 / Float(keyChannels).squareRoot(), memoryKeys, Int32(memory), queryKey.values, Int32(area), 0,
                 affinity.baseAddress, Int32(area))
+            let scale = 1 / Float(keyChannels).squareRoot()
+            for position in 0..<memory {
+                var norm: Float = 0
+                for channel in 0..<keyChannels {
+                    let value = memoryKeys[channel * memory + position]
+                    norm += value * value
+                }
+                let row = affinity.baseAddress! + position * area
+                for query in 0..<area { row[query] -= norm * scale }
+            }
             softmaxColumns(affinity.baseAddress!, rows: memory, columns: area)
             result.values.withUnsafeMutableBufferPointer { read in
                 cblas_sgemm(

@@ -9,7 +9,7 @@ struct Delineate: AsyncParsableCommand {
         version: DelineateVersion.current,
         subcommands: [
             Serve.self, Migrate.self, ImportCommand.self, AcceptCommand.self, ExportCommand.self, PhantomCommand.self,
-            BenchCommand.self, UserCommand.self,
+            BenchCommand.self, UserCommand.self, EvalCommand.self,
         ]
     )
 }

@@ -234,4 +234,37 @@ import Testing
             }
         }
     }
+
+    /// Every operation in Docs/openapi.yaml is routed (an unauthenticated call is answered, not 404).
+    @Test func everyDocumentedRouteExists() async throws {
+        let document = try String(contentsOfFile: Self.root + "/Docs/openapi.yaml", encoding: .utf8)
+        var operations: [(HTTPRequest.Method, String)] = []
+        var path: String?
+        for line in document.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if let current = path, line.hasPrefix("    "), !line.hasPrefix("     "),
+                let method = HTTPRequest.Method(String(line.dropFirst(4).dropLast()).uppercased())
+            {
+                operations.append(
+                    (
+                        method,
+                        current.replacingOccurrences(of: "{id}", with: "1")
+                            .replacingOccurrences(of: "{slice}", with: "0")
+                    ))
+            } else if !line.hasPrefix(" ") {
+                path = nil
+            }
+        }
+        #expect(operations.count >= 18)
+        let documented = operations
+        try await withFixture { fixture in
+            try await app(fixture).test(.router) { client in
+                for (method, path) in documented {
+                    let response = try await client.execute(uri: path, method: method)
+                    #expect(response.status != .notFound, "\(method) \(path) is documented but not routed")
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,244 @@
+import Foundation
+
+/// A held-out case: the scan and its ground-truth labels (same extent).
+public struct EvaluationCase: Sendable {
+    public var name: String
+    public var volume: ScanVolume
+    public var truth: [UInt8]
+
+    public init(name: String, volume: ScanVolume, truth: [UInt8]) {
+        self.name = name
+        self.volume = volume
+        self.truth = truth
+    }
+
+    func sliceTruth(_ slice: Int) -> [UInt8] {
+        Array(truth[slice * volume.sliceArea..<(slice + 1) * volume.sliceArea])
+    }
+}
+
+/// Pooled Dice per class: Σ2|A∩B| / Σ(|A|+|B|) over everything added.
+public struct DiceTally: Sendable {
+    var overlap: [Int]
+    var total: [Int]
+
+    public init(classes: Int) {
+        overlap = [Int](repeating: 0, count: classes)
+        total = [Int](repeating: 0, count: classes)
+    }
+
+    mutating func add(prediction: [UInt8], truth: [UInt8]) {
+        for (p, t) in zip(prediction, truth) {
+            total[Int(p)] += 1
+            total[Int(t)] += 1
+            if p == t { overlap[Int(p)] += 2 }
+        }
+    }
+
+    /// Dice of a class; nil when it appeared in neither prediction nor truth.
+    public func dice(_ label: Int) -> Double? {
+        total[label] == 0 ? nil : Double(overlap[label]) / Double(total[label])
+    }
+
+    /// Mean Dice over the foreground classes that appeared.
+    public var meanForeground: Double {
+        let values = (1..<total.count).compactMap(dice)
+        return values.isEmpty ? 1 : values.reduce(0, +) / Double(values.count)
+    }
+}
+
+/// How a slice is segmented from the virtual user's clicks.
+public enum ClickMethod: Sendable {
+    /// A network through the interactive session (SIM or CIM weights).
+    case network(SimNetwork)
+    /// Classical baseline: seeded region growing from every click (intensity within a tolerance of
+    /// the seed's neighbourhood mean, 4-connected); later clicks win.
+    case regionGrowing
+}
+
+/// The click protocol of the SIM and RITM papers: on every evaluated slice the virtual user clicks
+/// at the interior maximum of the largest mislabelled region, one click at a time.
+public enum ClickEvaluation {
+    /// Pooled per-class Dice after 0...maxClicks clicks, and the mean foreground Dice of every slice
+    /// after each click count (for NoC).
+    public struct Curve: Sendable {
+        public var tallies: [DiceTally]
+        public var sliceScores: [[Double]]
+    }
+
+    /// Every `sliceStep`-th slice that holds foreground, in every case.
+    public static func run(
+        _ cases: [EvaluationCase], method: ClickMethod, classes: Int, maxClicks: Int, sliceStep: Int
+    ) throws -> Curve {
+        var curve = Curve(tallies: Array(repeating: DiceTally(classes: classes), count: maxClicks + 1), sliceScores: [])
+        for item in cases {
+            let volume = item.volume
+            let slices = (0..<volume.slices).filter { item.sliceTruth($0).contains { $0 != 0 } }
+            for slice in stride(from: 0, to: slices.count, by: max(sliceStep, 1)).map({ slices[$0] }) {
+                let truth = item.sliceTruth(slice)
+                let user = VirtualUser(
+                    width: volume.columns, height: volume.rows, labels: (0..<classes).map(UInt8.init))
+                var random = SplitMix64(seed: UInt64(slice))
+                var clicks: [SimulatedClick] = []
+                var session: InteractiveSession?
+                var prediction: [UInt8]
+                switch method {
+                case .network(let network):
+                    let created = InteractiveSession(volume: volume, sim: network, propagation: nil)
+                    session = created
+                    prediction = try created.automatic(slice: slice)
+                case .regionGrowing:
+                    prediction = [UInt8](repeating: 0, count: volume.sliceArea)
+                }
+                var scores: [Double] = []
+                for count in 0...maxClicks {
+                    if count > 0, let click = user.nextClick(prediction: prediction, truth: truth, using: &random) {
+                        clicks.append(click)
+                        if let session {
+                            prediction =
+                                try session.click(
+                                    SessionClick(
+                                        slice: slice, x: Double(click.x), y: Double(click.y), label: Int(click.label))
+                                ).labels
+                        } else {
+                            prediction = RegionGrowing.segment(volume: volume, slice: slice, clicks: clicks)
+                        }
+                    }
+                    curve.tallies[count].add(prediction: prediction, truth: truth)
+                    var single = DiceTally(classes: classes)
+                    single.add(prediction: prediction, truth: truth)
+                    scores.append(single.meanForeground)
+                }
+                curve.sliceScores.append(scores)
+            }
+        }
+        return curve
+    }
+}
+
+/// The classical baseline: 4-connected region growing from each click over pixels whose intensity
+/// lies within `tolerance` standard deviations of the seed's 5x5 neighbourhood.
+public enum RegionGrowing {
+    public static func segment(volume: ScanVolume, slice: Int, clicks: [SimulatedClick], tolerance: Float = 2.5)
+        -> [UInt8]
+    {
+        let (width, height) = (volume.columns, volume.rows)
+        let start = slice * volume.sliceArea
+        let pixels = volume.voxels[start..<start + volume.sliceArea].map { $0 }
+        var labels = [UInt8](repeating: 0, count: volume.sliceArea)
+        for click in clicks {
+            var window: [Float] = []
+            for dy in -2...2 {
+                for dx in -2...2 {
+                    let (x, y) = (click.x + dx, click.y + dy)
+                    if x >= 0, y >= 0, x < width, y < height { window.append(pixels[y * width + x]) }
+                }
+            }
+            let mean = window.reduce(0, +) / Float(window.count)
+            let deviation = max(
+                (window.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(window.count)).squareRoot(), 1)
+            var visited = [Bool](repeating: false, count: volume.sliceArea)
+            var stack = [click.y * width + click.x]
+            visited[stack[0]] = true
+            while let pixel = stack.popLast() {
+                labels[pixel] = click.label
+                let (x, y) = (pixel % width, pixel / width)
+                for (nx, ny) in [(x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)]
+                where nx >= 0 && ny >= 0 && nx < width && ny < height {
+                    let next = ny * width + nx
+                    if !visited[next] && abs(pixels[next] - mean) <= tolerance * deviation {
+                        visited[next] = true
+                        stack.append(next)
+                    }
+                }
+            }
+        }
+        return labels
+    }
+}
+
+/// The volumetric protocol (VMN): round 1 corrects each class's largest slice with the virtual
+/// user's clicks and propagates; round 2 corrects one more slice, chosen by the strategy, and
+/// propagates again. Returns the pooled 3D Dice after each round.
+public enum PropagationEvaluation {
+    public enum Strategy: String, Sendable, CaseIterable {
+        /// The slice the quality head scores lowest (the product's suggestion).
+        case quality
+        /// A random uncorrected slice near the structures.
+        case random
+        /// The uncorrected slice whose true Dice is lowest (an upper bound).
+        case oracle
+    }
+
+    public static func run(
+        _ cases: [EvaluationCase], sim: SimNetwork, propagation: PropagationNetwork, classes: Int,
+        clicksPerSlice: Int, strategy: Strategy
+    ) throws -> (round1: DiceTally, round2: DiceTally, seconds: Double) {
+        var first = DiceTally(classes: classes)
+        var second = DiceTally(classes: classes)
+        var seconds = 0.0
+        for item in cases {
+            let volume = item.volume
+            let session = InteractiveSession(volume: volume, sim: sim, propagation: propagation)
+            var random = SplitMix64(seed: 7)
+            var keySlices: Set<Int> = []
+            for label in 1..<classes {
+                let areas = (0..<volume.slices).map { slice in item.sliceTruth(slice).filter { Int($0) == label }.count
+                }
+                if let best = areas.indices.max(by: { areas[$0] < areas[$1] }), areas[best] > 0 {
+                    keySlices.insert(best)
+                }
+            }
+            guard !keySlices.isEmpty else { continue }
+            for slice in keySlices.sorted() {
+                try correct(slice, in: session, item: item, clicks: clicksPerSlice, random: &random)
+            }
+            seconds += try session.propagate().milliseconds / 1000
+            first.add(prediction: session.labels, truth: item.truth)
+            session.startRound()
+            let next: Int?
+            switch strategy {
+            case .quality: next = session.suggestNextSlice()
+            case .random:
+                let candidates = (0..<volume.slices).filter {
+                    !session.corrected.contains($0) && item.sliceTruth($0).contains { $0 != 0 }
+                }
+                next = candidates.isEmpty ? nil : candidates[Int(random.next() % UInt64(candidates.count))]
+            case .oracle:
+                next = (0..<volume.slices).filter { slice in
+                    !session.corrected.contains(slice)
+                        && (item.sliceTruth(slice).contains { $0 != 0 }
+                            || session.sliceLabels(slice).contains { $0 != 0 })
+                }.min { a, b in sliceDice(session, item, a) < sliceDice(session, item, b) }
+            }
+            if let next {
+                try correct(next, in: session, item: item, clicks: clicksPerSlice, random: &random)
+                seconds += try session.propagate().milliseconds / 1000
+            }
+            second.add(prediction: session.labels, truth: item.truth)
+        }
+        return (first, second, seconds)
+    }
+
+    static func sliceDice(_ session: InteractiveSession, _ item: EvaluationCase, _ slice: Int) -> Double {
+        var tally = DiceTally(classes: Int(item.truth.max() ?? 0) + 1)
+        tally.add(prediction: Array(session.sliceLabels(slice)), truth: item.sliceTruth(slice))
+        return tally.meanForeground
+    }
+
+    static func correct(
+        _ slice: Int, in session: InteractiveSession, item: EvaluationCase, clicks: Int, random: inout SplitMix64
+    ) throws {
+        let user = VirtualUser(
+            width: item.volume.columns, height: item.volume.rows,
+            labels: (0...(item.truth.max() ?? 0)).map { $0 })
+        let truth = item.sliceTruth(slice)
+        for _ in 0..<clicks {
+            guard
+                let click = user.nextClick(prediction: Array(session.sliceLabels(slice)), truth: truth, using: &random)
+            else { break }
+            _ = try session.click(
+                SessionClick(slice: slice, x: Double(click.x), y: Double(click.y), label: Int(click.label)))
+        }
+    }
+}

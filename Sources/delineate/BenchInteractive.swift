@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Segmentation
+import Tensor
+
+/// `delineate bench interactive`: click latency and propagation time on a phantom at the product's
+/// sizes, through the same InteractiveSession the daemon uses.
+struct BenchInteractive: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "interactive", abstract: "Click latency (p50, p95) and propagation time on a phantom volume.")
+
+    @Option(help: "Folder with sim.safetensors and prop.safetensors.") var models: String = "Models"
+    @Option(help: "Columns and rows of each slice.") var size: Int = 512
+    @Option(help: "Slices in the volume.") var slices: Int = 100
+    @Option(help: "Clicks timed.") var clicks: Int = 20
+    @Option(help: "Engine threads (default: the machine's cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Markdown file whose interactive table is replaced with this run's.") var writeDocs: String?
+
+    func run() throws {
+        EngineThreads.configure(threads)
+        let sim = try SimNetwork(contentsOf: "\(models)/sim.safetensors")
+        let propagation = try PropagationNetwork(contentsOf: "\(models)/prop.safetensors")
+        let phantom = PhantomGenerator(columns: size, rows: size, slices: slices, modality: .ct).generate(seed: 2026)
+        let volume = ScanVolume(
+            columns: size, rows: size, slices: slices, voxels: phantom.intensities.map(Float.init), modality: "CT")
+        let session = InteractiveSession(volume: volume, sim: sim, propagation: propagation)
+        let user = VirtualUser(width: size, height: size, labels: (0..<UInt8(sim.metadata.classCount)).map { $0 })
+        var random = SplitMix64(seed: 1)
+        let middle = slices / 2
+        var first: [Double] = []
+        var later: [Double] = []
+        // Clicks on the middle slice and its neighbours, as a radiologist corrects a key slice.
+        for index in 0..<clicks {
+            let slice = middle + (index % 3) - 1
+            let truth = Array(phantom.labels[slice * size * size..<(slice + 1) * size * size])
+            guard
+                let click = user.nextClick(
+                    prediction: Array(session.sliceLabels(slice)), truth: truth, using: &random)
+            else { continue }
+            let isFirst = !session.corrected.contains(slice)
+            let outcome = try session.click(
+                SessionClick(slice: slice, x: Double(click.x), y: Double(click.y), label: Int(click.label)))
+            if isFirst { first.append(outcome.milliseconds) } else { later.append(outcome.milliseconds) }
+        }
+        let propagationStart = ContinuousClock.now
+        let outcome = try session.propagate()
+        let propagationSeconds = (ContinuousClock.now - propagationStart).milliseconds / 1000
+        func percentile(_ values: [Double], _ p: Double) -> Double {
+            guard !values.isEmpty else { return .nan }
+            let sorted = values.sorted()
+            return sorted[min(Int(Double(sorted.count - 1) * p + 0.5), sorted.count - 1)]
+        }
+        let all = first + later
+        var table = "| what | value |\n| --- | ---: |\n"
+        table += String(format: "| click p50, all clicks (ms) | %.1f |\n", percentile(all, 0.5))
+        table += String(format: "| click p95, all clicks (ms) | %.1f |\n", percentile(all, 0.95))
+        table += String(
+            format: "| first click on a slice, p50 (ms; includes the automatic pass) | %.1f |\n", percentile(first, 0.5)
+        )
+        table += String(format: "| later clicks on a slice, p50 (ms) | %.1f |\n", percentile(later, 0.5))
+        table += String(
+            format: "| propagation, %d slices of %dx%d, %d classes (s) | %.2f |\n", slices, size, size,
+            Set(session.corrected.flatMap { Set(session.sliceLabels($0)) }).subtracting([0]).count, propagationSeconds)
+        table += String(format: "| slices updated by the propagation | %d |\n", outcome.updatedSlices.count)
+        table +=
+            "\n\(threads) thread(s); \(all.count) clicks by the virtual user on 3 slices of a \(size)x\(size)x\(slices) CT phantom (seed 2026)."
+        print(table)
+        if let writeDocs { try MarkdownSection.replace(named: "interactive", in: writeDocs, with: table) }
+    }
+}

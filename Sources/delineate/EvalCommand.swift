@@ -1,0 +1,135 @@
+import ArgumentParser
+import DicomKit
+import Foundation
+import Segmentation
+import Tensor
+
+/// `delineate eval`: the virtual user drives the real engine on held-out phantom cases.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Dice vs clicks (SIM, CIM, region growing), NoC, and propagation with the next-slice ablation.")
+
+    @Option(help: "Folder of held-out cases written by `delineate phantom` (searched recursively).") var data: String
+    @Option(help: "Folder with sim.safetensors, cim.safetensors and prop.safetensors.") var models: String = "Models"
+    @Option(help: "Clicks per slice in the click evaluation.") var clicks: Int = 6
+    @Option(help: "Evaluate every n-th slice that holds foreground.") var sliceStep: Int = 4
+    @Option(help: "Clicks on each corrected slice in the propagation evaluation.") var propagationClicks: Int = 3
+    @Flag(help: "Skip the propagation evaluation.") var skipPropagation = false
+    @Option(help: "Write the CSV of the click curves here.") var csv: String?
+    @Option(help: "Markdown file whose eval section is replaced with this run's tables.") var writeDocs: String?
+    @Option(help: "Engine threads.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        EngineThreads.configure(threads)
+        let cases = try Self.loadCases(under: data)
+        guard !cases.isEmpty else { throw ValidationError("no cases with labels.json under \(data)") }
+        let sim = try SimNetwork(contentsOf: "\(models)/sim.safetensors")
+        let classes = sim.metadata.classCount
+        var methods: [(String, ClickMethod)] = [("SIM (DDG)", .network(sim))]
+        if let cim = try? SimNetwork(contentsOf: "\(models)/cim.safetensors") {
+            methods.append(("CIM (DDG)", .network(cim)))
+        }
+        methods.append(("region growing", .regionGrowing))
+        let names = sim.metadata.classes.map(\.name)
+        var report =
+            "Held-out cases: \(cases.count) (\(cases.map(\.name).joined(separator: ", "))); every \(sliceStep)th foreground slice.\n\n"
+        report += "| method | clicks | " + names.dropFirst().joined(separator: " | ") + " | mean |\n"
+        report += "| --- | ---: |" + String(repeating: " ---: |", count: classes) + "\n"
+        var csvLines = ["method,clicks," + names.joined(separator: ",") + ",mean_foreground"]
+        var noc: [String] = []
+        for (name, method) in methods {
+            let curve = try ClickEvaluation.run(
+                cases, method: method, classes: classes, maxClicks: clicks, sliceStep: sliceStep)
+            for count in 0...clicks {
+                let tally = curve.tallies[count]
+                let perClass = (1..<classes).map { tally.dice($0).map { String(format: "%.3f", $0) } ?? "–" }
+                if [0, 1, 3, 6].contains(count) || count == clicks {
+                    report +=
+                        "| \(name) | \(count) | " + perClass.joined(separator: " | ")
+                        + String(format: " | %.3f |\n", tally.meanForeground)
+                }
+                csvLines.append(
+                    "\(name),\(count),"
+                        + (0..<classes).map { tally.dice($0).map { String(format: "%.4f", $0) } ?? "" }.joined(
+                            separator: ",")
+                        + String(format: ",%.4f", tally.meanForeground))
+            }
+            let n85 = curve.sliceScores.map { Double(OverlapMetrics.clicksToReach(0.85, scores: $0)) }
+            let n90 = curve.sliceScores.map { Double(OverlapMetrics.clicksToReach(0.90, scores: $0)) }
+            noc.append(
+                String(
+                    format: "| %@ | %.2f | %.2f | %d |", name, n85.reduce(0, +) / Double(n85.count),
+                    n90.reduce(0, +) / Double(n90.count), n85.count))
+        }
+        report +=
+            "\nNoC@85 / NoC@90: mean clicks until a slice's mean foreground Dice reaches 0.85 / 0.90 (\(clicks + 1) when never).\n\n"
+        report +=
+            "| method | NoC@85 | NoC@90 | slices |\n| --- | ---: | ---: | ---: |\n" + noc.joined(separator: "\n") + "\n"
+        if !skipPropagation, let propagation = try? PropagationNetwork(contentsOf: "\(models)/prop.safetensors") {
+            report +=
+                "\nPropagation (VMN protocol): round 1 corrects each class's largest slice with \(propagationClicks) clicks and propagates; "
+            report +=
+                "round 2 corrects one more slice chosen by the strategy, then propagates again. 3D Dice, pooled.\n\n"
+            report +=
+                "| next slice by | round | " + names.dropFirst().joined(separator: " | ")
+                + " | mean | propagation s |\n"
+            report += "| --- | ---: |" + String(repeating: " ---: |", count: classes + 1) + "\n"
+            for strategy in PropagationEvaluation.Strategy.allCases {
+                let result = try PropagationEvaluation.run(
+                    cases, sim: sim, propagation: propagation, classes: classes, clicksPerSlice: propagationClicks,
+                    strategy: strategy)
+                for (round, tally) in [(1, result.round1), (2, result.round2)] {
+                    let perClass = (1..<classes).map { tally.dice($0).map { String(format: "%.3f", $0) } ?? "–" }
+                    report +=
+                        "| \(strategy.rawValue) | \(round) | " + perClass.joined(separator: " | ")
+                        + String(format: " | %.3f | %.1f |\n", tally.meanForeground, result.seconds)
+                }
+            }
+        }
+        print(report)
+        if let csv {
+            try (csvLines.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8)
+        }
+        if let writeDocs { try MarkdownSection.replace(named: "eval", in: writeDocs, with: report) }
+    }
+
+    /// Every case folder (with labels.json) under `root`: the DICOM series and the raw labels.
+    static func loadCases(under root: String) throws -> [EvaluationCase] {
+        let enumerator = FileManager.default.enumerator(atPath: root)
+        var folders: [String] = []
+        while let path = enumerator?.nextObject() as? String {
+            if path.hasSuffix("labels.json") {
+                folders.append(root + "/" + (path as NSString).deletingLastPathComponent)
+            }
+        }
+        return try folders.sorted().map { folder in
+            let meta =
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/labels.json")))
+                as? [String: Any] ?? [:]
+            let modality = meta["modality"] as? String ?? "CT"
+            let dicomFolder = folder + "/dicom"
+            var files: [String: DicomFile] = [:]
+            var headers: [FrameHeader] = []
+            for name in try FileManager.default.contentsOfDirectory(atPath: dicomFolder) where name.hasSuffix(".dcm") {
+                let file = try DicomFile(path: dicomFolder + "/" + name)
+                let frames = try file.frameHeaders()
+                for frame in frames { files[frame.sopInstanceUID] = file }
+                headers += frames
+            }
+            let volume = try Volume.load(try VolumeAssembler.plan(headers), files: files)
+            let truth = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/labels.raw")))
+            let geometry = volume.geometry
+            guard truth.count == volume.voxels.count else {
+                throw ValidationError(
+                    "\(folder): labels.raw has \(truth.count) voxels, the series \(volume.voxels.count)")
+            }
+            return EvaluationCase(
+                name: (folder as NSString).lastPathComponent,
+                volume: ScanVolume(
+                    columns: geometry.columns, rows: geometry.rows, slices: geometry.slices, voxels: volume.voxels,
+                    modality: modality),
+                truth: truth)
+        }
+    }
+}

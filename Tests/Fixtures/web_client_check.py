@@ -1,0 +1,116 @@
+"""Drives the web client in a real headless Chromium over the DevTools protocol, as a radiologist
+would: sign in, open the first case, click on the structure, propagate. Prints a JSON report.
+
+usage: web_client_check.py URL USER PASSWORD X Y SCREENSHOT.png
+X, Y: the image pixel (on the slice the viewer opens) to click with the first class.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import websocket
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Page:
+    def __init__(self, ws_url: str):
+        self.ws = websocket.create_connection(ws_url, timeout=60)
+        self.next_id = 0
+
+    def call(self, method: str, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def eval(self, expression: str):
+        result = self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait(self, expression: str, what: str, timeout: float = 60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.eval(expression):
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"timed out waiting for {what}; status: {self.eval('document.getElementById(\"status\")?.textContent')}")
+
+
+COLOURED = """(() => { const c = document.getElementById('slice-canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] !== d[i + 1] || d[i + 1] !== d[i + 2]) n++; return n; })()"""
+
+
+def main() -> int:
+    url, user, password, x, y, screenshot = sys.argv[1:7]
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    port = free_port()
+    profile = tempfile.mkdtemp()
+    process = subprocess.Popen(
+        [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         f"--remote-debugging-port={port}", f"--user-data-dir={profile}", "--window-size=1200,900", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list").read())
+                target = next(t for t in targets if t["type"] == "page")
+                break
+            except Exception:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        page = Page(target["webSocketDebuggerUrl"])
+        page.call("Page.enable")
+        page.call("Page.navigate", url=url)
+        page.wait("!!document.getElementById('login-view') && !document.getElementById('login-view').hidden", "the sign-in form")
+        page.eval(f"""(() => {{ const f = document.getElementById('login-form');
+            f.username.value = {json.dumps(user)}; f.password.value = {json.dumps(password)}; f.requestSubmit(); }})()""")
+        page.wait("document.querySelectorAll('#worklist tbody tr').length > 0", "the worklist")
+        rows = page.eval("document.querySelectorAll('#worklist tbody tr').length")
+        page.eval("document.querySelector('#worklist tbody tr').click()")
+        page.wait("!document.getElementById('case-view').hidden && document.getElementById('slice-label').textContent.startsWith('slice')", "the viewer")
+        time.sleep(0.5)
+        before = page.eval(COLOURED)
+        box = page.eval("""(() => { const c = document.getElementById('slice-canvas'); const b = c.getBoundingClientRect();
+            return [b.left, b.top, b.width / c.width, b.height / c.height]; })()""")
+        px, py = box[0] + (float(x) + 0.5) * box[2], box[1] + (float(y) + 0.5) * box[3]
+        for kind in ("mousePressed", "mouseReleased"):
+            page.call("Input.dispatchMouseEvent", type=kind, x=px, y=py, button="left", clickCount=1)
+        page.wait("document.getElementById('status').textContent.startsWith('clicked in')", "the click's result")
+        time.sleep(0.3)
+        after = page.eval(COLOURED)
+        page.eval("document.getElementById('propagate').click()")
+        page.wait("document.getElementById('status').textContent.startsWith('propagated to')", "the propagation", 240)
+        status = page.eval("document.getElementById('status').textContent")
+        shot = page.call("Page.captureScreenshot", format="png")["data"]
+        import base64
+        with open(screenshot, "wb") as handle:
+            handle.write(base64.b64decode(shot))
+        print(json.dumps({"rows": rows, "colouredBefore": before, "colouredAfter": after, "status": status}))
+        return 0
+    finally:
+        process.kill()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+import DelineateTesting
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Segmentation
+import Store
+import Testing
+
+@testable import Server
+
+/// The web client in a real headless Chromium against a live daemon: sign in, open the case from
+/// the worklist, click on the organ (the overlay appears), propagate.
+@Suite struct WebClientTests {
+    @Test func aRadiologistAnnotatesInTheBrowser() async throws {
+        let fixtures = CaseAPITests()
+        try await fixtures.withFixture { fixture in
+            let app = DelineateApplication.make(
+                configuration: ServerConfiguration(
+                    httpPort: 0, databaseURL: fixture.database.url, webRoot: CaseAPITests.root + "/Web"),
+                pool: fixture.database.pool, files: fixture.files, logger: Logger(label: "test"),
+                models: CaseAPITests.models)
+            // The viewer opens the middle slice; click deep inside the large organ there.
+            let phantom = PhantomGenerator(columns: 128, rows: 128, slices: 10, modality: .ct).generate(seed: 77)
+            let slice = 5
+            let organ = phantom.labels[slice * 128 * 128..<(slice + 1) * 128 * 128].map {
+                $0 == PhantomClass.largeOrgan.rawValue
+            }
+            let distance = DistanceTransform.euclidean(Array(organ), width: 128, height: 128)
+            let best = distance.indices.max { distance[$0] < distance[$1] }!
+            let screenshot = FileManager.default.temporaryDirectory.appendingPathComponent("web-\(UUID()).png").path
+            defer { try? FileManager.default.removeItem(atPath: screenshot) }
+            try await app.test(.live) { client in
+                let port = try #require(client.port)
+                let report = try await Process.asyncOutput(
+                    of: DevServices.python,
+                    arguments: [
+                        DevServices.fixture("web_client_check.py"), "http://127.0.0.1:\(port)/", "admin",
+                        "correct horse",
+                        "\(best % 128)", "\(best / 128)", screenshot,
+                    ])
+                let result = try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any] ?? [:]
+                #expect(result["rows"] as? Int == 1)
+                let before = result["colouredBefore"] as? Int ?? -1
+                let after = result["colouredAfter"] as? Int ?? -1
+                #expect(before == 0 && after > 50, "overlay pixels before \(before), after \(after)")
+                #expect((result["status"] as? String)?.hasPrefix("propagated to") == true)
+                #expect(FileManager.default.fileExists(atPath: screenshot))
+            }
+        }
+    }
+}
