@@ -50,7 +50,8 @@ class Page:
             if self.eval(expression):
                 return
             time.sleep(0.1)
-        raise TimeoutError(f"timed out waiting for {what}; status: {self.eval('document.getElementById(\"status\")?.textContent')}")
+        status = self.eval("document.getElementById('status')?.textContent")
+        raise TimeoutError(f"timed out waiting for {what}; status: {status}")
 
 
 COLOURED = """(() => { const c = document.getElementById('slice-canvas');
