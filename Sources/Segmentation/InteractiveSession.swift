@@ -1,8 +1,9 @@
 import Foundation
 import Tensor
 
-/// One user interaction on a slice: full-resolution pixel (x, y) is class `label` (0, background,
-/// erases: the network removes the structure under the click).
+/// One user interaction on a slice: full-resolution pixel (x, y) is class `label`. Label 0
+/// (background) erases: the network sees a background click, and the connected region under the
+/// click is cleared whatever the network keeps.
 public struct SessionClick: Sendable, Equatable, Codable {
     public var slice: Int
     public var x: Double
@@ -131,13 +132,38 @@ public final class InteractiveSession {
         let probabilities = try softmaxChannels(output.logits)
         state.shown = probabilities.values
         memories[click.slice] = state
-        let sliceResult = try argmaxAtFullResolution(probabilities)
+        var sliceResult = try argmaxAtFullResolution(probabilities)
+        if click.label == 0 {
+            // An erase removes what is under it even when the network keeps it: the 8-connected
+            // region of the class under the click goes to background.
+            Self.clearRegion(
+                in: &sliceResult, x: Int(click.x), y: Int(click.y), width: volume.columns, height: volume.rows)
+        }
         labels.replaceSubrange(
             click.slice * volume.sliceArea..<(click.slice + 1) * volume.sliceArea, with: sliceResult)
         corrected.insert(click.slice)
         quality[click.slice] = nil
         let elapsed = ContinuousClock.now - start
         return ClickOutcome(slice: click.slice, labels: sliceResult, milliseconds: elapsed.milliseconds)
+    }
+
+    /// Sets the 8-connected region of the label at (x, y) to background.
+    static func clearRegion(in labels: inout [UInt8], x: Int, y: Int, width: Int, height: Int) {
+        let target = labels[y * width + x]
+        guard target != 0 else { return }
+        var stack = [y * width + x]
+        labels[stack[0]] = 0
+        while let pixel = stack.popLast() {
+            let (px, py) = (pixel % width, pixel / width)
+            for dy in -1...1 {
+                for dx in -1...1 {
+                    let (nx, ny) = (px + dx, py + dy)
+                    guard nx >= 0, ny >= 0, nx < width, ny < height, labels[ny * width + nx] == target else { continue }
+                    labels[ny * width + nx] = 0
+                    stack.append(ny * width + nx)
+                }
+            }
+        }
     }
 
     /// Restores the slice the last click changed; returns it, or nil when there is nothing to undo.
