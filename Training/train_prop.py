@@ -10,10 +10,7 @@ usage: train_prop.py --data DIR --minutes M --out checkpoints/prop.pt [--threads
 """
 from __future__ import annotations
 
-import argparse
 import random
-import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,7 +18,7 @@ import torch.nn.functional as F
 
 from common import load_volumes
 from models import PropNet
-from train_sim import save
+import training_run
 
 CLASSES = 6
 
@@ -82,51 +79,18 @@ def sequence_loss(net: PropNet, images: torch.Tensor, masks: torch.Tensor):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--minutes", type=float, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--batch", type=int, default=4)
+    parser = training_run.parser(batch=4, lr=1e-3, seed=11)
     parser.add_argument("--length", type=int, default=5)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    rng = random.Random(args.seed)
+    run = training_run.TrainingRun(args, PropNet())
     volumes = load_volumes(args.data)
     print(f"{len(volumes)} training volumes", flush=True)
-    net = PropNet()
-    optimiser = torch.optim.Adam(net.parameters(), lr=args.lr)
-    step, seconds = 0, 0.0
-    if args.out.exists():
-        checkpoint = torch.load(args.out, weights_only=False)
-        net.load_state_dict(checkpoint["model"])
-        optimiser.load_state_dict(checkpoint["optimiser"])
-        step, seconds = checkpoint["step"], checkpoint["seconds"]
-        rng.setstate(checkpoint["rng"])
-    start = time.time()
-    history = []
-    while time.time() - start < args.minutes * 60:
+
+    def step(rng):
         sequences = [sample_sequence(volumes, args.length, rng) for _ in range(args.batch)]
-        images = torch.stack([s[0] for s in sequences])
-        masks = torch.stack([s[1] for s in sequences])
-        net.train()
-        mask_loss, quality_loss = sequence_loss(net, images, masks)
-        optimiser.zero_grad()
-        (mask_loss + quality_loss).backward()
-        optimiser.step()
-        history.append((mask_loss.item(), quality_loss.item()))
-        step += 1
-        if step % 50 == 0:
-            m, q = np.mean(history, axis=0)
-            print(f"step {step} mask {m:.4f} quality {q:.4f} {(seconds + time.time() - start) / 60:.1f} min",
-                  flush=True)
-            history = []
-        if step % 200 == 0:
-            save(args.out, net, optimiser, step, seconds + time.time() - start, rng)
-    save(args.out, net, optimiser, step, seconds + time.time() - start, rng)
+        return list(sequence_loss(run.net, torch.stack([s[0] for s in sequences]), torch.stack([s[1] for s in sequences])))
+
+    run.loop(step, ["mask", "quality"])
     return 0
 
 

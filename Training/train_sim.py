@@ -10,10 +10,7 @@ usage: train_sim.py --data DIR --variant sim|cim --minutes M [--max-steps S] --o
 """
 from __future__ import annotations
 
-import argparse
 import random
-import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,6 +18,7 @@ import torch
 from common import augment, class_weights, ddg_clicks, click_maps, focal_loss, load_volumes, start_episode
 from interaction import InteractionMemory
 from models import SimNet
+import training_run
 
 CLASSES, DEPTH, SIZE = 6, 2, 128
 
@@ -61,64 +59,22 @@ def ddg_memory(net, variant, images, labels, rng, max_steps: int):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data", type=Path, required=True)
+    parser = training_run.parser(batch=8, lr=2e-3, seed=7)
     parser.add_argument("--variant", choices=["sim", "cim"], default="sim")
-    parser.add_argument("--minutes", type=float, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--max-steps", type=int, default=None, help="stop at this step (a step budget)")
     parser.add_argument("--ddg-steps", type=int, default=6, help="at most this many DDG steps per batch")
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    rng = random.Random(args.seed)
+    run = training_run.TrainingRun(args, make_net(args.variant))
     volumes = load_volumes(args.data)
     weights = class_weights(volumes, CLASSES)
     print(f"{len(volumes)} training volumes, class weights {weights.numpy().round(2)}", flush=True)
-    net = make_net(args.variant)
-    optimiser = torch.optim.Adam(net.parameters(), lr=args.lr)
-    step, seconds = 0, 0.0
-    if args.out.exists():
-        checkpoint = torch.load(args.out, weights_only=False)
-        net.load_state_dict(checkpoint["model"])
-        optimiser.load_state_dict(checkpoint["optimiser"])
-        step, seconds = checkpoint["step"], checkpoint["seconds"]
-        rng.setstate(checkpoint["rng"])
-        print(f"resumed at step {step}", flush=True)
-    start = time.time()
-    budget = args.minutes * 60
-    losses = []
-    while time.time() - start < budget and (args.max_steps is None or step < args.max_steps):
+
+    def step(rng):
         images, labels = sample_batch(volumes, args.batch, rng)
-        net.train()
-        memory = ddg_memory(net, args.variant, images, labels, rng, args.ddg_steps)
-        logits = memory.run(net, images)
-        loss = focal_loss(logits, torch.from_numpy(labels).long(), weights)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        losses.append(loss.item())
-        step += 1
-        if step % 50 == 0:
-            elapsed = seconds + time.time() - start
-            print(f"step {step} loss {np.mean(losses):.4f} {elapsed / 60:.1f} min", flush=True)
-            losses = []
-        if step % 200 == 0:
-            save(args.out, net, optimiser, step, seconds + time.time() - start, rng)
-    save(args.out, net, optimiser, step, seconds + time.time() - start, rng)
+        memory = ddg_memory(run.net, args.variant, images, labels, rng, args.ddg_steps)
+        return [focal_loss(memory.run(run.net, images), torch.from_numpy(labels).long(), weights)]
+
+    run.loop(step, ["loss"])
     return 0
-
-
-def save(path: Path, net, optimiser, step: int, seconds: float, rng: random.Random):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    torch.save({"model": net.state_dict(), "optimiser": optimiser.state_dict(), "step": step,
-                "seconds": seconds, "rng": rng.getstate()}, temporary)
-    temporary.replace(path)
 
 
 if __name__ == "__main__":

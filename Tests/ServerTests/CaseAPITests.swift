@@ -29,15 +29,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let files = try FileStore(root: folder + "/store")
         let series = try PhantomSeries.write("api", slices: 10, size: 128, seed: 77, in: folder)
-        let ingest = DicomIngest(files: files, pool: database.pool)
-        var seriesID = 0
-        for index in 0..<10 {
-            if case .stored(let id, _) = try await ingest.ingest(try series.bytes(index)) { seriesID = id }
-        }
-        guard
-            case .assembled(_, let caseID?) = try await SeriesAssembly(files: files, pool: database.pool).assemble(
-                seriesID: seriesID)
-        else { throw StoreError(.notFound, "no case") }
+        let caseID = try await ingestedCase(series, database: database, files: files)
         let users = UserRepository(pool: database.pool)
         let hash = PasswordHasher.hash("correct horse", cost: 4)
         _ = try await users.create(username: "admin", displayName: "Admin", role: .admin, passwordHash: hash)

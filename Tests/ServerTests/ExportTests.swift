@@ -14,15 +14,7 @@ import Testing
         Int, String
     ) {
         let series = try PhantomSeries.write(name, slices: 8, size: 40, seed: 31, in: folder)
-        let ingest = DicomIngest(files: files, pool: database.pool)
-        var seriesID = 0
-        for index in 0..<8 {
-            if case .stored(let id, _) = try await ingest.ingest(try series.bytes(index)) { seriesID = id }
-        }
-        guard
-            case .assembled(_, let caseID?) = try await SeriesAssembly(files: files, pool: database.pool).assemble(
-                seriesID: seriesID)
-        else { throw StoreError(.notFound, "no case") }
+        let caseID = try await ingestedCase(series, database: database, files: files)
         _ = try await RoundRepository(pool: database.pool).commit(
             NewRound(
                 caseID: caseID, userID: nil, number: 1, kind: .propagate,

@@ -1,0 +1,73 @@
+"""What both training scripts share: the common options, seeding, a time- and step-bounded loop,
+logging, and resumable checkpoints (weights, optimiser, step count, elapsed time, random state)."""
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def parser(batch: int, lr: float, seed: int) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--minutes", type=float, required=True)
+    parser.add_argument("--max-steps", type=int, default=None, help="stop at this step (a step budget)")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--batch", type=int, default=batch)
+    parser.add_argument("--lr", type=float, default=lr)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=seed)
+    return parser
+
+
+class TrainingRun:
+    """Runs `step_fn(rng) -> tuple of losses` until the time or step budget is spent; resumes from
+    and saves to `args.out` (every 200 steps and at the end)."""
+
+    def __init__(self, args, net: torch.nn.Module):
+        torch.set_num_threads(args.threads)
+        torch.manual_seed(args.seed)
+        self.args = args
+        self.net = net
+        self.rng = random.Random(args.seed)
+        self.optimiser = torch.optim.Adam(net.parameters(), lr=args.lr)
+        self.step, self.seconds = 0, 0.0
+        if args.out.exists():
+            checkpoint = torch.load(args.out, weights_only=False)
+            net.load_state_dict(checkpoint["model"])
+            self.optimiser.load_state_dict(checkpoint["optimiser"])
+            self.step, self.seconds = checkpoint["step"], checkpoint["seconds"]
+            self.rng.setstate(checkpoint["rng"])
+            print(f"resumed at step {self.step}", flush=True)
+
+    def loop(self, step_fn, names: list[str]):
+        start = time.time()
+        history = []
+        while time.time() - start < self.args.minutes * 60 and (
+                self.args.max_steps is None or self.step < self.args.max_steps):
+            self.net.train()
+            losses = step_fn(self.rng)
+            self.optimiser.zero_grad()
+            sum(losses).backward()
+            self.optimiser.step()
+            history.append([loss.item() for loss in losses])
+            self.step += 1
+            if self.step % 50 == 0:
+                means = " ".join(f"{n} {v:.4f}" for n, v in zip(names, np.mean(history, axis=0)))
+                print(f"step {self.step} {means} {(self.seconds + time.time() - start) / 60:.1f} min", flush=True)
+                history = []
+            if self.step % 200 == 0:
+                self.save(self.seconds + time.time() - start)
+        self.save(self.seconds + time.time() - start)
+
+    def save(self, seconds: float):
+        path = self.args.out
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        torch.save({"model": self.net.state_dict(), "optimiser": self.optimiser.state_dict(), "step": self.step,
+                    "seconds": seconds, "rng": self.rng.getstate()}, temporary)
+        temporary.replace(path)
