@@ -28,4 +28,6 @@ if [[ ! -d data/demo/ct-001 ]]; then
 fi
 "$delineate" import data/demo
 
+echo "open http://127.0.0.1:$DELINEATE_HTTP_PORT/ and sign in as admin / delineate-demo"
+export DELINEATE_MODELS="$root/Models" DELINEATE_WEB_ROOT="$root/Web"
 exec "$delineate" serve
