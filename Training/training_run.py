@@ -42,7 +42,9 @@ class TrainingRun:
             self.optimiser.load_state_dict(checkpoint["optimiser"])
             self.step, self.seconds = checkpoint["step"], checkpoint["seconds"]
             self.rng.setstate(checkpoint["rng"])
-            print(f"resumed at step {self.step}", flush=True)
+            for group in self.optimiser.param_groups:
+                group["lr"] = args.lr  # a resumed run may continue at a lower rate
+            print(f"resumed at step {self.step} with learning rate {args.lr}", flush=True)
 
     def loop(self, step_fn, names: list[str]):
         start = time.time()

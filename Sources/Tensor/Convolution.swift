@@ -1,4 +1,5 @@
 import COpenBLAS
+import Dispatch
 
 /// The geometry of a 2-D convolution (square kernel, same stride and padding in both axes).
 public struct ConvolutionGeometry: Sendable, Equatable {
@@ -95,26 +96,49 @@ public struct Convolution2D: Sendable {
         var output = Tensor(shape: [batch, outputChannels, outHeight, outWidth])
         OperationCounter.recordProduct(m: outputChannels, n: positions * batch, k: patch)
         var columns = [Float](repeating: 0, count: geometry.isPointwise ? 0 : patch * positions)
+        // Slabs of output rows run in parallel when there is enough work to share.
+        let slabs = positions >= 1024 ? min(EngineThreads.count, outHeight) : 1
+        let rowsPerSlab = (outHeight + slabs - 1) / slabs
         input.values.withUnsafeBufferPointer { source in
             output.values.withUnsafeMutableBufferPointer { result in
                 columns.withUnsafeMutableBufferPointer { scratch in
-                    for n in 0..<batch {
-                        let image = source.baseAddress! + n * channels * height * width
-                        let matrix: UnsafePointer<Float>
-                        if geometry.isPointwise {
-                            matrix = image
-                        } else {
-                            im2col(image, channels: channels, height: height, width: width, into: scratch.baseAddress!)
-                            matrix = UnsafePointer(scratch.baseAddress!)
+                    weights.values.withUnsafeBufferPointer { filters in
+                        let (source, result, scratch, filters) = (
+                            source.baseAddress!, result.baseAddress!, scratch.baseAddress, filters.baseAddress!
+                        )
+                        for n in 0..<batch {
+                            // Each slab writes disjoint columns of the scratch and the output.
+                            nonisolated(unsafe) let image = source + n * channels * height * width
+                            nonisolated(unsafe) let base = result + n * outputChannels * positions
+                            nonisolated(unsafe) let scratch = scratch
+                            nonisolated(unsafe) let filters = filters
+                            let work: @Sendable (Int) -> Void = { slab in
+                                let first = slab * rowsPerSlab
+                                let last = min(first + rowsPerSlab, outHeight)
+                                guard first < last else { return }
+                                let matrix: UnsafePointer<Float>
+                                if geometry.isPointwise {
+                                    matrix = image
+                                } else {
+                                    self.im2col(
+                                        image, channels: channels, height: height, width: width, rows: first..<last,
+                                        into: scratch!)
+                                    matrix = UnsafePointer(scratch!)
+                                }
+                                let offset = first * outWidth
+                                let count = (last - first) * outWidth
+                                cblas_sgemm(
+                                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(self.outputChannels),
+                                    Int32(count), Int32(patch), 1, filters, Int32(patch), matrix + offset,
+                                    Int32(positions), 0, base + offset, Int32(positions))
+                                self.epilogue(base, positions: positions, columns: offset..<offset + count)
+                            }
+                            if slabs == 1 {
+                                work(0)
+                            } else {
+                                DispatchQueue.concurrentPerform(iterations: slabs, execute: work)
+                            }
                         }
-                        let base = result.baseAddress! + n * outputChannels * positions
-                        weights.values.withUnsafeBufferPointer { filters in
-                            cblas_sgemm(
-                                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputChannels), Int32(positions),
-                                Int32(patch), 1, filters.baseAddress, Int32(patch), matrix, Int32(positions), 0,
-                                base, Int32(positions))
-                        }
-                        epilogue(base, positions: positions)
                     }
                 }
             }
@@ -122,20 +146,22 @@ public struct Convolution2D: Sendable {
         return output
     }
 
-    private func epilogue(_ base: UnsafeMutablePointer<Float>, positions: Int) {
+    private func epilogue(_ base: UnsafeMutablePointer<Float>, positions: Int, columns: Range<Int>) {
         for channel in 0..<outputChannels {
             let row = base + channel * positions
             let shift = bias[channel]
             switch activation {
-            case .none: for index in 0..<positions { row[index] += shift }
-            case .relu: for index in 0..<positions { row[index] = max(row[index] + shift, 0) }
+            case .none: for index in columns { row[index] += shift }
+            case .relu: for index in columns { row[index] = max(row[index] + shift, 0) }
             }
         }
     }
 
-    /// Lays out every receptive field as a column: row (c, ky, kx), column (oy, ox).
+    /// Lays out every receptive field of the output rows `rows` as a column of the full matrix:
+    /// row (c, ky, kx), column (oy, ox).
     private func im2col(
-        _ source: UnsafePointer<Float>, channels: Int, height: Int, width: Int, into target: UnsafeMutablePointer<Float>
+        _ source: UnsafePointer<Float>, channels: Int, height: Int, width: Int, rows: Range<Int>,
+        into target: UnsafeMutablePointer<Float>
     ) {
         let (k, stride, padding, dilation) = (geometry.kernel, geometry.stride, geometry.padding, geometry.dilation)
         let outHeight = geometry.outputExtent(height)
@@ -149,7 +175,7 @@ public struct Convolution2D: Sendable {
                     // Output columns whose input column lies inside the image.
                     let first = min(max(0, (-offset + stride - 1) / stride), outWidth)
                     let last = min(max(first, (width - offset + stride - 1) / stride), outWidth)
-                    for oy in 0..<outHeight {
+                    for oy in rows {
                         let destination = row + oy * outWidth
                         let y = oy * stride - padding + ky * dilation
                         guard y >= 0 && y < height else {

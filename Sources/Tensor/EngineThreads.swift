@@ -13,9 +13,11 @@ public enum EngineThreads {
     /// The thread count in force.
     public static var count: Int { Int(openblas_get_num_threads()) }
 
-    /// GFLOP/s of a size³ sgemm with the current threads, the best of five: the peak that
+    /// GFLOP/s of a size³ sgemm on `threads` OpenBLAS threads, the best of five: the peak that
     /// benchmarks report their convolutions against.
-    public static func sgemmPeak(size n: Int) -> Double {
+    public static func sgemmPeak(size n: Int, threads: Int) -> Double {
+        openblas_set_num_threads(Int32(threads))
+        defer { openblas_set_num_threads(1) }
         let a = [Float](repeating: 0.5, count: n * n)
         var c = [Float](repeating: 0, count: n * n)
         var best = 0.0

@@ -25,7 +25,7 @@ struct BenchEngine: ParsableCommand {
 
     func run() throws {
         EngineThreads.configure(threads)
-        let peak = EngineThreads.sgemmPeak(size: 2048)
+        let peak = EngineThreads.sgemmPeak(size: 2048, threads: threads)
         var rows: [Row] = []
         let sim = try SimNetwork(contentsOf: "\(models)/sim.safetensors")
         let size = sim.metadata.inputSize

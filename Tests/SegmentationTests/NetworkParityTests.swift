@@ -12,6 +12,8 @@ import Testing
     static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 
     @Test(arguments: ["sim"]) func interactiveNetworkOverTwoSteps(variant: String) throws {
+        // Two threads: the large convolutions run as parallel slabs of output rows.
+        EngineThreads.configure(2)
         let network = try SimNetwork(contentsOf: Self.path("Models/\(variant).safetensors"))
         let golden = try WeightFile(contentsOf: Self.path("Tests/Fixtures/engine/\(variant)-golden.safetensors"))
         #expect(network.metadata.classCount == 6)
