@@ -25,14 +25,20 @@ from common import CLICK_RADIUS, CT_WINDOW, MR_PERCENTILES
 from models import ConvLSTMCell, PropNet
 from train_sim import CLASSES, DEPTH, SIZE, make_net
 
+ANATOMY = ["SCT", "123037004", "Anatomical Structure"]
 # The phantom anatomy's classes, as Sources/Server/LabelCatalogue.swift codes them.
 PHANTOM_CLASSES = [
     {"name": "background", "scheme": "", "code": "", "meaning": "", "colour": [0, 0, 0]},
-    {"name": "large organ", "scheme": "SCT", "code": "10200004", "meaning": "Liver", "colour": [221, 130, 101]},
-    {"name": "medium organ", "scheme": "SCT", "code": "35039007", "meaning": "Uterus", "colour": [80, 200, 80]},
-    {"name": "cavity", "scheme": "SCT", "code": "85756007", "meaning": "Tissue", "colour": [250, 250, 50]},
-    {"name": "lesion", "scheme": "SCT", "code": "108369006", "meaning": "Neoplasm", "colour": [200, 80, 250]},
-    {"name": "vessel", "scheme": "SCT", "code": "59820001", "meaning": "Blood vessel", "colour": [60, 160, 250]},
+    {"name": "large organ", "scheme": "SCT", "code": "10200004", "meaning": "Liver", "colour": [221, 130, 101],
+     "category": ANATOMY},
+    {"name": "medium organ", "scheme": "SCT", "code": "35039007", "meaning": "Uterus", "colour": [80, 200, 80],
+     "category": ANATOMY},
+    {"name": "cavity", "scheme": "SCT", "code": "85756007", "meaning": "Tissue", "colour": [250, 250, 50],
+     "category": ANATOMY},
+    {"name": "lesion", "scheme": "SCT", "code": "108369006", "meaning": "Neoplasm", "colour": [200, 80, 250],
+     "category": ["SCT", "49755003", "Morphologically Altered Structure"]},
+    {"name": "vessel", "scheme": "SCT", "code": "59820001", "meaning": "Blood vessel", "colour": [60, 160, 250],
+     "category": ANATOMY},
 ]
 
 

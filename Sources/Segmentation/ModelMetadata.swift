@@ -12,6 +12,8 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
         public var code: String
         public var meaning: String
         public var colour: [Int]
+        /// The segmented property category (CID 7150) as scheme, code and meaning.
+        public var category: [String]?
     }
 
     /// How real-world values become network input in [-1, 1].

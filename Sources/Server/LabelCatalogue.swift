@@ -1,8 +1,8 @@
 public import DicomKit
 import Segmentation
 
-/// The coded description of each label a model produces. Until a model's metadata carries its
-/// own catalogue, cases use the phantom anatomy's (SNOMED CT codes, CID 7150/7151 categories).
+/// The coded description of each label a model produces: from the model's metadata, or the
+/// phantom anatomy's (SNOMED CT codes, CID 7150/7151 categories) when no model is loaded.
 public struct LabelCatalogue: Sendable {
     public var algorithmName: String
     public var algorithmVersion: String
@@ -37,4 +37,23 @@ public struct LabelCatalogue: Sendable {
                 "vessel", .anatomicalStructure, CodedConcept("59820001", "SCT", "Blood vessel"), (60, 160, 250)
             ),
         ])
+}
+
+extension LabelCatalogue {
+    /// The classes a model's metadata names, with their codes, categories and colours.
+    public init(model: ModelMetadata) {
+        var entries:
+            [UInt8: (label: String, category: CodedConcept, type: CodedConcept, colour: (UInt8, UInt8, UInt8))] =
+                [:]
+        for (index, item) in model.classes.enumerated() where index > 0 && !item.code.isEmpty {
+            let category = item.category.flatMap { $0.count == 3 ? CodedConcept($0[1], $0[0], $0[2]) : nil }
+            let colour = item.colour.map { UInt8(clamping: $0) } + [0, 0, 0]
+            entries[UInt8(index)] = (
+                item.name, category ?? .anatomicalStructure, CodedConcept(item.code, item.scheme, item.meaning),
+                (colour[0], colour[1], colour[2])
+            )
+        }
+        self.init(
+            algorithmName: "Delineate \(model.model)", algorithmVersion: model.version, entries: entries)
+    }
 }

@@ -1,4 +1,5 @@
 import DelineateTesting
+import DicomKit
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -45,7 +46,8 @@ import Testing
     func app(_ fixture: Fixture) -> some ApplicationProtocol {
         DelineateApplication.make(
             configuration: ServerConfiguration(
-                httpPort: 0, databaseURL: fixture.database.url, webRoot: Self.root + "/Web"),
+                httpPort: 0, databaseURL: fixture.database.url,
+                pacs: DicomNode(aeTitle: "PACS", host: "127.0.0.1", port: 1), webRoot: Self.root + "/Web"),
             pool: fixture.database.pool, files: fixture.files, logger: Logger(label: "test"), models: Self.models)
     }
 
@@ -150,6 +152,22 @@ import Testing
                     uri: "/api/v1/cases/\(id)/accept", method: .post, headers: admin.headers())
                 #expect(accepted.status == .ok)
                 #expect((try json(accepted)["sopInstanceUID"] as? String)?.hasPrefix("2.25.") == true)
+                // The SEG queued for the PACS is valid and carries the model's codes.
+                let export = try #require(
+                    try await ExportRepository(pool: fixture.database.pool).exports(caseID: id).first)
+                let seg = fixture.files.path(sha256: export.fileSHA256)
+                let report = try await Process.asyncOutput(
+                    of: "/bin/sh", arguments: ["-c", "/usr/bin/dciodvfy '\(seg)' 2>&1; true"])
+                #expect(!report.contains("Error"), "\(report)")
+                let segments = try await Process.asyncOutput(
+                    of: DevServices.python,
+                    arguments: [
+                        "-c",
+                        "import highdicom,sys; s=highdicom.seg.segread(sys.argv[1]); "
+                            + "print([d.SegmentedPropertyTypeCodeSequence[0].CodeMeaning for d in s.SegmentSequence])",
+                        seg,
+                    ])
+                #expect(segments.contains("Liver"), "\(segments)")
 
                 let audit = try await client.execute(
                     uri: "/api/v1/admin/audit?action=case.", method: .get, headers: admin.headers())

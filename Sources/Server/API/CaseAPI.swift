@@ -367,7 +367,8 @@ struct CaseAPI: Sendable {
         }
         _ = try await RoundRepository(pool: pool).commit(
             NewRound(caseID: record.id, userID: session.user.id, number: round, kind: .fusion, mask: mask))
-        let uid = try await CaseAcceptance(files: files, pool: pool).accept(
+        let catalogue = LabelCatalogue(model: handle.session.sim.metadata)
+        let uid = try await CaseAcceptance(files: files, pool: pool, catalogue: catalogue).accept(
             caseID: record.id,
             creatorName: session.user.displayName.isEmpty ? session.user.username : session.user.displayName,
             nodes: configuration.pacs.map { [$0] } ?? [])
