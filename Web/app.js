@@ -60,7 +60,9 @@ async function openCase(id) {
   state.labels.clear();
   state.images.clear();
   const detail = state.detail;
-  $("case-title").textContent = `Case ${id} · ${detail.case.modality} · ${detail.columns}×${detail.rows}×${detail.slices}`;
+  $("case-title").textContent = `Case ${id} · patient ${detail.case.patientID} · ${detail.case.modality} · ` +
+    `${detail.columns}×${detail.rows}×${detail.slices} · round ${detail.round}`;
+  $("window-preset").value = detail.case.modality === "CT" ? "40,400" : "500,1000";
   const canvas = $("slice-canvas");
   canvas.width = detail.columns;
   canvas.height = detail.rows;
@@ -77,8 +79,53 @@ async function openCase(id) {
   state.label = 1;
   $("accept").hidden = !["reviewer", "admin"].includes(state.user.role);
   show("case-view");
+  drawQualityStrip();
   await showSlice(detail.suggestedSlice ?? Math.floor(detail.slices / 2));
 }
+
+function drawQualityStrip() {
+  const strip = $("quality-strip");
+  const context = strip.getContext("2d");
+  const count = state.detail.slices;
+  context.fillStyle = "#333";
+  context.fillRect(0, 0, strip.width, strip.height);
+  state.detail.quality.forEach((quality, slice) => {
+    if (quality == null) return;
+    context.fillStyle = `hsl(${Math.round(120 * Math.max(0, Math.min(1, quality)))}, 80%, 45%)`;
+    context.fillRect(Math.floor(slice * strip.width / count), 0, Math.ceil(strip.width / count), strip.height);
+  });
+  state.detail.correctedSlices.forEach((slice) => {
+    context.fillStyle = "#fff";
+    context.fillRect(Math.floor(slice * strip.width / count), 0, Math.max(1, Math.ceil(strip.width / count)), 4);
+  });
+}
+
+$("quality-strip").addEventListener("click", (event) => {
+  const box = event.target.getBoundingClientRect();
+  showSlice(Math.min(state.detail.slices - 1, Math.floor((event.clientX - box.left) / box.width * state.detail.slices)));
+});
+$("window-preset").addEventListener("change", () => { state.images.clear(); showSlice(state.slice); });
+$("opacity").addEventListener("input", () => showSlice(state.slice));
+
+document.addEventListener("keydown", (event) => {
+  if ($("case-view").hidden || event.target.tagName === "INPUT" && event.target.type !== "range" && event.target.type !== "radio") return;
+  if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+    event.preventDefault();
+    const next = Math.min(Math.max(state.slice + (event.key === "ArrowUp" ? -1 : 1), 0), state.detail.slices - 1);
+    showSlice(next);
+  } else if (event.key >= "1" && event.key <= "9" && Number(event.key) < state.detail.classes.length) {
+    const radio = document.querySelector(`#classes input[value="${event.key}"]`);
+    radio.checked = true;
+    state.label = Number(event.key);
+  } else if ((event.ctrlKey || event.metaKey) && event.key === "z") {
+    event.preventDefault();
+    $("undo").click();
+  } else if (event.key === "n" || event.key === "N") {
+    $("next-slice").click();
+  } else if (event.key === "p" || event.key === "P") {
+    $("propagate").click();
+  }
+});
 
 $("classes").addEventListener("change", (event) => { state.label = Number(event.target.value); });
 $("slice-slider").addEventListener("input", (event) => showSlice(Number(event.target.value)));
@@ -91,7 +138,8 @@ $("slice-canvas").addEventListener("wheel", (event) => {
 async function sliceImage(slice) {
   if (!state.images.has(slice)) {
     const image = new Image();
-    image.src = `/api/v1/cases/${state.detail.case.id}/slices/${slice}/image.png`;
+    const [center, width] = $("window-preset").value.split(",");
+    image.src = `/api/v1/cases/${state.detail.case.id}/slices/${slice}/image.png?center=${center}&width=${width}`;
     await image.decode();
     state.images.set(slice, image);
   }
@@ -123,14 +171,15 @@ function draw(image, labels) {
   context.drawImage(image, 0, 0);
   const frame = context.getImageData(0, 0, canvas.width, canvas.height);
   const colours = state.detail.classes.map((item) => item.colour);
+  const alpha = Number($("opacity").value) / 100;
   for (let pixel = 0; pixel < labels.length; pixel++) {
     const label = labels[pixel];
     if (label === 0) continue;
     const [r, g, b] = colours[label];
     const offset = pixel * 4;
-    frame.data[offset] = (frame.data[offset] + r) >> 1;
-    frame.data[offset + 1] = (frame.data[offset + 1] + g) >> 1;
-    frame.data[offset + 2] = (frame.data[offset + 2] + b) >> 1;
+    frame.data[offset] += (r - frame.data[offset]) * alpha;
+    frame.data[offset + 1] += (g - frame.data[offset + 1]) * alpha;
+    frame.data[offset + 2] += (b - frame.data[offset + 2]) * alpha;
   }
   context.putImageData(frame, 0, 0);
 }
@@ -148,6 +197,10 @@ async function interact(event, erase) {
               clientTimestamp: new Date().toISOString() },
     });
     state.labels.set(result.slice, decodeRuns(result.runs, state.detail.columns * state.detail.rows));
+    if (!state.detail.correctedSlices.includes(result.slice)) {
+      state.detail.correctedSlices.push(result.slice);
+      drawQualityStrip();
+    }
     status(`${erase ? "erased" : "clicked"} in ${result.latencyMilliseconds.toFixed(0)} ms`);
     await showSlice(result.slice);
   } catch (error) { status(error.message); }
@@ -178,8 +231,10 @@ $("propagate").addEventListener("click", async () => {
     const result = await api(`/cases/${id}/propagate`, { method: "POST" });
     status(`propagated to ${result.updatedSlices.length} slices in ${(result.milliseconds / 1000).toFixed(1)} s` +
       (result.keptSlices.length ? `; kept ${result.keptSlices.length} earlier slices` : ""));
+    bar.value = bar.max;
     state.detail = await api(`/cases/${id}`);
     state.labels.clear();
+    drawQualityStrip();
     await showSlice(result.suggestedSlice ?? state.slice);
   } catch (error) { status(error.message); }
   clearInterval(poll);

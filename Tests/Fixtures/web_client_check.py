@@ -1,5 +1,6 @@
 """Drives the web client in a real headless Chromium over the DevTools protocol, as a radiologist
-would: sign in, open the first case, click on the structure, propagate. Prints a JSON report.
+would: sign in, open the first case, click on the structure, propagate, jump to the suggested
+slice with N, accept. Prints a JSON report.
 
 usage: web_client_check.py URL USER PASSWORD X Y SCREENSHOT.png
 X, Y: the image pixel (on the slice the viewer opens) to click with the first class.
@@ -102,11 +103,24 @@ def main() -> int:
         page.eval("document.getElementById('propagate').click()")
         page.wait("document.getElementById('status').textContent.startsWith('propagated to')", "the propagation", 240)
         status = page.eval("document.getElementById('status').textContent")
+        strip = page.eval("""(() => { const c = document.getElementById('quality-strip');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i] !== d[i + 1] || d[i + 1] !== d[i + 2]) n++; return n; })()""")
         shot = page.call("Page.captureScreenshot", format="png")["data"]
         import base64
         with open(screenshot, "wb") as handle:
             handle.write(base64.b64decode(shot))
-        print(json.dumps({"rows": rows, "colouredBefore": before, "colouredAfter": after, "status": status}))
+        # Key N jumps to the suggested slice; Accept writes the SEG.
+        page.eval("document.getElementById('status').textContent = ''")
+        page.call("Input.dispatchKeyEvent", type="keyDown", key="n", text="n", code="KeyN", windowsVirtualKeyCode=78)
+        page.call("Input.dispatchKeyEvent", type="keyUp", key="n", code="KeyN", windowsVirtualKeyCode=78)
+        time.sleep(0.5)
+        suggested = page.eval("document.getElementById('slice-label').textContent")
+        page.eval("document.getElementById('accept').click()")
+        page.wait("document.getElementById('status').textContent.startsWith('accepted')", "the acceptance", 120)
+        accepted = page.eval("document.getElementById('status').textContent")
+        print(json.dumps({"rows": rows, "colouredBefore": before, "colouredAfter": after, "status": status,
+                          "qualityStripPixels": strip, "suggested": suggested, "accepted": accepted}))
         return 0
     finally:
         process.kill()

@@ -10,7 +10,8 @@ import Testing
 @testable import Server
 
 /// The web client in a real headless Chromium against a live daemon: sign in, open the case from
-/// the worklist, click on the organ (the overlay appears), propagate.
+/// the worklist, click on the organ (the overlay appears), propagate (the quality strip fills),
+/// jump to the suggested slice with N, accept (the SEG is written).
 @Suite struct WebClientTests {
     @Test func aRadiologistAnnotatesInTheBrowser() async throws {
         let fixtures = CaseAPITests()
@@ -46,6 +47,9 @@ import Testing
                 #expect(before == 0 && after > 50, "overlay pixels before \(before), after \(after)")
                 #expect((result["status"] as? String)?.hasPrefix("propagated to") == true)
                 #expect(FileManager.default.fileExists(atPath: screenshot))
+                #expect((result["qualityStripPixels"] as? Int ?? 0) > 0)
+                #expect((result["suggested"] as? String)?.hasPrefix("slice") == true)
+                #expect((result["accepted"] as? String)?.contains("DICOM-SEG 2.25.") == true)
             }
         }
     }
