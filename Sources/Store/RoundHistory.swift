@@ -9,7 +9,41 @@ public struct RoundEntry: Sendable, Equatable {
     public var interactions: [InteractionRecord]
 }
 
+/// Annotation effort on a case by one user.
+public struct CaseTiming: Sendable, Equatable, Codable {
+    public var username: String
+    public var rounds: Int
+    public var clicks: Int
+    /// Active annotation time (idle gaps capped), in seconds.
+    public var activeSeconds: Double
+    /// Time the networks spent on this user's interactions, in seconds.
+    public var inferenceSeconds: Double
+}
+
 extension RoundRepository {
+    /// Gaps between clicks longer than this count as this long (two minutes).
+    public static let idleThresholdMilliseconds = 120_000.0
+
+    /// Per-user annotation effort on a case.
+    public func timings(caseID: Int) async throws(StoreError) -> [CaseTiming] {
+        let rows = try await pool.withConnection { connection throws(StoreError) in
+            try connection.execute(
+                """
+                SELECT COALESCE(u.username, '') AS username, COUNT(*) AS rounds,
+                    SUM((SELECT COUNT(*) FROM interactions i WHERE i.round_ref = r.id AND NOT i.undone)) AS clicks,
+                    SUM(r.duration_ms) / 1000 AS active, SUM(r.inference_ms) / 1000 AS inference
+                FROM rounds r LEFT JOIN users u ON u.id = r.user_ref
+                WHERE r.case_ref = $1 GROUP BY u.username ORDER BY u.username
+                """, [caseID]
+            ).records
+        }
+        return rows.map { row in
+            CaseTiming(
+                username: row["username"] ?? "", rounds: row.int("rounds") ?? 0, clicks: row.int("clicks") ?? 0,
+                activeSeconds: row.double("active") ?? 0, inferenceSeconds: row.double("inference") ?? 0)
+        }
+    }
+
     /// Records one click durably (before the caller acknowledges it): the round row of
     /// (case, round number, slice) is created on its first click; the click gets the next sequence.
     public func record(click: InteractionRecord, caseID: Int, userID: Int?, roundNumber: Int) async throws(StoreError) {
@@ -33,22 +67,29 @@ extension RoundRepository {
                 else { throw StoreError(.query, "round id was not returned") }
                 roundID = created
             }
-            try connection.execute(
+            let interactionID = try connection.execute(
                 """
                 INSERT INTO interactions (round_ref, sequence, class_index, slice_index, x, y, kind, client_timestamp,
                     latency_ms)
                 SELECT $1, COALESCE(MAX(sequence), 0) + 1, $2, $3, $4, $5, $6, to_timestamp($7::float8), $8
                 FROM interactions WHERE round_ref = $1
+                RETURNING id
                 """,
                 [
                     roundID, click.classIndex, click.sliceIndex, click.x, click.y, click.kind.rawValue,
                     click.clientTimestamp?.timeIntervalSince1970, click.latencyMilliseconds,
-                ])
+                ]
+            ).records.first?.int("id")
+            // Active time: the gap since the round's previous click (or its start), a gap longer than
+            // the idle threshold counting as the threshold, so a coffee break is not annotation time.
             try connection.execute(
                 """
                 UPDATE rounds SET inference_ms = inference_ms + $2,
-                    duration_ms = EXTRACT(EPOCH FROM (now() - started_at)) * 1000 WHERE id = $1
-                """, [roundID, click.latencyMilliseconds])
+                    duration_ms = duration_ms + LEAST(1000 * EXTRACT(EPOCH FROM now() - COALESCE(
+                        (SELECT MAX(server_timestamp) FROM interactions WHERE round_ref = $1 AND id <> $3),
+                        started_at)), $4)
+                WHERE id = $1
+                """, [roundID, click.latencyMilliseconds, interactionID, Self.idleThresholdMilliseconds])
             try connection.execute(
                 "UPDATE cases SET status = 'in_progress', version = version + 1, updated_at = now() "
                     + "WHERE id = $1 AND status = 'new'", [caseID])

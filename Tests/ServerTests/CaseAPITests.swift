@@ -148,6 +148,13 @@ import Testing
                         uri: "/api/v1/cases/\(id)/slices/6/labels", method: .get, headers: admin.headers()))
                 let runsBefore = labels["runs"] as? [Int] ?? []
 
+                let timings = try await client.execute(
+                    uri: "/api/v1/cases/\(id)/timings", method: .get, headers: admin.headers())
+                let rows =
+                    try JSONSerialization.jsonObject(with: Data(timings.body.readableBytesView)) as? [[String: Any]]
+                #expect(rows?.first?["username"] as? String == "admin")
+                #expect(rows?.first?["clicks"] as? Int == 1)  // two clicks, one undone
+                #expect((rows?.first?["inferenceSeconds"] as? Double ?? 0) > 0)
                 let accepted = try await client.execute(
                     uri: "/api/v1/cases/\(id)/accept", method: .post, headers: admin.headers())
                 #expect(accepted.status == .ok)
@@ -266,7 +273,7 @@ import Testing
                 path = nil
             }
         }
-        #expect(operations.count >= 18)
+        #expect(operations.count >= 19)
         let documented = operations
         try await withFixture { fixture in
             try await app(fixture).test(.router) { client in

@@ -123,6 +123,10 @@ struct CaseAPI: Sendable {
             let suggestion = try await queue.run { handle.session.suggestNextSlice() }
             return try JSONBody.response(NextSlice(slice: suggestion))
         }
+        route(router, .get, "/api/v1/cases/:id/timings") { _, context, session in
+            let record = try await self.caseRecord(context, session)
+            return try JSONBody.response(try await RoundRepository(pool: pool).timings(caseID: record.id))
+        }
         route(router, .post, "/api/v1/cases/:id/accept", roles: [.reviewer, .admin]) { request, context, session in
             try await self.accept(request, context, session)
         }
