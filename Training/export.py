@@ -21,7 +21,8 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
-from common import CLICK_RADIUS, CT_WINDOW, MR_PERCENTILES
+from common import CLICK_RADIUS, CT_WINDOW, MR_PERCENTILES, load_volumes
+from recalibrate import recalibrated
 from models import ConvLSTMCell, PropNet
 from train_sim import CLASSES, DEPTH, SIZE, make_net
 
@@ -54,7 +55,7 @@ def metadata(model: str, steps: int, **architecture) -> dict[str, str]:
         "trainingData": "procedural phantoms: delineate phantom --size 128 --slices 48, 48 CT (seed 11) + 48 MR (seed 12)",
         "trainingSteps": steps, "commit": commit(),
         "memoryDepth": 0, "cumulative": False, "widths": [], "blocks": [], "decoderWidths": [],
-        "keyChannels": 0, "valueChannels": 0,
+        "keyChannels": 0, "valueChannels": 0, "statisticRegimes": 1,
     }
     document.update(architecture)
     return {"delineate": json.dumps(document)}
@@ -70,11 +71,27 @@ def load(path: Path, net):
     return net.eval(), checkpoint["step"]
 
 
-def export_sim(variant: str, checkpoints: Path, root: Path):
+REGIMES = 4  # batch-norm statistics for 0, 1, 2 and 3-or-more interaction steps
+
+
+def export_sim(variant: str, checkpoints: Path, root: Path, volumes):
+    """Batch norm saw one memory regime per training batch (the number of DDG steps), so the
+    statistics are re-estimated per regime: the base tensors hold regime 0 (automatic), and
+    `regime{r}.<name>` the running mean and variance after r interaction steps (r = 3: three or more)."""
     net, steps = load(checkpoints / f"{variant}.pt", make_net(variant))
-    save_file(weights_of(net), root / f"Models/{variant}.safetensors", metadata(
+    regimes: list[dict] = []
+    for r in range(REGIMES):
+        regimes.append(recalibrated(net, variant, volumes, 30, steps=r, earlier=regimes))
+    net.load_state_dict(regimes[0])
+    net.eval()
+    tensors = weights_of(net)
+    for r in range(1, REGIMES):
+        for name, value in regimes[r].items():
+            if name.endswith("running_mean") or name.endswith("running_var"):
+                tensors[f"regime{r}.{name}"] = value.float().contiguous()
+    save_file(tensors, root / f"Models/{variant}.safetensors", metadata(
         variant, steps, memoryDepth=net.memory_depth, cumulative=net.cumulative, widths=[16, 32, 64, 128],
-        blocks=[3, 4, 6, 3], decoderWidths=[16, 32, 64, 64]))
+        blocks=[3, 4, 6, 3], decoderWidths=[16, 32, 64, 64], statisticRegimes=REGIMES))
     generator = torch.Generator().manual_seed(3)
     first = torch.randn(1, net.input_channels, 64, 64, generator=generator)
     second = torch.randn(1, net.input_channels, 64, 64, generator=generator)
@@ -169,6 +186,8 @@ def main() -> int:
     parser.add_argument("--checkpoints", type=Path, default=Path(__file__).parent / "checkpoints")
     parser.add_argument("--root", type=Path, default=Path(__file__).parent.parent)
     parser.add_argument("--only", choices=["ops", "sim", "cim", "prop"], action="append")
+    parser.add_argument("--data", type=Path, default=Path(__file__).parent.parent / "data/train",
+                        help="training volumes, for re-estimating batch-norm statistics")
     args = parser.parse_args()
     (args.root / "Models").mkdir(exist_ok=True)
     (args.root / "Tests/Fixtures/engine").mkdir(parents=True, exist_ok=True)
@@ -176,9 +195,10 @@ def main() -> int:
     torch.manual_seed(0)
     if "ops" in wanted:
         export_operators(args.root)
+    volumes = load_volumes(args.data) if {"sim", "cim"} & set(wanted) else []
     for variant in ("sim", "cim"):
         if variant in wanted:
-            print(variant, "steps", export_sim(variant, args.checkpoints, args.root))
+            print(variant, "steps", export_sim(variant, args.checkpoints, args.root, volumes))
     if "prop" in wanted:
         print("prop steps", export_prop(args.checkpoints, args.root))
     return 0

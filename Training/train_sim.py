@@ -40,16 +40,17 @@ def sample_batch(volumes, batch: int, rng: random.Random):
     return torch.from_numpy(np.stack(images))[:, None], np.stack(labels)
 
 
-def ddg_memory(net, variant, images, labels, rng, max_steps: int):
+def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int | None = None, step_net=None):
     """Runs k (0..max_steps) DDG steps with fixed weights and returns the filled memory. With
-    max_steps > D the memory rolls over as it does when a radiologist clicks more than D times."""
+    max_steps > D the memory rolls over as it does when a radiologist clicks more than D times.
+    `step_net(j)`, when given, is the network that runs step j (batch-norm recalibration)."""
     batch = images.shape[0]
     memory = InteractionMemory(batch, CLASSES, DEPTH, SIZE, cumulative=variant == "cim")
-    steps = rng.randint(0, max_steps)
+    steps = rng.randint(0, max_steps) if exactly is None else exactly
     episodes = [start_episode(labels[i], CLASSES, rng) for i in range(batch)]
     with torch.no_grad():
-        for _ in range(steps):
-            probabilities = torch.softmax(memory.run(net, images), 1)
+        for step in range(steps):
+            probabilities = torch.softmax(memory.run(step_net(step) if step_net else net, images), 1)
             predictions = probabilities.argmax(1).numpy()
             clicks = torch.from_numpy(np.stack([
                 click_maps(ddg_clicks(episodes[i], predictions[i], labels[i], rng), CLASSES, SIZE)

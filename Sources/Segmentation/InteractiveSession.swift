@@ -58,6 +58,8 @@ public final class InteractiveSession {
         var states: [LSTMState]?
         /// The probabilities the user currently sees on this slice (N × S × S).
         var shown: [Float]?
+        /// Clicks pushed into the memory: the network's batch-norm regime.
+        var steps = 0
     }
 
     /// What undo restores: a slice's labels and SIM state before a click.
@@ -127,7 +129,9 @@ public final class InteractiveSession {
         }
         let point = input.networkPoint(x: click.x, y: click.y, columns: volume.columns, rows: volume.rows)
         push(clicks: input.clickMaps([(point.x, point.y, click.label)]), shown: state.shown!, into: &state.memory)
-        let output = try sim.forward(try concatChannels([image, try memoryTensor(state.memory)]), states: state.states)
+        state.steps += 1
+        let output = try sim.forward(
+            try concatChannels([image, try memoryTensor(state.memory)]), states: state.states, steps: state.steps)
         state.states = output.states
         let probabilities = try softmaxChannels(output.logits)
         state.shown = probabilities.values

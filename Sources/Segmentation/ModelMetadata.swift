@@ -41,6 +41,8 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
     public var keyChannels: Int
     /// Propagation keys end with two coordinate channels (x, y from −scale to scale).
     public var keyCoordinateScale: Float?
+    /// Sets of batch-norm statistics for 0, 1, ... interaction steps (the last: that many or more).
+    public var statisticRegimes: Int?
     public var valueChannels: Int
     public var trainingData: String
     public var trainingSteps: Int

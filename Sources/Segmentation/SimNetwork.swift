@@ -2,8 +2,53 @@ import Tensor
 
 /// The DDG-SIM interactive network: a U-Net with a ResNet-34-layout encoder and a ConvLSTM after
 /// the convolution of every decoder stage (Training/models.py `SimNet`, layer for layer).
+///
+/// Batch norm saw one memory regime per training batch, so the weights carry batch-norm
+/// statistics per number of interaction steps; `forward` takes the regime and runs the layers
+/// folded with its statistics.
 public struct SimNetwork: Sendable {
     public let metadata: ModelMetadata
+    let regimes: [SimLayers]
+
+    /// Input channels: the image and the interaction memory (1 + 2·D·N, or 1 + N when cumulative).
+    public var inputChannels: Int {
+        metadata.cumulative ? 1 + metadata.classCount : 1 + 2 * metadata.memoryDepth * metadata.classCount
+    }
+
+    /// How many statistic regimes the weights carry (1 when they carry only the base statistics).
+    public var regimeCount: Int { regimes.count }
+
+    public init(weights: WeightFile) throws(TensorError) {
+        metadata = try ModelMetadata(weights)
+        var regimes = [try SimLayers(weights, metadata: metadata)]
+        for regime in 1..<max(metadata.statisticRegimes ?? 1, 1) {
+            regimes.append(try SimLayers(weights.statistics(prefix: "regime\(regime)."), metadata: metadata))
+        }
+        self.regimes = regimes
+    }
+
+    public init(contentsOf path: String) throws(TensorError) {
+        try self.init(weights: try WeightFile(contentsOf: path))
+    }
+
+    /// One forward pass: input [1, C, H, W] (H and W divisible by 16), the four ConvLSTM states of
+    /// the previous step (nil: the zero states), and the number of interaction steps so far (its
+    /// batch-norm regime; beyond the last regime the last is used). Returns the class logits
+    /// [1, N, H, W] and the new states, deepest first.
+    public func forward(_ input: Tensor, states: [LSTMState]?, steps: Int = 0) throws(TensorError) -> (
+        logits: Tensor, states: [LSTMState]
+    ) {
+        guard input.shape.count == 4, input.shape[1] == inputChannels, input.shape[2] % 16 == 0,
+            input.shape[3] % 16 == 0
+        else {
+            throw .shapeMismatch("SIM input \(input.shape) needs \(inputChannels) channels and sides divisible by 16")
+        }
+        return try regimes[min(max(steps, 0), regimes.count - 1)].forward(input, states: states)
+    }
+}
+
+/// The SIM network's layers with one set of batch-norm statistics folded in.
+struct SimLayers: Sendable {
     let stem: Convolution2D
     let encoder: [ResNetStage]
     let bottleneck: ConvLSTMCell
@@ -11,13 +56,7 @@ public struct SimNetwork: Sendable {
     let head: Convolution2D
     let classifier: Convolution2D
 
-    /// Input channels: the image and the interaction memory (1 + 2·D·N, or 1 + N when cumulative).
-    public var inputChannels: Int {
-        metadata.cumulative ? 1 + metadata.classCount : 1 + 2 * metadata.memoryDepth * metadata.classCount
-    }
-
-    public init(weights: WeightFile) throws(TensorError) {
-        metadata = try ModelMetadata(weights)
+    init(_ weights: WeightFile, metadata: ModelMetadata) throws(TensorError) {
         let (widths, blocks, decoderWidths) = (metadata.widths, metadata.blocks, metadata.decoderWidths)
         guard widths.count == 4, blocks.count == 4, decoderWidths.count == 4 else {
             throw .invalidFile("SIM metadata needs 4 encoder widths, 4 block counts and 4 decoder widths")
@@ -53,21 +92,9 @@ public struct SimNetwork: Sendable {
         )
     }
 
-    public init(contentsOf path: String) throws(TensorError) {
-        try self.init(weights: try WeightFile(contentsOf: path))
-    }
-
-    /// One forward pass: input [1, C, H, W] (H and W divisible by 16) and the four ConvLSTM states
-    /// of the previous step (nil: the zero states). Returns the class logits [1, N, H, W] and the new
-    /// states, deepest first.
-    public func forward(_ input: Tensor, states: [LSTMState]?) throws(TensorError) -> (
+    func forward(_ input: Tensor, states: [LSTMState]?) throws(TensorError) -> (
         logits: Tensor, states: [LSTMState]
     ) {
-        guard input.shape.count == 4, input.shape[1] == inputChannels, input.shape[2] % 16 == 0,
-            input.shape[3] % 16 == 0
-        else {
-            throw .shapeMismatch("SIM input \(input.shape) needs \(inputChannels) channels and sides divisible by 16")
-        }
         var skips: [Tensor] = []
         var x = try stem(input)
         for stage in encoder {

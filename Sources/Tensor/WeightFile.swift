@@ -13,6 +13,9 @@ public struct WeightFile: Sendable {
     public let metadata: [String: String]
     let entries: [String: Entry]
     let data: Data
+    /// When set, a tensor named `prefix + name` stands in for `name` (batch-norm statistics of
+    /// another regime); see `statistics(prefix:)`.
+    var overridePrefix: String?
 
     /// Reads a file; an unreadable or malformed file is an `invalidFile` error with the reason.
     public init(contentsOf path: String) throws(TensorError) {
@@ -61,9 +64,18 @@ public struct WeightFile: Sendable {
     /// The names of the tensors in the file.
     public var names: [String] { entries.keys.sorted() }
 
+    /// The same file, reading `prefix + name` instead of `name` wherever the file has such a tensor.
+    public func statistics(prefix: String) -> WeightFile {
+        var copy = self
+        copy.overridePrefix = prefix
+        return copy
+    }
+
     /// A tensor by name, checked against the shape the network expects (nil: any shape).
     public func tensor(_ name: String, shape expected: [Int]? = nil) throws(TensorError) -> Tensor {
-        guard let entry = entries[name] else { throw .missingTensor(name) }
+        guard let entry = overridePrefix.flatMap({ entries[$0 + name] }) ?? entries[name] else {
+            throw .missingTensor(name)
+        }
         if let expected, expected != entry.shape {
             throw .shapeMismatch("tensor \(name) has shape \(entry.shape), the network expects \(expected)")
         }

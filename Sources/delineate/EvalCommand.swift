@@ -16,6 +16,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Evaluate every n-th slice that holds foreground.") var sliceStep: Int = 4
     @Option(help: "Clicks on each corrected slice in the propagation evaluation.") var propagationClicks: Int = 3
     @Flag(help: "Skip the propagation evaluation.") var skipPropagation = false
+    @Option(help: "Click methods to evaluate, comma-separated: sim, cim, region.") var methods: String =
+        "sim,cim,region"
     @Option(help: "Write the CSV of the click curves here.") var csv: String?
     @Option(help: "Markdown file whose eval section is replaced with this run's tables.") var writeDocs: String?
     @Option(help: "Engine threads.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -26,11 +28,13 @@ struct EvalCommand: ParsableCommand {
         guard !cases.isEmpty else { throw ValidationError("no cases with labels.json under \(data)") }
         let sim = try SimNetwork(contentsOf: "\(models)/sim.safetensors")
         let classes = sim.metadata.classCount
-        var methods: [(String, ClickMethod)] = [("SIM (DDG)", .network(sim))]
-        if let cim = try? SimNetwork(contentsOf: "\(models)/cim.safetensors") {
-            methods.append(("CIM (DDG)", .network(cim)))
+        let wanted = Set(methods.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        var clickMethods: [(String, ClickMethod)] = []
+        if wanted.contains("sim") { clickMethods.append(("SIM (DDG)", .network(sim))) }
+        if wanted.contains("cim"), let cim = try? SimNetwork(contentsOf: "\(models)/cim.safetensors") {
+            clickMethods.append(("CIM (DDG)", .network(cim)))
         }
-        methods.append(("region growing", .regionGrowing))
+        if wanted.contains("region") { clickMethods.append(("region growing", .regionGrowing)) }
         let names = sim.metadata.classes.map(\.name)
         var report =
             "Held-out cases: \(cases.count) (\(cases.map(\.name).joined(separator: ", "))); every \(sliceStep)th foreground slice.\n\n"
@@ -38,7 +42,7 @@ struct EvalCommand: ParsableCommand {
         report += "| --- | ---: |" + String(repeating: " ---: |", count: classes) + "\n"
         var csvLines = ["method,clicks," + names.joined(separator: ",") + ",mean_foreground"]
         var noc: [String] = []
-        for (name, method) in methods {
+        for (name, method) in clickMethods {
             let curve = try ClickEvaluation.run(
                 cases, method: method, classes: classes, maxClicks: clicks, sliceStep: sliceStep)
             for count in 0...clicks {
@@ -81,9 +85,8 @@ struct EvalCommand: ParsableCommand {
                     strategy: strategy)
                 for (round, tally) in [(1, result.round1), (2, result.round2)] {
                     let perClass = (1..<classes).map { tally.dice($0).map { String(format: "%.3f", $0) } ?? "–" }
-                    report +=
-                        "| \(strategy.rawValue) | \(round) | " + perClass.joined(separator: " | ")
-                        + String(format: " | %.3f | %.1f |\n", tally.meanForeground, result.seconds)
+                    let scores = String(format: " | %.3f | %.1f |\n", tally.meanForeground, result.seconds)
+                    report += "| \(strategy.rawValue) | \(round) | " + perClass.joined(separator: " | ") + scores
                 }
             }
         }

@@ -2,9 +2,11 @@
 would: sign in, open the first case, click on the structure, propagate, jump to the suggested
 slice with N, accept. Prints a JSON report.
 
-usage: web_client_check.py URL USER PASSWORD X Y SCREENSHOT.png
+usage: web_client_check.py URL USER PASSWORD X Y SCREENSHOT.png [STAGES_DIR]
 X, Y: the image pixel (on the slice the viewer opens) to click with the first class.
+STAGES_DIR: where to save a screenshot of every screen (sign-in, worklist, viewer), for the docs.
 """
+import base64
 import json
 import os
 import shutil
@@ -62,6 +64,7 @@ COLOURED = """(() => { const c = document.getElementById('slice-canvas');
 
 def main() -> int:
     url, user, password, x, y, screenshot = sys.argv[1:7]
+    stages = sys.argv[7] if len(sys.argv) > 7 else None
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     port = free_port()
     profile = tempfile.mkdtemp()
@@ -81,13 +84,21 @@ def main() -> int:
                     raise
                 time.sleep(0.2)
         page = Page(target["webSocketDebuggerUrl"])
+
+        def stage(name: str):
+            if stages:
+                with open(os.path.join(stages, name), "wb") as handle:
+                    handle.write(base64.b64decode(page.call("Page.captureScreenshot", format="png")["data"]))
+
         page.call("Page.enable")
         page.call("Page.navigate", url=url)
         page.wait("!!document.getElementById('login-view') && !document.getElementById('login-view').hidden", "the sign-in form")
+        stage("1-sign-in.png")
         page.eval(f"""(() => {{ const f = document.getElementById('login-form');
             f.username.value = {json.dumps(user)}; f.password.value = {json.dumps(password)}; f.requestSubmit(); }})()""")
         page.wait("document.querySelectorAll('#worklist tbody tr').length > 0", "the worklist")
         rows = page.eval("document.querySelectorAll('#worklist tbody tr').length")
+        stage("2-worklist.png")
         page.eval("document.querySelector('#worklist tbody tr').click()")
         page.wait("!document.getElementById('case-view').hidden && document.getElementById('slice-label').textContent.startsWith('slice')", "the viewer")
         time.sleep(0.5)
@@ -100,14 +111,15 @@ def main() -> int:
         page.wait("document.getElementById('status').textContent.startsWith('clicked in')", "the click's result")
         time.sleep(0.3)
         after = page.eval(COLOURED)
+        stage("3-viewer-after-a-click.png")
         page.eval("document.getElementById('propagate').click()")
         page.wait("document.getElementById('status').textContent.startsWith('propagated to')", "the propagation", 240)
         status = page.eval("document.getElementById('status').textContent")
+        stage("4-viewer-after-propagation.png")
         strip = page.eval("""(() => { const c = document.getElementById('quality-strip');
             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
             for (let i = 0; i < d.length; i += 4) if (d[i] !== d[i + 1] || d[i + 1] !== d[i + 2]) n++; return n; })()""")
         shot = page.call("Page.captureScreenshot", format="png")["data"]
-        import base64
         with open(screenshot, "wb") as handle:
             handle.write(base64.b64decode(shot))
         # Key N jumps to the suggested slice; Accept writes the SEG.

@@ -11,7 +11,7 @@ import Testing
 
     static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 
-    @Test(arguments: ["sim"]) func interactiveNetworkOverTwoSteps(variant: String) throws {
+    @Test(arguments: ["sim", "cim"]) func interactiveNetworkOverTwoSteps(variant: String) throws {
         // Two threads: the large convolutions run as parallel slabs of output rows.
         EngineThreads.configure(2)
         let network = try SimNetwork(contentsOf: Self.path("Models/\(variant).safetensors"))
