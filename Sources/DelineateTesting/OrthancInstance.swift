@@ -40,11 +40,17 @@ public final class OrthancInstance: @unchecked Sendable {
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
         self.process = process
-        for _ in 0..<100 {
+        // Up to a minute: with the network tests running beside it on two cores, Orthanc's first
+        // start (plugins, a fresh index) can take well over ten seconds.
+        for _ in 0..<600 {
             if (try? await get("/system")) != nil { return }
+            guard process.isRunning else {
+                throw ExternalToolError(
+                    tool: "Orthanc", status: process.terminationStatus, output: "exited before answering on \(httpPort)")
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw ExternalToolError(tool: "Orthanc", status: -1, output: "did not answer on port \(httpPort)")
+        throw ExternalToolError(tool: "Orthanc", status: -1, output: "did not answer on port \(httpPort) within 60 s")
     }
 
     /// Stops the server (SIGTERM, then SIGKILL after 5 s) and waits until it has exited, without
