@@ -46,7 +46,8 @@ public final class OrthancInstance: @unchecked Sendable {
             if (try? await get("/system")) != nil { return }
             guard process.isRunning else {
                 throw ExternalToolError(
-                    tool: "Orthanc", status: process.terminationStatus, output: "exited before answering on \(httpPort)")
+                    tool: "Orthanc", status: process.terminationStatus, output: "exited before answering on \(httpPort)"
+                )
             }
             try await Task.sleep(for: .milliseconds(100))
         }
