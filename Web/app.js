@@ -229,13 +229,13 @@ $("propagate").addEventListener("click", async () => {
   }, 300);
   try {
     const result = await api(`/cases/${id}/propagate`, { method: "POST" });
-    status(`propagated to ${result.updatedSlices.length} slices in ${(result.milliseconds / 1000).toFixed(1)} s` +
-      (result.keptSlices.length ? `; kept ${result.keptSlices.length} earlier slices` : ""));
     bar.value = bar.max;
     state.detail = await api(`/cases/${id}`);
     state.labels.clear();
     drawQualityStrip();
     await showSlice(result.suggestedSlice ?? state.slice);
+    status(`propagated to ${result.updatedSlices.length} slices in ${(result.milliseconds / 1000).toFixed(1)} s` +
+      (result.keptSlices.length ? `; kept ${result.keptSlices.length} earlier slices` : ""));
   } catch (error) { status(error.message); }
   clearInterval(poll);
   bar.hidden = true;
