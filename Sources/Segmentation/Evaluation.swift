@@ -74,22 +74,19 @@ public enum ClickEvaluation {
         for item in cases {
             let volume = item.volume
             let slices = (0..<volume.slices).filter { item.sliceTruth($0).contains { $0 != 0 } }
+            let user = VirtualUser(width: volume.columns, height: volume.rows, labels: (0..<classes).map(UInt8.init))
+            // One session per case: the SIM state is per slice, and the volume is normalised once.
+            let session: InteractiveSession?
+            if case .network(let network) = method {
+                session = InteractiveSession(volume: volume, sim: network, propagation: nil)
+            } else {
+                session = nil
+            }
             for slice in stride(from: 0, to: slices.count, by: max(sliceStep, 1)).map({ slices[$0] }) {
                 let truth = item.sliceTruth(slice)
-                let user = VirtualUser(
-                    width: volume.columns, height: volume.rows, labels: (0..<classes).map(UInt8.init))
                 var random = SplitMix64(seed: UInt64(slice))
                 var clicks: [SimulatedClick] = []
-                var session: InteractiveSession?
-                var prediction: [UInt8]
-                switch method {
-                case .network(let network):
-                    let created = InteractiveSession(volume: volume, sim: network, propagation: nil)
-                    session = created
-                    prediction = try created.automatic(slice: slice)
-                case .regionGrowing:
-                    prediction = [UInt8](repeating: 0, count: volume.sliceArea)
-                }
+                var prediction = try session?.automatic(slice: slice) ?? [UInt8](repeating: 0, count: volume.sliceArea)
                 var scores: [Double] = []
                 for count in 0...maxClicks {
                     if count > 0, let click = user.nextClick(prediction: prediction, truth: truth, using: &random) {
