@@ -324,47 +324,45 @@ struct CaseAPI: Sendable {
         let record = try await caseRecord(context, session, action: "case.propagate", request: request)
         let handle = try await handle(record)
         handle.progress.withLock { $0 = (0, 0, true) }
-        let result = try await queue.run { () -> (PropagationOutcome, LabelVolumeData, [Float], Int, Int?) in
+        let result = try await queue.run { () -> PropagationStep in
             defer { handle.progress.withLock { $0.running = false } }
             let session = handle.session
             let outcome = try session.propagate { done, total in handle.progress.withLock { $0 = (done, total, true) } }
             let round = session.round
             session.startRound()
-            let volume = session.volume
-            return (
-                outcome,
-                LabelVolumeData(
-                    columns: volume.columns, rows: volume.rows, slices: volume.slices, labels: session.labels),
-                session.quality.map { $0 ?? -1 }, round, session.suggestNextSlice()
-            )
+            return PropagationStep(
+                outcome: outcome, mask: handle.mask, quality: session.quality.map { $0 ?? -1 }, round: round,
+                suggestedSlice: session.suggestNextSlice())
         }
         do {
             _ = try await RoundRepository(pool: pool).commit(
                 NewRound(
-                    caseID: record.id, userID: session.user.id, number: result.3, kind: .propagate,
-                    inferenceMilliseconds: result.0.milliseconds, qualityScores: result.2, mask: result.1))
+                    caseID: record.id, userID: session.user.id, number: result.round, kind: .propagate,
+                    inferenceMilliseconds: result.outcome.milliseconds, qualityScores: result.quality,
+                    mask: result.mask))
         } catch {
             await sessions?.evict(record.id)
             throw error
         }
         return try JSONBody.response(
             PropagationResult(
-                updatedSlices: result.0.updatedSlices, keptSlices: result.0.keptSlices,
-                milliseconds: result.0.milliseconds,
-                suggestedSlice: result.4))
+                updatedSlices: result.outcome.updatedSlices, keptSlices: result.outcome.keptSlices,
+                milliseconds: result.outcome.milliseconds, suggestedSlice: result.suggestedSlice))
+    }
+
+    /// What one propagation produced, taken off the inference queue.
+    struct PropagationStep: Sendable {
+        var outcome: PropagationOutcome
+        var mask: LabelVolumeData
+        var quality: [Float]
+        var round: Int
+        var suggestedSlice: Int?
     }
 
     func accept(_ request: Request, _ context: BasicRequestContext, _ session: AuthSession) async throws -> Response {
         let record = try await caseRecord(context, session, action: "case.accept", request: request)
         let handle = try await handle(record)
-        let (mask, round) = try await queue.run { () -> (LabelVolumeData, Int) in
-            let volume = handle.session.volume
-            return (
-                LabelVolumeData(
-                    columns: volume.columns, rows: volume.rows, slices: volume.slices, labels: handle.session.labels),
-                handle.session.round
-            )
-        }
+        let (mask, round) = try await queue.run { (handle.mask, handle.session.round) }
         guard mask.labels.contains(where: { $0 != 0 }) else {
             throw APIFailure(
                 status: .conflict, code: "empty_mask", message: "the segmentation is empty; nothing to accept")

@@ -28,6 +28,13 @@ final class SessionHandle: @unchecked Sendable {
         self.caseID = caseID
         self.session = session
     }
+
+    /// The session's current labels as a storable mask (call on the inference queue).
+    var mask: LabelVolumeData {
+        let volume = session.volume
+        return LabelVolumeData(
+            columns: volume.columns, rows: volume.rows, slices: volume.slices, labels: session.labels)
+    }
 }
 
 /// The live sessions of recently opened cases (least recently used leave first). A session is
