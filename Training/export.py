@@ -79,19 +79,22 @@ def export_sim(variant: str, checkpoints: Path, root: Path, volumes):
     statistics are re-estimated per regime: the base tensors hold regime 0 (automatic), and
     `regime{r}.<name>` the running mean and variance after r interaction steps (r = 3: three or more)."""
     net, steps = load(checkpoints / f"{variant}.pt", make_net(variant))
-    regimes: list[dict] = []
-    for r in range(REGIMES):
-        regimes.append(recalibrated(net, variant, volumes, 30, steps=r, earlier=regimes))
-    net.load_state_dict(regimes[0])
+    if torch.load(checkpoints / f"{variant}.pt", weights_only=False).get("frozen_statistics", False):
+        regimes = [net.state_dict()]  # fine-tuned with one fixed set of statistics: export that set
+    else:
+        regimes: list[dict] = []
+        for r in range(REGIMES):
+            regimes.append(recalibrated(net, variant, volumes, 30, steps=r, earlier=regimes))
+        net.load_state_dict(regimes[0])
     net.eval()
     tensors = weights_of(net)
-    for r in range(1, REGIMES):
+    for r in range(1, len(regimes)):
         for name, value in regimes[r].items():
             if name.endswith("running_mean") or name.endswith("running_var"):
                 tensors[f"regime{r}.{name}"] = value.float().contiguous()
     save_file(tensors, root / f"Models/{variant}.safetensors", metadata(
         variant, steps, memoryDepth=net.memory_depth, cumulative=net.cumulative, widths=[16, 32, 64, 128],
-        blocks=[3, 4, 6, 3], decoderWidths=[16, 32, 64, 64], statisticRegimes=REGIMES))
+        blocks=[3, 4, 6, 3], decoderWidths=[16, 32, 64, 64], statisticRegimes=len(regimes)))
     generator = torch.Generator().manual_seed(3)
     first = torch.randn(1, net.input_channels, 64, 64, generator=generator)
     second = torch.randn(1, net.input_channels, 64, 64, generator=generator)

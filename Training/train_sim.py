@@ -21,6 +21,7 @@ from models import SimNet
 import training_run
 
 CLASSES, DEPTH, SIZE = 6, 2, 128
+RECALIBRATION_BATCHES = 60  # batches of every memory regime (0..6 DDG steps) for frozen statistics
 
 
 def make_net(variant: str) -> SimNet:
@@ -68,6 +69,10 @@ def main() -> int:
     volumes = load_volumes(args.data)
     weights = class_weights(volumes, CLASSES)
     print(f"{len(volumes)} training volumes, class weights {weights.numpy().round(2)}", flush=True)
+    if args.freeze_statistics:
+        from recalibrate import recalibrated
+        run.freeze_statistics(lambda net: net.load_state_dict(
+            recalibrated(net, args.variant, volumes, RECALIBRATION_BATCHES)))
 
     def step(rng):
         images, labels = sample_batch(volumes, args.batch, rng)

@@ -21,6 +21,9 @@ def parser(batch: int, lr: float, seed: int) -> argparse.ArgumentParser:
     parser.add_argument("--lr", type=float, default=lr)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=seed)
+    parser.add_argument("--freeze-statistics", action="store_true",
+                        help="keep batch norm in evaluation mode: fixed statistics, so every memory regime in a "
+                             "batch sees the same normalisation (fine-tuning after recalibration)")
     return parser
 
 
@@ -36,22 +39,39 @@ class TrainingRun:
         self.rng = random.Random(args.seed)
         self.optimiser = torch.optim.Adam(net.parameters(), lr=args.lr)
         self.step, self.seconds = 0, 0.0
+        self.frozen_statistics = False
         if args.out.exists():
             checkpoint = torch.load(args.out, weights_only=False)
             net.load_state_dict(checkpoint["model"])
             self.optimiser.load_state_dict(checkpoint["optimiser"])
             self.step, self.seconds = checkpoint["step"], checkpoint["seconds"]
             self.rng.setstate(checkpoint["rng"])
+            self.frozen_statistics = checkpoint.get("frozen_statistics", False)
             for group in self.optimiser.param_groups:
                 group["lr"] = args.lr  # a resumed run may continue at a lower rate
             print(f"resumed at step {self.step} with learning rate {args.lr}", flush=True)
+
+    def freeze_statistics(self, recalibrate):
+        """From now on batch norm runs with fixed statistics; `recalibrate(net)` first re-estimates them
+        once (on a mix of every memory regime) when the checkpoint's statistics are not frozen yet."""
+        if not self.frozen_statistics:
+            recalibrate(self.net)
+            self.frozen_statistics = True
+            print(f"batch-norm statistics re-estimated and frozen at step {self.step}", flush=True)
+
+    def train_mode(self):
+        self.net.train()
+        if self.frozen_statistics:
+            for module in self.net.modules():
+                if isinstance(module, torch.nn.BatchNorm2d):
+                    module.eval()
 
     def loop(self, step_fn, names: list[str]):
         start = time.time()
         history = []
         while time.time() - start < self.args.minutes * 60 and (
                 self.args.max_steps is None or self.step < self.args.max_steps):
-            self.net.train()
+            self.train_mode()
             losses = step_fn(self.rng)
             self.optimiser.zero_grad()
             sum(losses).backward()
@@ -71,5 +91,6 @@ class TrainingRun:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
         torch.save({"model": self.net.state_dict(), "optimiser": self.optimiser.state_dict(), "step": self.step,
-                    "seconds": seconds, "rng": self.rng.getstate()}, temporary)
+                    "seconds": seconds, "rng": self.rng.getstate(),
+                    "frozen_statistics": self.frozen_statistics}, temporary)
         temporary.replace(path)

@@ -65,7 +65,9 @@ public final class InteractiveSession {
     /// What undo restores: a slice's labels and SIM state before a click.
     struct Snapshot {
         var slice: Int
-        var labels: ArraySlice<UInt8>
+        /// A copy, not a slice of `labels`: a slice would share its buffer and make every later
+        /// write to `labels` copy the whole volume.
+        var labels: [UInt8]
         var memory: SliceMemory?
         var wasCorrected: Bool
     }
@@ -115,7 +117,7 @@ public final class InteractiveSession {
         var state = memories[click.slice] ?? SliceMemory(memory: emptyMemory(), states: nil, shown: nil)
         undoStack.append(
             Snapshot(
-                slice: click.slice, labels: sliceLabels(click.slice), memory: memories[click.slice],
+                slice: click.slice, labels: Array(sliceLabels(click.slice)), memory: memories[click.slice],
                 wasCorrected: corrected.contains(click.slice)))
         if state.shown == nil {
             // The automatic pass fills the ConvLSTM states; the user saw the slice's current labels
@@ -219,8 +221,13 @@ public final class InteractiveSession {
 
     /// Per-class probabilities [1, N, S, S] upsampled to the slice size, then the argmax.
     func argmaxAtFullResolution(_ probabilities: Tensor) throws -> [UInt8] {
-        let full = try resizeBilinear(probabilities, height: volume.rows, width: volume.columns)
-        let area = volume.sliceArea
+        try Self.argmax(probabilities, rows: volume.rows, columns: volume.columns)
+    }
+
+    /// Per-class probabilities [1, N, S, S] upsampled to rows × columns, then the argmax.
+    static func argmax(_ probabilities: Tensor, rows: Int, columns: Int) throws -> [UInt8] {
+        let full = try resizeBilinear(probabilities, height: rows, width: columns)
+        let area = rows * columns
         let classes = probabilities.shape[1]
         var result = [UInt8](repeating: 0, count: area)
         full.values.withUnsafeBufferPointer { values in

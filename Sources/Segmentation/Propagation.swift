@@ -21,18 +21,27 @@ public struct PropagationSettings: Sendable {
 }
 
 extension InteractiveSession {
-    /// One memory entry: a slice's key and its value for one class.
+    /// One memory entry: a slice's key and its value for each class it was propagated for.
     struct MemoryFrame {
         var slice: Int
         var key: Tensor
+        var values: [Int: Tensor]
+    }
+
+    /// What one propagated slice gave one class: its probability map, predicted IoU and memory value.
+    struct ClassStep: Sendable {
+        var probability: Tensor
+        var quality: Float
         var value: Tensor
     }
 
     /// Propagates every class present on the corrected slices through the volume, bidirectionally
-    /// from each corrected slice; corrected slices are never overwritten. Per slice the classes'
-    /// probabilities are aggregated softly (background = Π(1 − p_c)). Fusion: a slice keeps its
-    /// earlier labels when their predicted quality is higher than the new mask's.
-    /// `progress` receives (slices done, slices planned).
+    /// from each corrected slice; corrected slices are never overwritten. The classes of a source
+    /// slice walk together: they share the memory slices, so the affinity is computed once per slice
+    /// and the classes' decoders run in parallel. Per slice the classes' probabilities are
+    /// aggregated softly (background = Π(1 − p_c)). Fusion: a slice keeps its earlier labels when
+    /// their predicted quality is higher than the new mask's. `progress` receives (class-slices
+    /// done, class-slices planned).
     public func propagate(
         settings: PropagationSettings = PropagationSettings(), progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> PropagationOutcome {
@@ -43,56 +52,75 @@ extension InteractiveSession {
         let area = size * size
         let sources = corrected.sorted()
         let classes = Set(sources.flatMap { Set(sliceLabels($0)) }).subtracting([0]).map(Int.init).sorted()
+        let correctedFrames = try sources.map { slice in
+            MemoryFrame(
+                slice: slice, key: try keyFeatures(slice).key,
+                values: try Dictionary(
+                    uniqueKeysWithValues: classes.map { label in
+                        let mask = sliceLabels(slice).map { Int($0) == label ? Float(1) : 0 }
+                        let small = ModelInput.resample(mask, columns: volume.columns, rows: volume.rows, to: size)
+                        return (
+                            label,
+                            try network.encodeValue(
+                                image: networkImage(slice), mask: try Tensor(shape: [1, 1, size, size], values: small))
+                        )
+                    }))
+        }
         var sums: [Int: [Int: [Float]]] = [:]
         var counts: [Int: [Int: Int]] = [:]
         var qualities: [Int: [Int: [Float]]] = [:]
         let planned = classes.count * (volume.slices - sources.count)
         var done = 0
-        for label in classes {
-            let correctedFrames = try sources.map { slice -> MemoryFrame in
-                let mask = sliceLabels(slice).map { Int($0) == label ? Float(1) : 0 }
-                let small = ModelInput.resample(mask, columns: volume.columns, rows: volume.rows, to: size)
-                return MemoryFrame(
-                    slice: slice, key: try keyFeatures(slice).key,
-                    value: try network.encodeValue(
-                        image: networkImage(slice), mask: try Tensor(shape: [1, 1, size, size], values: small)))
-            }
-            for source in sources where sliceLabels(source).contains(UInt8(label)) {
-                for direction in [1, -1] {
-                    var previous: MemoryFrame?
-                    var periodic: [MemoryFrame] = []
-                    var absentRun = 0
-                    var step = 0
-                    var slice = source + direction
-                    while (0..<volume.slices).contains(slice), !corrected.contains(slice),
-                        absentRun < settings.vanishAfter
-                    {
-                        let memory = Self.memory(
-                            for: slice, corrected: correctedFrames, periodic: periodic, previous: previous,
-                            limit: settings.memoryLimit)
-                        let result = try network.segment(
-                            try keyFeatures(slice), memoryKeys: memory.map(\.key), memoryValues: memory.map(\.value))
-                        let probability = sigmoid(result.logits)
-                        sums[label, default: [:]][slice, default: [Float](repeating: 0, count: area)].addElementwise(
-                            probability.values)
+        for source in sources {
+            let present = classes.filter { sliceLabels(source).contains(UInt8($0)) }
+            for direction in [1, -1] {
+                var active = present
+                var absentRuns: [Int: Int] = [:]
+                var previous: MemoryFrame?
+                var periodic: [MemoryFrame] = []
+                var step = 0
+                var slice = source + direction
+                while (0..<volume.slices).contains(slice), !corrected.contains(slice), !active.isEmpty {
+                    let memory = Self.memory(
+                        for: slice, corrected: correctedFrames, periodic: periodic, previous: previous,
+                        limit: settings.memoryLimit)
+                    let query = try keyFeatures(slice)
+                    let image = networkImage(slice)
+                    // One read for every active class: their values stacked along channels.
+                    let read = try MemoryRead.read(
+                        queryKey: query.key, keys: memory.map(\.key),
+                        values: memory.map { frame in try concatChannels(active.map { frame.values[$0]! }) })
+                    let reads = try splitChannels(read, parts: active.count)
+                    let steps = try EngineThreads.map(active.count) { index in
+                        let decoded = try network.decode(query, read: reads[index])
+                        let probability = sigmoid(decoded.logits)
+                        return ClassStep(
+                            probability: probability, quality: decoded.quality,
+                            value: try network.encodeValue(image: image, mask: probability))
+                    }
+                    var frame = MemoryFrame(slice: slice, key: query.key, values: [:])
+                    for (label, result) in zip(active, steps) {
+                        sums[label, default: [:]][slice, default: [Float](repeating: 0, count: area)]
+                            .addElementwise(result.probability.values)
                         counts[label, default: [:]][slice, default: 0] += 1
                         qualities[label, default: [:]][slice, default: []].append(result.quality)
-                        absentRun = probability.values.contains(where: { $0 > 0.5 }) ? 0 : absentRun + 1
-                        let frame = MemoryFrame(
-                            slice: slice, key: try keyFeatures(slice).key,
-                            value: try network.encodeValue(image: networkImage(slice), mask: probability))
-                        previous = frame
-                        step += 1
-                        if step % settings.stride == 0 { periodic.append(frame) }
-                        done = min(done + 1, planned)
-                        progress(done, planned)
-                        slice += direction
+                        let present = result.probability.values.contains(where: { $0 > 0.5 })
+                        absentRuns[label] = present ? 0 : absentRuns[label, default: 0] + 1
+                        frame.values[label] = result.value
                     }
+                    done = min(done + active.count, planned)
+                    progress(done, planned)
+                    active.removeAll { absentRuns[$0, default: 0] >= settings.vanishAfter }
+                    previous = frame
+                    step += 1
+                    if step % settings.stride == 0 { periodic.append(frame) }
+                    slice += direction
                 }
             }
         }
         var updated: [Int] = []
         var kept: [Int] = []
+        var stacks: [Tensor] = []
         for slice in 0..<volume.slices where !corrected.contains(slice) {
             let visited = classes.filter { counts[$0]?[slice] != nil }
             guard !visited.isEmpty else { continue }
@@ -115,16 +143,30 @@ extension InteractiveSession {
                 kept.append(slice)
                 continue
             }
-            let sliceLabels = try argmaxAtFullResolution(
-                try Tensor(shape: [1, input.classes, size, size], values: stack))
-            labels.replaceSubrange(slice * volume.sliceArea..<(slice + 1) * volume.sliceArea, with: sliceLabels)
+            stacks.append(try Tensor(shape: [1, input.classes, size, size], values: stack))
             quality[slice] = newQuality
             confidence[slice] = Self.meanMaximum(stack, classes: input.classes, area: area)
             updated.append(slice)
         }
+        // Upsampling to the slice size and the argmax are per slice: they run in parallel.
+        let (rows, columns, probabilities) = (volume.rows, volume.columns, stacks)
+        let updatedLabels = try EngineThreads.map(probabilities.count) { index in
+            try Self.argmax(probabilities[index], rows: rows, columns: columns)
+        }
+        for (slice, sliceLabels) in zip(updated, updatedLabels) {
+            labels.replaceSubrange(slice * volume.sliceArea..<(slice + 1) * volume.sliceArea, with: sliceLabels)
+        }
         progress(planned, planned)
         return PropagationOutcome(
             updatedSlices: updated, keptSlices: kept, milliseconds: (ContinuousClock.now - start).milliseconds)
+    }
+
+    /// Computes the image-only key features of `slices` ahead of a propagation, which then only
+    /// reads, decodes and encodes values (the daemon does this in the background when a case
+    /// opens). Does nothing without a propagation network.
+    public func prepareKeyFeatures(_ slices: Range<Int>) throws {
+        guard propagation != nil else { return }
+        for slice in slices.clamped(to: 0..<volume.slices) { _ = try keyFeatures(slice) }
     }
 
     /// The key-encoder features of a slice, computed once per session.

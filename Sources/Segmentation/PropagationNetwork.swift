@@ -110,7 +110,12 @@ public struct PropagationNetwork: Sendable {
     public func segment(_ query: KeyFeatures, memoryKeys: [Tensor], memoryValues: [Tensor]) throws(TensorError) -> (
         logits: Tensor, quality: Float
     ) {
-        let read = try MemoryRead.read(queryKey: query.key, keys: memoryKeys, values: memoryValues)
+        try decode(query, read: try MemoryRead.read(queryKey: query.key, keys: memoryKeys, values: memoryValues))
+    }
+
+    /// Decodes a query slice's mask logits [1, 1, S, S] and predicted IoU from what it read from the
+    /// memory ([1, Cv, S/8, S/8]).
+    public func decode(_ query: KeyFeatures, read: Tensor) throws(TensorError) -> (logits: Tensor, quality: Float) {
         let features = try fuse(try concatChannels([read, query.queryValue]))
         var x = try up2(try concatChannels([try upsample2x(features), query.skip2]))
         x = try up1(try concatChannels([try upsample2x(x), query.skip1]))

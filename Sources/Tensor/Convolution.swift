@@ -1,5 +1,4 @@
 import COpenBLAS
-import Dispatch
 
 /// The geometry of a 2-D convolution (square kernel, same stride and padding in both axes).
 public struct ConvolutionGeometry: Sendable, Equatable {
@@ -93,57 +92,49 @@ public struct Convolution2D: Sendable {
         let outWidth = geometry.outputExtent(width)
         let patch = channels * geometry.kernel * geometry.kernel
         let positions = outHeight * outWidth
-        var output = Tensor(shape: [batch, outputChannels, outHeight, outWidth])
         OperationCounter.recordProduct(m: outputChannels, n: positions * batch, k: patch)
-        var columns = [Float](repeating: 0, count: geometry.isPointwise ? 0 : patch * positions)
+        // im2col writes every element of the scratch, and sgemm every element of the output.
+        let scratch: UnsafeMutablePointer<Float>? =
+            geometry.isPointwise ? nil : .allocate(capacity: patch * positions)
+        defer { scratch?.deallocate() }
         // Slabs of output rows run in parallel when there is enough work to share.
-        let slabs = positions >= 1024 ? min(EngineThreads.count, outHeight) : 1
+        let slabs = min(positions >= 1024 ? EngineThreads.available : 1, outHeight)
         let rowsPerSlab = (outHeight + slabs - 1) / slabs
-        input.values.withUnsafeBufferPointer { source in
-            output.values.withUnsafeMutableBufferPointer { result in
-                columns.withUnsafeMutableBufferPointer { scratch in
-                    weights.values.withUnsafeBufferPointer { filters in
-                        let (source, result, scratch, filters) = (
-                            source.baseAddress!, result.baseAddress!, scratch.baseAddress, filters.baseAddress!
-                        )
-                        for n in 0..<batch {
-                            // Each slab writes disjoint columns of the scratch and the output.
-                            nonisolated(unsafe) let image = source + n * channels * height * width
-                            nonisolated(unsafe) let base = result + n * outputChannels * positions
-                            nonisolated(unsafe) let scratch = scratch
-                            nonisolated(unsafe) let filters = filters
-                            let work: @Sendable (Int) -> Void = { slab in
-                                let first = slab * rowsPerSlab
-                                let last = min(first + rowsPerSlab, outHeight)
-                                guard first < last else { return }
-                                let matrix: UnsafePointer<Float>
-                                if geometry.isPointwise {
-                                    matrix = image
-                                } else {
-                                    self.im2col(
-                                        image, channels: channels, height: height, width: width, rows: first..<last,
-                                        into: scratch!)
-                                    matrix = UnsafePointer(scratch!)
-                                }
-                                let offset = first * outWidth
-                                let count = (last - first) * outWidth
-                                cblas_sgemm(
-                                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(self.outputChannels),
-                                    Int32(count), Int32(patch), 1, filters, Int32(patch), matrix + offset,
-                                    Int32(positions), 0, base + offset, Int32(positions))
-                                self.epilogue(base, positions: positions, columns: offset..<offset + count)
-                            }
-                            if slabs == 1 {
-                                work(0)
+        return Tensor(shape: [batch, outputChannels, outHeight, outWidth]) { result in
+            input.values.withUnsafeBufferPointer { source in
+                weights.values.withUnsafeBufferPointer { filters in
+                    let (source, result, filters) = (source.baseAddress!, result.baseAddress!, filters.baseAddress!)
+                    for n in 0..<batch {
+                        // Each slab writes disjoint columns of the scratch and the output.
+                        nonisolated(unsafe) let image = source + n * channels * height * width
+                        nonisolated(unsafe) let base = result + n * outputChannels * positions
+                        nonisolated(unsafe) let scratch = scratch
+                        nonisolated(unsafe) let filters = filters
+                        EngineThreads.parallel(slabs) { slab in
+                            let first = slab * rowsPerSlab
+                            let last = min(first + rowsPerSlab, outHeight)
+                            guard first < last else { return }
+                            let matrix: UnsafePointer<Float>
+                            if geometry.isPointwise {
+                                matrix = image
                             } else {
-                                DispatchQueue.concurrentPerform(iterations: slabs, execute: work)
+                                self.im2col(
+                                    image, channels: channels, height: height, width: width, rows: first..<last,
+                                    into: scratch!)
+                                matrix = UnsafePointer(scratch!)
                             }
+                            let offset = first * outWidth
+                            let count = (last - first) * outWidth
+                            cblas_sgemm(
+                                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(self.outputChannels),
+                                Int32(count), Int32(patch), 1, filters, Int32(patch), matrix + offset,
+                                Int32(positions), 0, base + offset, Int32(positions))
+                            self.epilogue(base, positions: positions, columns: offset..<offset + count)
                         }
                     }
                 }
             }
         }
-        return output
     }
 
     private func epilogue(_ base: UnsafeMutablePointer<Float>, positions: Int, columns: Range<Int>) {

@@ -1,17 +1,61 @@
 import COpenBLAS
+import Dispatch
+import Synchronization
 
-/// The engine's thread budget. OpenBLAS runs every matrix product with this many threads; the
-/// engine's own loops are single-threaded, so one inference never uses more than the budget, and
-/// callers serialise inferences (see `InferenceGate` in Segmentation) so several requests never
-/// oversubscribe the cores.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The engine's thread budget. OpenBLAS always runs single-threaded (its own threads oversubscribe
+/// a busy 2-core machine badly); the engine splits work itself with `parallel`, at most `count`
+/// ways, and never nests: work already running on an engine thread runs serially. Callers
+/// serialise inferences (see `InferenceQueue` in Segmentation) so requests never oversubscribe.
 public enum EngineThreads {
-    /// Sets the thread count (at least 1).
+    private static let configured = Atomic<Int>(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Set once, before the first use: OpenBLAS defaults to a thread per core.
+    private static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
+    /// True on a thread that is running one share of a `parallel` call.
+    @TaskLocal private static var insideParallel = false
+
+    /// Sets the thread count (at least 1) and keeps OpenBLAS single-threaded.
     public static func configure(_ count: Int) {
-        openblas_set_num_threads(Int32(max(1, count)))
+        _ = singleThreadedBLAS
+        configured.store(max(1, count), ordering: .relaxed)
     }
 
     /// The thread count in force.
-    public static var count: Int { Int(openblas_get_num_threads()) }
+    public static var count: Int {
+        _ = singleThreadedBLAS
+        return configured.load(ordering: .relaxed)
+    }
+
+    /// How many ways work may be split here: 1 inside a share of `parallel`, else `count`.
+    public static var available: Int { insideParallel ? 1 : count }
+
+    /// Runs `body(0..<iterations)` on up to `available` threads and returns when all are done.
+    /// Operation counting (`OperationCounter.measure`) carries into the shares.
+    public static func parallel(_ iterations: Int, _ body: @Sendable (Int) -> Void) {
+        guard iterations > 1, available > 1 else {
+            for index in 0..<iterations { body(index) }
+            return
+        }
+        let counter = OperationCounter.current
+        DispatchQueue.concurrentPerform(iterations: iterations) { index in
+            $insideParallel.withValue(true) {
+                OperationCounter.$current.withValue(counter) { body(index) }
+            }
+        }
+    }
+
+    /// Like `parallel`, collecting each iteration's result (or its first error) in order.
+    public static func map<T: Sendable>(_ iterations: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
+        let results = Mutex<[Int: Result<T, any Error>]>([:])
+        parallel(iterations) { index in
+            let result = Result { try body(index) }
+            results.withLock { $0[index] = result }
+        }
+        return try results.withLock { results in try (0..<iterations).map { try results[$0]!.get() } }
+    }
 
     /// GFLOP/s of a size³ sgemm on `threads` OpenBLAS threads, the best of five: the peak that
     /// benchmarks report their convolutions against.

@@ -7,7 +7,9 @@ import COpenBLAS
 /// The space-time memory read of a memory network: the affinity between every memory position and
 /// every query position is the negative squared L2 distance of their keys over √Ck, computed as
 /// (2·Kᵀq − |k|²) / √Ck by sgemm (|q|² is constant over the softmax); a softmax over the memory
-/// positions; and the read value = V·affinity (sgemm).
+/// positions; and the read value = V·affinity (sgemm). Blocks of query positions run in parallel.
+/// Values may stack several classes' values along channels: the affinity, which depends on the
+/// keys alone, is then computed once for all of them.
 public enum MemoryRead {
     /// `queryKey` [1, Ck, H, W]; `keys` and `values` one [1, C, H, W] tensor per memory frame.
     /// Returns [1, Cv, H, W].
@@ -30,28 +32,44 @@ public enum MemoryRead {
         let memoryValues = layout(values, channels: valueChannels, area: area)
         OperationCounter.recordProduct(m: memory, n: area, k: keyChannels)
         OperationCounter.recordProduct(m: valueChannels, n: area, k: memory)
+        let scale = 1 / Float(keyChannels).squareRoot()
+        let norms = (0..<memory).map { position in
+            (0..<keyChannels).reduce(Float(0)) { sum, channel in
+                let value = memoryKeys[channel * memory + position]
+                return sum + value * value
+            } * scale
+        }
         var affinity = [Float](repeating: 0, count: memory * area)
         var result = Tensor(shape: [1, valueChannels, height, width])
+        // Query positions are independent: blocks of them run on the engine's threads.
+        let blocks = min(EngineThreads.available, max(area / 64, 1))
+        let perBlock = (area + blocks - 1) / blocks
         affinity.withUnsafeMutableBufferPointer { affinity in
-            cblas_sgemm(
-                CblasRowMajor, CblasTrans, CblasNoTrans, Int32(memory), Int32(area), Int32(keyChannels),
-                2 / Float(keyChannels).squareRoot(), memoryKeys, Int32(memory), queryKey.values, Int32(area), 0,
-                affinity.baseAddress, Int32(area))
-            let scale = 1 / Float(keyChannels).squareRoot()
-            for position in 0..<memory {
-                var norm: Float = 0
-                for channel in 0..<keyChannels {
-                    let value = memoryKeys[channel * memory + position]
-                    norm += value * value
-                }
-                let row = affinity.baseAddress! + position * area
-                for query in 0..<area { row[query] -= norm * scale }
-            }
-            softmaxColumns(affinity.baseAddress!, rows: memory, columns: area)
             result.values.withUnsafeMutableBufferPointer { read in
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(valueChannels), Int32(area), Int32(memory), 1,
-                    memoryValues, Int32(memory), affinity.baseAddress, Int32(area), 0, read.baseAddress, Int32(area))
+                queryKey.values.withUnsafeBufferPointer { query in
+                    nonisolated(unsafe) let (affinity, read, query) = (
+                        affinity.baseAddress!, read.baseAddress!, query.baseAddress!
+                    )
+                    EngineThreads.parallel(blocks) { block in
+                        let first = block * perBlock
+                        let count = min(perBlock, area - first)
+                        guard count > 0 else { return }
+                        let columns = affinity + first
+                        cblas_sgemm(
+                            CblasRowMajor, CblasTrans, CblasNoTrans, Int32(memory), Int32(count), Int32(keyChannels),
+                            2 * scale, memoryKeys, Int32(memory), query + first, Int32(area), 0, columns, Int32(area))
+                        for position in 0..<memory {
+                            let row = columns + position * area
+                            let norm = norms[position]
+                            for query in 0..<count { row[query] -= norm }
+                        }
+                        softmaxColumns(columns, rows: memory, columns: count, stride: area)
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(valueChannels), Int32(count),
+                            Int32(memory), 1, memoryValues, Int32(memory), columns, Int32(area), 0, read + first,
+                            Int32(area))
+                    }
+                }
             }
         }
         return result

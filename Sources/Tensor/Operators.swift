@@ -55,16 +55,33 @@ public func concatChannels(_ parts: [Tensor]) throws(TensorError) -> Tensor {
     }
     let (batch, _, height, width) = first.nchw
     let channels = parts.reduce(0) { $0 + $1.shape[1] }
-    var result = Tensor(shape: [batch, channels, height, width])
-    var offset = 0
-    for n in 0..<batch {
-        for part in parts {
-            let size = part.shape[1] * height * width
-            result.values.replaceSubrange(offset..<offset + size, with: part.values[n * size..<(n + 1) * size])
-            offset += size
+    return Tensor(shape: [batch, channels, height, width]) { result in
+        var offset = 0
+        for n in 0..<batch {
+            for part in parts {
+                let size = part.shape[1] * height * width
+                part.values.withUnsafeBufferPointer { source in
+                    (result.baseAddress! + offset).update(from: source.baseAddress! + n * size, count: size)
+                }
+                offset += size
+            }
         }
     }
-    return result
+}
+
+/// Splits a [1, C, H, W] tensor along channels into `parts` tensors of C / parts channels each
+/// (the inverse of `concatChannels` on equal parts).
+public func splitChannels(_ tensor: Tensor, parts: Int) throws(TensorError) -> [Tensor] {
+    try tensor.requireFourDimensions("split")
+    let (batch, channels, height, width) = tensor.nchw
+    guard batch == 1, parts > 0, channels % parts == 0 else {
+        throw .shapeMismatch("split: \(tensor.shape) is not one image of \(parts) equal channel groups")
+    }
+    let size = channels / parts * height * width
+    return try (0..<parts).map { part throws(TensorError) in
+        try Tensor(
+            shape: [1, channels / parts, height, width], values: Array(tensor.values[part * size..<(part + 1) * size]))
+    }
 }
 
 /// Max or average pooling with a square window; windows lie inside the input (no padding).
@@ -112,9 +129,8 @@ public func resizeBilinear(_ input: Tensor, height outHeight: Int, width outWidt
     let (batch, channels, height, width) = input.nchw
     let rows = BilinearTaps(input: height, output: outHeight)
     let columns = BilinearTaps(input: width, output: outWidth)
-    var result = Tensor(shape: [batch, channels, outHeight, outWidth])
-    input.values.withUnsafeBufferPointer { source in
-        result.values.withUnsafeMutableBufferPointer { target in
+    return Tensor(shape: [batch, channels, outHeight, outWidth]) { target in
+        input.values.withUnsafeBufferPointer { source in
             for plane in 0..<batch * channels {
                 let image = source.baseAddress! + plane * height * width
                 let output = target.baseAddress! + plane * outHeight * outWidth
@@ -132,7 +148,6 @@ public func resizeBilinear(_ input: Tensor, height outHeight: Int, width outWidt
             }
         }
     }
-    return result
 }
 
 /// Doubles height and width bilinearly (PyTorch's `interpolate(scale_factor=2, mode="bilinear")`).
@@ -172,26 +187,47 @@ public func softmaxChannels(_ input: Tensor) throws(TensorError) -> Tensor {
     return result
 }
 
-/// Softmax down every column of a row-major [rows, columns] matrix, in place.
-func softmaxColumns(_ matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+/// Softmax down every column of a row-major [rows, columns] matrix whose rows lie `stride` apart
+/// (default: packed), in place.
+func softmaxColumns(_ matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int? = nil) {
+    let stride = stride ?? columns
     var maxima = [Float](repeating: -.infinity, count: columns)
     var sums = [Float](repeating: 0, count: columns)
     for row in 0..<rows {
-        let line = matrix + row * columns
+        let line = matrix + row * stride
         for column in 0..<columns { maxima[column] = max(maxima[column], line[column]) }
     }
     for row in 0..<rows {
-        let line = matrix + row * columns
+        let line = matrix + row * stride
         for column in 0..<columns {
-            line[column] = expf(line[column] - maxima[column])
+            line[column] = fastExp(line[column] - maxima[column])
             sums[column] += line[column]
         }
     }
     for column in 0..<columns { sums[column] = 1 / sums[column] }
     for row in 0..<rows {
-        let line = matrix + row * columns
+        let line = matrix + row * stride
         for column in 0..<columns { line[column] *= sums[column] }
     }
+}
+
+/// eˣ for x ≤ 88 without a library call, so loops over it vectorise: x = n·ln 2 + r with
+/// |r| ≤ ln 2 / 2, eʳ by Cephes' degree-6 polynomial, 2ⁿ through the exponent bits. Relative
+/// error under 2·10⁻⁷; inputs below −87 give about 10⁻³⁸ instead of 0.
+@inline(__always)
+func fastExp(_ x: Float) -> Float {
+    let clamped = min(max(x, -87), 88)
+    let shift: Float = 12_582_912  // 1.5·2²³: adding and subtracting it rounds to an integer
+    let n = (clamped * 1.442_695_04 + shift) - shift
+    let r = clamped - n * 0.693_359_375 + n * 2.121_944_4e-4
+    var p: Float = 1.987_569_15e-4
+    p = p * r + 1.398_199_95e-3
+    p = p * r + 8.333_451_9e-3
+    p = p * r + 4.166_579_6e-2
+    p = p * r + 1.666_666_55e-1
+    p = p * r + 5.000_000_1e-1
+    let e = p * r * r + r + 1
+    return e * Float(bitPattern: UInt32(bitPattern: Int32(n) + 127) << 23)
 }
 
 /// A fully connected layer y = W·x + b with weights [out, in], applied to every row of [N, in].

@@ -11,6 +11,17 @@ public struct Tensor: Sendable, Equatable {
         self.values = [Float](repeating: value, count: shape.reduce(1, *))
     }
 
+    /// A tensor whose values `fill` writes, every one of them, without zeroing them first (for
+    /// outputs an operator overwrites entirely).
+    init(shape: [Int], filling fill: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        self.shape = shape
+        let count = shape.reduce(1, *)
+        self.values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            fill(buffer)
+            initialized = count
+        }
+    }
+
     /// A tensor over existing values; the count must match the shape.
     public init(shape: [Int], values: [Float]) throws(TensorError) {
         guard shape.reduce(1, *) == values.count else {

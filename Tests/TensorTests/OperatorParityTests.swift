@@ -74,6 +74,24 @@ import Testing
             matches: "read_output")
     }
 
+    /// Classes that share memory slices read with one affinity: their values stacked along channels
+    /// read exactly what each class reads alone.
+    @Test func stackedValuesReadWhatEachReadsAlone() throws {
+        let query = try golden.tensor("read_query")
+        let keys = try (0..<3).map { try golden.tensor("read_key\($0)") }
+        let first = try (0..<3).map { try golden.tensor("read_value\($0)") }
+        let second = first.map { value in try! Tensor(shape: value.shape, values: value.values.map { 2 - $0 * $0 }) }
+        let stacked = try MemoryRead.read(
+            queryKey: query, keys: keys, values: try zip(first, second).map { try concatChannels([$0, $1]) })
+        let parts = try splitChannels(stacked, parts: 2)
+        let alone = [
+            try MemoryRead.read(queryKey: query, keys: keys, values: first),
+            try MemoryRead.read(queryKey: query, keys: keys, values: second),
+        ]
+        #expect(parts[0].relativeError(to: alone[0]) < 1e-6)
+        #expect(parts[1].relativeError(to: alone[1]) < 1e-6)
+    }
+
     @Test func missingOrMisshapenTensorsAreNamed() throws {
         #expect(throws: TensorError.missingTensor("nothing.weight")) {
             try golden.convolution("nothing", input: 5, output: 4, geometry: ConvolutionGeometry(kernel: 3))

@@ -75,10 +75,35 @@ actor CaseSessions {
         while recent.count > limit {
             handles[recent.removeFirst()] = nil
         }
-        do { return try await task.value } catch {
+        do {
+            let handle = try await task.value
+            prepareKeyFeatures(of: handle)
+            return handle
+        } catch {
             handles[record.id] = nil
             throw error
         }
+    }
+
+    /// Slices whose propagation key features one background job computes: small enough that a
+    /// click waits at most one job (about 50 ms).
+    static let keyFeatureChunk = 8
+
+    /// Computes the session's propagation key features in the background, a chunk at a time on
+    /// the inference queue so clicks interleave; stops when the session leaves memory.
+    private func prepareKeyFeatures(of handle: SessionHandle) {
+        let (queue, slices) = (queue, handle.session.volume.slices)
+        Task { [weak self] in
+            for first in stride(from: 0, to: slices, by: Self.keyFeatureChunk) {
+                guard let self, await self.isLive(handle) else { return }
+                try? await queue.run { try handle.session.prepareKeyFeatures(first..<first + Self.keyFeatureChunk) }
+            }
+        }
+    }
+
+    private func isLive(_ handle: SessionHandle) async -> Bool {
+        guard let task = handles[handle.caseID] else { return false }
+        return (try? await task.value) === handle
     }
 
     /// Forgets a case's session (the next use rebuilds it from the database).
