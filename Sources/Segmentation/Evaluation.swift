@@ -155,8 +155,8 @@ public enum RegionGrowing {
 }
 
 /// The volumetric protocol (VMN): round 1 corrects each class's largest slice with the virtual
-/// user's clicks and propagates; round 2 corrects one more slice, chosen by the strategy, and
-/// propagates again. Returns the pooled 3D Dice after each round.
+/// user's clicks and propagates; every later round corrects one more slice, chosen by the
+/// strategy, and propagates again. Returns the pooled 3D Dice after each round.
 public enum PropagationEvaluation {
     public enum Strategy: String, Sendable, CaseIterable {
         /// The slice the quality head scores lowest (the product's suggestion).
@@ -167,13 +167,17 @@ public enum PropagationEvaluation {
         case oracle
     }
 
+    /// The Dice after each round, and the seconds spent propagating.
+    public struct Outcome: Sendable {
+        public var rounds: [DiceTally]
+        public var seconds: Double
+    }
+
     public static func run(
         _ cases: [EvaluationCase], sim: SimNetwork, propagation: PropagationNetwork, classes: Int,
-        clicksPerSlice: Int, strategy: Strategy
-    ) throws -> (round1: DiceTally, round2: DiceTally, seconds: Double) {
-        var first = DiceTally(classes: classes)
-        var second = DiceTally(classes: classes)
-        var seconds = 0.0
+        clicksPerSlice: Int, strategy: Strategy, rounds: Int = 2
+    ) throws -> Outcome {
+        var outcome = Outcome(rounds: Array(repeating: DiceTally(classes: classes), count: max(rounds, 1)), seconds: 0)
         for item in cases {
             let volume = item.volume
             let session = InteractiveSession(volume: volume, sim: sim, propagation: propagation)
@@ -190,31 +194,38 @@ public enum PropagationEvaluation {
             for slice in keySlices.sorted() {
                 try correct(slice, in: session, item: item, clicks: clicksPerSlice, random: &random)
             }
-            seconds += try session.propagate().milliseconds / 1000
-            first.add(prediction: session.labels, truth: item.truth)
-            session.startRound()
-            let next: Int?
-            switch strategy {
-            case .quality: next = session.suggestNextSlice()
-            case .random:
-                let candidates = (0..<volume.slices).filter {
-                    !session.corrected.contains($0) && item.sliceTruth($0).contains { $0 != 0 }
+            outcome.seconds += try session.propagate().milliseconds / 1000
+            outcome.rounds[0].add(prediction: session.labels, truth: item.truth)
+            for round in outcome.rounds.indices.dropFirst() {
+                session.startRound()
+                if let next = nextSlice(by: strategy, session: session, item: item, random: &random) {
+                    try correct(next, in: session, item: item, clicks: clicksPerSlice, random: &random)
+                    outcome.seconds += try session.propagate().milliseconds / 1000
                 }
-                next = candidates.isEmpty ? nil : candidates[Int(random.next() % UInt64(candidates.count))]
-            case .oracle:
-                next = (0..<volume.slices).filter { slice in
-                    !session.corrected.contains(slice)
-                        && (item.sliceTruth(slice).contains { $0 != 0 }
-                            || session.sliceLabels(slice).contains { $0 != 0 })
-                }.min { a, b in sliceDice(session, item, a) < sliceDice(session, item, b) }
+                outcome.rounds[round].add(prediction: session.labels, truth: item.truth)
             }
-            if let next {
-                try correct(next, in: session, item: item, clicks: clicksPerSlice, random: &random)
-                seconds += try session.propagate().milliseconds / 1000
-            }
-            second.add(prediction: session.labels, truth: item.truth)
         }
-        return (first, second, seconds)
+        return outcome
+    }
+
+    /// The slice the strategy corrects next, nil when none is left.
+    static func nextSlice(
+        by strategy: Strategy, session: InteractiveSession, item: EvaluationCase, random: inout SplitMix64
+    ) -> Int? {
+        switch strategy {
+        case .quality:
+            return session.suggestNextSlice()
+        case .random:
+            let candidates = (0..<item.volume.slices).filter {
+                !session.corrected.contains($0) && item.sliceTruth($0).contains { $0 != 0 }
+            }
+            return candidates.isEmpty ? nil : candidates[Int(random.next() % UInt64(candidates.count))]
+        case .oracle:
+            return (0..<item.volume.slices).filter { slice in
+                !session.corrected.contains(slice)
+                    && (item.sliceTruth(slice).contains { $0 != 0 } || session.sliceLabels(slice).contains { $0 != 0 })
+            }.min { a, b in sliceDice(session, item, a) < sliceDice(session, item, b) }
+        }
     }
 
     static func sliceDice(_ session: InteractiveSession, _ item: EvaluationCase, _ slice: Int) -> Double {

@@ -2,6 +2,7 @@ import ArgumentParser
 import DicomKit
 import Foundation
 import Segmentation
+import Server
 import Tensor
 
 /// `delineate eval`: the virtual user drives the real engine on held-out phantom cases.
@@ -12,13 +13,16 @@ struct EvalCommand: ParsableCommand {
 
     @Option(help: "Folder of held-out cases written by `delineate phantom` (searched recursively).") var data: String
     @Option(help: "Folder with sim.safetensors, cim.safetensors and prop.safetensors.") var models: String = "Models"
-    @Option(help: "Clicks per slice in the click evaluation.") var clicks: Int = 6
+    @Option(help: "Click counts to report, comma-separated; every slice gets the largest.") var clicks: String =
+        "0,1,3,6"
+    @Option(help: "Rounds of the propagation evaluation (round 1 corrects the key slices).") var rounds: Int = 3
     @Option(help: "Evaluate every n-th slice that holds foreground.") var sliceStep: Int = 4
     @Option(help: "Clicks on each corrected slice in the propagation evaluation.") var propagationClicks: Int = 3
     @Flag(help: "Skip the propagation evaluation.") var skipPropagation = false
     @Option(help: "Click methods to evaluate, comma-separated: sim, cim, region.") var methods: String =
         "sim,cim,region"
     @Option(help: "Write the CSV of the click curves here.") var csv: String?
+    @Option(help: "Write a PNG chart of mean foreground Dice vs clicks here.") var chart: String?
     @Option(help: "Markdown file whose eval section is replaced with this run's tables.") var writeDocs: String?
     @Option(help: "Engine threads.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -28,6 +32,10 @@ struct EvalCommand: ParsableCommand {
         guard !cases.isEmpty else { throw ValidationError("no cases with labels.json under \(data)") }
         let sim = try SimNetwork(contentsOf: "\(models)/sim.safetensors")
         let classes = sim.metadata.classCount
+        let reported = clicks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard let maxClicks = reported.max(), reported.allSatisfy({ $0 >= 0 }) else {
+            throw ValidationError("--clicks must list click counts such as 0,1,3,6")
+        }
         let wanted = Set(methods.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         var clickMethods: [(String, ClickMethod)] = []
         if wanted.contains("sim") { clickMethods.append(("SIM (DDG)", .network(sim))) }
@@ -42,13 +50,14 @@ struct EvalCommand: ParsableCommand {
         report += "| --- | ---: |" + String(repeating: " ---: |", count: classes) + "\n"
         var csvLines = ["method,clicks," + names.joined(separator: ",") + ",mean_foreground"]
         var noc: [String] = []
+        var lines: [LineChart.Series] = []
         for (name, method) in clickMethods {
             let curve = try ClickEvaluation.run(
-                cases, method: method, classes: classes, maxClicks: clicks, sliceStep: sliceStep)
-            for count in 0...clicks {
+                cases, method: method, classes: classes, maxClicks: maxClicks, sliceStep: sliceStep)
+            for count in 0...maxClicks {
                 let tally = curve.tallies[count]
                 let perClass = (1..<classes).map { tally.dice($0).map { String(format: "%.3f", $0) } ?? "–" }
-                if [0, 1, 3, 6].contains(count) || count == clicks {
+                if reported.contains(count) {
                     report +=
                         "| \(name) | \(count) | " + perClass.joined(separator: " | ")
                         + String(format: " | %.3f |\n", tally.meanForeground)
@@ -59,6 +68,10 @@ struct EvalCommand: ParsableCommand {
                             separator: ",")
                         + String(format: ",%.4f", tally.meanForeground))
             }
+            lines.append(
+                LineChart.Series(
+                    points: curve.tallies.enumerated().map { (Double($0.offset), $0.element.meanForeground) },
+                    colour: Self.chartColours[lines.count % Self.chartColours.count]))
             let n85 = curve.sliceScores.map { Double(OverlapMetrics.clicksToReach(0.85, scores: $0)) }
             let n90 = curve.sliceScores.map { Double(OverlapMetrics.clicksToReach(0.90, scores: $0)) }
             noc.append(
@@ -66,15 +79,24 @@ struct EvalCommand: ParsableCommand {
                     format: "| %@ | %.2f | %.2f | %d |", name, n85.reduce(0, +) / Double(n85.count),
                     n90.reduce(0, +) / Double(n90.count), n85.count))
         }
+        if let chart {
+            let png = LineChart(
+                xTicks: (0...maxClicks).map(Double.init), yTicks: stride(from: 0, through: 1, by: 0.1).map { $0 }
+            )
+            .png(lines)
+            try Data(png).write(to: URL(fileURLWithPath: chart))
+            let legend = zip(clickMethods, Self.chartColourNames).map { "\($1): \($0.0)" }.joined(separator: ", ")
+            report += "\nChart (\((chart as NSString).lastPathComponent)): mean foreground Dice vs clicks; \(legend).\n"
+        }
         report +=
-            "\nNoC@85 / NoC@90: mean clicks until a slice's mean foreground Dice reaches 0.85 / 0.90 (\(clicks + 1) when never).\n\n"
+            "\nNoC@85 / NoC@90: mean clicks until a slice's mean foreground Dice reaches 0.85 / 0.90 (\(maxClicks + 1) when never).\n\n"
         report +=
             "| method | NoC@85 | NoC@90 | slices |\n| --- | ---: | ---: | ---: |\n" + noc.joined(separator: "\n") + "\n"
         if !skipPropagation, let propagation = try? PropagationNetwork(contentsOf: "\(models)/prop.safetensors") {
             report +=
                 "\nPropagation (VMN protocol): round 1 corrects each class's largest slice with \(propagationClicks) clicks and propagates; "
             report +=
-                "round 2 corrects one more slice chosen by the strategy, then propagates again. 3D Dice, pooled.\n\n"
+                "each later round corrects one more slice chosen by the strategy, then propagates again (\(rounds) rounds). 3D Dice, pooled.\n\n"
             report +=
                 "| next slice by | round | " + names.dropFirst().joined(separator: " | ")
                 + " | mean | propagation s |\n"
@@ -82,8 +104,9 @@ struct EvalCommand: ParsableCommand {
             for strategy in PropagationEvaluation.Strategy.allCases {
                 let result = try PropagationEvaluation.run(
                     cases, sim: sim, propagation: propagation, classes: classes, clicksPerSlice: propagationClicks,
-                    strategy: strategy)
-                for (round, tally) in [(1, result.round1), (2, result.round2)] {
+                    strategy: strategy, rounds: rounds)
+                for (index, tally) in result.rounds.enumerated() {
+                    let round = index + 1
                     let perClass = (1..<classes).map { tally.dice($0).map { String(format: "%.3f", $0) } ?? "–" }
                     let scores = String(format: " | %.3f | %.1f |\n", tally.meanForeground, result.seconds)
                     report += "| \(strategy.rawValue) | \(round) | " + perClass.joined(separator: " | ") + scores
@@ -96,6 +119,10 @@ struct EvalCommand: ParsableCommand {
         }
         if let writeDocs { try MarkdownSection.replace(named: "eval", in: writeDocs, with: report) }
     }
+
+    /// The chart's line colours, one per method in order, and their names for the caption.
+    static let chartColours: [[UInt8]] = [[31, 119, 180], [255, 127, 14], [127, 127, 127]]
+    static let chartColourNames = ["blue", "orange", "grey"]
 
     /// Every case folder (with labels.json) under `root`: the DICOM series and the raw labels.
     static func loadCases(under root: String) throws -> [EvaluationCase] {

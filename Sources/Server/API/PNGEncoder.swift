@@ -1,9 +1,10 @@
-/// Writes 8-bit greyscale or RGBA PNGs with stored (uncompressed) deflate blocks: no zlib needed,
+/// Writes 8-bit greyscale, RGB or RGBA PNGs with stored (uncompressed) deflate blocks: no zlib needed,
 /// and any PNG reader accepts them.
 enum PNGEncoder {
-    /// `pixels` holds width × height × channels bytes (channels 1: grey, 4: RGBA).
+    /// `pixels` holds width × height × channels bytes (channels 1: grey, 3: RGB, 4: RGBA).
     static func encode(_ pixels: [UInt8], width: Int, height: Int, channels: Int) -> [UInt8] {
-        precondition((channels == 1 || channels == 4) && pixels.count == width * height * channels)
+        let colourTypes: [Int: UInt8] = [1: 0, 3: 2, 4: 6]
+        precondition(colourTypes[channels] != nil && pixels.count == width * height * channels)
         var raw: [UInt8] = []
         raw.reserveCapacity((width * channels + 1) * height)
         for row in 0..<height {
@@ -12,7 +13,7 @@ enum PNGEncoder {
         }
         var header: [UInt8] = []
         header += bigEndian(UInt32(width)) + bigEndian(UInt32(height))
-        header += [8, channels == 1 ? 0 : 6, 0, 0, 0]
+        header += [8, colourTypes[channels]!, 0, 0, 0]
         var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         png += chunk("IHDR", header) + chunk("IDAT", zlibStored(raw)) + chunk("IEND", [])
         return png
