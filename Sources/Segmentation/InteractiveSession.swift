@@ -2,8 +2,8 @@ import Foundation
 import Tensor
 
 /// One user interaction on a slice: full-resolution pixel (x, y) is class `label`. Label 0
-/// (background) erases: the network sees a background click, and the connected region under the
-/// click is cleared whatever the network keeps.
+/// (background) erases: the network sees a background click. Whatever the network returns, the
+/// clicked disk itself gets the click's class.
 public struct SessionClick: Sendable, Equatable, Codable {
     public var slice: Int
     public var x: Double
@@ -139,12 +139,7 @@ public final class InteractiveSession {
         state.shown = probabilities.values
         memories[click.slice] = state
         var sliceResult = try argmaxAtFullResolution(probabilities)
-        if click.label == 0 {
-            // An erase removes what is under it even when the network keeps it: the 8-connected
-            // region of the class under the click goes to background.
-            Self.clearRegion(
-                in: &sliceResult, x: Int(click.x), y: Int(click.y), width: volume.columns, height: volume.rows)
-        }
+        paint(click, into: &sliceResult)
         labels.replaceSubrange(
             click.slice * volume.sliceArea..<(click.slice + 1) * volume.sliceArea, with: sliceResult)
         corrected.insert(click.slice)
@@ -153,21 +148,18 @@ public final class InteractiveSession {
         return ClickOutcome(slice: click.slice, labels: sliceResult, milliseconds: elapsed.milliseconds)
     }
 
-    /// Sets the 8-connected region of the label at (x, y) to background.
-    static func clearRegion(in labels: inout [UInt8], x: Int, y: Int, width: Int, height: Int) {
-        let target = labels[y * width + x]
-        guard target != 0 else { return }
-        var stack = [y * width + x]
-        labels[stack[0]] = 0
-        while let pixel = stack.popLast() {
-            let (px, py) = (pixel % width, pixel / width)
-            for dy in -1...1 {
-                for dx in -1...1 {
-                    let (nx, ny) = (px + dx, py + dy)
-                    guard nx >= 0, ny >= 0, nx < width, ny < height, labels[ny * width + nx] == target else { continue }
-                    labels[ny * width + nx] = 0
-                    stack.append(ny * width + nx)
-                }
+    /// Gives the disk the network saw for a click (the model's click radius, scaled to the slice)
+    /// the click's class: a click always holds where it was made. (An erase once cleared the whole
+    /// connected region under it: a background click on a leak then wiped the organ it leaked from.)
+    func paint(_ click: SessionClick, into labels: inout [UInt8]) {
+        let (columns, rows) = (volume.columns, volume.rows)
+        let radiusX = max(Double(input.clickRadius) * Double(columns) / Double(input.size), 0.5)
+        let radiusY = max(Double(input.clickRadius) * Double(rows) / Double(input.size), 0.5)
+        let centre = (x: click.x, y: click.y)
+        for y in max(Int(centre.y - radiusY), 0)...min(Int(centre.y + radiusY), rows - 1) {
+            for x in max(Int(centre.x - radiusX), 0)...min(Int(centre.x + radiusX), columns - 1) {
+                let (dx, dy) = ((Double(x) - centre.x) / radiusX, (Double(y) - centre.y) / radiusY)
+                if dx * dx + dy * dy <= 1 { labels[y * columns + x] = UInt8(click.label) }
             }
         }
     }
