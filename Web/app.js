@@ -1,7 +1,10 @@
 import { api, login, logout, decodeRuns, ApiError } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { user: null, detail: null, slice: 0, label: 1, labels: new Map(), images: new Map() };
+const state = {
+  user: null, detail: null, slice: 0, label: 1, labels: new Map(), voxels: new Map(),
+  window: { center: 40, width: 400 }, hidden: new Set(), view: { zoom: 1, x: 0, y: 0 },
+};
 
 function show(view) {
   for (const id of ["login-view", "worklist-view", "case-view"]) $(id).hidden = id !== view;
@@ -58,11 +61,14 @@ async function openWorklist() {
 async function openCase(id) {
   state.detail = await api(`/cases/${id}`);
   state.labels.clear();
-  state.images.clear();
+  state.voxels.clear();
+  state.hidden.clear();
   const detail = state.detail;
   $("case-title").textContent = `Case ${id} · patient ${detail.case.patientID} · ${detail.case.modality} · ` +
     `${detail.columns}×${detail.rows}×${detail.slices} · round ${detail.round}`;
   $("window-preset").value = detail.case.modality === "CT" ? "40,400" : "500,1000";
+  setWindow(...$("window-preset").value.split(",").map(Number));
+  resetView();
   const canvas = $("slice-canvas");
   canvas.width = detail.columns;
   canvas.height = detail.rows;
@@ -73,7 +79,9 @@ async function openCase(id) {
     if (index === 0) return;
     const label = document.createElement("label");
     label.innerHTML = `<input type="radio" name="class" value="${index}"${index === 1 ? " checked" : ""}>` +
-      `<span class="swatch" style="background: rgb(${item.colour.join(",")})"></span>${item.name}`;
+      `<span class="swatch" style="background: rgb(${item.colour.join(",")})"></span>${item.name}` +
+      `<input type="checkbox" class="visible" data-class="${index}" checked aria-label="show ${item.name}" ` +
+      `title="show or hide ${item.name}">`;
     classes.append(label);
   });
   state.label = 1;
@@ -104,8 +112,37 @@ $("quality-strip").addEventListener("click", (event) => {
   const box = event.target.getBoundingClientRect();
   showSlice(Math.min(state.detail.slices - 1, Math.floor((event.clientX - box.left) / box.width * state.detail.slices)));
 });
-$("window-preset").addEventListener("change", () => { state.images.clear(); showSlice(state.slice); });
+$("window-preset").addEventListener("change", () => {
+  setWindow(...$("window-preset").value.split(",").map(Number));
+  showSlice(state.slice);
+});
 $("opacity").addEventListener("input", () => showSlice(state.slice));
+
+function setWindow(center, width) {
+  state.window = { center: Math.round(center), width: Math.max(1, Math.round(width)) };
+  $("window-label").textContent = `W ${state.window.width} / L ${state.window.center}`;
+}
+
+function resetView() {
+  state.view = { zoom: 1, x: 0, y: 0 };
+  applyView();
+}
+
+function applyView() {
+  const { zoom, x, y } = state.view;
+  $("slice-canvas").style.transform = `translate(${x}px, ${y}px) scale(${zoom})`;
+}
+
+/// Zooms by `factor` about the viewport point (px, py), between 1x and 8x.
+function zoomAt(factor, px, py) {
+  const view = state.view;
+  const zoom = Math.min(Math.max(view.zoom * factor, 1), 8);
+  view.x = px - (px - view.x) * zoom / view.zoom;
+  view.y = py - (py - view.y) * zoom / view.zoom;
+  view.zoom = zoom;
+  if (zoom === 1) { view.x = 0; view.y = 0; }
+  applyView();
+}
 
 document.addEventListener("keydown", (event) => {
   if ($("case-view").hidden || event.target.tagName === "INPUT" && event.target.type !== "range" && event.target.type !== "radio") return;
@@ -124,26 +161,44 @@ document.addEventListener("keydown", (event) => {
     $("next-slice").click();
   } else if (event.key === "p" || event.key === "P") {
     $("propagate").click();
+  } else if (event.key === "r" || event.key === "R") {
+    resetView();
+  } else if (event.key === "+" || event.key === "=" || event.key === "-") {
+    zoomAt(event.key === "-" ? 1 / 1.25 : 1.25, 256, 256);
   }
 });
 
-$("classes").addEventListener("change", (event) => { state.label = Number(event.target.value); });
+$("classes").addEventListener("change", (event) => {
+  if (event.target.classList.contains("visible")) {
+    const label = Number(event.target.dataset.class);
+    if (event.target.checked) state.hidden.delete(label); else state.hidden.add(label);
+    showSlice(state.slice);
+  } else {
+    state.label = Number(event.target.value);
+  }
+});
 $("slice-slider").addEventListener("input", (event) => showSlice(Number(event.target.value)));
-$("slice-canvas").addEventListener("wheel", (event) => {
+$("viewport").addEventListener("wheel", (event) => {
   event.preventDefault();
+  if (event.ctrlKey) {
+    const box = $("viewport").getBoundingClientRect();
+    zoomAt(event.deltaY < 0 ? 1.25 : 1 / 1.25, event.clientX - box.left, event.clientY - box.top);
+    return;
+  }
   const next = Math.min(Math.max(state.slice + Math.sign(event.deltaY), 0), state.detail.slices - 1);
   if (next !== state.slice) showSlice(next);
 });
 
-async function sliceImage(slice) {
-  if (!state.images.has(slice)) {
-    const image = new Image();
-    const [center, width] = $("window-preset").value.split(",");
-    image.src = `/api/v1/cases/${state.detail.case.id}/slices/${slice}/image.png?center=${center}&width=${width}`;
-    await image.decode();
-    state.images.set(slice, image);
+/// The slice's stored values (HU for CT), fetched once: windowing happens here, so dragging the
+/// window is instant.
+async function sliceVoxels(slice) {
+  if (!state.voxels.has(slice)) {
+    const response = await fetch(`/api/v1/cases/${state.detail.case.id}/slices/${slice}/raw`,
+      { credentials: "same-origin" });
+    if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+    state.voxels.set(slice, new Int16Array(await response.arrayBuffer()));
   }
-  return state.images.get(slice);
+  return state.voxels.get(slice);
 }
 
 async function sliceLabels(slice) {
@@ -160,26 +215,30 @@ async function showSlice(slice) {
   const quality = state.detail.quality?.[slice];
   $("slice-label").textContent = `slice ${slice + 1} / ${state.detail.slices}` +
     (quality != null ? ` · predicted quality ${quality.toFixed(2)}` : "");
-  const [image, labels] = await Promise.all([sliceImage(slice), sliceLabels(slice)]);
+  const [voxels, labels] = await Promise.all([sliceVoxels(slice), sliceLabels(slice)]);
   if (slice !== state.slice) return;
-  draw(image, labels);
+  draw(voxels, labels);
 }
 
-function draw(image, labels) {
+function draw(voxels, labels) {
   const canvas = $("slice-canvas");
   const context = canvas.getContext("2d");
-  context.drawImage(image, 0, 0);
-  const frame = context.getImageData(0, 0, canvas.width, canvas.height);
+  const frame = context.createImageData(canvas.width, canvas.height);
   const colours = state.detail.classes.map((item) => item.colour);
   const alpha = Number($("opacity").value) / 100;
-  for (let pixel = 0; pixel < labels.length; pixel++) {
-    const label = labels[pixel];
-    if (label === 0) continue;
-    const [r, g, b] = colours[label];
+  const low = state.window.center - state.window.width / 2;
+  const scale = 255 / state.window.width;
+  for (let pixel = 0; pixel < voxels.length; pixel++) {
+    const grey = Math.min(Math.max((voxels[pixel] - low) * scale, 0), 255);
     const offset = pixel * 4;
-    frame.data[offset] += (r - frame.data[offset]) * alpha;
-    frame.data[offset + 1] += (g - frame.data[offset + 1]) * alpha;
-    frame.data[offset + 2] += (b - frame.data[offset + 2]) * alpha;
+    frame.data[offset] = frame.data[offset + 1] = frame.data[offset + 2] = grey;
+    frame.data[offset + 3] = 255;
+    const label = labels[pixel];
+    if (label === 0 || state.hidden.has(label)) continue;
+    const [r, g, b] = colours[label];
+    frame.data[offset] += (r - grey) * alpha;
+    frame.data[offset + 1] += (g - grey) * alpha;
+    frame.data[offset + 2] += (b - grey) * alpha;
   }
   context.putImageData(frame, 0, 0);
 }
@@ -207,7 +266,39 @@ async function interact(event, erase) {
 }
 
 $("slice-canvas").addEventListener("click", (event) => interact(event, event.shiftKey));
-$("slice-canvas").addEventListener("contextmenu", (event) => interact(event, true));
+
+// Right button: a drag sets window (horizontal) and level (vertical); a click without dragging
+// erases. Middle button: a drag pans the zoomed image.
+let drag = null;
+$("viewport").addEventListener("contextmenu", (event) => event.preventDefault());
+$("viewport").addEventListener("mousedown", (event) => {
+  if (event.button !== 1 && event.button !== 2) return;
+  event.preventDefault();
+  drag = { button: event.button, x: event.clientX, y: event.clientY, moved: false,
+           window: { ...state.window }, view: { ...state.view } };
+});
+window.addEventListener("mousemove", (event) => {
+  if (!drag) return;
+  const dx = event.clientX - drag.x;
+  const dy = event.clientY - drag.y;
+  if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
+  if (!drag.moved) return;
+  if (drag.button === 2) {
+    const step = Math.max(drag.window.width / 256, 0.5);
+    setWindow(drag.window.center + dy * step, drag.window.width + dx * 2 * step);
+    showSlice(state.slice);
+  } else {
+    state.view.x = drag.view.x + dx;
+    state.view.y = drag.view.y + dy;
+    applyView();
+  }
+});
+window.addEventListener("mouseup", (event) => {
+  if (!drag) return;
+  const finished = drag;
+  drag = null;
+  if (finished.button === 2 && !finished.moved && event.target === $("slice-canvas")) interact(event, true);
+});
 
 $("undo").addEventListener("click", async () => {
   try {

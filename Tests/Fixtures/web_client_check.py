@@ -1,6 +1,6 @@
 """Drives the web client in a real headless Chromium over the DevTools protocol, as a radiologist
-would: sign in, open the first case, click on the structure, propagate, jump to the suggested
-slice with N, accept. Prints a JSON report.
+would: sign in, open the first case, click on the structure, hide and show the class, drag the
+window, zoom and reset, propagate, jump to the suggested slice with N, accept. Prints a JSON report.
 
 usage: web_client_check.py URL USER PASSWORD X Y SCREENSHOT.png [STAGES_DIR]
 X, Y: the image pixel (on the slice the viewer opens) to click with the first class.
@@ -112,6 +112,37 @@ def main() -> int:
         time.sleep(0.3)
         after = page.eval(COLOURED)
         stage("3-viewer-after-a-click.png")
+        # The class's box hides its overlay; ticking it again shows it.
+        page.eval("document.querySelector('#classes input.visible[data-class=\"1\"]').click()")
+        time.sleep(0.3)
+        hidden = page.eval(COLOURED)
+        page.eval("document.querySelector('#classes input.visible[data-class=\"1\"]').click()")
+        time.sleep(0.3)
+        # A right-drag to the left narrows the window: the image gains contrast, nothing is erased.
+        window_before = page.eval("document.getElementById('window-label').textContent")
+        brightness = """(() => { const c = document.getElementById('slice-canvas');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let s = 0;
+            for (let i = 0; i < d.length; i += 4) s += d[i + 1]; return s; })()"""
+        grey_before = page.eval(brightness)
+        page.call("Input.dispatchMouseEvent", type="mousePressed", x=px, y=py, button="right", buttons=2, clickCount=1)
+        for step in range(1, 6):
+            page.call("Input.dispatchMouseEvent", type="mouseMoved", x=px - 20 * step, y=py, button="right", buttons=2)
+        page.call("Input.dispatchMouseEvent", type="mouseReleased", x=px - 100, y=py, button="right", buttons=0,
+                  clickCount=1)
+        time.sleep(0.3)
+        window_after = page.eval("document.getElementById('window-label').textContent")
+        grey_after = page.eval(brightness)
+        erased_by_drag = page.eval("document.getElementById('status').textContent.startsWith('erased')")
+        # Zoom in with +, the canvas scales; R resets.
+        page.call("Input.dispatchKeyEvent", type="keyDown", key="+", text="+", code="Equal", windowsVirtualKeyCode=187)
+        page.call("Input.dispatchKeyEvent", type="keyUp", key="+", code="Equal", windowsVirtualKeyCode=187)
+        time.sleep(0.2)
+        zoomed = page.eval("document.getElementById('slice-canvas').style.transform")
+        stage("5-viewer-zoomed-and-windowed.png")
+        page.call("Input.dispatchKeyEvent", type="keyDown", key="r", text="r", code="KeyR", windowsVirtualKeyCode=82)
+        page.call("Input.dispatchKeyEvent", type="keyUp", key="r", code="KeyR", windowsVirtualKeyCode=82)
+        time.sleep(0.2)
+        reset = page.eval("document.getElementById('slice-canvas').style.transform")
         page.eval("document.getElementById('propagate').click()")
         page.wait("document.getElementById('status').textContent.startsWith('propagated to')", "the propagation", 240)
         status = page.eval("document.getElementById('status').textContent")
@@ -131,7 +162,10 @@ def main() -> int:
         page.eval("document.getElementById('accept').click()")
         page.wait("document.getElementById('status').textContent.startsWith('accepted')", "the acceptance", 120)
         accepted = page.eval("document.getElementById('status').textContent")
-        print(json.dumps({"rows": rows, "colouredBefore": before, "colouredAfter": after, "status": status,
+        print(json.dumps({"rows": rows, "colouredBefore": before, "colouredAfter": after, "colouredHidden": hidden,
+                          "windowBefore": window_before, "windowAfter": window_after,
+                          "greyChanged": grey_before != grey_after, "erasedByDrag": erased_by_drag,
+                          "zoomed": zoomed, "reset": reset, "status": status,
                           "qualityStripPixels": strip, "suggested": suggested, "accepted": accepted}))
         return 0
     finally:

@@ -10,8 +10,9 @@ import Testing
 @testable import Server
 
 /// The web client in a real headless Chromium against a live daemon: sign in, open the case from
-/// the worklist, click on the organ (the overlay appears), propagate (the quality strip fills),
-/// jump to the suggested slice with N, accept (the SEG is written).
+/// the worklist, click on the organ (the overlay appears), hide and show the class, right-drag the
+/// window (the image changes, nothing is erased), zoom and reset, propagate (the quality strip
+/// fills), jump to the suggested slice with N, accept (the SEG is written).
 @Suite struct WebClientTests {
     @Test func aRadiologistAnnotatesInTheBrowser() async throws {
         let fixtures = CaseAPITests()
@@ -39,12 +40,23 @@ import Testing
                         DevServices.fixture("web_client_check.py"), "http://127.0.0.1:\(port)/", "admin",
                         "correct horse",
                         "\(best % 128)", "\(best / 128)", screenshot,
-                    ])
+                        // DELINEATE_SCREENSHOTS=Docs/screenshots saves every screen for the docs.
+                    ] + (ProcessInfo.processInfo.environment["DELINEATE_SCREENSHOTS"].map { [$0] } ?? []))
                 let result = try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any] ?? [:]
                 #expect(result["rows"] as? Int == 1)
                 let before = result["colouredBefore"] as? Int ?? -1
                 let after = result["colouredAfter"] as? Int ?? -1
                 #expect(before == 0 && after > 50, "overlay pixels before \(before), after \(after)")
+                let hidden = result["colouredHidden"] as? Int ?? -1
+                // The click's slice shows every class the network found; hiding the large organ
+                // removes most of the overlay.
+                #expect(hidden >= 0 && hidden < after / 2, "overlay pixels \(after), with the organ hidden \(hidden)")
+                let windows = (result["windowBefore"] as? String ?? "", result["windowAfter"] as? String ?? "")
+                #expect(windows.0.hasPrefix("W 400") && windows.1 != windows.0, "window \(windows)")
+                #expect(result["greyChanged"] as? Bool == true)
+                #expect(result["erasedByDrag"] as? Bool == false, "a right-drag must not erase")
+                #expect((result["zoomed"] as? String)?.contains("scale(1.25)") == true)
+                #expect((result["reset"] as? String)?.contains("scale(1)") == true)
                 #expect((result["status"] as? String)?.hasPrefix("propagated to") == true)
                 #expect(FileManager.default.fileExists(atPath: screenshot))
                 #expect((result["qualityStripPixels"] as? Int ?? 0) > 0)
