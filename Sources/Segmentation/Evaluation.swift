@@ -51,9 +51,8 @@ public struct DiceTally: Sendable {
 public enum ClickMethod: Sendable {
     /// A network through the interactive session (SIM or CIM weights).
     case network(SimNetwork)
-    /// Classical baseline: seeded region growing from every click (intensity within a tolerance of
-    /// the seed's neighbourhood mean, 4-connected); later clicks win.
-    case regionGrowing
+    /// Classical baseline: the random walker seeded by every click so far and the slice border.
+    case randomWalker
 }
 
 /// The click protocol of the SIM and RITM papers: on every evaluated slice the virtual user clicks
@@ -98,7 +97,7 @@ public enum ClickEvaluation {
                                         slice: slice, x: Double(click.x), y: Double(click.y), label: Int(click.label))
                                 ).labels
                         } else {
-                            prediction = RegionGrowing.segment(volume: volume, slice: slice, clicks: clicks)
+                            prediction = RandomWalker.segment(volume: volume, slice: slice, clicks: clicks)
                         }
                     }
                     curve.tallies[count].add(prediction: prediction, truth: truth)
@@ -110,47 +109,6 @@ public enum ClickEvaluation {
             }
         }
         return curve
-    }
-}
-
-/// The classical baseline: 4-connected region growing from each click over pixels whose intensity
-/// lies within `tolerance` standard deviations of the seed's 5x5 neighbourhood.
-public enum RegionGrowing {
-    public static func segment(volume: ScanVolume, slice: Int, clicks: [SimulatedClick], tolerance: Float = 2.5)
-        -> [UInt8]
-    {
-        let (width, height) = (volume.columns, volume.rows)
-        let start = slice * volume.sliceArea
-        let pixels = volume.voxels[start..<start + volume.sliceArea].map { $0 }
-        var labels = [UInt8](repeating: 0, count: volume.sliceArea)
-        for click in clicks {
-            var window: [Float] = []
-            for dy in -2...2 {
-                for dx in -2...2 {
-                    let (x, y) = (click.x + dx, click.y + dy)
-                    if x >= 0, y >= 0, x < width, y < height { window.append(pixels[y * width + x]) }
-                }
-            }
-            let mean = window.reduce(0, +) / Float(window.count)
-            let deviation = max(
-                (window.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(window.count)).squareRoot(), 1)
-            var visited = [Bool](repeating: false, count: volume.sliceArea)
-            var stack = [click.y * width + click.x]
-            visited[stack[0]] = true
-            while let pixel = stack.popLast() {
-                labels[pixel] = click.label
-                let (x, y) = (pixel % width, pixel / width)
-                for (nx, ny) in [(x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)]
-                where nx >= 0 && ny >= 0 && nx < width && ny < height {
-                    let next = ny * width + nx
-                    if !visited[next] && abs(pixels[next] - mean) <= tolerance * deviation {
-                        visited[next] = true
-                        stack.append(next)
-                    }
-                }
-            }
-        }
-        return labels
     }
 }
 

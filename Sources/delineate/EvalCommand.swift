@@ -9,7 +9,7 @@ import Tensor
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Dice vs clicks (SIM, CIM, region growing), NoC, and propagation with the next-slice ablation.")
+        abstract: "Dice vs clicks (SIM, CIM, random walker), NoC, and propagation with the next-slice ablation.")
 
     @Option(help: "Folder of held-out cases written by `delineate phantom` (searched recursively).") var data: String
     @Option(help: "Folder with sim.safetensors, cim.safetensors and prop.safetensors.") var models: String = "Models"
@@ -19,8 +19,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Evaluate every n-th slice that holds foreground.") var sliceStep: Int = 4
     @Option(help: "Clicks on each corrected slice in the propagation evaluation.") var propagationClicks: Int = 3
     @Flag(help: "Skip the propagation evaluation.") var skipPropagation = false
-    @Option(help: "Click methods to evaluate, comma-separated: sim, cim, region.") var methods: String =
-        "sim,cim,region"
+    @Option(help: "Click methods to evaluate, comma-separated: sim, cim, walker.") var methods: String =
+        "sim,cim,walker"
     @Option(help: "Write the CSV of the click curves here.") var csv: String?
     @Option(help: "Write a PNG chart of mean foreground Dice vs clicks here.") var chart: String?
     @Option(help: "Markdown file whose eval section is replaced with this run's tables.") var writeDocs: String?
@@ -42,7 +42,7 @@ struct EvalCommand: ParsableCommand {
         if wanted.contains("cim"), let cim = try? SimNetwork(contentsOf: "\(models)/cim.safetensors") {
             clickMethods.append(("CIM (DDG)", .network(cim)))
         }
-        if wanted.contains("region") { clickMethods.append(("region growing", .regionGrowing)) }
+        if wanted.contains("walker") { clickMethods.append(("random walker", .randomWalker)) }
         let names = sim.metadata.classes.map(\.name)
         var report =
             "Held-out cases: \(cases.count) (\(cases.map(\.name).joined(separator: ", "))); every \(sliceStep)th foreground slice.\n\n"

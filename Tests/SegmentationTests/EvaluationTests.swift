@@ -28,11 +28,31 @@ import Testing
         #expect((curve.tallies[0].dice(1) ?? 0) > 0.7, "automatic large-organ Dice")
     }
 
-    @Test func regionGrowingBaselineStartsEmptyAndGrows() throws {
+    @Test func randomWalkerBaselineStartsEmptyAndFollowsTheClicks() throws {
         let curve = try ClickEvaluation.run(
-            Self.cases, method: .regionGrowing, classes: 6, maxClicks: 2, sliceStep: 4)
+            Self.cases, method: .randomWalker, classes: 6, maxClicks: 3, sliceStep: 4)
         #expect(curve.tallies[0].dice(1) == 0)
-        #expect((curve.tallies[1].dice(1) ?? 0) > 0)
+        #expect((curve.tallies[1].meanForeground) > 0)
+        #expect(curve.tallies[3].meanForeground >= curve.tallies[1].meanForeground)
+    }
+
+    /// One click inside the large organ of a phantom slice: the walker fills most of the organ and
+    /// stops at its edge.
+    @Test func randomWalkerFillsTheClickedOrgan() {
+        let item = Self.cases[0]
+        let slice = item.volume.slices / 2
+        let organ = item.truth[slice * 128 * 128..<(slice + 1) * 128 * 128].map {
+            $0 == PhantomClass.largeOrgan.rawValue
+        }
+        let distance = DistanceTransform.euclidean(organ, width: 128, height: 128)
+        let centre = distance.indices.max { distance[$0] < distance[$1] }!
+        let labels = RandomWalker.segment(
+            volume: item.volume, slice: slice,
+            clicks: [SimulatedClick(x: centre % 128, y: centre / 128, label: PhantomClass.largeOrgan.rawValue)])
+        let found = labels.map { $0 == PhantomClass.largeOrgan.rawValue }
+        let overlap = zip(found, organ).filter { $0 && $1 }.count
+        let dice = 2 * Double(overlap) / Double(found.filter { $0 }.count + organ.filter { $0 }.count)
+        #expect(dice > 0.6, "large organ Dice \(dice)")
     }
 
     @Test func propagationRoundsScoreTheVolume() throws {
