@@ -63,6 +63,7 @@ async function openCase(id) {
   state.labels.clear();
   state.voxels.clear();
   state.hidden.clear();
+  $("export-status").textContent = "";
   const detail = state.detail;
   $("case-title").textContent = `Case ${id} · patient ${detail.case.patientID} · ${detail.case.modality} · ` +
     `${detail.columns}×${detail.rows}×${detail.slices} · round ${detail.round}`;
@@ -340,9 +341,26 @@ $("next-slice").addEventListener("click", async () => {
 
 $("accept").addEventListener("click", async () => {
   try {
-    const result = await api(`/cases/${state.detail.case.id}/accept`, { method: "POST" });
+    const id = state.detail.case.id;
+    const result = await api(`/cases/${id}/accept`, { method: "POST" });
     status(`accepted: DICOM-SEG ${result.sopInstanceUID} queued for PACS`);
+    await followExport(id, result.sopInstanceUID);
   } catch (error) { status(error.message); }
 });
+
+/// Shows the SEG's delivery to the PACS until it is delivered (or for two minutes).
+async function followExport(caseId, sopInstanceUID) {
+  const deadline = Date.now() + 120000;
+  while (Date.now() < deadline) {
+    const exports = await api(`/cases/${caseId}/exports`).catch(() => []);
+    const mine = exports.filter((item) => item.sopInstanceUID === sopInstanceUID);
+    if (mine.length === 0) return;
+    $("export-status").textContent = mine.map((item) => item.status === "delivered"
+      ? `SEG delivered to ${item.aeTitle}`
+      : `SEG to ${item.aeTitle}: ${item.status}${item.lastError ? ` (${item.lastError})` : ""}`).join("; ");
+    if (mine.every((item) => item.status === "delivered")) return;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
 
 start();

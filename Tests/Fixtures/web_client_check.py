@@ -1,6 +1,7 @@
 """Drives the web client in a real headless Chromium over the DevTools protocol, as a radiologist
 would: sign in, open the first case, click on the structure, hide and show the class, drag the
-window, zoom and reset, propagate, jump to the suggested slice with N, accept. Prints a JSON report.
+window, zoom and reset, propagate, jump to the suggested slice with N, accept, and wait for the
+SEG's delivery to the PACS. Prints a JSON report.
 
 usage: web_client_check.py URL USER PASSWORD X Y SCREENSHOT.png [STAGES_DIR]
 X, Y: the image pixel (on the slice the viewer opens) to click with the first class.
@@ -162,11 +163,16 @@ def main() -> int:
         page.eval("document.getElementById('accept').click()")
         page.wait("document.getElementById('status').textContent.startsWith('accepted')", "the acceptance", 120)
         accepted = page.eval("document.getElementById('status').textContent")
+        page.wait("document.getElementById('export-status').textContent.startsWith('SEG delivered')",
+                  "the SEG's delivery to the PACS", 120)
+        exported = page.eval("document.getElementById('export-status').textContent")
+        stage("6-accepted-and-delivered.png")
         print(json.dumps({"rows": rows, "colouredBefore": before, "colouredAfter": after, "colouredHidden": hidden,
                           "windowBefore": window_before, "windowAfter": window_after,
                           "greyChanged": grey_before != grey_after, "erasedByDrag": erased_by_drag,
                           "zoomed": zoomed, "reset": reset, "status": status,
-                          "qualityStripPixels": strip, "suggested": suggested, "accepted": accepted}))
+                          "qualityStripPixels": strip, "suggested": suggested, "accepted": accepted,
+                          "exported": exported}))
         return 0
     finally:
         process.kill()

@@ -1,4 +1,5 @@
 import DelineateTesting
+import DicomKit
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -12,16 +13,27 @@ import Testing
 /// The web client in a real headless Chromium against a live daemon: sign in, open the case from
 /// the worklist, click on the organ (the overlay appears), hide and show the class, right-drag the
 /// window (the image changes, nothing is erased), zoom and reset, propagate (the quality strip
-/// fills), jump to the suggested slice with N, accept (the SEG is written).
+/// fills), jump to the suggested slice with N, accept, and follow the SEG into a private Orthanc.
 @Suite struct WebClientTests {
     @Test func aRadiologistAnnotatesInTheBrowser() async throws {
         let fixtures = CaseAPITests()
         try await fixtures.withFixture { fixture in
+            let pacs = try await OrthancInstance()  // stopped below, or killed when released on a throw
             let app = DelineateApplication.make(
                 configuration: ServerConfiguration(
-                    httpPort: 0, databaseURL: fixture.database.url, webRoot: CaseAPITests.root + "/Web"),
+                    httpPort: 0, databaseURL: fixture.database.url,
+                    pacs: DicomNode(aeTitle: pacs.aeTitle, host: "127.0.0.1", port: pacs.dicomPort),
+                    webRoot: CaseAPITests.root + "/Web"),
                 pool: fixture.database.pool, files: fixture.files, logger: Logger(label: "test"),
                 models: CaseAPITests.models)
+            // The daemon's export outbox, as `delineate serve` runs it.
+            let outbox = Task {
+                await ExportWorker(
+                    files: fixture.files, pool: fixture.database.pool, callingAE: "DELINEATE",
+                    logger: Logger(label: "test")
+                ).run(every: .milliseconds(200))
+            }
+            defer { outbox.cancel() }
             // The viewer opens the middle slice; click deep inside the large organ there.
             let phantom = PhantomGenerator(columns: 128, rows: 128, slices: 10, modality: .ct).generate(seed: 77)
             let slice = 5
@@ -62,7 +74,13 @@ import Testing
                 #expect((result["qualityStripPixels"] as? Int ?? 0) > 0)
                 #expect((result["suggested"] as? String)?.hasPrefix("slice") == true)
                 #expect((result["accepted"] as? String)?.contains("DICOM-SEG 2.25.") == true)
+                // The client follows the SEG into the PACS, and the PACS has it.
+                #expect(result["exported"] as? String == "SEG delivered to \(pacs.aeTitle)")
+                let uid = (result["accepted"] as? String ?? "").split(separator: " ").first { $0.hasPrefix("2.25.") }
+                let found = try await pacs.get("/dicom-web/instances?SOPInstanceUID=\(uid ?? "none")")
+                #expect(String(decoding: found, as: UTF8.self).contains(String(uid ?? "none")))
             }
+            await pacs.stop()
         }
     }
 }

@@ -127,6 +127,11 @@ struct CaseAPI: Sendable {
             let record = try await self.caseRecord(context, session)
             return try JSONBody.response(try await RoundRepository(pool: pool).timings(caseID: record.id))
         }
+        route(router, .get, "/api/v1/cases/:id/exports") { _, context, session in
+            let record = try await self.caseRecord(context, session)
+            let exports = try await ExportRepository(pool: pool).exports(caseID: record.id)
+            return try JSONBody.response(exports.map(ExportStatus.init))
+        }
         route(router, .post, "/api/v1/cases/:id/accept", roles: [.reviewer, .admin]) { request, context, session in
             try await self.accept(request, context, session)
         }
@@ -357,6 +362,23 @@ struct CaseAPI: Sendable {
         var quality: [Float]
         var round: Int
         var suggestedSlice: Int?
+    }
+
+    /// One SEG's delivery to one PACS node, as the client sees it.
+    struct ExportStatus: Encodable {
+        var sopInstanceUID: String
+        var aeTitle: String
+        var status: String
+        var attempts: Int
+        var lastError: String
+
+        init(_ record: ExportRecord) {
+            sopInstanceUID = record.sopInstanceUID
+            aeTitle = record.aeTitle
+            status = record.status
+            attempts = record.attempts
+            lastError = record.lastError
+        }
     }
 
     func accept(_ request: Request, _ context: BasicRequestContext, _ session: AuthSession) async throws -> Response {
