@@ -38,11 +38,14 @@ $("login-form").addEventListener("submit", async (event) => {
 
 $("logout").addEventListener("click", async () => { await logout(); show("login-view"); });
 $("status-filter").addEventListener("change", openWorklist);
+$("modality-filter").addEventListener("change", openWorklist);
 $("back").addEventListener("click", openWorklist);
 
 async function openWorklist() {
-  const filter = $("status-filter").value;
-  const page = await api(`/cases${filter ? `?status=${filter}` : ""}`);
+  const filters = new URLSearchParams();
+  if ($("status-filter").value) filters.set("status", $("status-filter").value);
+  if ($("modality-filter").value) filters.set("modality", $("modality-filter").value);
+  const page = await api(`/cases${filters.size ? `?${filters}` : ""}`);
   const body = $("worklist").querySelector("tbody");
   body.replaceChildren(...page.cases.map((item) => {
     const row = document.createElement("tr");
@@ -67,6 +70,7 @@ async function openCase(id) {
   const detail = state.detail;
   $("case-title").textContent = `Case ${id} · patient ${detail.case.patientID} · ${detail.case.modality} · ` +
     `${detail.columns}×${detail.rows}×${detail.slices} · round ${detail.round}`;
+  $("case-title").title = `study ${detail.case.studyInstanceUID}\nseries ${detail.case.seriesInstanceUID}`;
   $("window-preset").value = detail.case.modality === "CT" ? "40,400" : "500,1000";
   setWindow(...$("window-preset").value.split(",").map(Number));
   resetView();

@@ -100,6 +100,14 @@ def main() -> int:
         page.wait("document.querySelectorAll('#worklist tbody tr').length > 0", "the worklist")
         rows = page.eval("document.querySelectorAll('#worklist tbody tr').length")
         stage("2-worklist.png")
+        # The modality filter: no MR case, the CT case again.
+        filter_rows = {}
+        for modality in ("MR", "CT"):
+            page.eval(f"""(() => {{ const s = document.getElementById('modality-filter'); s.value = '{modality}';
+                s.dispatchEvent(new Event('change')); }})()""")
+            expected = "=== 0" if modality == "MR" else "> 0"
+            page.wait(f"document.querySelectorAll('#worklist tbody tr').length {expected}", f"the {modality} worklist")
+            filter_rows[modality] = page.eval("document.querySelectorAll('#worklist tbody tr').length")
         page.eval("document.querySelector('#worklist tbody tr').click()")
         page.wait("!document.getElementById('case-view').hidden && document.getElementById('slice-label').textContent.startsWith('slice')", "the viewer")
         time.sleep(0.5)
@@ -167,7 +175,7 @@ def main() -> int:
                   "the SEG's delivery to the PACS", 120)
         exported = page.eval("document.getElementById('export-status').textContent")
         stage("6-accepted-and-delivered.png")
-        print(json.dumps({"rows": rows, "colouredBefore": before, "colouredAfter": after, "colouredHidden": hidden,
+        print(json.dumps({"rows": rows, "filterRows": filter_rows, "colouredBefore": before, "colouredAfter": after, "colouredHidden": hidden,
                           "windowBefore": window_before, "windowAfter": window_after,
                           "greyChanged": grey_before != grey_after, "erasedByDrag": erased_by_drag,
                           "zoomed": zoomed, "reset": reset, "status": status,

@@ -56,6 +56,7 @@ import Testing
                     ] + (ProcessInfo.processInfo.environment["DELINEATE_SCREENSHOTS"].map { [$0] } ?? []))
                 let result = try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any] ?? [:]
                 #expect(result["rows"] as? Int == 1)
+                #expect(result["filterRows"] as? [String: Int] == ["MR": 0, "CT": 1])
                 let before = result["colouredBefore"] as? Int ?? -1
                 let after = result["colouredAfter"] as? Int ?? -1
                 #expect(before == 0 && after > 50, "overlay pixels before \(before), after \(after)")
