@@ -125,6 +125,12 @@ import Testing
                     uri: "/api/v1/cases/\(id)/clicks", method: .post, headers: admin.headers(),
                     body: ByteBuffer(string: #"{"slice": 50, "x": 1, "y": 1, "label": 1}"#))
                 #expect(outside.status == .unprocessableContent)
+                let oversized = try await client.execute(
+                    uri: "/api/v1/cases/\(id)/clicks", method: .post, headers: admin.headers(),
+                    body: ByteBuffer(
+                        string: #"{"slice": 5, "note": ""# + String(repeating: "x", count: 2 << 20) + "\"}"))
+                #expect(oversized.status == .contentTooLarge)
+                #expect((try json(oversized)["error"] as? [String: Any])?["code"] as? String == "too_large")
 
                 let propagated = try await client.execute(
                     uri: "/api/v1/cases/\(id)/propagate", method: .post, headers: admin.headers())

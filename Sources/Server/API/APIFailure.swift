@@ -69,8 +69,18 @@ enum JSONBody {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 
+    /// The largest JSON body an endpoint reads (1 MiB).
+    static let maximumBodyBytes = 1 << 20
+
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
-        let buffer = try await request.body.collect(upTo: 1 << 20)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maximumBodyBytes)
+        } catch {
+            throw APIFailure(
+                status: .contentTooLarge, code: "too_large",
+                message: "the JSON body is larger than \(maximumBodyBytes) bytes")
+        }
         guard buffer.readableBytes > 0 else { throw APIFailure.badRequest("a JSON body is required") }
         do {
             let decoder = JSONDecoder()
