@@ -41,7 +41,8 @@ def sample_batch(volumes, batch: int, rng: random.Random):
     return torch.from_numpy(np.stack(images))[:, None], np.stack(labels)
 
 
-def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int | None = None, step_net=None):
+def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int | None = None, step_net=None,
+               hold_out: float = 0.8):
     """Runs k (0..max_steps) DDG steps with fixed weights and returns the filled memory. With
     max_steps > D the memory rolls over as it does when a radiologist clicks more than D times.
     `step_net(j)`, when given, is the network that runs step j (batch-norm recalibration)."""
@@ -54,7 +55,7 @@ def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int |
             probabilities = torch.softmax(memory.run(step_net(step) if step_net else net, images), 1)
             predictions = probabilities.argmax(1).numpy()
             clicks = torch.from_numpy(np.stack([
-                click_maps(ddg_clicks(episodes[i], predictions[i], labels[i], rng), CLASSES, SIZE)
+                click_maps(ddg_clicks(episodes[i], predictions[i], labels[i], rng, hold_out=hold_out), CLASSES, SIZE)
                 for i in range(batch)]))
             memory.push(clicks, probabilities)
     return memory
@@ -64,6 +65,8 @@ def main() -> int:
     parser = training_run.parser(batch=8, lr=2e-3, seed=7)
     parser.add_argument("--variant", choices=["sim", "cim"], default="sim")
     parser.add_argument("--ddg-steps", type=int, default=6, help="at most this many DDG steps per batch")
+    parser.add_argument("--hold-out", type=float, default=0.8,
+                        help="share of the DDG user's clicks left out (the paper's routine: 0.8)")
     args = parser.parse_args()
     run = training_run.TrainingRun(args, make_net(args.variant))
     volumes = load_volumes(args.data)
@@ -76,7 +79,7 @@ def main() -> int:
 
     def step(rng):
         images, labels = sample_batch(volumes, args.batch, rng)
-        memory = ddg_memory(run.net, args.variant, images, labels, rng, args.ddg_steps)
+        memory = ddg_memory(run.net, args.variant, images, labels, rng, args.ddg_steps, hold_out=args.hold_out)
         return [focal_loss(memory.run(run.net, images), torch.from_numpy(labels).long(), weights)]
 
     run.loop(step, ["loss"])
