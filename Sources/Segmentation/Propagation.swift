@@ -169,6 +169,9 @@ extension InteractiveSession {
         for slice in slices.clamped(to: 0..<volume.slices) { _ = try keyFeatures(slice) }
     }
 
+    /// How many slices have their key features computed.
+    public var preparedKeyFeatures: Int { keys.count }
+
     /// The key-encoder features of a slice, computed once per session.
     func keyFeatures(_ slice: Int) throws -> KeyFeatures {
         if let features = keys[slice] { return features }

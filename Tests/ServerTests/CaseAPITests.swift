@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Segmentation
 import Store
 import Testing
 
@@ -288,6 +289,26 @@ import Testing
                     #expect(response.status != .notFound, "\(method) \(path) is documented but not routed")
                 }
             }
+        }
+    }
+
+    /// Opening a case computes every slice's propagation key features in the background.
+    @Test func openingACasePreparesItsKeyFeatures() async throws {
+        try await withFixture { fixture in
+            let sessions = CaseSessions(
+                pool: fixture.database.pool, files: fixture.files, models: Self.models, queue: InferenceQueue(),
+                limit: 2)
+            let record = try await CaseRepository(pool: fixture.database.pool).find(id: fixture.caseID)
+            let handle = try await sessions.handle(for: record)
+            let slices = handle.session.volume.slices
+            let deadline = ContinuousClock.now + .seconds(60)
+            var prepared = 0
+            while ContinuousClock.now < deadline {
+                prepared = try await sessions.queue.run { handle.session.preparedKeyFeatures }
+                if prepared == slices { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(prepared == slices)
         }
     }
 }
