@@ -104,8 +104,8 @@ extension InteractiveSession {
                             .addElementwise(result.probability.values)
                         counts[label, default: [:]][slice, default: 0] += 1
                         qualities[label, default: [:]][slice, default: []].append(result.quality)
-                        let present = result.probability.values.contains(where: { $0 > 0.5 })
-                        absentRuns[label] = present ? 0 : absentRuns[label, default: 0] + 1
+                        let found = result.probability.values.contains(where: { $0 > 0.5 })
+                        absentRuns[label] = found ? 0 : absentRuns[label, default: 0] + 1
                         frame.values[label] = result.value
                     }
                     done = min(done + active.count, planned)
