@@ -13,6 +13,7 @@ usage: export.py [--checkpoints Training/checkpoints] [--root .]
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 from pathlib import Path
@@ -66,25 +67,27 @@ def weights_of(net) -> dict[str, torch.Tensor]:
 
 
 def load(path: Path, net):
+    """The network with the checkpoint's weights, in evaluation mode, and the checkpoint itself."""
     checkpoint = torch.load(path, weights_only=False)
     net.load_state_dict(checkpoint["model"])
-    return net.eval(), checkpoint["step"]
+    return net.eval(), checkpoint
 
 
 REGIMES = 4  # batch-norm statistics for 0, 1, 2 and 3-or-more interaction steps
 
 
-def export_sim(variant: str, checkpoints: Path, root: Path, volumes):
+def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes):
     """Batch norm saw one memory regime per training batch (the number of DDG steps), so the
     statistics are re-estimated per regime: the base tensors hold regime 0 (automatic), and
     `regime{r}.<name>` the running mean and variance after r interaction steps (r = 3: three or more)."""
-    net, steps = load(checkpoints / f"{variant}.pt", make_net(variant))
-    if torch.load(checkpoints / f"{variant}.pt", weights_only=False).get("frozen_statistics", False):
+    net, checkpoint = load(checkpoints / f"{variant}.pt", make_net(variant))
+    steps = checkpoint["step"]
+    if checkpoint.get("frozen_statistics", False):
         regimes = [net.state_dict()]  # fine-tuned with one fixed set of statistics: export that set
     else:
         regimes: list[dict] = []
         for r in range(REGIMES):
-            regimes.append(recalibrated(net, variant, volumes, 30, steps=r, earlier=regimes))
+            regimes.append(recalibrated(net, variant, training_volumes(), 30, steps=r, earlier=regimes))
         net.load_state_dict(regimes[0])
     net.eval()
     tensors = weights_of(net)
@@ -107,7 +110,8 @@ def export_sim(variant: str, checkpoints: Path, root: Path, volumes):
 
 
 def export_prop(checkpoints: Path, root: Path):
-    net, steps = load(checkpoints / "prop.pt", PropNet())
+    net, checkpoint = load(checkpoints / "prop.pt", PropNet())
+    steps = checkpoint["step"]
     save_file(weights_of(net), root / "Models/prop.safetensors", metadata(
         "prop", steps, widths=[16, 32, 64], keyChannels=net.key_channels, valueChannels=64,
         keyCoordinateScale=PropNet.COORDINATE_SCALE))
@@ -198,10 +202,11 @@ def main() -> int:
     torch.manual_seed(0)
     if "ops" in wanted:
         export_operators(args.root)
-    volumes = load_volumes(args.data) if {"sim", "cim"} & set(wanted) else []
+    # Read only when a checkpoint needs per-regime statistics re-estimated.
+    training_volumes = functools.cache(lambda: load_volumes(args.data))
     for variant in ("sim", "cim"):
         if variant in wanted:
-            print(variant, "steps", export_sim(variant, args.checkpoints, args.root, volumes))
+            print(variant, "steps", export_sim(variant, args.checkpoints, args.root, training_volumes))
     if "prop" in wanted:
         print("prop steps", export_prop(args.checkpoints, args.root))
     return 0
