@@ -9,17 +9,25 @@ export class ApiError extends Error {
   }
 }
 
+/// A request to /api/v1; a failure status becomes an ApiError with the server's JSON error body.
+async function send(path, init = {}) {
+  const response = await fetch(`/api/v1${path}`, { credentials: "same-origin", ...init });
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+  return response;
+}
+
 export async function api(path, { method = "GET", body } = {}) {
   const headers = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET") headers["X-CSRF-Token"] = csrfToken;
-  const response = await fetch(`/api/v1${path}`, {
-    method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const response = await send(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (response.status === 204) return null;
-  const data = await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data;
+  return response.json().catch(() => null);
+}
+
+/// GET of a binary resource (raw slice values) as an ArrayBuffer.
+export async function apiBytes(path) {
+  return (await send(path)).arrayBuffer();
 }
 
 export async function login(username, password) {

@@ -1,4 +1,4 @@
-import { api, login, logout, decodeRuns, ApiError } from "./api.js";
+import { api, apiBytes, login, logout, decodeRuns, ApiError } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -198,10 +198,7 @@ $("viewport").addEventListener("wheel", (event) => {
 /// window is instant.
 async function sliceVoxels(slice) {
   if (!state.voxels.has(slice)) {
-    const response = await fetch(`/api/v1/cases/${state.detail.case.id}/slices/${slice}/raw`,
-      { credentials: "same-origin" });
-    if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
-    state.voxels.set(slice, new Int16Array(await response.arrayBuffer()));
+    state.voxels.set(slice, new Int16Array(await apiBytes(`/cases/${state.detail.case.id}/slices/${slice}/raw`)));
   }
   return state.voxels.get(slice);
 }

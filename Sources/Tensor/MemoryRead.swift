@@ -39,36 +39,33 @@ public enum MemoryRead {
                 return sum + value * value
             } * scale
         }
-        var affinity = [Float](repeating: 0, count: memory * area)
-        var result = Tensor(shape: [1, valueChannels, height, width])
+        // The affinity is scratch that sgemm writes in full, the result an output it writes in full.
+        let affinity = UnsafeMutablePointer<Float>.allocate(capacity: memory * area)
+        defer { affinity.deallocate() }
         // Query positions are independent: blocks of them run on the engine's threads.
         let blocks = min(EngineThreads.available, max(area / 64, 1))
         let perBlock = (area + blocks - 1) / blocks
-        affinity.withUnsafeMutableBufferPointer { affinity in
-            result.values.withUnsafeMutableBufferPointer { read in
-                queryKey.values.withUnsafeBufferPointer { query in
-                    nonisolated(unsafe) let (affinity, read, query) = (
-                        affinity.baseAddress!, read.baseAddress!, query.baseAddress!
-                    )
-                    EngineThreads.parallel(blocks) { block in
-                        let first = block * perBlock
-                        let count = min(perBlock, area - first)
-                        guard count > 0 else { return }
-                        let columns = affinity + first
-                        cblas_sgemm(
-                            CblasRowMajor, CblasTrans, CblasNoTrans, Int32(memory), Int32(count), Int32(keyChannels),
-                            2 * scale, memoryKeys, Int32(memory), query + first, Int32(area), 0, columns, Int32(area))
-                        for position in 0..<memory {
-                            let row = columns + position * area
-                            let norm = norms[position]
-                            for query in 0..<count { row[query] -= norm }
-                        }
-                        softmaxColumns(columns, rows: memory, columns: count, stride: area)
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(valueChannels), Int32(count),
-                            Int32(memory), 1, memoryValues, Int32(memory), columns, Int32(area), 0, read + first,
-                            Int32(area))
+        let result = Tensor(shape: [1, valueChannels, height, width]) { read in
+            queryKey.values.withUnsafeBufferPointer { query in
+                nonisolated(unsafe) let (affinity, read, query) = (affinity, read.baseAddress!, query.baseAddress!)
+                EngineThreads.parallel(blocks) { block in
+                    let first = block * perBlock
+                    let count = min(perBlock, area - first)
+                    guard count > 0 else { return }
+                    let columns = affinity + first
+                    cblas_sgemm(
+                        CblasRowMajor, CblasTrans, CblasNoTrans, Int32(memory), Int32(count), Int32(keyChannels),
+                        2 * scale, memoryKeys, Int32(memory), query + first, Int32(area), 0, columns, Int32(area))
+                    for position in 0..<memory {
+                        let row = columns + position * area
+                        let norm = norms[position]
+                        for query in 0..<count { row[query] -= norm }
                     }
+                    softmaxColumns(columns, rows: memory, columns: count, stride: area)
+                    cblas_sgemm(
+                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(valueChannels), Int32(count),
+                        Int32(memory), 1, memoryValues, Int32(memory), columns, Int32(area), 0, read + first,
+                        Int32(area))
                 }
             }
         }

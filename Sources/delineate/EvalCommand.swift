@@ -71,7 +71,7 @@ struct EvalCommand: ParsableCommand {
             lines.append(
                 LineChart.Series(
                     points: curve.tallies.enumerated().map { (Double($0.offset), $0.element.meanForeground) },
-                    colour: Self.chartColours[lines.count % Self.chartColours.count]))
+                    colour: Self.chartColours[lines.count % Self.chartColours.count].rgb))
             let n85 = curve.sliceScores.map { Double(OverlapMetrics.clicksToReach(0.85, scores: $0)) }
             let n90 = curve.sliceScores.map { Double(OverlapMetrics.clicksToReach(0.90, scores: $0)) }
             noc.append(
@@ -85,7 +85,9 @@ struct EvalCommand: ParsableCommand {
             )
             .png(lines)
             try Data(png).write(to: URL(fileURLWithPath: chart))
-            let legend = zip(clickMethods, Self.chartColourNames).map { "\($1): \($0.0)" }.joined(separator: ", ")
+            let legend = clickMethods.indices.map { index in
+                "\(Self.chartColours[index % Self.chartColours.count].name): \(clickMethods[index].0)"
+            }.joined(separator: ", ")
             report += "\nChart (\((chart as NSString).lastPathComponent)): mean foreground Dice vs clicks; \(legend).\n"
         }
         report +=
@@ -120,9 +122,10 @@ struct EvalCommand: ParsableCommand {
         if let writeDocs { try MarkdownSection.replace(named: "eval", in: writeDocs, with: report) }
     }
 
-    /// The chart's line colours, one per method in order, and their names for the caption.
-    static let chartColours: [[UInt8]] = [[31, 119, 180], [255, 127, 14], [127, 127, 127]]
-    static let chartColourNames = ["blue", "orange", "grey"]
+    /// The chart's line colours, one per method in order, named for the caption.
+    static let chartColours: [(name: String, rgb: [UInt8])] = [
+        ("blue", [31, 119, 180]), ("orange", [255, 127, 14]), ("grey", [127, 127, 127]),
+    ]
 
     /// Every case folder (with labels.json) under `root`: the DICOM series and the raw labels.
     static func loadCases(under root: String) throws -> [EvaluationCase] {
