@@ -27,7 +27,8 @@ let package = Package(
             name: "CDCMTK",
             linkerSettings: [
                 .linkedLibrary("dcmseg"), .linkedLibrary("dcmfg"), .linkedLibrary("dcmiod"),
-                .linkedLibrary("dcmnet"), .linkedLibrary("dcmjpeg"), .linkedLibrary("dcmjpls"),
+                .linkedLibrary("dcmnet"), .linkedLibrary("dcmtls"),
+                .linkedLibrary("dcmjpeg"), .linkedLibrary("dcmjpls"),
                 .linkedLibrary("dcmimage"), .linkedLibrary("dcmimgle"), .linkedLibrary("dcmdata"),
                 .linkedLibrary("oflog"), .linkedLibrary("ofstd"), .linkedLibrary("stdc++"),
             ]

@@ -13,7 +13,7 @@ packages=(
     # the real browser the web client is tested in
     chromium fonts-dejavu-core
     # tools the scripts use
-    curl ca-certificates procps python3 python3-venv
+    curl ca-certificates openssl procps python3 python3-venv
 )
 
 missing=()

@@ -207,15 +207,17 @@ int dk_seg_save(dk_seg_writer *writer, const char *path, const char *contentDate
 
 void dk_seg_free(dk_seg_writer *writer) { delete writer; }
 
-int dk_store_file(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const char *path,
-                  int timeoutSeconds, uint16_t *status, char *error, size_t errorLength) {
+int dk_store_file(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const dk_tls *tls,
+                  const char *path, int timeoutSeconds, uint16_t *status, char *error, size_t errorLength) {
     dk_register_codecs();
     DcmFileFormat file;
     if (check(file.loadFile(path), "cannot read the file to send", error, errorLength)) return 1;
     OFString sopClass;
     file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
-    DcmSCU scu;
-    if (dk::openAssociation(scu, host, port, callingAE, calledAE, timeoutSeconds, sopClass.c_str(), error, errorLength))
+    dk::Requestor requestor;
+    DcmSCU &scu = requestor.scu;
+    if (dk::openAssociation(requestor, host, port, callingAE, calledAE, tls, timeoutSeconds, sopClass.c_str(), error,
+                            errorLength))
         return 1;
     T_ASC_PresentationContextID context = scu.findAnyPresentationContextID(sopClass, UID_LittleEndianExplicitTransferSyntax);
     if (context == 0) {

@@ -11,22 +11,37 @@ public final class OrthancInstance: @unchecked Sendable {
     public let dicomPort: Int
     public let httpPort: Int
     public let folder: String
+    /// HTTP Basic credentials when the REST API requires a login.
+    let login: (user: String, password: String)?
     private var process: Process?
 
-    /// Starts Orthanc and waits until its REST API answers.
-    public init(aeTitle: String = "TESTPACS") async throws {
+    /// Starts Orthanc and waits until its REST API answers. With `tls`, its DICOM port speaks only
+    /// TLS and requires a client certificate signed by the test authority; with `login`, its REST and
+    /// DICOMweb APIs require that user.
+    public init(
+        aeTitle: String = "TESTPACS", tls: TestCertificates? = nil, login: (user: String, password: String)? = nil
+    ) async throws {
+        self.login = login
         self.aeTitle = aeTitle
         dicomPort = Int.random(in: 41_000...45_000)
         httpPort = Int.random(in: 45_001...49_000)
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("orthanc-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder + "/storage", withIntermediateDirectories: true)
-        let config: [String: Any] = [
+        var config: [String: Any] = [
             "Name": "test PACS", "StorageDirectory": folder + "/storage", "IndexDirectory": folder + "/storage",
             "HttpPort": httpPort, "DicomPort": dicomPort, "DicomAet": aeTitle, "RemoteAccessAllowed": false,
-            "AuthenticationEnabled": false, "DicomCheckCalledAet": true, "DicomAlwaysAllowStore": true,
+            "AuthenticationEnabled": login != nil, "DicomCheckCalledAet": true, "DicomAlwaysAllowStore": true,
             "Plugins": ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"],
             "DicomWeb": ["Enable": true, "Root": "/dicom-web/"],
         ]
+        if let login { config["RegisteredUsers"] = [login.user: login.password] }
+        if let tls {
+            config["DicomTlsEnabled"] = true
+            config["DicomTlsCertificate"] = tls.serverCertificate
+            config["DicomTlsPrivateKey"] = tls.serverKey
+            config["DicomTlsTrustedCertificates"] = tls.authority
+            config["DicomTlsRemoteCertificateRequired"] = true
+        }
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: folder + "/orthanc.json"))
         try await start()
     }
@@ -68,8 +83,12 @@ public final class OrthancInstance: @unchecked Sendable {
 
     /// GETs a REST or DICOMweb path and returns the body; throws unless the status is 200.
     public func get(_ path: String) async throws -> Data {
-        let (data, response) = try await URLSession.shared.data(
-            from: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!)
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!)
+        if let login {
+            let token = Data("\(login.user):\(login.password)".utf8).base64EncodedString()
+            request.setValue("Basic \(token)", forHTTPHeaderField: "Authorization")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
         guard (response as? HTTPURLResponse)?.statusCode == 200 else {
             throw ExternalToolError(
                 tool: "Orthanc GET \(path)", status: Int32((response as? HTTPURLResponse)?.statusCode ?? 0), output: "")

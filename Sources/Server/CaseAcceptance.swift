@@ -11,9 +11,12 @@ public struct CaseAcceptance: Sendable {
     /// Series Description of the SEG series.
     let seriesDescription: String
 
+    /// The Series Description of SEG series unless configured otherwise.
+    public static let defaultSeriesDescription = "Delineate segmentation"
+
     public init(
         files: FileStore, pool: DatabasePool, catalogue: LabelCatalogue = .phantom,
-        seriesDescription: String = "Delineate segmentation"
+        seriesDescription: String = defaultSeriesDescription
     ) {
         self.files = files
         self.pool = pool
@@ -21,8 +24,9 @@ public struct CaseAcceptance: Sendable {
         self.seriesDescription = seriesDescription
     }
 
-    /// Writes and queues the SEG; returns its SOP Instance UID. `creatorName` is the annotator (DICOM PN).
-    public func accept(caseID: Int, creatorName: String, nodes: [DicomNode]) async throws -> String {
+    /// Writes and queues the SEG for every destination; returns its SOP Instance UID. `creatorName`
+    /// is the annotator (DICOM PN).
+    public func accept(caseID: Int, creatorName: String, destinations: [PacsDestination]) async throws -> String {
         let record = try await CaseRepository(pool: pool).find(id: caseID)
         guard let volume = try await VolumeRepository(pool: pool).volume(seriesID: record.seriesID) else {
             throw StoreError(.notFound, "case \(caseID) has no assembled volume")
@@ -50,9 +54,8 @@ public struct CaseAcceptance: Sendable {
         let sha = try files.put([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
         let exports = ExportRepository(pool: pool)
         var nodeIDs: [Int] = []
-        for node in nodes {
-            nodeIDs.append(
-                try await exports.node(name: node.aeTitle, aeTitle: node.aeTitle, host: node.host, port: node.port))
+        for destination in destinations {
+            nodeIDs.append(try await destination.register(in: exports))
         }
         _ = try await exports.accept(
             caseID: caseID, mask: mask, sopInstanceUID: seg.sopInstanceUID, fileSHA256: sha, nodeIDs: nodeIDs)

@@ -40,13 +40,27 @@ struct HealthCheck: Sendable {
         }
     }
 
+    /// Up when every destination answers: C-ECHO for DICOM nodes, a QIDO-RS query for DICOMweb ones.
     private func pacsComponent() async -> HealthReport.Component {
-        guard let node = configuration.pacs else { return .init(status: "not configured", detail: "") }
-        do {
-            try await node.echo(callingAE: configuration.aeTitle, timeoutSeconds: 3)
-            return .init(status: "up", detail: "C-ECHO \(node.aeTitle)@\(node.host):\(node.port) succeeded")
-        } catch {
-            return .init(status: "down", detail: error.reason)
+        guard !configuration.pacs.isEmpty else { return .init(status: "not configured", detail: "") }
+        var details: [String] = []
+        var allUp = true
+        for destination in configuration.pacs {
+            do {
+                switch destination.transport {
+                case .cStore(let node):
+                    try await node.echo(callingAE: configuration.aeTitle, tls: configuration.tls, timeoutSeconds: 3)
+                    details.append("C-ECHO \(node.address) succeeded")
+                case .stowRS(let base, _, _):
+                    try await StowRSClient(base: base, authorization: destination.authorization, timeoutSeconds: 3)
+                        .probe()
+                    details.append("\(destination) answered")
+                }
+            } catch {
+                allUp = false
+                details.append(error.reason)
+            }
         }
+        return .init(status: allUp ? "up" : "down", detail: details.joined(separator: "; "))
     }
 }

@@ -8,8 +8,12 @@ public struct ServerConfiguration: Sendable {
     public var databasePoolSize: Int
     /// Our own AE title, used as the calling AE toward PACS.
     public var aeTitle: String
-    /// The PACS node results are delivered to; nil when none is configured.
-    public var pacs: DicomNode?
+    /// The PACS nodes accepted SEGs are delivered to (none: SEGs stay in the file store).
+    public var pacs: [PacsDestination]
+    /// Certificates for C-STORE to nodes that need TLS.
+    public var tls: TLSSettings?
+    /// The Series Description of the SEG series written on accept.
+    public var segmentationSeriesDescription: String
     /// The folder with the networks' weights (sim.safetensors, prop.safetensors).
     public var modelsDirectory: String
     /// The folder the web client is served from; nil serves no client.
@@ -21,7 +25,9 @@ public struct ServerConfiguration: Sendable {
 
     public init(
         httpHost: String = "127.0.0.1", httpPort: Int = 8080, databaseURL: String, databasePoolSize: Int = 8,
-        aeTitle: String = "DELINEATE", pacs: DicomNode? = nil, modelsDirectory: String = "Models",
+        aeTitle: String = "DELINEATE", pacs: [PacsDestination] = [], tls: TLSSettings? = nil,
+        segmentationSeriesDescription: String = CaseAcceptance.defaultSeriesDescription,
+        modelsDirectory: String = "Models",
         webRoot: String? = "Web", sessionLimit: Int = 4, loginLifetime: Double = 12 * 3600
     ) {
         self.modelsDirectory = modelsDirectory
@@ -34,5 +40,7 @@ public struct ServerConfiguration: Sendable {
         self.databasePoolSize = databasePoolSize
         self.aeTitle = aeTitle
         self.pacs = pacs
+        self.tls = tls
+        self.segmentationSeriesDescription = segmentationSeriesDescription
     }
 }

@@ -7,6 +7,10 @@ public struct ExportRecord: Sendable, Equatable {
     public let aeTitle: String
     public let host: String
     public let port: Int
+    /// Whether the C-STORE association runs over TLS.
+    public let useTLS: Bool
+    /// The DICOMweb base URL when the node takes STOW-RS instead of C-STORE.
+    public let dicomwebURL: String?
     public let status: String
     public let attempts: Int
     public let lastError: String
@@ -22,15 +26,21 @@ public struct ExportRepository: Sendable {
         self.pool = pool
     }
 
-    /// The id of the PACS node named `name`, created or updated with this address.
-    public func node(name: String, aeTitle: String, host: String, port: Int) async throws(StoreError) -> Int {
+    /// The id of the PACS node named `name`, created or updated with this address. A node with a
+    /// `dicomwebURL` receives STOW-RS (the URL holds no credentials); otherwise C-STORE, over TLS
+    /// when `useTLS`.
+    public func node(
+        name: String, aeTitle: String, host: String, port: Int, useTLS: Bool = false, dicomwebURL: String? = nil
+    ) async throws(StoreError) -> Int {
         try await pool.withConnection { connection throws(StoreError) in
             try connection.execute(
                 """
-                INSERT INTO pacs_nodes (name, ae_title, host, port) VALUES ($1, $2, $3, $4)
-                ON CONFLICT (name) DO UPDATE SET ae_title = EXCLUDED.ae_title, host = EXCLUDED.host, port = EXCLUDED.port
+                INSERT INTO pacs_nodes (name, ae_title, host, port, use_tls, dicomweb_url)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (name) DO UPDATE SET ae_title = EXCLUDED.ae_title, host = EXCLUDED.host,
+                    port = EXCLUDED.port, use_tls = EXCLUDED.use_tls, dicomweb_url = EXCLUDED.dicomweb_url
                 RETURNING id
-                """, [name, aeTitle, host, port]
+                """, [name, aeTitle, host, port, useTLS, dicomwebURL]
             ).records[0].int("id") ?? 0
         }
     }
@@ -92,8 +102,8 @@ public struct ExportRepository: Sendable {
                 UPDATE exports e SET status = 'sending', attempts = attempts + 1,
                     next_attempt_at = now() + make_interval(secs => $2)
                 FROM due, pacs_nodes n WHERE e.id = due.id AND n.id = e.destination
-                RETURNING e.id, e.case_ref, e.sop_instance_uid, e.file_sha256, n.ae_title, n.host, n.port, e.status,
-                    e.attempts, e.last_error
+                RETURNING e.id, e.case_ref, e.sop_instance_uid, e.file_sha256, n.ae_title, n.host, n.port, n.use_tls,
+                    n.dicomweb_url, e.status, e.attempts, e.last_error
                 """, [limit, leaseSeconds]
             ).records.map(Self.record)
         }
@@ -133,8 +143,8 @@ public struct ExportRepository: Sendable {
         try await pool.withConnection { connection throws(StoreError) in
             try connection.execute(
                 """
-                SELECT e.id, e.case_ref, e.sop_instance_uid, e.file_sha256, n.ae_title, n.host, n.port, e.status,
-                    e.attempts, e.last_error
+                SELECT e.id, e.case_ref, e.sop_instance_uid, e.file_sha256, n.ae_title, n.host, n.port, n.use_tls,
+                    n.dicomweb_url, e.status, e.attempts, e.last_error
                 FROM exports e JOIN pacs_nodes n ON n.id = e.destination WHERE e.case_ref = $1 ORDER BY e.id
                 """, [caseID]
             ).records.map(Self.record)
@@ -145,7 +155,8 @@ public struct ExportRepository: Sendable {
         ExportRecord(
             id: row.int("id") ?? 0, caseID: row.int("case_ref") ?? 0, sopInstanceUID: row["sop_instance_uid"] ?? "",
             fileSHA256: row["file_sha256"] ?? "", aeTitle: row["ae_title"] ?? "", host: row["host"] ?? "",
-            port: row.int("port") ?? 0, status: row["status"] ?? "", attempts: row.int("attempts") ?? 0,
+            port: row.int("port") ?? 0, useTLS: row.bool("use_tls") ?? false, dicomwebURL: row["dicomweb_url"],
+            status: row["status"] ?? "", attempts: row.int("attempts") ?? 0,
             lastError: row["last_error"] ?? "")
     }
 }

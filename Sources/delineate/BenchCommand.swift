@@ -60,7 +60,9 @@ struct BenchCommand: AsyncParsableCommand {
             }
             var rows = [("Delineate C-STORE SCP (store + index + fsync)", ours.seconds)]
             if let orthanc {
-                let node = try Serve.parseNode(orthanc)
+                guard case .cStore(let node) = try pacsDestination(orthanc).transport else {
+                    throw ValidationError("--orthanc takes AE@host:port")
+                }
                 let theirs = try await StoreSCUTool.send(
                     files, to: node.host, port: node.port, calledAE: node.aeTitle, callingAE: "BENCH")
                 guard theirs.exitStatus == 0 else {

@@ -22,8 +22,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Our DICOM AE title (environment: DELINEATE_AE_TITLE).")
     var aeTitle: String = Environment.value("DELINEATE_AE_TITLE") ?? "DELINEATE"
 
-    @Option(help: "PACS node as AE@host:port (environment: DELINEATE_PACS).")
-    var pacs: String? = Environment.value("DELINEATE_PACS")
+    @Option(
+        help: """
+            PACS that receives SEGs, repeatable: AE@host:port, dicom-tls://AE@host:port or \
+            http(s)://[user:password@]host[:port]/dicom-web for STOW-RS (environment: DELINEATE_PACS, comma-separated).
+            """)
+    var pacs: [String] = Environment.value("DELINEATE_PACS")?.split(separator: ",").map(String.init) ?? []
+
+    @OptionGroup var tls: TLSOptions
+
+    @Option(help: "Series Description of the SEG series (environment: DELINEATE_SEG_SERIES_DESCRIPTION).")
+    var segSeriesDescription: String =
+        Environment.value("DELINEATE_SEG_SERIES_DESCRIPTION") ?? CaseAcceptance.defaultSeriesDescription
 
     @Option(help: "C-STORE SCP port, 0 to disable (environment: DELINEATE_DICOM_PORT).")
     var dicomPort: Int = Environment.value("DELINEATE_DICOM_PORT").flatMap { Int($0) } ?? 11112
@@ -51,10 +61,12 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "delineate")
         logger.logLevel = .info
+        let destinations = try pacs.map(pacsDestination)
         let pool = try await database.migratedPool(logger: logger)
         let configuration = ServerConfiguration(
             httpHost: host, httpPort: port, databaseURL: try database.resolvedURL(), aeTitle: aeTitle,
-            pacs: try pacs.map(Self.parseNode), modelsDirectory: modelsDirectory, webRoot: webRoot)
+            pacs: destinations, tls: tls.settings, segmentationSeriesDescription: segSeriesDescription,
+            modelsDirectory: modelsDirectory, webRoot: webRoot)
         let files = try FileStore(root: fileStore)
         let models: LoadedModels?
         do {
@@ -78,7 +90,8 @@ struct Serve: AsyncParsableCommand {
                 files: files, pool: pool, logger: logger)
         }
         let monitor = Task { [receiver] in await receiver?.monitorSeries() }
-        let outbox = ExportWorker(files: files, pool: pool, callingAE: aeTitle, logger: logger)
+        let outbox = ExportWorker(
+            files: files, pool: pool, callingAE: aeTitle, tls: tls.settings, destinations: destinations, logger: logger)
         let delivery = Task { await outbox.run() }
         defer {
             monitor.cancel()
@@ -89,13 +102,4 @@ struct Serve: AsyncParsableCommand {
         try await app.runService()
     }
 
-    /// Parses `AE@host:port`.
-    static func parseNode(_ text: String) throws -> DicomNode {
-        let parts = text.split(separator: "@", maxSplits: 1)
-        let address = parts.last?.split(separator: ":") ?? []
-        guard parts.count == 2, address.count == 2, let port = Int(address[1]), (1...65535).contains(port) else {
-            throw ValidationError("PACS node '\(text)' is not AE@host:port")
-        }
-        return DicomNode(aeTitle: String(parts[0]), host: String(address[0]), port: port)
-    }
 }

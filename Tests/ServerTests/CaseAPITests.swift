@@ -48,7 +48,8 @@ import Testing
         DelineateApplication.make(
             configuration: ServerConfiguration(
                 httpPort: 0, databaseURL: fixture.database.url,
-                pacs: DicomNode(aeTitle: "PACS", host: "127.0.0.1", port: 1), webRoot: Self.root + "/Web"),
+                pacs: [PacsDestination(.cStore(DicomNode(aeTitle: "PACS", host: "127.0.0.1", port: 1)))],
+                webRoot: Self.root + "/Web"),
             pool: fixture.database.pool, files: fixture.files, logger: Logger(label: "test"), models: Self.models)
     }
 

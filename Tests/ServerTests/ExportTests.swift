@@ -22,9 +22,10 @@ import Testing
         return (caseID, series.writer.series.studyInstanceUID)
     }
 
-    /// Runs `body` with a fresh database, a file store in a temporary folder and a private Orthanc,
-    /// and removes them afterwards.
+    /// Runs `body` with a fresh database, a file store in a temporary folder and a private Orthanc
+    /// (over TLS, or behind a login, when asked), and removes them afterwards.
     func withFixture(
+        tls: TestCertificates? = nil, login: (user: String, password: String)? = nil,
         _ body: (TestDatabase, FileStore, String, OrthancInstance) async throws -> Void
     ) async throws {
         let database = try await TestDatabase.create()
@@ -32,7 +33,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let files = try FileStore(root: folder + "/store")
-        let pacs = try await OrthancInstance()
+        let pacs = try await OrthancInstance(tls: tls, login: login)
         try await body(database, files, folder, pacs)
         await pacs.stop()
         try await database.drop()
@@ -49,7 +50,8 @@ import Testing
 
             // Delivered at once, found by QIDO-RS and the REST API.
             let (first, study) = try await caseWithMask("first", database: database, files: files, folder: folder)
-            let sop = try await acceptance.accept(caseID: first, creatorName: "Smith^Rachel", nodes: [node])
+            let sop = try await acceptance.accept(
+                caseID: first, creatorName: "Smith^Rachel", destinations: [PacsDestination(.cStore(node))])
             #expect(try await worker.deliverDue() == (1, 0))
             let qido = String(
                 decoding: try await pacs.get("/dicom-web/studies/\(study)/series?Modality=SEG"), as: UTF8.self)
@@ -73,7 +75,8 @@ import Testing
             await pacs.stop()
             let (second, secondStudy) = try await caseWithMask(
                 "second", database: database, files: files, folder: folder)
-            _ = try await acceptance.accept(caseID: second, creatorName: "Smith^Rachel", nodes: [node])
+            _ = try await acceptance.accept(
+                caseID: second, creatorName: "Smith^Rachel", destinations: [PacsDestination(.cStore(node))])
             #expect(try await worker.deliverDue() == (0, 1))
             let waiting = try await ExportRepository(pool: database.pool).exports(caseID: second)
             #expect(waiting.first?.status == "pending" && waiting.first?.lastError.isEmpty == false)
@@ -86,8 +89,7 @@ import Testing
             #expect(delivered.contains("\"SEG\""))
 
             // Re-sending the same accepted state is idempotent: same SOP Instance UID, one instance in the PACS.
-            let nodeID = try await ExportRepository(pool: database.pool).node(
-                name: node.aeTitle, aeTitle: node.aeTitle, host: node.host, port: node.port)
+            let nodeID = try await PacsDestination(.cStore(node)).register(in: ExportRepository(pool: database.pool))
             try await ExportRepository(pool: database.pool).resend(caseID: first, nodeID: nodeID)
             #expect(try await worker.deliverDue() == (1, 0))
             let instances =
@@ -102,7 +104,7 @@ import Testing
             let (caseID, _) = try await caseWithMask("refused", database: database, files: files, folder: folder)
             let wrongAE = DicomNode(aeTitle: "NOT_THE_PACS", host: "127.0.0.1", port: pacs.dicomPort)
             _ = try await CaseAcceptance(files: files, pool: database.pool).accept(
-                caseID: caseID, creatorName: "A^B", nodes: [wrongAE])
+                caseID: caseID, creatorName: "A^B", destinations: [PacsDestination(.cStore(wrongAE))])
             let worker = ExportWorker(
                 files: files, pool: database.pool, callingAE: "DELINEATE", logger: Logger(label: "test"))
             #expect(try await worker.deliverDue() == (0, 1))
@@ -110,6 +112,83 @@ import Testing
             #expect(
                 export.lastError.contains("NOT_THE_PACS") && export.lastError.lowercased().contains("reject"),
                 "\(export.lastError)")
+        }
+    }
+
+    /// The SEG's SOP Instance UIDs Orthanc holds in a study, by QIDO-RS.
+    func segInstances(in study: String, of pacs: OrthancInstance) async throws -> String {
+        String(decoding: try await pacs.get("/dicom-web/studies/\(study)/instances?Modality=SEG"), as: UTF8.self)
+    }
+
+    @Test func deliversOverTLSOnlyToAPacsWhoseCertificateWeTrust() async throws {
+        let certificates = try await TestCertificates.make()
+        defer { certificates.remove() }
+        try await withFixture(tls: certificates) { database, files, folder, pacs in
+            let node = DicomNode(aeTitle: pacs.aeTitle, host: "127.0.0.1", port: pacs.dicomPort, useTLS: true)
+            let (caseID, study) = try await caseWithMask("tls", database: database, files: files, folder: folder)
+            let sop = try await CaseAcceptance(files: files, pool: database.pool).accept(
+                caseID: caseID, creatorName: "Smith^Rachel", destinations: [PacsDestination(.cStore(node))])
+            func worker(trusting authority: String) -> ExportWorker {
+                ExportWorker(
+                    files: files, pool: database.pool, callingAE: "DELINEATE",
+                    tls: TLSSettings(
+                        certificate: certificates.clientCertificate, privateKey: certificates.clientKey,
+                        trustedCertificates: authority), logger: Logger(label: "test"), baseDelay: 0.01,
+                    maximumDelay: 0.02)
+            }
+
+            // Trusting another authority, we refuse the PACS's certificate and nothing is sent.
+            #expect(try await worker(trusting: certificates.unrelatedAuthority).deliverDue() == (0, 1))
+            let refused = try #require(try await ExportRepository(pool: database.pool).exports(caseID: caseID).first)
+            #expect(refused.useTLS && refused.lastError.contains("(TLS)"), "\(refused.lastError)")
+            #expect(!(try await segInstances(in: study, of: pacs)).contains(sop))
+
+            // Without TLS settings at all, the reason says so.
+            let unconfigured = ExportWorker(
+                files: files, pool: database.pool, callingAE: "DELINEATE", logger: Logger(label: "test"),
+                baseDelay: 0.01, maximumDelay: 0.02)
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(try await unconfigured.deliverDue() == (0, 1))
+            let waiting = try #require(try await ExportRepository(pool: database.pool).exports(caseID: caseID).first)
+            #expect(waiting.lastError.contains("no TLS certificates are configured"), "\(waiting.lastError)")
+
+            // Trusting the right authority: C-ECHO and C-STORE over TLS, and the SEG is in the PACS.
+            try await node.echo(
+                callingAE: "DELINEATE",
+                tls: TLSSettings(
+                    certificate: certificates.clientCertificate, privateKey: certificates.clientKey,
+                    trustedCertificates: certificates.authority))
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(try await worker(trusting: certificates.authority).deliverDue() == (1, 0))
+            #expect(try await segInstances(in: study, of: pacs).contains(sop))
+        }
+    }
+
+    @Test func deliversByStowRSWithCredentialsThatAreNeverStored() async throws {
+        try await withFixture(login: (user: "stow", password: "s3cret")) { database, files, folder, pacs in
+            let base = "127.0.0.1:\(pacs.httpPort)/dicom-web"
+            let right = try PacsDestination(parsing: "http://stow:s3cret@\(base)/")
+            let wrong = try PacsDestination(parsing: "http://stow:guess@\(base)")
+            #expect(right.name == "http://\(base)" && right.name == wrong.name)
+            func worker(_ destination: PacsDestination) -> ExportWorker {
+                ExportWorker(
+                    files: files, pool: database.pool, callingAE: "DELINEATE", destinations: [destination],
+                    logger: Logger(label: "test"), baseDelay: 0.01, maximumDelay: 0.02)
+            }
+            let (caseID, study) = try await caseWithMask("stow", database: database, files: files, folder: folder)
+            let sop = try await CaseAcceptance(files: files, pool: database.pool).accept(
+                caseID: caseID, creatorName: "Smith^Rachel", destinations: [right])
+
+            // A wrong password: the service's 401 is the recorded reason, and the export waits.
+            #expect(try await worker(wrong).deliverDue() == (0, 1))
+            let refused = try #require(try await ExportRepository(pool: database.pool).exports(caseID: caseID).first)
+            #expect(refused.lastError.contains("HTTP 401"), "\(refused.lastError)")
+            #expect(refused.dicomwebURL == "http://\(base)" && !refused.lastError.contains("s3cret"))
+
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(try await worker(right).deliverDue() == (1, 0))
+            #expect(try await segInstances(in: study, of: pacs).contains(sop))
+            #expect(try await CaseRepository(pool: database.pool).find(id: caseID).status == .exported)
         }
     }
 }

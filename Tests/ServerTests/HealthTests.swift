@@ -12,14 +12,21 @@ import Testing
 @testable import Server
 
 @Suite struct HealthTests {
-    func configuration(database: TestDatabase, pacs: DicomNode?) -> ServerConfiguration {
+    func configuration(database: TestDatabase, pacs: [PacsDestination]) -> ServerConfiguration {
         ServerConfiguration(httpPort: 0, databaseURL: database.url, pacs: pacs)
     }
 
     @Test func reportsDatabaseAndPacsUp() async throws {
         let database = try await TestDatabase.create()
-        let orthanc = DicomNode(
-            aeTitle: DevServices.orthancAE, host: DevServices.orthancHost, port: DevServices.orthancDicomPort)
+        // The same Orthanc twice: by C-ECHO, and as a DICOMweb service.
+        let orthanc = [
+            PacsDestination(
+                .cStore(
+                    DicomNode(
+                        aeTitle: DevServices.orthancAE, host: DevServices.orthancHost,
+                        port: DevServices.orthancDicomPort))),
+            try PacsDestination(parsing: DevServices.orthancURL + "/dicom-web"),
+        ]
         let app = DelineateApplication.make(
             configuration: configuration(database: database, pacs: orthanc), pool: database.pool,
             files: try FileStore(root: NSTemporaryDirectory() + UUID().uuidString), logger: Logger(label: "test"))
@@ -30,7 +37,8 @@ import Testing
                 #expect(report.status == "ok")
                 #expect(report.database.status == "up")
                 #expect(report.database.detail.hasPrefix("PostgreSQL 15"))
-                #expect(report.pacs.status == "up")
+                #expect(report.pacs.status == "up", "\(report.pacs.detail)")
+                #expect(report.pacs.detail.contains("C-ECHO") && report.pacs.detail.contains("STOW-RS"))
             }
         }
         try await database.drop()
@@ -39,7 +47,7 @@ import Testing
     @Test func reportsA503WhenTheDatabaseIsDown() async throws {
         let database = try await TestDatabase.create()
         let unreachable = DatabasePool(url: "postgresql://delineate@127.0.0.1:1/none", size: 1)
-        let closedPacs = DicomNode(aeTitle: "NOBODY", host: "127.0.0.1", port: 1)
+        let closedPacs = [PacsDestination(.cStore(DicomNode(aeTitle: "NOBODY", host: "127.0.0.1", port: 1)))]
         let app = DelineateApplication.make(
             configuration: configuration(database: database, pacs: closedPacs), pool: unreachable,
             files: try FileStore(root: NSTemporaryDirectory() + UUID().uuidString), logger: Logger(label: "test"))

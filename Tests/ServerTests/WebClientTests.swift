@@ -22,7 +22,10 @@ import Testing
             let app = DelineateApplication.make(
                 configuration: ServerConfiguration(
                     httpPort: 0, databaseURL: fixture.database.url,
-                    pacs: DicomNode(aeTitle: pacs.aeTitle, host: "127.0.0.1", port: pacs.dicomPort),
+                    pacs: [
+                        PacsDestination(
+                            .cStore(DicomNode(aeTitle: pacs.aeTitle, host: "127.0.0.1", port: pacs.dicomPort)))
+                    ],
                     webRoot: CaseAPITests.root + "/Web"),
                 pool: fixture.database.pool, files: fixture.files, logger: Logger(label: "test"),
                 models: CaseAPITests.models)

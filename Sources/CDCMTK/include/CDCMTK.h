@@ -54,9 +54,18 @@ int dk_put_pixels16(dk_file *file, const uint16_t *pixels, size_t count, uint16_
 /// Writes the file as Explicit VR Little Endian, with the meta header.
 int dk_file_save(dk_file *file, const char *path, char *error, size_t errorLength);
 
-/// Sends a C-ECHO (Verification) to a DICOM node. Returns 0 when the peer answered Success.
-int dk_echo(const char *host, uint16_t port, const char *callingAE, const char *calledAE, int timeoutSeconds,
-            char *error, size_t errorLength);
+/// TLS for an association we open (PEM files). Empty `certificate`/`privateKey` send no client
+/// certificate; `trustedCertificates` (one or more CA certificates) must verify the peer's.
+typedef struct dk_tls {
+    const char *certificate;
+    const char *privateKey;
+    const char *trustedCertificates;
+} dk_tls;
+
+/// Sends a C-ECHO (Verification) to a DICOM node, over TLS when `tls` is not NULL. Returns 0 when
+/// the peer answered Success.
+int dk_echo(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const dk_tls *tls,
+            int timeoutSeconds, char *error, size_t errorLength);
 
 /// Called on a DCMTK worker thread for each received C-STORE: the instance has been written,
 /// meta header included and bits unchanged, to `path`. Returns the DIMSE status to answer with
@@ -120,10 +129,11 @@ int dk_seg_save(dk_seg_writer *writer, const char *path, const char *contentDate
 
 void dk_seg_free(dk_seg_writer *writer);
 
-/// Sends one file by C-STORE. Returns 0 when the association worked and fills `status` with the
-/// DIMSE status of the response; non-zero (with `error`) when the association or transfer failed.
-int dk_store_file(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const char *path,
-                  int timeoutSeconds, uint16_t *status, char *error, size_t errorLength);
+/// Sends one file by C-STORE, over TLS when `tls` is not NULL. Returns 0 when the association
+/// worked and fills `status` with the DIMSE status of the response; non-zero (with `error`) when
+/// the association or transfer failed.
+int dk_store_file(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const dk_tls *tls,
+                  const char *path, int timeoutSeconds, uint16_t *status, char *error, size_t errorLength);
 
 #ifdef __cplusplus
 }

@@ -392,10 +392,13 @@ struct CaseAPI: Sendable {
         _ = try await RoundRepository(pool: pool).commit(
             NewRound(caseID: record.id, userID: session.user.id, number: round, kind: .fusion, mask: mask))
         let catalogue = LabelCatalogue(model: handle.session.sim.metadata)
-        let uid = try await CaseAcceptance(files: files, pool: pool, catalogue: catalogue).accept(
+        let acceptance = CaseAcceptance(
+            files: files, pool: pool, catalogue: catalogue,
+            seriesDescription: configuration.segmentationSeriesDescription)
+        let uid = try await acceptance.accept(
             caseID: record.id,
             creatorName: session.user.displayName.isEmpty ? session.user.username : session.user.displayName,
-            nodes: configuration.pacs.map { [$0] } ?? [])
+            destinations: configuration.pacs)
         return try JSONBody.response(["sopInstanceUID": uid])
     }
 
