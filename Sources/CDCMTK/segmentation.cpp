@@ -47,12 +47,16 @@ extern "C" {
 
 dk_seg_writer *dk_seg_new(uint16_t rows, uint16_t columns, const char *manufacturer, const char *modelName,
                           const char *softwareVersion, const char *contentLabel, const char *contentDescription,
-                          const char *creatorName, const char *dimensionUID, char *error, size_t errorLength) {
+                          const char *creatorName, const char *dimensionUID, int fractional, char *error,
+                          size_t errorLength) {
     IODGeneralEquipmentModule::EquipmentInfo equipment(manufacturer, modelName, "1", softwareVersion);
     ContentIdentificationMacro identification("1", contentLabel, contentDescription, creatorName);
     DcmSegmentation *created = nullptr;
+    const Uint16 maximumFraction = 255;
     OFCondition status =
-        DcmSegmentation::createBinarySegmentation(created, rows, columns, equipment, identification);
+        fractional ? DcmSegmentation::createFractionalSegmentation(created, rows, columns, DcmSegTypes::SFT_PROBABILITY,
+                                                                   maximumFraction, equipment, identification)
+                   : DcmSegmentation::createBinarySegmentation(created, rows, columns, equipment, identification);
     if (status.bad() || created == nullptr) {
         fail(error, errorLength, std::string("cannot create the segmentation: ") + status.text());
         return nullptr;

@@ -1,6 +1,6 @@
 import CDCMTK
 
-/// Writes a BINARY DICOM Segmentation of a label volume over its source series (DCMTK dcmseg),
+/// Writes a BINARY (or FRACTIONAL) DICOM Segmentation of a label volume over its source series (DCMTK dcmseg),
 /// in the spirit of highdicom: give the sources, the labels and the segment descriptions; the
 /// references, functional groups and dimensions are derived here.
 public struct SegmentationWriter: Sendable {
@@ -10,6 +10,9 @@ public struct SegmentationWriter: Sendable {
     /// Class index per voxel, x fastest, then y, then slice.
     public var labels: [UInt8]
     public var segments: [SegmentDescription]
+    /// When set, the SEG is FRACTIONAL (PROBABILITY): per segment label value, a volume of 0...255
+    /// (255 = certain) that replaces the binary `labels == value` frames.
+    public var fractions: [UInt8: [UInt8]]?
     /// Content Creator's Name (the annotator), as a DICOM person name.
     public var creatorName: String
     public var seriesDescription: String
@@ -23,8 +26,10 @@ public struct SegmentationWriter: Sendable {
     public init(
         sources: [DicomFile.Snapshot], geometry: VolumeGeometry, labels: [UInt8], segments: [SegmentDescription],
         creatorName: String, seriesDescription: String, seriesInstanceUID: String, sopInstanceUID: String,
-        softwareVersion: String, contentDate: String? = nil, contentTime: String? = nil
+        softwareVersion: String, fractions: [UInt8: [UInt8]]? = nil, contentDate: String? = nil,
+        contentTime: String? = nil
     ) {
+        self.fractions = fractions
         self.sources = sources
         self.geometry = geometry
         self.labels = labels
@@ -50,10 +55,17 @@ public struct SegmentationWriter: Sendable {
         else {
             throw DicomError(.invalidAttribute, "sources, geometry and labels disagree on the number of slices")
         }
+        if let fractions {
+            guard segments.allSatisfy({ fractions[$0.labelValue]?.count == labels.count }) else {
+                throw DicomError(.invalidAttribute, "a FRACTIONAL SEG needs a fraction volume for every segment")
+            }
+        }
         let writer = try shimHandle(.writeFailed) { error, length in
             dk_seg_new(
                 UInt16(geometry.rows), UInt16(geometry.columns), "Delineate", "Delineate", softwareVersion,
-                "SEGMENTATION", seriesDescription, creatorName, dimensionOrganizationUID, error, length)
+                "SEGMENTATION", seriesDescription, creatorName, dimensionOrganizationUID, fractions == nil ? 0 : 1,
+                error,
+                length)
         }
         defer { dk_seg_free(writer) }
         try shimStatus(.writeFailed) { error, length in
@@ -89,12 +101,13 @@ public struct SegmentationWriter: Sendable {
                     }
                 }
             }
+            let fraction = fractions?[segment.labelValue]
             for slice in 0..<geometry.slices {
                 var present = false
                 for index in 0..<sliceSize {
-                    let inside = labels[slice * sliceSize + index] == segment.labelValue
-                    mask[index] = inside ? 1 : 0
-                    present = present || inside
+                    let voxel = slice * sliceSize + index
+                    mask[index] = fraction?[voxel] ?? (labels[voxel] == segment.labelValue ? 1 : 0)
+                    present = present || mask[index] != 0
                 }
                 guard present else { continue }
                 let position = geometry.slicePositions[slice].array

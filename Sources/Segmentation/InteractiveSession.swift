@@ -51,6 +51,9 @@ public final class InteractiveSession {
     public internal(set) var confidence: [Float?]
     /// The annotation round (1-based); a new round starts fresh SIM states.
     public internal(set) var round = 1
+    /// The per-class probabilities the network last gave each slice (N × S × S at the network size,
+    /// 0...255), from a click or from propagation: the source of FRACTIONAL exports.
+    var probabilityMaps: [Int: [UInt8]] = [:]
 
     /// The SIM state of one slice in this round.
     struct SliceMemory {
@@ -69,6 +72,7 @@ public final class InteractiveSession {
         /// write to `labels` copy the whole volume.
         var labels: [UInt8]
         var memory: SliceMemory?
+        var probabilities: [UInt8]?
         var wasCorrected: Bool
     }
 
@@ -118,7 +122,7 @@ public final class InteractiveSession {
         undoStack.append(
             Snapshot(
                 slice: click.slice, labels: Array(sliceLabels(click.slice)), memory: memories[click.slice],
-                wasCorrected: corrected.contains(click.slice)))
+                probabilities: probabilityMaps[click.slice], wasCorrected: corrected.contains(click.slice)))
         if state.shown == nil {
             // The automatic pass fills the ConvLSTM states; the user saw the slice's current labels
             // (from propagation or an earlier round) or, on an empty slice, the automatic output.
@@ -138,6 +142,7 @@ public final class InteractiveSession {
         let probabilities = try softmaxChannels(output.logits)
         state.shown = probabilities.values
         memories[click.slice] = state
+        probabilityMaps[click.slice] = Self.quantise(probabilities.values)
         var sliceResult = try argmaxAtFullResolution(probabilities)
         paint(click, into: &sliceResult)
         labels.replaceSubrange(
@@ -171,8 +176,41 @@ public final class InteractiveSession {
         labels.replaceSubrange(
             snapshot.slice * volume.sliceArea..<(snapshot.slice + 1) * volume.sliceArea, with: snapshot.labels)
         memories[snapshot.slice] = snapshot.memory
+        probabilityMaps[snapshot.slice] = snapshot.probabilities
         if !snapshot.wasCorrected { corrected.remove(snapshot.slice) }
         return snapshot.slice
+    }
+
+    /// Probabilities 0...1 as 0...255.
+    static func quantise(_ probabilities: [Float]) -> [UInt8] {
+        probabilities.map { UInt8((min(max($0, 0), 1) * 255).rounded()) }
+    }
+
+    /// Per foreground class, a volume of 0...255 for a FRACTIONAL (PROBABILITY) SEG: the network's
+    /// last probabilities upsampled to the slice, made to agree with the labels at one half (a
+    /// voxel labelled with the class is at least 128, any other at most 127), so thresholding
+    /// gives back exactly the accepted mask. Slices the network never saw are 255 or 0.
+    public func fractions() throws -> [UInt8: [UInt8]] {
+        let (classes, size, area) = (input.classes, input.size, volume.sliceArea)
+        let (rows, columns, maps, labels) = (volume.rows, volume.columns, probabilityMaps, labels)
+        let perSlice = try EngineThreads.map(volume.slices) { slice -> [[UInt8]] in
+            let sliceLabels = labels[slice * area..<(slice + 1) * area]
+            guard let map = maps[slice] else {
+                return (1..<classes).map { label in sliceLabels.map { Int($0) == label ? 255 : 0 } }
+            }
+            let low = try Tensor(shape: [1, classes, size, size], values: map.map { Float($0) / 255 })
+            let full = try resizeBilinear(low, height: rows, width: columns).values
+            return (1..<classes).map { label in
+                zip(sliceLabels, full[label * area..<(label + 1) * area]).map { voxel, probability in
+                    let value = UInt8((min(max(probability, 0), 1) * 255).rounded())
+                    return Int(voxel) == label ? max(value, 128) : min(value, 127)
+                }
+            }
+        }
+        return Dictionary(
+            uniqueKeysWithValues: (1..<classes).map { label in
+                (UInt8(label), perSlice.flatMap { $0[label - 1] })
+            })
     }
 
     /// Starts the next annotation round: SIM states start empty; labels, corrections and quality stay.

@@ -144,6 +144,7 @@ extension InteractiveSession {
                 continue
             }
             stacks.append(try Tensor(shape: [1, input.classes, size, size], values: stack))
+            probabilityMaps[slice] = Self.quantise(stack)
             quality[slice] = newQuality
             confidence[slice] = Self.meanMaximum(stack, classes: input.classes, area: area)
             updated.append(slice)

@@ -25,8 +25,11 @@ public struct CaseAcceptance: Sendable {
     }
 
     /// Writes and queues the SEG for every destination; returns its SOP Instance UID. `creatorName`
-    /// is the annotator (DICOM PN).
-    public func accept(caseID: Int, creatorName: String, destinations: [PacsDestination]) async throws -> String {
+    /// is the annotator (DICOM PN). With `fractions` (per label value, 0...255 per voxel) the SEG is
+    /// FRACTIONAL (PROBABILITY); otherwise BINARY.
+    public func accept(
+        caseID: Int, creatorName: String, destinations: [PacsDestination], fractions: [UInt8: [UInt8]]? = nil
+    ) async throws -> String {
         let record = try await CaseRepository(pool: pool).find(id: caseID)
         guard let volume = try await VolumeRepository(pool: pool).volume(seriesID: record.seriesID) else {
             throw StoreError(.notFound, "case \(caseID) has no assembled volume")
@@ -42,12 +45,17 @@ public struct CaseAcceptance: Sendable {
             return try DicomFile.Snapshot(bytes: try files.get(sha256: sha))
         }
         // The same accepted state gives the same UIDs, so a re-send is idempotent at the PACS.
-        let digest = SHA256.digest(Array("\(record.seriesInstanceUID)|\(SHA256.hex(mask.labels))".utf8))
+        var state = "\(record.seriesInstanceUID)|\(SHA256.hex(mask.labels))"
+        for (label, fraction) in (fractions ?? [:]).sorted(by: { $0.key < $1.key }) {
+            state += "|\(label):\(SHA256.hex(fraction))"
+        }
+        let digest = SHA256.digest(Array(state.utf8))
         let seg = SegmentationWriter(
             sources: sources, geometry: geometry, labels: mask.labels,
             segments: catalogue.segments(present: Set(mask.labels)), creatorName: creatorName,
             seriesDescription: seriesDescription, seriesInstanceUID: Self.uid(digest, variant: 1),
-            sopInstanceUID: Self.uid(digest, variant: 2), softwareVersion: DelineateVersion.current)
+            sopInstanceUID: Self.uid(digest, variant: 2), softwareVersion: DelineateVersion.current,
+            fractions: fractions)
         let path = files.root + "/tmp/seg-\(UUID().uuidString).dcm"
         defer { try? FileManager.default.removeItem(atPath: path) }
         try seg.write(to: path)

@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var tls: TLSSettings?
     /// The Series Description of the SEG series written on accept.
     public var segmentationSeriesDescription: String
+    /// Whether accepted SEGs are FRACTIONAL (the network's probabilities) rather than BINARY.
+    public var fractionalSegmentation: Bool
     /// The folder with the networks' weights (sim.safetensors, prop.safetensors).
     public var modelsDirectory: String
     /// The folder the web client is served from; nil serves no client.
@@ -27,7 +29,7 @@ public struct ServerConfiguration: Sendable {
         httpHost: String = "127.0.0.1", httpPort: Int = 8080, databaseURL: String, databasePoolSize: Int = 8,
         aeTitle: String = "DELINEATE", pacs: [PacsDestination] = [], tls: TLSSettings? = nil,
         segmentationSeriesDescription: String = CaseAcceptance.defaultSeriesDescription,
-        modelsDirectory: String = "Models",
+        fractionalSegmentation: Bool = false, modelsDirectory: String = "Models",
         webRoot: String? = "Web", sessionLimit: Int = 4, loginLifetime: Double = 12 * 3600
     ) {
         self.modelsDirectory = modelsDirectory
@@ -42,5 +44,6 @@ public struct ServerConfiguration: Sendable {
         self.pacs = pacs
         self.tls = tls
         self.segmentationSeriesDescription = segmentationSeriesDescription
+        self.fractionalSegmentation = fractionalSegmentation
     }
 }

@@ -35,6 +35,9 @@ struct Serve: AsyncParsableCommand {
     var segSeriesDescription: String =
         Environment.value("DELINEATE_SEG_SERIES_DESCRIPTION") ?? CaseAcceptance.defaultSeriesDescription
 
+    @Option(help: "SEG type: binary, or fractional for the network's probabilities (environment: DELINEATE_SEG_TYPE).")
+    var segType: String = Environment.value("DELINEATE_SEG_TYPE") ?? "binary"
+
     @Option(help: "C-STORE SCP port, 0 to disable (environment: DELINEATE_DICOM_PORT).")
     var dicomPort: Int = Environment.value("DELINEATE_DICOM_PORT").flatMap { Int($0) } ?? 11112
 
@@ -58,6 +61,12 @@ struct Serve: AsyncParsableCommand {
         Environment.value("DELINEATE_ENGINE_THREADS").flatMap { Int($0) }
         ?? ProcessInfo.processInfo.activeProcessorCount
 
+    func validate() throws {
+        guard ["binary", "fractional"].contains(segType) else {
+            throw ValidationError("--seg-type is binary or fractional, not '\(segType)'")
+        }
+    }
+
     func run() async throws {
         var logger = Logger(label: "delineate")
         logger.logLevel = .info
@@ -66,6 +75,7 @@ struct Serve: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             httpHost: host, httpPort: port, databaseURL: try database.resolvedURL(), aeTitle: aeTitle,
             pacs: destinations, tls: tls.settings, segmentationSeriesDescription: segSeriesDescription,
+            fractionalSegmentation: segType == "fractional",
             modelsDirectory: modelsDirectory, webRoot: webRoot)
         let files = try FileStore(root: fileStore)
         let models: LoadedModels?

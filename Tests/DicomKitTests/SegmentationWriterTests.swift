@@ -21,8 +21,22 @@ import Testing
             colour: (60, 160, 250)),
     ]
 
-    /// Writes a phantom series and a SEG of its labels; returns the folder, the SEG path and the labels.
-    static func makeSeg(in folder: String, slices: Int = 8, size: Int = 40) throws -> (
+    /// Made-up probabilities that agree with `labels` at 0.5: 128...255 inside the segment, below
+    /// 128 (often 0) outside.
+    static func fractions(of labels: [UInt8]) -> [UInt8: [UInt8]] {
+        Dictionary(
+            uniqueKeysWithValues: segments.map { segment in
+                let volume = labels.indices.map { voxel -> UInt8 in
+                    labels[voxel] == segment.labelValue
+                        ? UInt8(128 + voxel % 128) : (voxel % 7 == 0 ? UInt8(voxel % 100) : 0)
+                }
+                return (segment.labelValue, volume)
+            })
+    }
+
+    /// Writes a phantom series and a SEG of its labels (FRACTIONAL with `fractions(of:)` when
+    /// `fractional`); returns the SEG path, the labels and the geometry.
+    static func makeSeg(in folder: String, slices: Int = 8, size: Int = 40, fractional: Bool = false) throws -> (
         seg: String, labels: [UInt8], geometry: VolumeGeometry
     ) {
         let phantom = PhantomGenerator(columns: size, rows: size, slices: slices, modality: .ct).generate(seed: 17)
@@ -50,15 +64,16 @@ import Testing
         let seg = SegmentationWriter(
             sources: plan.frames.map { snapshots[$0.sopInstanceUID]! }, geometry: plan.geometry, labels: phantom.labels,
             segments: segments, creatorName: "Smith^Rachel", seriesDescription: "Delineate segmentation",
-            seriesInstanceUID: "2.25.61.4", sopInstanceUID: "2.25.61.5", softwareVersion: "0.1.0")
+            seriesInstanceUID: "2.25.61.4", sopInstanceUID: "2.25.61.5", softwareVersion: "0.1.0",
+            fractions: fractional ? fractions(of: phantom.labels) : nil)
         try seg.write(to: folder + "/seg.dcm")
         return (folder + "/seg.dcm", phantom.labels, plan.geometry)
     }
 
-    @Test func dciodvfyFindsNoErrors() throws {
+    @Test(arguments: [false, true]) func dciodvfyFindsNoErrors(fractional: Bool) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let (seg, _, _) = try Self.makeSeg(in: folder)
+        let (seg, _, _) = try Self.makeSeg(in: folder, fractional: fractional)
         let report = try Process.output(of: "/bin/sh", arguments: ["-c", "/usr/bin/dciodvfy '\(seg)' 2>&1; true"])
         #expect(report.contains("Segmentation"), "dciodvfy did not recognise the IOD: \(report)")
         let errors = report.split(separator: "\n").filter { $0.hasPrefix("Error") }
@@ -68,24 +83,34 @@ import Testing
         #expect(file.string(.sopInstanceUID) == "2.25.61.5")
         #expect(file.string(.studyInstanceUID) == "2.25.61.1")
         #expect(file.string(DicomTag(0x0070, 0x0084)) == "Smith^Rachel")
+        #expect(file.string(DicomTag(0x0062, 0x0001)) == (fractional ? "FRACTIONAL" : "BINARY"))
     }
 
-    @Test func highdicomReadsBackEverySegmentVoxelForVoxel() throws {
+    @Test(arguments: [false, true]) func highdicomReadsBackEverySegmentVoxelForVoxel(fractional: Bool) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let (seg, labels, geometry) = try Self.makeSeg(in: folder, slices: 12, size: 48)
+        let (seg, labels, geometry) = try Self.makeSeg(in: folder, slices: 12, size: 48, fractional: fractional)
         try Data(labels).write(to: URL(fileURLWithPath: folder + "/labels.raw"))
         let sources = try (0..<geometry.slices).map { index -> String in
             // Slice k of the volume is the k-th written file (positions ascend with the index).
             try DicomFile(path: "\(folder)/source/\(index).dcm").string(.sopInstanceUID) ?? ""
         }
-        let meta: [String: Any] = [
+        var meta: [String: Any] = [
             "shape": [geometry.slices, geometry.rows, geometry.columns], "sources": sources,
             "segments": Dictionary(
                 uniqueKeysWithValues: Self.segments.enumerated().map {
                     (String($0.offset + 1), Int($0.element.labelValue))
                 }),
         ]
+        if fractional {
+            var paths: [String: String] = [:]
+            for (offset, segment) in Self.segments.enumerated() {
+                let path = folder + "/fraction-\(segment.labelValue).raw"
+                try Data(Self.fractions(of: labels)[segment.labelValue]!).write(to: URL(fileURLWithPath: path))
+                paths[String(offset + 1)] = path
+            }
+            meta["fractions"] = paths
+        }
         try JSONSerialization.data(withJSONObject: meta).write(to: URL(fileURLWithPath: folder + "/meta.json"))
         let output = try Process.output(
             of: DevServices.python,

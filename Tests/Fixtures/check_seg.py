@@ -3,7 +3,8 @@ mask with the label volume it was written from.
 
 usage: check_seg.py SEG LABELS.raw META.json
 META.json: {"shape": [slices, rows, columns], "sources": [SOP Instance UID per slice],
-            "segments": {"segment number": label value}}
+            "segments": {"segment number": label value},
+            "fractions": {"segment number": path of a uint8 volume}}   (only for a FRACTIONAL SEG)
 Prints one line per segment and exits non-zero on any difference.
 """
 import json
@@ -19,25 +20,31 @@ def main() -> int:
     slices, rows, columns = meta["shape"]
     labels = np.fromfile(labels_path, dtype=np.uint8).reshape(slices, rows, columns)
     seg = highdicom.seg.segread(seg_path)
-    if seg.segmentation_type != highdicom.seg.SegmentationTypeValues.BINARY:
-        print("not a BINARY segmentation")
+    fractions = meta.get("fractions")
+    wanted = highdicom.seg.SegmentationTypeValues.FRACTIONAL if fractions else highdicom.seg.SegmentationTypeValues.BINARY
+    if seg.segmentation_type != wanted:
+        print(f"not a {wanted.value} segmentation")
         return 1
     failures = 0
     for number_text, value in meta["segments"].items():
         number = int(number_text)
         description = seg.get_segment_description(number)
-        expected = labels == value
+        if fractions:
+            expected = np.fromfile(fractions[number_text], dtype=np.uint8).reshape(slices, rows, columns)
+        else:
+            expected = labels == value
         present = [uid for uid, s in zip(meta["sources"], expected) if s.any()]
         got = np.zeros_like(expected)
         if present:
             pixels = seg.get_pixels_by_source_instance(
                 source_sop_instance_uids=present, segment_numbers=[number], combine_segments=False,
-                ignore_spatial_locations=False, assert_missing_frames_are_empty=True)
+                ignore_spatial_locations=False, assert_missing_frames_are_empty=True, rescale_fractional=False)
             for uid, frame in zip(present, pixels):
-                got[meta["sources"].index(uid)] = frame[..., 0] > 0
+                got[meta["sources"].index(uid)] = frame[..., 0] if fractions else frame[..., 0] > 0
         difference = int(np.count_nonzero(got != expected))
         print(f"segment {number} '{description.segment_label}' "
-              f"type {description.segmented_property_type.meaning}: {int(expected.sum())} voxels, {difference} differ")
+              f"type {description.segmented_property_type.meaning}: {int(np.count_nonzero(expected))} voxels, "
+              f"{difference} differ")
         failures += difference != 0
     print("OK" if failures == 0 else "MISMATCH")
     return 1 if failures else 0

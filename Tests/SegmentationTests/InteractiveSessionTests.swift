@@ -113,6 +113,26 @@ import Testing
         #expect(rebuilt.quality == live.quality)
     }
 
+    @Test func fractionsAreTheNetworksProbabilitiesAndThresholdToTheLabels() throws {
+        let session = session()
+        let point = interior(of: .largeOrgan, slice: middle)
+        _ = try session.click(SessionClick(slice: middle, x: point.x, y: point.y, label: 1))
+        _ = try session.propagate()
+        let fractions = try session.fractions()
+        #expect(fractions.keys.sorted() == Array(1..<UInt8(Self.sim.metadata.classCount)))
+        let organ = try #require(fractions[1])
+        #expect(organ.count == session.labels.count)
+        // Thresholding at one half gives back exactly the accepted mask, for every class.
+        for (label, fraction) in fractions {
+            let disagreements = zip(fraction, session.labels).filter { ($0 >= 128) != ($1 == label) }.count
+            #expect(disagreements == 0, "class \(label)")
+        }
+        // Probabilities, not a binary mask: edges of the propagated organ carry values in between.
+        let area = phantom.columns * phantom.rows
+        let neighbour = organ[(middle + 1) * area..<(middle + 2) * area]
+        #expect(neighbour.contains { (20...235).contains($0) })
+    }
+
     @Test func badClicksAreRefused() throws {
         let session = session()
         #expect(throws: SessionError.self) { try session.click(SessionClick(slice: 99, x: 1, y: 1, label: 1)) }

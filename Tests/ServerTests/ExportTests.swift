@@ -176,8 +176,14 @@ import Testing
                     logger: Logger(label: "test"), baseDelay: 0.01, maximumDelay: 0.02)
             }
             let (caseID, study) = try await caseWithMask("stow", database: database, files: files, folder: folder)
+            // A FRACTIONAL SEG this time: certain inside every class, a faint halo of 0.2 elsewhere.
+            let labels = try #require(try await RoundRepository(pool: database.pool).latestMask(caseID: caseID)).labels
+            let fractions = Dictionary(
+                uniqueKeysWithValues: (1...5).map { label in
+                    (UInt8(label), labels.map { $0 == label ? UInt8(255) : 51 })
+                })
             let sop = try await CaseAcceptance(files: files, pool: database.pool).accept(
-                caseID: caseID, creatorName: "Smith^Rachel", destinations: [right])
+                caseID: caseID, creatorName: "Smith^Rachel", destinations: [right], fractions: fractions)
 
             // A wrong password: the service's 401 is the recorded reason, and the export waits.
             #expect(try await worker(wrong).deliverDue() == (0, 1))
@@ -188,6 +194,11 @@ import Testing
             try await Task.sleep(for: .milliseconds(50))
             #expect(try await worker(right).deliverDue() == (1, 0))
             #expect(try await segInstances(in: study, of: pacs).contains(sop))
+            let metadata = String(
+                decoding: try await pacs.get(
+                    "/dicom-web/studies/\(study)/instances?SOPInstanceUID=\(sop)&includefield=00620001"),
+                as: UTF8.self)
+            #expect(metadata.contains("FRACTIONAL"), "\(metadata)")
             #expect(try await CaseRepository(pool: database.pool).find(id: caseID).status == .exported)
         }
     }

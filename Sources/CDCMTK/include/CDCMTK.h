@@ -89,14 +89,17 @@ void dk_storage_scp_stop(dk_storage_scp *scp);
 
 void dk_storage_scp_free(dk_storage_scp *scp);
 
-/// A DICOM Segmentation (BINARY) being built with DCMTK's dcmseg.
+/// A DICOM Segmentation (BINARY, or FRACTIONAL PROBABILITY) being built with DCMTK's dcmseg.
 typedef struct dk_seg_writer dk_seg_writer;
 
 /// Starts a SEG of `rows` x `columns` frames. Equipment and content identification are required by the IOD.
 /// `dimensionUID` is the Dimension Organization UID (derived by the caller, so output can be reproducible).
+/// With `fractional` non-zero the SEG is FRACTIONAL (PROBABILITY, Maximum Fractional Value 255) and
+/// frames carry 0...255 per pixel; otherwise BINARY with frames of 0 and 1.
 dk_seg_writer *dk_seg_new(uint16_t rows, uint16_t columns, const char *manufacturer, const char *modelName,
                           const char *softwareVersion, const char *contentLabel, const char *contentDescription,
-                          const char *creatorName, const char *dimensionUID, char *error, size_t errorLength);
+                          const char *creatorName, const char *dimensionUID, int fractional, char *error,
+                          size_t errorLength);
 
 /// Takes patient, study and frame of reference from a source image (Part 10 bytes); sets the new
 /// series and instance UIDs, series number and description.

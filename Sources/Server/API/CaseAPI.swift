@@ -384,7 +384,10 @@ struct CaseAPI: Sendable {
     func accept(_ request: Request, _ context: BasicRequestContext, _ session: AuthSession) async throws -> Response {
         let record = try await caseRecord(context, session, action: "case.accept", request: request)
         let handle = try await handle(record)
-        let (mask, round) = try await queue.run { (handle.mask, handle.session.round) }
+        let fractional = configuration.fractionalSegmentation
+        let (mask, round, fractions) = try await queue.run {
+            (handle.mask, handle.session.round, fractional ? try handle.session.fractions() : nil)
+        }
         guard mask.labels.contains(where: { $0 != 0 }) else {
             throw APIFailure(
                 status: .conflict, code: "empty_mask", message: "the segmentation is empty; nothing to accept")
@@ -398,7 +401,7 @@ struct CaseAPI: Sendable {
         let uid = try await acceptance.accept(
             caseID: record.id,
             creatorName: session.user.displayName.isEmpty ? session.user.username : session.user.displayName,
-            destinations: configuration.pacs)
+            destinations: configuration.pacs, fractions: fractions)
         return try JSONBody.response(["sopInstanceUID": uid])
     }
 
