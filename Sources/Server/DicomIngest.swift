@@ -58,6 +58,7 @@ public struct DicomIngest: Sendable {
             patientID: patientID, patientName: file.string(.patientName) ?? "", studyInstanceUID: studyInstanceUID,
             studyDate: file.string(DicomTag(0x0008, 0x0020)) ?? "", seriesInstanceUID: seriesInstanceUID,
             modality: modality, seriesDescription: file.string(.seriesDescription) ?? "",
+            bodyPart: file.string(DicomTag(0x0018, 0x0015)) ?? "",
             seriesNumber: file.string(DicomTag(0x0020, 0x0011)).flatMap { Int($0) }, sopInstanceUID: sopInstance,
             sopClassUID: sopClass, transferSyntaxUID: file.string(.transferSyntaxUID) ?? "",
             instanceNumber: file.string(.instanceNumber).flatMap { Int($0) }, fileSHA256: try files.put(bytes),

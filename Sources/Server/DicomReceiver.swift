@@ -16,11 +16,14 @@ public final class DicomReceiver: Sendable {
         public var allowedCallingAEs: [String]
         /// Seconds without a new instance after which a series is complete.
         public var quietSeconds: Double
+        /// Which assembled series become cases.
+        public var caseRule: CaseRule
 
         public init(
             aeTitle: String, port: Int, maxAssociations: Int = 8, allowedCallingAEs: [String] = [],
-            quietSeconds: Double = 10
+            quietSeconds: Double = 10, caseRule: CaseRule = CaseRule()
         ) {
+            self.caseRule = caseRule
             self.aeTitle = aeTitle
             self.port = port
             self.maxAssociations = maxAssociations
@@ -40,7 +43,7 @@ public final class DicomReceiver: Sendable {
         let ingest = DicomIngest(files: files, pool: pool)
         self.configuration = configuration
         self.logger = logger
-        self.assembly = SeriesAssembly(files: files, pool: pool)
+        self.assembly = SeriesAssembly(files: files, pool: pool, caseRule: configuration.caseRule)
         self.volumes = VolumeRepository(pool: pool)
         scp = try StorageSCP(
             aeTitle: configuration.aeTitle, port: configuration.port, maxAssociations: configuration.maxAssociations,

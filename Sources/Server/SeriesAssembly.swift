@@ -3,20 +3,23 @@ import Foundation
 public import Store
 
 /// Turns a stored series into a volume: reads its headers, plans the geometry, records the volume
-/// (or the reason it was refused) and opens a case for CT/MR series.
+/// (or the reason it was refused) and opens a case when the series matches the case rule.
 public struct SeriesAssembly: Sendable {
     let files: FileStore
     let volumes: VolumeRepository
     let cases: CaseRepository
+    let caseRule: CaseRule
 
-    public init(files: FileStore, pool: DatabasePool) {
+    public init(files: FileStore, pool: DatabasePool, caseRule: CaseRule = CaseRule()) {
         self.files = files
         self.volumes = VolumeRepository(pool: pool)
         self.cases = CaseRepository(pool: pool)
+        self.caseRule = caseRule
     }
 
     /// The outcome for one series.
     public enum Outcome: Sendable {
+        /// A volume, and its case (nil when the case rule leaves the series out).
         case assembled(VolumePlan, caseID: Int?)
         case rejected(reason: String)
         /// A series with no CT/MR image (a SEG, say): kept, but not a volume.
@@ -40,7 +43,7 @@ public struct SeriesAssembly: Sendable {
             }
             let plan = try VolumeAssembler.plan(headers)
             try await volumes.save(Self.record(seriesID: seriesID, plan: plan))
-            let opened = try await cases.ensureCase(seriesID: seriesID, modelID: nil)
+            let opened = try await cases.ensureCase(seriesID: seriesID, modelID: nil, rule: caseRule)
             return .assembled(plan, caseID: opened?.record.id)
         } catch let error as DicomError {
             try await volumes.reject(seriesID: seriesID, reason: error.reason)

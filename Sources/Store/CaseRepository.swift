@@ -77,16 +77,20 @@ public struct CaseRepository: Sendable {
         return try await find(id: id ?? 0)
     }
 
-    /// The case of a series, created when the series has none and its modality is one of `modalities`;
-    /// nil for a series of another modality (a SEG, say). Returns the case and whether it is new.
-    public func ensureCase(seriesID: Int, modelID: Int?, modalities: Set<String> = ["CT", "MR"])
+    /// The case of a series, created when the series has none and matches `rule`; nil for a series
+    /// the rule leaves out (a SEG, another modality or body part). Returns the case and whether it is new.
+    public func ensureCase(seriesID: Int, modelID: Int?, rule: CaseRule = CaseRule())
         async throws(StoreError) -> (record: CaseRecord, isNew: Bool)?
     {
         let found = try await pool.transaction { connection throws(StoreError) -> (Int, Bool)? in
-            let modality = try connection.execute(
-                "SELECT modality FROM series WHERE id = $1 FOR UPDATE", [seriesID]
-            ).records.first?["modality"]
-            guard let modality, modalities.contains(modality) else { return nil }
+            guard
+                let series = try connection.execute(
+                    "SELECT modality, body_part, description FROM series WHERE id = $1 FOR UPDATE", [seriesID]
+                ).records.first,
+                rule.matches(
+                    modality: series["modality"] ?? "", bodyPart: series["body_part"] ?? "",
+                    description: series["description"] ?? "")
+            else { return nil }
             if let existing = try connection.execute(
                 "SELECT id FROM cases WHERE series_ref = $1 ORDER BY id LIMIT 1", [seriesID]
             ).records.first?.int("id") {

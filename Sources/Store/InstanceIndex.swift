@@ -8,6 +8,8 @@ public struct IndexedInstance: Sendable, Equatable {
     public var seriesInstanceUID: String
     public var modality: String
     public var seriesDescription: String
+    /// Body Part Examined (0018,0015), for case rules.
+    public var bodyPart: String
     public var seriesNumber: Int?
     public var sopInstanceUID: String
     public var sopClassUID: String
@@ -21,7 +23,8 @@ public struct IndexedInstance: Sendable, Equatable {
     public init(
         patientID: String, patientName: String = "", studyInstanceUID: String, studyDate: String = "",
         studyDescription: String = "", seriesInstanceUID: String, modality: String, seriesDescription: String = "",
-        seriesNumber: Int? = nil, sopInstanceUID: String, sopClassUID: String, transferSyntaxUID: String = "",
+        bodyPart: String = "", seriesNumber: Int? = nil, sopInstanceUID: String, sopClassUID: String,
+        transferSyntaxUID: String = "",
         instanceNumber: Int? = nil, fileSHA256: String, fileSize: Int, numberOfFrames: Int = 1, callingAE: String = ""
     ) {
         self.patientID = patientID
@@ -32,6 +35,7 @@ public struct IndexedInstance: Sendable, Equatable {
         self.seriesInstanceUID = seriesInstanceUID
         self.modality = modality
         self.seriesDescription = seriesDescription
+        self.bodyPart = bodyPart
         self.seriesNumber = seriesNumber
         self.sopInstanceUID = sopInstanceUID
         self.sopClassUID = sopClassUID
@@ -71,13 +75,13 @@ public struct InstanceIndex: Sendable {
             ).records[0].int("id")
             let series = try connection.execute(
                 """
-                INSERT INTO series (study_ref, series_instance_uid, modality, description, series_number)
-                VALUES ($1, $2, $3, $4, $5)
+                INSERT INTO series (study_ref, series_instance_uid, modality, description, body_part, series_number)
+                VALUES ($1, $2, $3, $4, $5, $6)
                 ON CONFLICT (series_instance_uid) DO UPDATE SET last_received_at = now() RETURNING id
                 """,
                 [
                     study, instance.seriesInstanceUID, instance.modality, instance.seriesDescription,
-                    instance.seriesNumber,
+                    instance.bodyPart, instance.seriesNumber,
                 ]
             ).records[0].int("id")
             let inserted = try connection.execute(

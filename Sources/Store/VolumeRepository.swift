@@ -149,4 +149,14 @@ public struct VolumeRepository: Sendable {
         guard let row else { throw StoreError(.notFound, "series \(seriesID) does not exist") }
         return (row["status"] ?? "", row["status_reason"] ?? "")
     }
+
+    /// The id of the series with this Series Instance UID, or `notFound`.
+    public func seriesID(seriesInstanceUID: String) async throws(StoreError) -> Int {
+        let id = try await pool.withConnection { connection throws(StoreError) in
+            try connection.execute("SELECT id FROM series WHERE series_instance_uid = $1", [seriesInstanceUID])
+                .records.first?.int("id")
+        }
+        guard let id else { throw StoreError(.notFound, "series \(seriesInstanceUID) is not stored") }
+        return id
+    }
 }

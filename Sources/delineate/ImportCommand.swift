@@ -11,6 +11,7 @@ struct ImportCommand: AsyncParsableCommand {
         commandName: "import", abstract: "Import DICOM files from a folder (recursive) and create cases.")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var caseRules: CaseRuleOptions
 
     @Option(help: "Content-addressed file store (environment: DELINEATE_FILE_STORE; default data/files).")
     var fileStore: String = Environment.value("DELINEATE_FILE_STORE") ?? "data/files"
@@ -50,7 +51,7 @@ struct ImportCommand: AsyncParsableCommand {
                 logger.warning("rejected \(path): \(error)")
             }
         }
-        let assembly = SeriesAssembly(files: files, pool: pool)
+        let assembly = SeriesAssembly(files: files, pool: pool, caseRule: caseRules.rule)
         for series in seriesIDs.sorted() {
             switch try await assembly.assemble(seriesID: series) {
             case .assembled(let plan, let caseID):

@@ -31,6 +31,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var tls: TLSOptions
 
+    @OptionGroup var caseRules: CaseRuleOptions
+
     @Option(help: "Series Description of the SEG series (environment: DELINEATE_SEG_SERIES_DESCRIPTION).")
     var segSeriesDescription: String =
         Environment.value("DELINEATE_SEG_SERIES_DESCRIPTION") ?? CaseAcceptance.defaultSeriesDescription
@@ -95,8 +97,9 @@ struct Serve: AsyncParsableCommand {
             receiver = try DicomReceiver(
                 configuration: .init(
                     aeTitle: aeTitle, port: dicomPort,
-                    allowedCallingAEs: allowedCallers.split(separator: ",").map(String.init), quietSeconds: quietSeconds
-                ),
+                    allowedCallingAEs: allowedCallers.split(separator: ",").map(String.init),
+                    quietSeconds: quietSeconds,
+                    caseRule: caseRules.rule),
                 files: files, pool: pool, logger: logger)
         }
         let monitor = Task { [receiver] in await receiver?.monitorSeries() }

@@ -208,6 +208,57 @@ import Testing
         }
     }
 
+    @Test func aCaseCanBeOpenedByHandForASeriesTheRulesLeftOut() async throws {
+        try await withFixture { fixture in
+            // A knee series, when only chest series become cases on their own.
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let knee = try PhantomSeries.write("knee", slices: 6, size: 32, seed: 3, in: folder)
+            let ingest = DicomIngest(files: fixture.files, pool: fixture.database.pool)
+            var seriesID = 0
+            for path in knee.paths {
+                let file = try DicomFile(path: path)
+                try file.set(DicomTag(0x0018, 0x0015), "KNEE")
+                try file.write(to: path)
+                if case .stored(let id, _) = try await ingest.ingest(
+                    try Array(Data(contentsOf: URL(fileURLWithPath: path))))
+                {
+                    seriesID = id
+                }
+            }
+            let chestOnly = SeriesAssembly(
+                files: fixture.files, pool: fixture.database.pool, caseRule: CaseRule(bodyParts: ["CHEST"]))
+            guard case .assembled(_, caseID: nil) = try await chestOnly.assemble(seriesID: seriesID) else {
+                Issue.record("the knee series should assemble without a case")
+                return
+            }
+            let uid = knee.writer.series.seriesInstanceUID
+            try await app(fixture).test(.router) { client in
+                let admin = try await signIn(client, "admin")
+                let annotator = try await signIn(client, "ann")
+                func create(_ browser: Browser, _ series: String) async throws -> TestResponse {
+                    try await client.execute(
+                        uri: "/api/v1/cases", method: .post, headers: browser.headers(),
+                        body: ByteBuffer(string: #"{"seriesInstanceUID": "\#(series)"}"#))
+                }
+                #expect(try await create(annotator, uid).status == .forbidden)
+                let unknown = try await create(admin, "2.25.404")
+                #expect(unknown.status == .notFound && String(buffer: unknown.body).contains("2.25.404"))
+                let created = try await create(admin, uid)
+                #expect(created.status == .created)
+                let id = try #require(try json(created)["id"] as? Int)
+                #expect(id != fixture.caseID)
+                let again = try await create(admin, uid)
+                let againID = try json(again)["id"] as? Int
+                #expect(again.status == .ok && againID == id)
+                let worklist = try json(
+                    try await client.execute(uri: "/api/v1/cases", method: .get, headers: admin.headers()))
+                let ids = (worklist["cases"] as? [[String: Any]])?.compactMap { $0["id"] as? Int } ?? []
+                #expect(ids.contains(id))
+            }
+        }
+    }
+
     @Test func rolesAndAssignmentsAreEnforced() async throws {
         try await withFixture { fixture in
             let id = fixture.caseID

@@ -135,6 +135,9 @@ struct CaseAPI: Sendable {
         route(router, .post, "/api/v1/cases/:id/accept", roles: [.reviewer, .admin]) { request, context, session in
             try await self.accept(request, context, session)
         }
+        route(router, .post, "/api/v1/cases", roles: [.reviewer, .admin]) { request, _, session in
+            try await self.createCase(request, session)
+        }
         route(router, .get, "/api/v1/admin/audit", roles: [.admin]) { request, _, _ in
             let query = request.uri.queryParameters
             let entries = try await AuditLog(pool: pool).query(
@@ -156,6 +159,31 @@ struct CaseAPI: Sendable {
     }
 
     // MARK: Handlers
+
+    struct NewCase: Decodable {
+        var seriesInstanceUID: String
+    }
+
+    /// A case made by hand for an assembled series the case rules left out (201), or the series'
+    /// existing case (200).
+    func createCase(_ request: Request, _ session: AuthSession) async throws -> Response {
+        let body = try await JSONBody.decode(NewCase.self, from: request)
+        let volumes = VolumeRepository(pool: pool)
+        let seriesID = try await volumes.seriesID(seriesInstanceUID: body.seriesInstanceUID)
+        guard try await volumes.volume(seriesID: seriesID) != nil else {
+            let (status, reason) = try await volumes.status(seriesID: seriesID)
+            throw APIFailure(
+                status: .conflict, code: "not_assembled",
+                message: "series \(body.seriesInstanceUID) is \(status), not a volume"
+                    + (reason.isEmpty ? "" : ": \(reason)"))
+        }
+        guard
+            let (record, isNew) = try await CaseRepository(pool: pool).ensureCase(
+                seriesID: seriesID, modelID: nil, rule: .any)
+        else { throw APIFailure.badRequest("series \(body.seriesInstanceUID) cannot become a case") }
+        try await audit(session, "case.create", request: request, detail: ["case": String(record.id)])
+        return try JSONBody.response(record, status: isNew ? .created : .ok)
+    }
 
     struct Login: Decodable {
         var username: String
