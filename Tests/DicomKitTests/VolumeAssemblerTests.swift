@@ -1,3 +1,4 @@
+import DelineateTesting
 import DicomKit
 import Foundation
 import Testing
@@ -75,5 +76,59 @@ import Testing
         let firstSlice: [Float] = (0..<6).map { Float(300 + $0 - 1000) }
         #expect(Array(volume.voxels.prefix(6)) == firstSlice)
         #expect(volume.geometry.rowSpacing == 0.7 && volume.geometry.columns == 3 && volume.geometry.rows == 2)
+    }
+
+    @Test func assemblesAMultiFrameEnhancedCTFromItsFunctionalGroups() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let fixture = try await EnhancedCTFixture.write(frames: 5, size: 8, in: folder)
+        let file = try DicomFile(path: fixture.path)
+        let headers = try file.frameHeaders()
+        #expect(headers.count == 5)
+        let plan = try VolumeAssembler.plan(headers)
+        let volume = try Volume.load(plan, files: [headers[0].sopInstanceUID: file])
+        // Frames were written with z falling from 40: the volume starts at the last frame, z = 32.
+        #expect(volume.geometry.slices == 5 && volume.geometry.origin.z == 32)
+        #expect(volume.geometry.sliceSpacing == 2 && volume.geometry.rowSpacing == 0.8)
+        #expect(volume.sources.map(\.frame) == [4, 3, 2, 1, 0])
+        let area = 64
+        let expected = (0..<5).flatMap { slice in
+            (0..<area).map { Float(EnhancedCTFixture.storedValue(frame: 4 - slice, pixel: $0) - 1024) }
+        }
+        #expect(volume.voxels == expected)
+    }
+
+    @Test func invertsMonochrome1StoredValues() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let series = try PhantomSeries.write("mono", slices: 3, size: 16, in: folder)
+        func load(_ paths: [String]) throws -> Volume {
+            var files: [String: DicomFile] = [:]
+            var headers: [FrameHeader] = []
+            for path in paths {
+                let file = try DicomFile(path: path)
+                headers += try file.frameHeaders()
+                files[headers.last!.sopInstanceUID] = file
+            }
+            return try Volume.load(try VolumeAssembler.plan(headers), files: files)
+        }
+        let original = try load(series.paths)
+        // The same files relabelled MONOCHROME1 by DCMTK's dcmodify: low stored values now mean white.
+        let relabelled = try series.paths.enumerated().map { index, path -> String in
+            let copy = "\(folder)/mono1-\(index).dcm"
+            try FileManager.default.copyItem(atPath: path, toPath: copy)
+            _ = try Process.output(of: "/usr/bin/dcmodify", arguments: ["-nb", "-m", "(0028,0004)=MONOCHROME1", copy])
+            return copy
+        }
+        let header = try #require(try DicomFile(path: relabelled[0]).frameHeaders().first)
+        #expect(header.isMonochrome1)
+        let inverted = try load(relabelled)
+        // stored' = 2^bits - 1 - stored, so the two real-world values always sum to the same constant.
+        let constant =
+            Float((1 << header.bitsStored) - 1) * Float(header.rescaleSlope) + 2 * Float(header.rescaleIntercept)
+        #expect(zip(original.voxels, inverted.voxels).allSatisfy { $0 + $1 == constant })
+        #expect(original.voxels != inverted.voxels)
     }
 }

@@ -38,6 +38,33 @@ import Testing
         try await database.drop()
     }
 
+    @Test func aMultiFrameEnhancedCTBecomesACase() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let fixture = try await EnhancedCTFixture.write(frames: 6, size: 16, in: folder)
+        let files = try FileStore(root: folder + "/store")
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixture.path)))
+        guard case .stored(let seriesID, _) = try await DicomIngest(files: files, pool: database.pool).ingest(bytes)
+        else {
+            Issue.record("the Enhanced CT instance was not stored")
+            return
+        }
+        guard
+            case .assembled(let plan, let caseID?) = try await SeriesAssembly(files: files, pool: database.pool)
+                .assemble(seriesID: seriesID)
+        else {
+            Issue.record("the Enhanced CT series did not assemble into a case")
+            return
+        }
+        #expect(plan.geometry.slices == 6 && plan.frames.map(\.frame) == [5, 4, 3, 2, 1, 0])
+        let volume = try #require(try await VolumeRepository(pool: database.pool).volume(seriesID: seriesID))
+        #expect(volume.slices == 6 && volume.columns == 16)
+        #expect(try await CaseRepository(pool: database.pool).find(id: caseID).modality == "CT")
+        try await database.drop()
+    }
+
     @Test func rejectsBadInputWithAReasonAndStoresNothing() async throws {
         let database = try await TestDatabase.create()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
