@@ -41,7 +41,7 @@ struct BenchCommand: AsyncParsableCommand {
             let megabytes =
                 Double(
                     files.reduce(0) {
-                        $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) ?? 0
+                        $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0)
                     }) / 1e6
 
             let pool = DatabasePool(url: databaseURL, size: 8)
@@ -57,6 +57,16 @@ struct BenchCommand: AsyncParsableCommand {
             let assembled = try await receiver.assembleQuietSeries()
             guard case .assembled(let plan, _)? = assembled.first?.outcome, plan.geometry.slices == slices else {
                 throw ValidationError("the series did not assemble into \(slices) slices: \(assembled)")
+            }
+            // Every slice of the volume sits where its source file says it does.
+            let written = Dictionary(
+                uniqueKeysWithValues: try files.map { path in
+                    let header = try DicomFile(path: path).frameHeaders()[0]
+                    return (header.sopInstanceUID, header.position)
+                })
+            for (index, frame) in plan.frames.enumerated()
+            where written[frame.sopInstanceUID] != frame.position || plan.geometry.slicePositions[index] != frame.position {
+                throw ValidationError("slice \(index) (\(frame.sopInstanceUID)) is not at its source position")
             }
             var rows = [("Delineate C-STORE SCP (store + index + fsync)", ours.seconds)]
             if let orthanc {
