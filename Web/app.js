@@ -357,8 +357,8 @@ async function followExport(caseId, sopInstanceUID) {
     const mine = exports.filter((item) => item.sopInstanceUID === sopInstanceUID);
     if (mine.length === 0) return;
     $("export-status").textContent = mine.map((item) => item.status === "delivered"
-      ? `SEG delivered to ${item.aeTitle}`
-      : `SEG to ${item.aeTitle}: ${item.status}${item.lastError ? ` (${item.lastError})` : ""}`).join("; ");
+      ? `SEG delivered to ${item.destination}`
+      : `SEG to ${item.destination}: ${item.status}${item.lastError ? ` (${item.lastError})` : ""}`).join("; ");
     if (mine.every((item) => item.status === "delivered")) return;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }

@@ -65,7 +65,9 @@ struct BenchCommand: AsyncParsableCommand {
                     return (header.sopInstanceUID, header.position)
                 })
             for (index, frame) in plan.frames.enumerated()
-            where written[frame.sopInstanceUID] != frame.position || plan.geometry.slicePositions[index] != frame.position {
+            where written[frame.sopInstanceUID] != frame.position
+                || plan.geometry.slicePositions[index] != frame.position
+            {
                 throw ValidationError("slice \(index) (\(frame.sopInstanceUID)) is not at its source position")
             }
             var rows = [("Delineate C-STORE SCP (store + index + fsync)", ours.seconds)]

@@ -396,6 +396,8 @@ struct CaseAPI: Sendable {
     struct ExportStatus: Encodable {
         var sopInstanceUID: String
         var aeTitle: String
+        /// The AE title, or the DICOMweb URL of a STOW-RS node.
+        var destination: String
         var status: String
         var attempts: Int
         var lastError: String
@@ -403,6 +405,7 @@ struct CaseAPI: Sendable {
         init(_ record: ExportRecord) {
             sopInstanceUID = record.sopInstanceUID
             aeTitle = record.aeTitle
+            destination = ExportWorker.nodeName(record)
             status = record.status
             attempts = record.attempts
             lastError = record.lastError
