@@ -1,4 +1,5 @@
 import { api, apiBytes, login, logout, decodeRuns, ApiError } from "./api.js";
+import { openAudit, openDashboard } from "./admin.js";
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -7,8 +8,10 @@ const state = {
 };
 
 function show(view) {
-  for (const id of ["login-view", "worklist-view", "case-view"]) $(id).hidden = id !== view;
+  for (const id of ["login-view", "worklist-view", "case-view", "admin-view"]) $(id).hidden = id !== view;
   $("logout").hidden = view === "login-view";
+  $("worklist-button").hidden = view === "login-view";
+  $("time-button").hidden = view === "login-view" || state.user?.role !== "admin";
 }
 
 function status(text) { $("status").textContent = text; }
@@ -40,6 +43,11 @@ $("logout").addEventListener("click", async () => { await logout(); show("login-
 $("status-filter").addEventListener("change", openWorklist);
 $("modality-filter").addEventListener("change", openWorklist);
 $("back").addEventListener("click", openWorklist);
+$("worklist-button").addEventListener("click", openWorklist);
+$("time-button").addEventListener("click", async () => {
+  show("admin-view");
+  await Promise.all([openDashboard(), openAudit()]);
+});
 
 async function openWorklist() {
   const filters = new URLSearchParams();

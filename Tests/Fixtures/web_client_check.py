@@ -1,11 +1,12 @@
 """Drives the web client in a real headless Chromium over the DevTools protocol, as a radiologist
 would: sign in, open the first case, click on the structure, hide and show the class, drag the
 window, zoom and reset, propagate, jump to the suggested slice with N, accept, and wait for the
-SEG's delivery to the PACS. Prints a JSON report.
+SEG's delivery to the PACS; then open the admin's annotation-time dashboard. Prints a JSON report.
 
 usage: web_client_check.py URL USER PASSWORD X Y SCREENSHOT.png [STAGES_DIR]
 X, Y: the image pixel (on the slice the viewer opens) to click with the first class.
-STAGES_DIR: where to save a screenshot of every screen (sign-in, worklist, viewer), for the docs.
+STAGES_DIR: where to save a screenshot of every screen (sign-in, worklist, viewer, annotation time),
+for the docs.
 """
 import base64
 import json
@@ -175,7 +176,34 @@ def main() -> int:
                   "the SEG's delivery to the PACS", 120)
         exported = page.eval("document.getElementById('export-status').textContent")
         stage("6-accepted-and-delivered.png")
-        print(json.dumps({"rows": rows, "filterRows": filter_rows, "colouredBefore": before, "colouredAfter": after, "colouredHidden": hidden,
+        # The admin's annotation-time dashboard: five charts from the stored clicks.
+        page.eval("document.getElementById('time-button').click()")
+        charts = ["chart-case-time", "chart-user-weeks", "chart-clicks-time", "chart-rounds", "chart-class-effort"]
+        page.wait(" && ".join(f"document.getElementById('{c}').dataset.marks !== undefined" for c in charts),
+                  "the annotation-time charts")
+        marks = {c: int(page.eval(f"document.getElementById('{c}').dataset.marks")) for c in charts}
+        painted = {c: page.eval(f"""(() => {{ const c = document.getElementById('{c}');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i] === 0x4a && d[i + 1] === 0xa3 && d[i + 2] === 0xdf) n++;
+            return n; }})()""") for c in charts}
+        time_rows = page.eval("document.querySelectorAll('#time-cases tbody tr').length")
+        summary = page.eval("document.getElementById('time-summary').textContent")
+        csv_link = page.eval("document.getElementById('time-csv').getAttribute('href')")
+        stage("7-annotation-time.png")
+        # Drill down into the case: its click, propagation and accept on a time axis.
+        page.eval("document.querySelector('#time-cases tbody tr').click()")
+        page.wait("document.getElementById('chart-timeline').dataset.marks !== undefined", "the case timeline")
+        timeline_marks = int(page.eval("document.getElementById('chart-timeline').dataset.marks"))
+        # The access audit: who opened what, filtered by action.
+        page.wait("document.querySelectorAll('#audit-log tbody tr').length > 0", "the access audit")
+        page.eval("""(() => { document.getElementById('audit-action').value = 'case.open';
+            document.getElementById('audit-apply').click(); })()""")
+        time.sleep(0.5)
+        audit_actions = page.eval("[...document.querySelectorAll('#audit-log tbody tr td:nth-child(3)')].map(c => c.textContent)")
+        audit_csv = page.eval("document.getElementById('audit-csv').getAttribute('href')")
+        print(json.dumps({"marks": marks, "painted": painted, "timeRows": time_rows, "summary": summary,
+                          "csvLink": csv_link, "timelineMarks": timeline_marks, "auditActions": audit_actions,
+                          "auditCsv": audit_csv,"rows": rows, "filterRows": filter_rows, "colouredBefore": before, "colouredAfter": after, "colouredHidden": hidden,
                           "windowBefore": window_before, "windowAfter": window_after,
                           "greyChanged": grey_before != grey_after, "erasedByDrag": erased_by_drag,
                           "zoomed": zoomed, "reset": reset, "status": status,

@@ -259,6 +259,61 @@ import Testing
         }
     }
 
+    @Test func annotationTimeIsReportedToAdminsFromTheStoredClicks() async throws {
+        try await withFixture { fixture in
+            try await app(fixture).test(.live) { client in
+                let ann = try await signIn(client, "ann")
+                let admin = try await signIn(client, "admin")
+                for x in [30, 50, 70] {
+                    let clicked = try await client.execute(
+                        uri: "/api/v1/cases/\(fixture.caseID)/clicks", method: .post, headers: ann.headers(),
+                        body: ByteBuffer(string: #"{"slice": 4, "x": \#(x), "y": 60, "label": 1}"#))
+                    #expect(clicked.status == .ok)
+                }
+                // Pin the stored times: 09:00:00, 09:00:20 and, after a break, 09:10:20.
+                try await fixture.database.pool.withConnection { connection throws(StoreError) in
+                    try connection.execute(
+                        """
+                        UPDATE interactions SET server_timestamp = TIMESTAMPTZ '2026-11-02 09:00:00+00'
+                            + make_interval(secs => CASE sequence WHEN 1 THEN 0 WHEN 2 THEN 20 ELSE 620 END),
+                            latency_ms = 10 * sequence
+                        """)
+                }
+                let uri = "/api/v1/admin/annotation-time?from=2026-11-02&to=2026-11-02&idleSeconds=120"
+                #expect(try await client.execute(uri: uri, method: .get, headers: ann.headers()).status == .forbidden)
+                let response = try await client.execute(uri: uri, method: .get, headers: admin.headers())
+                #expect(response.status == .ok)
+                let cases = try json(response)["cases"] as? [[String: Any]] ?? []
+                #expect(cases.count == 1)
+                #expect(cases.first?["username"] as? String == "ann" && cases.first?["clicks"] as? Int == 3)
+                #expect(cases.first?["activeSeconds"] as? Double == 20 && cases.first?["idleSeconds"] as? Double == 600)
+                #expect(cases.first?["meanClickLatencyMilliseconds"] as? Double == 20)
+                let other = try await client.execute(
+                    uri: "/api/v1/admin/annotation-time?from=2026-11-03", method: .get, headers: admin.headers())
+                #expect((try json(other)["cases"] as? [Any])?.isEmpty == true)
+                let csv = try await client.execute(uri: uri + "&format=csv", method: .get, headers: admin.headers())
+                #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
+                #expect(String(buffer: csv.body).split(separator: "\n").count == 2)
+                let bad = try await client.execute(
+                    uri: "/api/v1/admin/annotation-time?from=yesterday", method: .get, headers: admin.headers())
+                #expect(bad.status == .badRequest)
+                // The drill-down lists the three clicks in time order.
+                let timeline = try json(
+                    try await client.execute(
+                        uri: "/api/v1/admin/annotation-time/cases/\(fixture.caseID)", method: .get,
+                        headers: admin.headers()))
+                let kinds = (timeline["events"] as? [[String: Any]])?.compactMap { $0["kind"] as? String }
+                #expect(kinds == ["click", "click", "click"])
+                // The access audit exports as CSV, filtered by action.
+                let audit = try await client.execute(
+                    uri: "/api/v1/admin/audit?action=login&format=csv", method: .get, headers: admin.headers())
+                let auditLines = String(buffer: audit.body).split(separator: "\n")
+                #expect(auditLines.first?.hasPrefix("at,user,action,patient_id") == true)
+                #expect(auditLines.count >= 3 && auditLines.dropFirst().allSatisfy { $0.contains(",login,") })
+            }
+        }
+    }
+
     @Test func rolesAndAssignmentsAreEnforced() async throws {
         try await withFixture { fixture in
             let id = fixture.caseID

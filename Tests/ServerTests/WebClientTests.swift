@@ -83,6 +83,26 @@ import Testing
                 let uid = (result["accepted"] as? String ?? "").split(separator: " ").first { $0.hasPrefix("2.25.") }
                 let found = try await pacs.get("/dicom-web/instances?SOPInstanceUID=\(uid ?? "none")")
                 #expect(String(decoding: found, as: UTF8.self).contains(String(uid ?? "none")))
+                // The annotation-time dashboard: one case by one user in one week, one click on
+                // class 1. Propagation closed round 1, so the case was accepted in round 2: the
+                // rounds chart has bars for 1 (empty) and 2. Each chart is drawn in the chart colour.
+                let marks = result["marks"] as? [String: Int] ?? [:]
+                #expect(
+                    marks == [
+                        "chart-case-time": 1, "chart-user-weeks": 1, "chart-clicks-time": 1, "chart-rounds": 2,
+                        "chart-class-effort": 1,
+                    ], "\(marks)")
+                let painted = result["painted"] as? [String: Int] ?? [:]
+                #expect(painted.count == 5 && painted.values.allSatisfy { $0 > 20 }, "\(painted)")
+                #expect(result["timeRows"] as? Int == 1)
+                #expect((result["summary"] as? String)?.hasPrefix("1 case(s); median active time") == true)
+                #expect((result["csvLink"] as? String)?.hasSuffix("format=csv") == true)
+                // Drill-down: the click, the propagation and the accept.
+                #expect(result["timelineMarks"] as? Int == 3)
+                // The access audit filtered to case openings: the admin opened the case.
+                let actions = result["auditActions"] as? [String] ?? []
+                #expect(!actions.isEmpty && actions.allSatisfy { $0 == "case.open" }, "\(actions)")
+                #expect((result["auditCsv"] as? String)?.contains("action=case.open") == true)
             }
             await pacs.stop()
         }

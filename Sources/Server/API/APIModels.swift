@@ -10,6 +10,12 @@ struct Worklist: Encodable {
 }
 
 /// A class the case's model segments.
+/// Everything done on a case, in time order: the admin's drill-down.
+struct CaseTimeline: Encodable {
+    var caseID: Int
+    var events: [AnnotationEvent]
+}
+
 struct ClassInfo: Encodable {
     var name: String
     var colour: [Int]

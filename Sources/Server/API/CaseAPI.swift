@@ -142,8 +142,22 @@ struct CaseAPI: Sendable {
             let query = request.uri.queryParameters
             let entries = try await AuditLog(pool: pool).query(
                 username: query.get("username"), patientID: query.get("patientId"), actionPrefix: query.get("action"),
-                limit: min(query.get("limit", as: Int.self) ?? 100, 1000))
-            return try JSONBody.response(entries)
+                from: try Self.instant(query, "from", endOfDay: false),
+                to: try Self.instant(query, "to", endOfDay: true),
+                limit: min(query.get("limit", as: Int.self) ?? 100, 10_000),
+                offset: query.get("offset", as: Int.self) ?? 0)
+            guard query.get("format") == "csv" else { return try JSONBody.response(entries) }
+            return Self.csvResponse(AuditEntry.csv(entries), filename: "access-audit.csv")
+        }
+        route(router, .get, "/api/v1/admin/annotation-time/cases/:id", roles: [.admin]) { _, context, _ in
+            guard let caseID = context.parameters.get("id", as: Int.self) else {
+                throw APIFailure.badRequest("the case id must be a number")
+            }
+            let events = try await RoundRepository(pool: pool).annotationEvents(from: nil, to: nil, caseID: caseID)
+            return try JSONBody.response(CaseTimeline(caseID: caseID, events: events))
+        }
+        route(router, .get, "/api/v1/admin/annotation-time", roles: [.admin]) { request, _, _ in
+            try await self.annotationTime(request)
         }
         route(router, .post, "/api/v1/admin/users", roles: [.admin]) { request, _, session in
             let body = try await JSONBody.decode(NewUser.self, from: request)
@@ -159,6 +173,42 @@ struct CaseAPI: Sendable {
     }
 
     // MARK: Handlers
+
+    /// A query parameter as an instant: a date (YYYY-MM-DD, UTC; with `endOfDay` the next
+    /// midnight, so that `to` includes its day) or an ISO 8601 instant; nil when absent.
+    static func instant(_ query: Parameters, _ name: String, endOfDay: Bool) throws -> Date? {
+        guard let text = query.get(name), !text.isEmpty else { return nil }
+        if let date = ISO8601DateFormatter().date(from: text) { return date }
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        guard let date = day.date(from: text) else {
+            throw APIFailure.badRequest("\(name) must be a date (YYYY-MM-DD) or an ISO 8601 instant, not '\(text)'")
+        }
+        return endOfDay ? date.addingTimeInterval(86_400) : date
+    }
+
+    /// A CSV download.
+    static func csvResponse(_ text: String, filename: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\"",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// The annotation-time audit: per case and user, and per user and week, as JSON or CSV.
+    func annotationTime(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        let idle = query.get("idleSeconds").map { Double($0) } ?? 120
+        guard let idle, idle > 0 else { throw APIFailure.badRequest("idleSeconds must be a positive number") }
+        let events = try await RoundRepository(pool: pool).annotationEvents(
+            from: try Self.instant(query, "from", endOfDay: false), to: try Self.instant(query, "to", endOfDay: true),
+            username: query.get("user"), modality: query.get("modality"))
+        let report = AnnotationTimeReport(events: events, idleThresholdSeconds: idle)
+        guard query.get("format") == "csv" else { return try JSONBody.response(report) }
+        return Self.csvResponse(report.csv, filename: "annotation-time.csv")
+    }
 
     struct NewCase: Decodable {
         var seriesInstanceUID: String

@@ -1,0 +1,208 @@
+import Foundation
+
+/// One thing a user did on a case, as stored: a click or erase (interactions), a propagation or
+/// an accept (rounds). The raw material of the annotation-time audit.
+public struct AnnotationEvent: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        case click, erase, scribble, propagate, accept
+
+        /// A click, erase or scribble: something the user drew, answered by the interactive network.
+        public var isInteraction: Bool { self != .propagate && self != .accept }
+    }
+
+    public var caseID: Int
+    public var username: String
+    public var modality: String
+    /// The annotation round (1-based).
+    public var round: Int
+    public var kind: Kind
+    /// The class clicked (clicks and erases only).
+    public var classIndex: Int?
+    public var at: Date
+    /// How long the user waited for the networks: a click's inference, or a whole propagation.
+    public var waitMilliseconds: Double
+    /// An undone click: its time was spent, but it is not counted as a click.
+    public var undone: Bool
+
+    public init(
+        caseID: Int, username: String, modality: String = "CT", round: Int = 1, kind: Kind, classIndex: Int? = nil,
+        at: Date, waitMilliseconds: Double = 0, undone: Bool = false
+    ) {
+        self.caseID = caseID
+        self.username = username
+        self.modality = modality
+        self.round = round
+        self.kind = kind
+        self.classIndex = classIndex
+        self.at = at
+        self.waitMilliseconds = waitMilliseconds
+        self.undone = undone
+    }
+}
+
+/// One user's effort on one case, derived from its events.
+public struct CaseEffort: Sendable, Equatable, Codable {
+    public var caseID: Int
+    public var username: String
+    public var modality: String
+    public var firstAt: Date
+    public var lastAt: Date
+    /// Sum of the gaps between consecutive events no longer than the idle threshold.
+    public var activeSeconds: Double
+    /// Sum of the longer gaps: breaks, excluded from the active time.
+    public var idleSeconds: Double
+    /// Clicks and erases, undone ones left out.
+    public var clicks: Int
+    /// Clicks per class index (as text, for JSON).
+    public var clicksPerClass: [String: Int]
+    /// The highest round number seen.
+    public var rounds: Int
+    public var accepted: Bool
+    /// Total time spent waiting for propagations.
+    public var propagationWaitSeconds: Double
+    /// Mean network latency of the clicks, in milliseconds (0 without clicks).
+    public var meanClickLatencyMilliseconds: Double
+}
+
+/// One user's active time in one ISO week.
+public struct WeeklyEffort: Sendable, Equatable, Codable {
+    public var username: String
+    /// ISO 8601 week, for example 2026-W47.
+    public var week: String
+    public var cases: Int
+    public var activeSeconds: Double
+
+    public init(username: String, week: String, cases: Int, activeSeconds: Double) {
+        self.username = username
+        self.week = week
+        self.cases = cases
+        self.activeSeconds = activeSeconds
+    }
+}
+
+/// The annotation-time figures of a set of events: per case and user, and per user and week.
+/// Everything is derived from the events, so the same rows always give the same report.
+public struct AnnotationTimeReport: Sendable, Equatable, Codable {
+    /// Gaps longer than this are idle time, not annotation time.
+    public var idleThresholdSeconds: Double
+    public var cases: [CaseEffort]
+    public var weeks: [WeeklyEffort]
+
+    public init(events: [AnnotationEvent], idleThresholdSeconds: Double) {
+        self.idleThresholdSeconds = idleThresholdSeconds
+        let grouped = Dictionary(grouping: events) { "\($0.caseID)\u{1F}\($0.username)" }
+        cases = grouped.values.map { Self.effort(of: $0, idleThreshold: idleThresholdSeconds) }
+            .sorted { ($0.firstAt, $0.caseID, $0.username) < ($1.firstAt, $1.caseID, $1.username) }
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let byWeek = Dictionary(grouping: cases) { effort -> String in
+            let parts = calendar.dateComponents([.yearForWeekOfYear, .weekOfYear], from: effort.firstAt)
+            let week = String(format: "%04d-W%02d", parts.yearForWeekOfYear ?? 0, parts.weekOfYear ?? 0)
+            return "\(effort.username)\u{1F}\(week)"
+        }
+        weeks = byWeek.map { key, efforts in
+            let parts = key.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+            return WeeklyEffort(
+                username: parts[0], week: parts[1], cases: efforts.count,
+                activeSeconds: efforts.reduce(0) { $0 + $1.activeSeconds })
+        }.sorted { ($0.week, $0.username) < ($1.week, $1.username) }
+    }
+
+    static func effort(of events: [AnnotationEvent], idleThreshold: Double) -> CaseEffort {
+        let ordered = events.sorted { $0.at < $1.at }
+        var active = 0.0
+        var idle = 0.0
+        for (earlier, later) in zip(ordered, ordered.dropFirst()) {
+            let gap = later.at.timeIntervalSince(earlier.at)
+            if gap > idleThreshold { idle += gap } else { active += gap }
+        }
+        let clicks = ordered.filter { $0.kind.isInteraction && !$0.undone }
+        var perClass: [String: Int] = [:]
+        for click in clicks { perClass[String(click.classIndex ?? 0), default: 0] += 1 }
+        let latencies = ordered.filter(\.kind.isInteraction).map(\.waitMilliseconds)
+        let first = ordered[0]
+        return CaseEffort(
+            caseID: first.caseID, username: first.username, modality: first.modality, firstAt: first.at,
+            lastAt: ordered[ordered.count - 1].at, activeSeconds: active, idleSeconds: idle, clicks: clicks.count,
+            clicksPerClass: perClass, rounds: ordered.map(\.round).max() ?? 0,
+            accepted: ordered.contains { $0.kind == .accept },
+            propagationWaitSeconds: ordered.filter { $0.kind == .propagate }.reduce(0) { $0 + $1.waitMilliseconds }
+                / 1000,
+            meanClickLatencyMilliseconds: latencies.isEmpty ? 0 : latencies.reduce(0, +) / Double(latencies.count))
+    }
+
+    /// One line per case and user, with a header.
+    public var csv: String {
+        var lines = [
+            "case,user,modality,first_at,last_at,active_s,idle_s,clicks,rounds,accepted,propagation_wait_s,mean_click_latency_ms"
+        ]
+        let format = ISO8601DateFormatter()
+        for effort in cases {
+            let fields: [String] = [
+                String(effort.caseID), effort.username, effort.modality,
+                format.string(from: effort.firstAt), format.string(from: effort.lastAt),
+                String(format: "%.1f", effort.activeSeconds), String(format: "%.1f", effort.idleSeconds),
+                String(effort.clicks), String(effort.rounds), effort.accepted ? "true" : "false",
+                String(format: "%.1f", effort.propagationWaitSeconds),
+                String(format: "%.1f", effort.meanClickLatencyMilliseconds),
+            ]
+            lines.append(CSV.line(fields))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// RFC 4180 text for the admin exports.
+enum CSV {
+    /// Quotes a field that holds a comma, quote or line break.
+    static func field(_ text: String) -> String {
+        guard text.contains(where: { ",\"\n\r".contains($0) }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// One line of fields, each quoted where needed.
+    static func line(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") }
+}
+
+extension RoundRepository {
+    /// The annotation events between `from` and `to`, for one user, modality or case when given.
+    public func annotationEvents(
+        from: Date?, to: Date?, username: String? = nil, modality: String? = nil, caseID: Int? = nil
+    ) async throws(StoreError) -> [AnnotationEvent] {
+        let rows = try await pool.withConnection { connection throws(StoreError) in
+            try connection.execute(
+                """
+                SELECT * FROM (
+                    SELECT r.case_ref, COALESCE(u.username, '') AS username, se.modality, r.number, i.kind,
+                        i.class_index, EXTRACT(EPOCH FROM i.server_timestamp)::float8 AS at, i.latency_ms AS wait,
+                        i.undone
+                    FROM interactions i JOIN rounds r ON r.id = i.round_ref
+                    JOIN cases c ON c.id = r.case_ref JOIN series se ON se.id = c.series_ref
+                    LEFT JOIN users u ON u.id = r.user_ref
+                    UNION ALL
+                    SELECT r.case_ref, COALESCE(u.username, ''), se.modality, r.number,
+                        CASE r.kind WHEN 'propagate' THEN 'propagate' ELSE 'accept' END, NULL,
+                        EXTRACT(EPOCH FROM r.started_at)::float8, r.inference_ms, false
+                    FROM rounds r JOIN cases c ON c.id = r.case_ref JOIN series se ON se.id = c.series_ref
+                    LEFT JOIN users u ON u.id = r.user_ref
+                    WHERE r.kind IN ('propagate', 'fusion') AND r.user_ref IS NOT NULL
+                ) events
+                WHERE ($1::float8 IS NULL OR at >= $1) AND ($2::float8 IS NULL OR at < $2)
+                  AND ($3::text IS NULL OR username = $3) AND ($4::text IS NULL OR modality = $4)
+                  AND ($5::bigint IS NULL OR case_ref = $5)
+                ORDER BY at
+                """, [from?.timeIntervalSince1970, to?.timeIntervalSince1970, username, modality, caseID]
+            ).records
+        }
+        return rows.compactMap { row in
+            guard let caseID = row.int("case_ref"), let at = row.double("at"),
+                let kind = row["kind"].flatMap(AnnotationEvent.Kind.init(rawValue:))
+            else { return nil }
+            return AnnotationEvent(
+                caseID: caseID, username: row["username"] ?? "", modality: row["modality"] ?? "",
+                round: row.int("number") ?? 1, kind: kind, classIndex: row.int("class_index"),
+                at: Date(timeIntervalSince1970: at), waitMilliseconds: row.double("wait") ?? 0,
+                undone: row.bool("undone") ?? false)
+        }
+    }
+}
