@@ -11,7 +11,7 @@ const PAPER_TOOL_SECONDS = 5 * 60 + 56;
 function query() {
   const parameters = new URLSearchParams();
   for (const [id, name] of [["time-from", "from"], ["time-to", "to"], ["time-user", "user"],
-    ["time-modality", "modality"], ["time-idle", "idleSeconds"]]) {
+    ["time-modality", "modality"], ["time-model", "model"], ["time-idle", "idleSeconds"]]) {
     if ($(id).value) parameters.set(name, $(id).value);
   }
   return parameters;
@@ -62,7 +62,7 @@ export async function openDashboard() {
     const row = document.createElement("tr");
     for (const text of [item.caseID, item.username, item.modality, new Date(item.firstAt).toLocaleString(),
       clock(item.activeSeconds), clock(item.idleSeconds), item.clicks, item.rounds, item.accepted ? "yes" : "no",
-      `${item.propagationWaitSeconds.toFixed(1)} s`, `${item.meanClickLatencyMilliseconds.toFixed(0)} ms`]) {
+      `${item.propagationWaitSeconds.toFixed(1)} s`, `${item.meanClickLatencyMilliseconds.toFixed(0)} ms`, item.model]) {
       const cell = document.createElement("td");
       cell.textContent = text;
       row.append(cell);

@@ -23,11 +23,14 @@ public struct AnnotationEvent: Sendable, Equatable, Codable {
     public var waitMilliseconds: Double
     /// An undone click: its time was spent, but it is not counted as a click.
     public var undone: Bool
+    /// The model that answered ("name version"; empty for an accept, or rows older than the record).
+    public var model: String
 
     public init(
         caseID: Int, username: String, modality: String = "CT", round: Int = 1, kind: Kind, classIndex: Int? = nil,
-        at: Date, waitMilliseconds: Double = 0, undone: Bool = false
+        at: Date, waitMilliseconds: Double = 0, undone: Bool = false, model: String = ""
     ) {
+        self.model = model
         self.caseID = caseID
         self.username = username
         self.modality = modality
@@ -45,6 +48,8 @@ public struct CaseEffort: Sendable, Equatable, Codable {
     public var caseID: Int
     public var username: String
     public var modality: String
+    /// The models that answered, comma-separated.
+    public var model: String
     public var firstAt: Date
     public var lastAt: Date
     /// Sum of the gaps between consecutive events no longer than the idle threshold.
@@ -122,7 +127,8 @@ public struct AnnotationTimeReport: Sendable, Equatable, Codable {
         let latencies = ordered.filter(\.kind.isInteraction).map(\.waitMilliseconds)
         let first = ordered[0]
         return CaseEffort(
-            caseID: first.caseID, username: first.username, modality: first.modality, firstAt: first.at,
+            caseID: first.caseID, username: first.username, modality: first.modality,
+            model: Set(ordered.map(\.model).filter { !$0.isEmpty }).sorted().joined(separator: ", "), firstAt: first.at,
             lastAt: ordered[ordered.count - 1].at, activeSeconds: active, idleSeconds: idle, clicks: clicks.count,
             clicksPerClass: perClass, rounds: ordered.map(\.round).max() ?? 0,
             accepted: ordered.contains { $0.kind == .accept },
@@ -134,7 +140,7 @@ public struct AnnotationTimeReport: Sendable, Equatable, Codable {
     /// One line per case and user, with a header.
     public var csv: String {
         var lines = [
-            "case,user,modality,first_at,last_at,active_s,idle_s,clicks,rounds,accepted,propagation_wait_s,mean_click_latency_ms"
+            "case,user,modality,first_at,last_at,active_s,idle_s,clicks,rounds,accepted,propagation_wait_s,mean_click_latency_ms,model"
         ]
         let format = ISO8601DateFormatter()
         for effort in cases {
@@ -144,7 +150,7 @@ public struct AnnotationTimeReport: Sendable, Equatable, Codable {
                 String(format: "%.1f", effort.activeSeconds), String(format: "%.1f", effort.idleSeconds),
                 String(effort.clicks), String(effort.rounds), effort.accepted ? "true" : "false",
                 String(format: "%.1f", effort.propagationWaitSeconds),
-                String(format: "%.1f", effort.meanClickLatencyMilliseconds),
+                String(format: "%.1f", effort.meanClickLatencyMilliseconds), effort.model,
             ]
             lines.append(CSV.line(fields))
         }
@@ -165,9 +171,11 @@ enum CSV {
 }
 
 extension RoundRepository {
-    /// The annotation events between `from` and `to`, for one user, modality or case when given.
+    /// The annotation events between `from` and `to`, for one user, modality, model or case when given.
+    /// With a model, only events that model answered are kept (accepts have none).
     public func annotationEvents(
-        from: Date?, to: Date?, username: String? = nil, modality: String? = nil, caseID: Int? = nil
+        from: Date?, to: Date?, username: String? = nil, modality: String? = nil, model: String? = nil,
+        caseID: Int? = nil
     ) async throws(StoreError) -> [AnnotationEvent] {
         let rows = try await pool.withConnection { connection throws(StoreError) in
             try connection.execute(
@@ -175,23 +183,23 @@ extension RoundRepository {
                 SELECT * FROM (
                     SELECT r.case_ref, COALESCE(u.username, '') AS username, se.modality, r.number, i.kind,
                         i.class_index, EXTRACT(EPOCH FROM i.server_timestamp)::float8 AS at, i.latency_ms AS wait,
-                        i.undone
+                        i.undone, r.model
                     FROM interactions i JOIN rounds r ON r.id = i.round_ref
                     JOIN cases c ON c.id = r.case_ref JOIN series se ON se.id = c.series_ref
                     LEFT JOIN users u ON u.id = r.user_ref
                     UNION ALL
                     SELECT r.case_ref, COALESCE(u.username, ''), se.modality, r.number,
                         CASE r.kind WHEN 'propagate' THEN 'propagate' ELSE 'accept' END, NULL,
-                        EXTRACT(EPOCH FROM r.started_at)::float8, r.inference_ms, false
+                        EXTRACT(EPOCH FROM r.started_at)::float8, r.inference_ms, false, r.model
                     FROM rounds r JOIN cases c ON c.id = r.case_ref JOIN series se ON se.id = c.series_ref
                     LEFT JOIN users u ON u.id = r.user_ref
                     WHERE r.kind IN ('propagate', 'fusion') AND r.user_ref IS NOT NULL
                 ) events
                 WHERE ($1::float8 IS NULL OR at >= $1) AND ($2::float8 IS NULL OR at < $2)
                   AND ($3::text IS NULL OR username = $3) AND ($4::text IS NULL OR modality = $4)
-                  AND ($5::bigint IS NULL OR case_ref = $5)
+                  AND ($5::bigint IS NULL OR case_ref = $5) AND ($6::text IS NULL OR model = $6)
                 ORDER BY at
-                """, [from?.timeIntervalSince1970, to?.timeIntervalSince1970, username, modality, caseID]
+                """, [from?.timeIntervalSince1970, to?.timeIntervalSince1970, username, modality, caseID, model]
             ).records
         }
         return rows.compactMap { row in
@@ -202,7 +210,7 @@ extension RoundRepository {
                 caseID: caseID, username: row["username"] ?? "", modality: row["modality"] ?? "",
                 round: row.int("number") ?? 1, kind: kind, classIndex: row.int("class_index"),
                 at: Date(timeIntervalSince1970: at), waitMilliseconds: row.double("wait") ?? 0,
-                undone: row.bool("undone") ?? false)
+                undone: row.bool("undone") ?? false, model: row["model"] ?? "")
         }
     }
 }

@@ -45,8 +45,11 @@ extension RoundRepository {
     }
 
     /// Records one click durably (before the caller acknowledges it): the round row of
-    /// (case, round number, slice) is created on its first click; the click gets the next sequence.
-    public func record(click: InteractionRecord, caseID: Int, userID: Int?, roundNumber: Int) async throws(StoreError) {
+    /// (case, round number, slice) is created on its first click, with the model that answered it;
+    /// the click gets the next sequence.
+    public func record(
+        click: InteractionRecord, caseID: Int, userID: Int?, roundNumber: Int, model: String = ""
+    ) async throws(StoreError) {
         try await pool.transaction { connection throws(StoreError) in
             try connection.execute("SELECT id FROM cases WHERE id = $1 FOR UPDATE", [caseID])
             let existing = try connection.execute(
@@ -60,9 +63,9 @@ extension RoundRepository {
                 guard
                     let created = try connection.execute(
                         """
-                        INSERT INTO rounds (case_ref, user_ref, number, kind, slice_index) VALUES ($1, $2, $3, 'click', $4)
-                        RETURNING id
-                        """, [caseID, userID, roundNumber, click.sliceIndex]
+                        INSERT INTO rounds (case_ref, user_ref, number, kind, slice_index, model)
+                        VALUES ($1, $2, $3, 'click', $4, $5) RETURNING id
+                        """, [caseID, userID, roundNumber, click.sliceIndex, model]
                     ).records[0].int("id")
                 else { throw StoreError(.query, "round id was not returned") }
                 roundID = created

@@ -66,11 +66,13 @@ public struct NewRound: Sendable {
     public var qualityScores: [Float]?
     public var interactions: [InteractionRecord]
     public var mask: LabelVolumeData?
+    /// The model that answered the round ("name version"; empty when none did).
+    public var model: String
 
     public init(
         caseID: Int, userID: Int?, number: Int, kind: RoundKind, sliceIndex: Int? = nil,
         durationMilliseconds: Double = 0, inferenceMilliseconds: Double = 0, qualityScores: [Float]? = nil,
-        interactions: [InteractionRecord] = [], mask: LabelVolumeData? = nil
+        interactions: [InteractionRecord] = [], mask: LabelVolumeData? = nil, model: String = ""
     ) {
         self.caseID = caseID
         self.userID = userID
@@ -82,6 +84,7 @@ public struct NewRound: Sendable {
         self.qualityScores = qualityScores
         self.interactions = interactions
         self.mask = mask
+        self.model = model
     }
 }
 
@@ -103,12 +106,12 @@ public struct RoundRepository: Sendable {
             let roundID = try connection.execute(
                 """
                 INSERT INTO rounds (case_ref, user_ref, number, kind, slice_index, duration_ms, inference_ms,
-                    quality_scores)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8::real[]) RETURNING id
+                    quality_scores, model)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8::real[], $9) RETURNING id
                 """,
                 [
                     round.caseID, round.userID, round.number, round.kind.rawValue, round.sliceIndex,
-                    round.durationMilliseconds, round.inferenceMilliseconds, scores,
+                    round.durationMilliseconds, round.inferenceMilliseconds, scores, round.model,
                 ]
             ).records[0].int("id")
             guard let roundID else { throw StoreError(.query, "round id was not returned") }

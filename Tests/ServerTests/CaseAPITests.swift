@@ -291,6 +291,16 @@ import Testing
                 let other = try await client.execute(
                     uri: "/api/v1/admin/annotation-time?from=2026-11-03", method: .get, headers: admin.headers())
                 #expect((try json(other)["cases"] as? [Any])?.isEmpty == true)
+                // Each round records the model that answered it; the report filters by it.
+                let metadata = Self.models.sim.metadata
+                let model = "\(metadata.model) \(metadata.version)"
+                #expect(cases.first?["model"] as? String == model)
+                let byModel = model.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                for (filter, expected) in [(byModel, 1), ("another-model", 0)] {
+                    let filtered = try await client.execute(
+                        uri: uri + "&model=\(filter)", method: .get, headers: admin.headers())
+                    #expect((try json(filtered)["cases"] as? [Any])?.count == expected, "model \(filter)")
+                }
                 let csv = try await client.execute(uri: uri + "&format=csv", method: .get, headers: admin.headers())
                 #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
                 #expect(String(buffer: csv.body).split(separator: "\n").count == 2)

@@ -204,7 +204,7 @@ struct CaseAPI: Sendable {
         guard let idle, idle > 0 else { throw APIFailure.badRequest("idleSeconds must be a positive number") }
         let events = try await RoundRepository(pool: pool).annotationEvents(
             from: try Self.instant(query, "from", endOfDay: false), to: try Self.instant(query, "to", endOfDay: true),
-            username: query.get("user"), modality: query.get("modality"))
+            username: query.get("user"), modality: query.get("modality"), model: query.get("model"))
         let report = AnnotationTimeReport(events: events, idleThresholdSeconds: idle)
         guard query.get("format") == "csv" else { return try JSONBody.response(report) }
         return Self.csvResponse(report.csv, filename: "annotation-time.csv")
@@ -391,7 +391,7 @@ struct CaseAPI: Sendable {
                 click: InteractionRecord(
                     sequence: 0, classIndex: body.label, sliceIndex: body.slice, x: body.x, y: body.y, kind: kind,
                     clientTimestamp: body.clientTimestamp, latencyMilliseconds: outcome.milliseconds),
-                caseID: record.id, userID: session.user.id, roundNumber: round)
+                caseID: record.id, userID: session.user.id, roundNumber: round, model: handle.modelName)
         } catch {
             // Not durable, so not acknowledged: the session is rebuilt from what was stored.
             await sessions?.evict(record.id)
@@ -422,7 +422,7 @@ struct CaseAPI: Sendable {
                 NewRound(
                     caseID: record.id, userID: session.user.id, number: result.round, kind: .propagate,
                     inferenceMilliseconds: result.outcome.milliseconds, qualityScores: result.quality,
-                    mask: result.mask))
+                    mask: result.mask, model: handle.modelName))
         } catch {
             await sessions?.evict(record.id)
             throw error

@@ -29,6 +29,10 @@ final class SessionHandle: @unchecked Sendable {
         self.session = session
     }
 
+    /// The interactive model as the annotation-time audit names it: "model version" (immutable,
+    /// so readable from any thread).
+    var modelName: String { "\(session.sim.metadata.model) \(session.sim.metadata.version)" }
+
     /// The session's current labels as a storable mask (call on the inference queue).
     var mask: LabelVolumeData {
         let volume = session.volume
