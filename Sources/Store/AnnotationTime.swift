@@ -23,7 +23,8 @@ public struct AnnotationEvent: Sendable, Equatable, Codable {
     public var waitMilliseconds: Double
     /// An undone click: its time was spent, but it is not counted as a click.
     public var undone: Bool
-    /// The model that answered ("name version"; empty for an accept, or rows older than the record).
+    /// The model that answered, or whose result was accepted ("name version"; empty in rows stored
+    /// before migration 0002).
     public var model: String
 
     public init(
@@ -172,7 +173,7 @@ enum CSV {
 
 extension RoundRepository {
     /// The annotation events between `from` and `to`, for one user, modality, model or case when given.
-    /// With a model, only events that model answered are kept (accepts have none).
+    /// With a model, only the events of that model are kept.
     public func annotationEvents(
         from: Date?, to: Date?, username: String? = nil, modality: String? = nil, model: String? = nil,
         caseID: Int? = nil

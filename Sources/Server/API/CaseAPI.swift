@@ -474,7 +474,9 @@ struct CaseAPI: Sendable {
                 status: .conflict, code: "empty_mask", message: "the segmentation is empty; nothing to accept")
         }
         _ = try await RoundRepository(pool: pool).commit(
-            NewRound(caseID: record.id, userID: session.user.id, number: round, kind: .fusion, mask: mask))
+            NewRound(
+                caseID: record.id, userID: session.user.id, number: round, kind: .fusion, mask: mask,
+                model: handle.modelName))
         let catalogue = LabelCatalogue(model: handle.session.sim.metadata)
         let acceptance = CaseAcceptance(
             files: files, pool: pool, catalogue: catalogue,
