@@ -9,17 +9,26 @@ public enum DelineateApplication {
         configuration: ServerConfiguration, pool: DatabasePool, files: FileStore, logger: Logger,
         models: LoadedModels? = nil
     ) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: DelineateContext.self)
+        let metrics = ServerMetrics()
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: RequestIDMiddleware())
         if let webRoot = configuration.webRoot {
             router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true))
         }
-        CaseAPI(pool: pool, files: files, configuration: configuration, models: models).register(on: router)
+        CaseAPI(pool: pool, files: files, configuration: configuration, models: models, metrics: metrics)
+            .register(on: router)
         StowRS(ingest: DicomIngest(files: files, pool: pool), logger: logger).register(on: router)
         router.add(middleware: LogRequestsMiddleware(.debug))
         let health = HealthCheck(pool: pool, configuration: configuration)
         router.get("/healthz") { _, _ -> EditedResponse<HealthReport> in
             let report = await health.report()
             return EditedResponse(status: report.database.status == "up" ? .ok : .serviceUnavailable, response: report)
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition)))
         }
         return Application(
             router: router,

@@ -11,11 +11,11 @@ struct StowRS: Sendable {
     let ingest: DicomIngest
     let logger: Logger
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<DelineateContext>) {
         router.post("/dicomweb/studies") { request, context in try await self.store(request, context: context) }
     }
 
-    func store(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    func store(_ request: Request, context: DelineateContext) async throws -> Response {
         let contentType = request.headers[.contentType] ?? ""
         let boundary: String
         do {

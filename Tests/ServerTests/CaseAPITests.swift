@@ -320,6 +320,15 @@ import Testing
                 let auditLines = String(buffer: audit.body).split(separator: "\n")
                 #expect(auditLines.first?.hasPrefix("at,user,action,patient_id") == true)
                 #expect(auditLines.count >= 3 && auditLines.dropFirst().allSatisfy { $0.contains(",login,") })
+                // Over a real socket the audit trail records the client's address.
+                #expect(auditLines.dropFirst().allSatisfy { $0.contains(",127.0.0.1,") }, "\(auditLines)")
+                // Every answer carries its request id; /metrics counts requests and the three clicks.
+                #expect(audit.headers[HTTPField.Name("X-Request-Id")!]?.isEmpty == false)
+                let metrics = String(
+                    buffer: try await client.execute(uri: "/metrics", method: .get, headers: [:]).body)
+                #expect(metrics.contains("delineate_inference_seconds_count{kind=\"click\"} 3"), "\(metrics)")
+                #expect(metrics.contains("delineate_http_requests_total{method=\"POST\",status=\"200\"}"))
+                #expect(metrics.contains("delineate_http_request_duration_seconds_bucket{le=\"+Inf\"}"))
             }
         }
     }

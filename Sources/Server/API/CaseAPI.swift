@@ -15,8 +15,13 @@ struct CaseAPI: Sendable {
     let limiter = LoginRateLimiter()
     let sessions: CaseSessions?
     let queue: InferenceQueue
+    let metrics: ServerMetrics
 
-    init(pool: DatabasePool, files: FileStore, configuration: ServerConfiguration, models: LoadedModels?) {
+    init(
+        pool: DatabasePool, files: FileStore, configuration: ServerConfiguration, models: LoadedModels?,
+        metrics: ServerMetrics
+    ) {
+        self.metrics = metrics
         self.pool = pool
         self.files = files
         self.configuration = configuration
@@ -28,11 +33,11 @@ struct CaseAPI: Sendable {
         }
     }
 
-    typealias Handler = @Sendable (Request, BasicRequestContext, AuthSession) async throws -> Response
+    typealias Handler = @Sendable (Request, DelineateContext, AuthSession) async throws -> Response
 
     /// Registers a route that needs a signed-in user with one of `roles`; errors become JSON bodies.
     func route(
-        _ router: Router<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
+        _ router: Router<DelineateContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
         roles: Set<Role> = Set(Role.allCases), _ handler: @escaping Handler
     ) {
         let authenticator = authenticator
@@ -50,7 +55,7 @@ struct CaseAPI: Sendable {
         }
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<DelineateContext>) {
         router.post("/api/v1/login") { request, context in
             do { return try await self.login(request, context: context) } catch {
                 return APIFailure.from(error).response
@@ -67,7 +72,7 @@ struct CaseAPI: Sendable {
         route(router, .get, "/api/v1/me") { _, _, session in try JSONBody.response(session.user) }
         route(router, .get, "/api/v1/cases") { request, _, session in try await self.worklist(request, session) }
         route(router, .get, "/api/v1/cases/:id") { request, context, session in
-            let record = try await self.caseRecord(context, session, action: "case.open", request: request)
+            let record = try await self.caseRecord(context, session, action: "case.open")
             return try await self.detail(record)
         }
         route(router, .get, "/api/v1/cases/:id/slices/:slice/image.png") { request, context, session in
@@ -135,8 +140,8 @@ struct CaseAPI: Sendable {
         route(router, .post, "/api/v1/cases/:id/accept", roles: [.reviewer, .admin]) { request, context, session in
             try await self.accept(request, context, session)
         }
-        route(router, .post, "/api/v1/cases", roles: [.reviewer, .admin]) { request, _, session in
-            try await self.createCase(request, session)
+        route(router, .post, "/api/v1/cases", roles: [.reviewer, .admin]) { request, context, session in
+            try await self.createCase(request, context, session)
         }
         route(router, .get, "/api/v1/admin/audit", roles: [.admin]) { request, _, _ in
             let query = request.uri.queryParameters
@@ -159,7 +164,7 @@ struct CaseAPI: Sendable {
         route(router, .get, "/api/v1/admin/annotation-time", roles: [.admin]) { request, _, _ in
             try await self.annotationTime(request)
         }
-        route(router, .post, "/api/v1/admin/users", roles: [.admin]) { request, _, session in
+        route(router, .post, "/api/v1/admin/users", roles: [.admin]) { request, context, session in
             let body = try await JSONBody.decode(NewUser.self, from: request)
             guard body.password.count >= 8 else {
                 throw APIFailure.badRequest("password must have at least 8 characters")
@@ -167,7 +172,7 @@ struct CaseAPI: Sendable {
             let user = try await UserRepository(pool: pool).create(
                 username: body.username, displayName: body.displayName ?? body.username, role: body.role,
                 passwordHash: PasswordHasher.hash(body.password))
-            try await audit(session, "admin.user.create", request: request, detail: ["username": body.username])
+            try await audit(session, "admin.user.create", context: context, detail: ["username": body.username])
             return try JSONBody.response(user, status: .created)
         }
     }
@@ -216,7 +221,7 @@ struct CaseAPI: Sendable {
 
     /// A case made by hand for an assembled series the case rules left out (201), or the series'
     /// existing case (200).
-    func createCase(_ request: Request, _ session: AuthSession) async throws -> Response {
+    func createCase(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
         let body = try await JSONBody.decode(NewCase.self, from: request)
         let volumes = VolumeRepository(pool: pool)
         let seriesID = try await volumes.seriesID(seriesInstanceUID: body.seriesInstanceUID)
@@ -231,7 +236,7 @@ struct CaseAPI: Sendable {
             let (record, isNew) = try await CaseRepository(pool: pool).ensureCase(
                 seriesID: seriesID, modelID: nil, rule: .any)
         else { throw APIFailure.badRequest("series \(body.seriesInstanceUID) cannot become a case") }
-        try await audit(session, "case.create", request: request, detail: ["case": String(record.id)])
+        try await audit(session, "case.create", context: context, detail: ["case": String(record.id)])
         return try JSONBody.response(record, status: isNew ? .created : .ok)
     }
 
@@ -246,7 +251,7 @@ struct CaseAPI: Sendable {
         var token: String
     }
 
-    func login(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    func login(_ request: Request, context: DelineateContext) async throws -> Response {
         let body = try await JSONBody.decode(Login.self, from: request)
         let key = body.username.lowercased()
         guard await limiter.allows(key) else {
@@ -258,14 +263,18 @@ struct CaseAPI: Sendable {
         else {
             await limiter.recordFailure(key)
             try await AuditLog(pool: pool).record(
-                AuditEntry(userID: nil, username: body.username, action: "login.failure"))
+                AuditEntry(
+                    userID: nil, username: body.username, action: "login.failure", clientAddress: context.clientAddress)
+            )
             throw APIFailure(status: .unauthorized, code: "bad_credentials", message: "wrong username or password")
         }
         await limiter.reset(key)
         let opened = try await AuthSessionRepository(pool: pool).open(
-            userID: found.user.id, lifetime: configuration.loginLifetime, clientAddress: nil)
+            userID: found.user.id, lifetime: configuration.loginLifetime, clientAddress: context.clientAddress)
         try await AuditLog(pool: pool).record(
-            AuditEntry(userID: found.user.id, username: found.user.username, action: "login"))
+            AuditEntry(
+                userID: found.user.id, username: found.user.username, action: "login",
+                clientAddress: context.clientAddress))
         let cookie =
             "\(Authenticator.cookieName)=\(opened.token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(configuration.loginLifetime))"
         return try JSONBody.response(
@@ -292,7 +301,7 @@ struct CaseAPI: Sendable {
 
     /// The case named in the path, if the caller may see it; records `action` in the audit trail.
     func caseRecord(
-        _ context: BasicRequestContext, _ session: AuthSession, action: String? = nil, request: Request? = nil
+        _ context: DelineateContext, _ session: AuthSession, action: String? = nil
     ) async throws -> CaseRecord {
         guard let id = context.parameters.get("id", as: Int.self) else {
             throw APIFailure.badRequest("case id must be a number")
@@ -305,8 +314,8 @@ struct CaseAPI: Sendable {
             try await AuditLog(pool: pool).record(
                 AuditEntry(
                     userID: session.user.id, username: session.user.username, action: action,
-                    patientID: record.patientID,
-                    studyInstanceUID: record.studyInstanceUID, caseID: record.id))
+                    patientID: record.patientID, studyInstanceUID: record.studyInstanceUID, caseID: record.id,
+                    clientAddress: context.clientAddress))
         }
         return record
     }
@@ -318,7 +327,7 @@ struct CaseAPI: Sendable {
         return try await sessions.handle(for: record)
     }
 
-    func sliceHandle(_ context: BasicRequestContext, _ session: AuthSession) async throws -> (SessionHandle, Int) {
+    func sliceHandle(_ context: DelineateContext, _ session: AuthSession) async throws -> (SessionHandle, Int) {
         let record = try await caseRecord(context, session)
         let handle = try await handle(record)
         guard let slice = context.parameters.get("slice", as: Int.self),
@@ -344,8 +353,7 @@ struct CaseAPI: Sendable {
         return try JSONBody.response(detail)
     }
 
-    func sliceImage(_ request: Request, _ context: BasicRequestContext, _ session: AuthSession) async throws -> Response
-    {
+    func sliceImage(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
         let (handle, slice) = try await sliceHandle(context, session)
         let query = request.uri.queryParameters
         let modality = handle.session.volume.modality
@@ -378,7 +386,7 @@ struct CaseAPI: Sendable {
         var clientTimestamp: Date?
     }
 
-    func click(_ request: Request, _ context: BasicRequestContext, _ session: AuthSession) async throws -> Response {
+    func click(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
         let record = try await caseRecord(context, session)
         let body = try await JSONBody.decode(ClickRequest.self, from: request)
         let kind = body.kind ?? .click
@@ -386,6 +394,7 @@ struct CaseAPI: Sendable {
         let handle = try await handle(record)
         let click = SessionClick(slice: body.slice, x: body.x, y: body.y, label: kind == .erase ? 0 : body.label)
         let (outcome, round) = try await queue.run { (try handle.session.click(click), handle.session.round) }
+        metrics.observeInference("click", milliseconds: outcome.milliseconds)
         do {
             try await RoundRepository(pool: pool).record(
                 click: InteractionRecord(
@@ -402,9 +411,8 @@ struct CaseAPI: Sendable {
                 slice: outcome.slice, labels: outcome.labels, latencyMilliseconds: outcome.milliseconds, round: round))
     }
 
-    func propagate(_ request: Request, _ context: BasicRequestContext, _ session: AuthSession) async throws -> Response
-    {
-        let record = try await caseRecord(context, session, action: "case.propagate", request: request)
+    func propagate(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
+        let record = try await caseRecord(context, session, action: "case.propagate")
         let handle = try await handle(record)
         handle.progress.withLock { $0 = (0, 0, true) }
         let result = try await queue.run { () -> PropagationStep in
@@ -417,6 +425,7 @@ struct CaseAPI: Sendable {
                 outcome: outcome, mask: handle.mask, quality: session.quality.map { $0 ?? -1 }, round: round,
                 suggestedSlice: session.suggestNextSlice())
         }
+        metrics.observeInference("propagation", milliseconds: result.outcome.milliseconds)
         do {
             _ = try await RoundRepository(pool: pool).commit(
                 NewRound(
@@ -462,8 +471,8 @@ struct CaseAPI: Sendable {
         }
     }
 
-    func accept(_ request: Request, _ context: BasicRequestContext, _ session: AuthSession) async throws -> Response {
-        let record = try await caseRecord(context, session, action: "case.accept", request: request)
+    func accept(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
+        let record = try await caseRecord(context, session, action: "case.accept")
         let handle = try await handle(record)
         let fractional = configuration.fractionalSegmentation
         let (mask, round, fractions) = try await queue.run {
@@ -488,9 +497,13 @@ struct CaseAPI: Sendable {
         return try JSONBody.response(["sopInstanceUID": uid])
     }
 
-    func audit(_ session: AuthSession, _ action: String, request: Request, detail: [String: String]) async throws {
+    func audit(_ session: AuthSession, _ action: String, context: DelineateContext, detail: [String: String])
+        async throws
+    {
         let json = String(decoding: try JSONSerialization.data(withJSONObject: detail), as: UTF8.self)
         try await AuditLog(pool: pool).record(
-            AuditEntry(userID: session.user.id, username: session.user.username, action: action, detailJSON: json))
+            AuditEntry(
+                userID: session.user.id, username: session.user.username, action: action,
+                clientAddress: context.clientAddress, detailJSON: json))
     }
 }
