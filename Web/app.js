@@ -42,6 +42,8 @@ $("login-form").addEventListener("submit", async (event) => {
 $("logout").addEventListener("click", async () => { await logout(); show("login-view"); });
 $("status-filter").addEventListener("change", openWorklist);
 $("modality-filter").addEventListener("change", openWorklist);
+$("created-from").addEventListener("change", openWorklist);
+$("created-to").addEventListener("change", openWorklist);
 $("back").addEventListener("click", openWorklist);
 $("worklist-button").addEventListener("click", openWorklist);
 $("time-button").addEventListener("click", async () => {
@@ -53,6 +55,8 @@ async function openWorklist() {
   const filters = new URLSearchParams();
   if ($("status-filter").value) filters.set("status", $("status-filter").value);
   if ($("modality-filter").value) filters.set("modality", $("modality-filter").value);
+  if ($("created-from").value) filters.set("from", $("created-from").value);
+  if ($("created-to").value) filters.set("to", $("created-to").value);
   const page = await api(`/cases${filters.size ? `?${filters}` : ""}`);
   const body = $("worklist").querySelector("tbody");
   body.replaceChildren(...page.cases.map((item) => {

@@ -148,13 +148,18 @@ public struct CaseRepository: Sendable {
     public func update(
         id: Int, expectedVersion: Int, status: CaseStatus, assigneeID: Int?
     ) async throws(StoreError) -> CaseRecord {
-        let updated = try await pool.withConnection { connection throws(StoreError) in
-            try connection.execute(
-                """
-                UPDATE cases SET status = $3, assignee = $4, version = version + 1, updated_at = now()
-                WHERE id = $1 AND version = $2
-                """, [id, expectedVersion, status.rawValue, assigneeID]
-            ).affectedRows
+        let updated: Int
+        do {
+            updated = try await pool.withConnection { connection throws(StoreError) in
+                try connection.execute(
+                    """
+                    UPDATE cases SET status = $3, assignee = $4, version = version + 1, updated_at = now()
+                    WHERE id = $1 AND version = $2
+                    """, [id, expectedVersion, status.rawValue, assigneeID]
+                ).affectedRows
+            }
+        } catch  where error.sqlState == "23503" {
+            throw StoreError(.notFound, "user \(assigneeID ?? 0) does not exist")
         }
         guard updated == 1 else {
             let current = try await find(id: id)

@@ -159,4 +159,41 @@ public struct ExportRepository: Sendable {
             status: row["status"] ?? "", attempts: row.int("attempts") ?? 0,
             lastError: row["last_error"] ?? "")
     }
+
+    /// Every PACS node the outbox knows, with how many of its exports wait, failed for good, or
+    /// were delivered.
+    public func nodeSummaries() async throws(StoreError) -> [PacsNodeSummary] {
+        try await pool.withConnection { connection throws(StoreError) in
+            try connection.execute(
+                """
+                SELECT n.name, n.ae_title, n.host, n.port, n.use_tls, n.dicomweb_url,
+                    count(e.id) FILTER (WHERE e.status IN ('pending', 'sending')) AS waiting,
+                    count(e.id) FILTER (WHERE e.status = 'failed') AS failed,
+                    count(e.id) FILTER (WHERE e.status = 'delivered') AS delivered
+                FROM pacs_nodes n LEFT JOIN exports e ON e.destination = n.id
+                GROUP BY n.id ORDER BY n.name
+                """
+            ).records.map { row in
+                PacsNodeSummary(
+                    name: row["name"] ?? "", aeTitle: row["ae_title"] ?? "", host: row["host"] ?? "",
+                    port: row.int("port") ?? 0, useTLS: row.bool("use_tls") ?? false, dicomwebURL: row["dicomweb_url"],
+                    waiting: row.int("waiting") ?? 0, failed: row.int("failed") ?? 0,
+                    delivered: row.int("delivered") ?? 0)
+            }
+        }
+    }
+}
+
+/// A PACS node and the state of its exports.
+public struct PacsNodeSummary: Sendable, Equatable, Codable {
+    public var name: String
+    public var aeTitle: String
+    public var host: String
+    public var port: Int
+    public var useTLS: Bool
+    public var dicomwebURL: String?
+    /// Exports pending or being sent.
+    public var waiting: Int
+    public var failed: Int
+    public var delivered: Int
 }

@@ -333,6 +333,81 @@ import Testing
         }
     }
 
+    @Test func batchesStaleVersionsDatesAndAdministration() async throws {
+        try await withFixture { fixture in
+            try await app(fixture).test(.router) { client in
+                let admin = try await signIn(client, "admin")
+                let ann = try await signIn(client, "ann")
+                let id = fixture.caseID
+                // A batch of two clicks: two results, in order, both stored.
+                let batch = try await client.execute(
+                    uri: "/api/v1/cases/\(id)/clicks/batch", method: .post, headers: ann.headers(),
+                    body: ByteBuffer(
+                        string:
+                            #"{"clicks": [{"slice": 3, "x": 60, "y": 60, "label": 1}, {"slice": 6, "x": 20, "y": 20, "label": 0, "kind": "erase"}]}"#
+                    ))
+                #expect(batch.status == .ok)
+                let slices = (try json(batch)["results"] as? [[String: Any]])?.compactMap { $0["slice"] as? Int }
+                #expect(slices == [3, 6])
+                let stored = try await RoundRepository(pool: fixture.database.pool).annotationEvents(
+                    from: nil, to: nil, caseID: id)
+                #expect(stored.map(\.kind) == [.click, .erase])
+                let empty = try await client.execute(
+                    uri: "/api/v1/cases/\(id)/clicks/batch", method: .post, headers: ann.headers(),
+                    body: ByteBuffer(string: #"{"clicks": []}"#))
+                #expect(empty.status == .badRequest)
+
+                // Reassigning needs the version the client saw: a stale one is a 409.
+                let version =
+                    try #require(
+                        try json(
+                            try await client.execute(uri: "/api/v1/cases/\(id)", method: .get, headers: admin.headers())
+                        )[
+                            "case"] as? [String: Any])["version"] as? Int
+                func patch(_ body: String, as browser: Browser) async throws -> TestResponse {
+                    try await client.execute(
+                        uri: "/api/v1/cases/\(id)", method: .patch, headers: browser.headers(),
+                        body: ByteBuffer(string: body))
+                }
+                #expect(
+                    try await patch(#"{"version": \#(version ?? 0), "assigneeID": 0}"#, as: ann).status == .forbidden)
+                let moved = try await patch(#"{"version": \#(version ?? 0), "status": "in_progress"}"#, as: admin)
+                let movedStatus = try json(moved)["status"] as? String
+                #expect(moved.status == .ok && movedStatus == "in_progress")
+                let stale = try await patch(#"{"version": \#(version ?? 0), "assigneeID": 0}"#, as: admin)
+                #expect(stale.status == .conflict)
+                let staleCode = (try json(stale)["error"] as? [String: Any])?["code"] as? String
+                #expect(staleCode == "conflict")
+                let nobody = try await patch(#"{"version": \#((version ?? 0) + 1), "assigneeID": 999}"#, as: admin)
+                #expect(nobody.status == .notFound)
+
+                // The worklist's date filter: created today, not tomorrow.
+                let today = ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withFullDate])
+                let tomorrow = ISO8601DateFormatter.string(
+                    from: Date().addingTimeInterval(86_400), timeZone: .gmt, formatOptions: [.withFullDate])
+                for (query, expected) in [("from=\(today)&to=\(today)", 1), ("from=\(tomorrow)", 0)] {
+                    let page = try json(
+                        try await client.execute(uri: "/api/v1/cases?\(query)", method: .get, headers: admin.headers()))
+                    #expect(page["total"] as? Int == expected, "\(query)")
+                }
+
+                // Admins see the served models and the PACS nodes; annotators do not.
+                let models = try await client.execute(
+                    uri: "/api/v1/admin/models", method: .get, headers: admin.headers())
+                let interactive = try json(models)["interactive"] as? [String: Any]
+                #expect(interactive?["model"] as? String == Self.models.sim.metadata.model)
+                #expect((interactive?["classes"] as? [Any])?.count == Self.models.sim.metadata.classCount)
+                let nodes = try json(
+                    try await client.execute(uri: "/api/v1/admin/pacs-nodes", method: .get, headers: admin.headers()))
+                #expect(nodes["configured"] as? [String] == ["PACS@127.0.0.1:1"])
+                for path in ["/api/v1/admin/models", "/api/v1/admin/pacs-nodes"] {
+                    #expect(
+                        try await client.execute(uri: path, method: .get, headers: ann.headers()).status == .forbidden)
+                }
+            }
+        }
+    }
+
     @Test func rolesAndAssignmentsAreEnforced() async throws {
         try await withFixture { fixture in
             let id = fixture.caseID

@@ -1,4 +1,5 @@
 import Foundation
+import Segmentation
 import Store
 
 /// A page of the worklist.
@@ -10,6 +11,18 @@ struct Worklist: Encodable {
 }
 
 /// A class the case's model segments.
+/// The networks the daemon serves, as their weights describe them.
+struct LoadedModelsInfo: Encodable {
+    var interactive: ModelMetadata
+    var propagation: ModelMetadata?
+}
+
+/// The PACS destinations in the configuration, and every node the outbox knows with its exports.
+struct PacsNodes: Encodable {
+    var configured: [String]
+    var nodes: [PacsNodeSummary]
+}
+
 /// Everything done on a case, in time order: the admin's drill-down.
 struct CaseTimeline: Encodable {
     var caseID: Int

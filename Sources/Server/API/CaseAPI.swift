@@ -101,6 +101,12 @@ struct CaseAPI: Sendable {
         route(router, .post, "/api/v1/cases/:id/clicks") { request, context, session in
             try await self.click(request, context, session)
         }
+        route(router, .post, "/api/v1/cases/:id/clicks/batch") { request, context, session in
+            try await self.clickBatch(request, context, session)
+        }
+        route(router, .patch, "/api/v1/cases/:id", roles: [.reviewer, .admin]) { request, context, session in
+            try await self.updateCase(request, context, session)
+        }
         route(router, .post, "/api/v1/cases/:id/undo") { _, context, session in
             let record = try await self.caseRecord(context, session)
             let handle = try await self.handle(record)
@@ -164,6 +170,19 @@ struct CaseAPI: Sendable {
         route(router, .get, "/api/v1/admin/annotation-time", roles: [.admin]) { request, _, _ in
             try await self.annotationTime(request)
         }
+        route(router, .get, "/api/v1/admin/models", roles: [.admin]) { _, _, _ in
+            guard let sessions else {
+                throw APIFailure(
+                    status: .serviceUnavailable, code: "no_model", message: "no segmentation model is loaded")
+            }
+            return try JSONBody.response(
+                LoadedModelsInfo(
+                    interactive: sessions.models.sim.metadata, propagation: sessions.models.propagation?.metadata))
+        }
+        route(router, .get, "/api/v1/admin/pacs-nodes", roles: [.admin]) { _, _, _ in
+            let nodes = try await ExportRepository(pool: pool).nodeSummaries()
+            return try JSONBody.response(PacsNodes(configured: configuration.pacs.map(\.description), nodes: nodes))
+        }
         route(router, .post, "/api/v1/admin/users", roles: [.admin]) { request, context, session in
             let body = try await JSONBody.decode(NewUser.self, from: request)
             guard body.password.count >= 8 else {
@@ -213,6 +232,31 @@ struct CaseAPI: Sendable {
         let report = AnnotationTimeReport(events: events, idleThresholdSeconds: idle)
         guard query.get("format") == "csv" else { return try JSONBody.response(report) }
         return Self.csvResponse(report.csv, filename: "annotation-time.csv")
+    }
+
+    struct CaseChange: Decodable {
+        /// The version the client saw: a case changed since then is a 409.
+        var version: Int
+        var status: CaseStatus?
+        /// The new assignee's user id; 0 unassigns; absent keeps the assignee.
+        var assigneeID: Int?
+    }
+
+    /// Reassigns a case or changes its status, only if nobody changed it since `version` (409 otherwise).
+    func updateCase(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
+        let record = try await caseRecord(context, session)
+        let change = try await JSONBody.decode(CaseChange.self, from: request)
+        let assignee = change.assigneeID.map { $0 == 0 ? nil : $0 } ?? record.assigneeID
+        let updated = try await CaseRepository(pool: pool).update(
+            id: record.id, expectedVersion: change.version, status: change.status ?? record.status,
+            assigneeID: assignee)
+        try await audit(
+            session, "case.update", context: context,
+            detail: [
+                "case": String(record.id), "status": updated.status.rawValue,
+                "assignee": assignee.map(String.init) ?? "",
+            ])
+        return try JSONBody.response(updated)
     }
 
     struct NewCase: Decodable {
@@ -292,6 +336,8 @@ struct CaseAPI: Sendable {
                 return status
             },
             assigneeID: query.get("assignee", as: Int.self), modality: query.get("modality"),
+            createdFrom: try Self.instant(query, "from", endOfDay: false),
+            createdTo: try Self.instant(query, "to", endOfDay: true),
             limit: min(max(query.get("limit", as: Int.self) ?? 50, 1), 500),
             offset: max(query.get("offset", as: Int.self) ?? 0, 0))
         if session.user.role == .annotator { filter.assigneeID = session.user.id }
@@ -386,9 +432,36 @@ struct CaseAPI: Sendable {
         var clientTimestamp: Date?
     }
 
+    struct ClickBatch: Decodable {
+        var clicks: [ClickRequest]
+    }
+
+    struct ClickBatchResult: Encodable {
+        var results: [ClickResult]
+    }
+
     func click(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
         let record = try await caseRecord(context, session)
         let body = try await JSONBody.decode(ClickRequest.self, from: request)
+        return try JSONBody.response(try await apply(body, to: record, by: session))
+    }
+
+    /// Several interactions in order (a client that queued clicks while offline, say). Each is
+    /// stored before the next runs; the first that fails stops the batch with its error, and the
+    /// ones before it stay applied.
+    func clickBatch(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
+        let record = try await caseRecord(context, session)
+        let batch = try await JSONBody.decode(ClickBatch.self, from: request)
+        guard (1...100).contains(batch.clicks.count) else {
+            throw APIFailure.badRequest("a batch holds 1 to 100 clicks, not \(batch.clicks.count)")
+        }
+        var results: [ClickResult] = []
+        for click in batch.clicks { results.append(try await apply(click, to: record, by: session)) }
+        return try JSONBody.response(ClickBatchResult(results: results))
+    }
+
+    /// Runs one interaction and stores it durably before it is acknowledged.
+    func apply(_ body: ClickRequest, to record: CaseRecord, by session: AuthSession) async throws -> ClickResult {
         let kind = body.kind ?? .click
         guard kind != .scribble else { throw APIFailure.badRequest("scribbles are not supported; send clicks") }
         let handle = try await handle(record)
@@ -406,9 +479,8 @@ struct CaseAPI: Sendable {
             await sessions?.evict(record.id)
             throw error
         }
-        return try JSONBody.response(
-            ClickResult(
-                slice: outcome.slice, labels: outcome.labels, latencyMilliseconds: outcome.milliseconds, round: round))
+        return ClickResult(
+            slice: outcome.slice, labels: outcome.labels, latencyMilliseconds: outcome.milliseconds, round: round)
     }
 
     func propagate(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
