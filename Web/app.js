@@ -328,10 +328,13 @@ $("propagate").addEventListener("click", async () => {
   const bar = $("progress");
   bar.hidden = false;
   status("propagating…");
-  const poll = setInterval(async () => {
-    const progress = await api(`/cases/${id}/progress`).catch(() => null);
-    if (progress && progress.total > 0) { bar.max = progress.total; bar.value = progress.done; }
-  }, 300);
+  // Progress arrives as Server-Sent Events; the stream ends itself once nothing runs.
+  const events = new EventSource(`/api/v1/cases/${id}/progress/events`);
+  events.addEventListener("progress", (event) => {
+    const progress = JSON.parse(event.data);
+    if (progress.total > 0) { bar.max = progress.total; bar.value = progress.done; }
+  });
+  events.addEventListener("done", () => events.close());
   try {
     const result = await api(`/cases/${id}/propagate`, { method: "POST" });
     bar.value = bar.max;
@@ -342,7 +345,7 @@ $("propagate").addEventListener("click", async () => {
     status(`propagated to ${result.updatedSlices.length} slices in ${(result.milliseconds / 1000).toFixed(1)} s` +
       (result.keptSlices.length ? `; kept ${result.keptSlices.length} earlier slices` : ""));
   } catch (error) { status(error.message); }
-  clearInterval(poll);
+  events.close();
   bar.hidden = true;
 });
 

@@ -104,6 +104,12 @@ import Testing
                 let cached = try await client.execute(
                     uri: "/api/v1/cases/\(id)/slices/5/image.png", method: .get, headers: conditional)
                 #expect(cached.status == .notModified)
+                // Slice reads are audited in batches: these two (and the raw one) make one row.
+                let raw = try await client.execute(
+                    uri: "/api/v1/cases/\(id)/slices/6/raw", method: .get, headers: admin.headers())
+                #expect(raw.status == .ok)
+                let reads = try await AuditLog(pool: fixture.database.pool).query(actionPrefix: "slice.read")
+                #expect(reads.count == 1 && reads.first?.caseID == id && reads.first?.patientID != nil)
 
                 // A click needs the CSRF token; with it, the slice's labels come back as runs.
                 let click = ByteBuffer(string: #"{"slice": 5, "x": 40, "y": 60, "label": 1}"#)
@@ -134,10 +140,19 @@ import Testing
                 #expect(oversized.status == .contentTooLarge)
                 #expect((try json(oversized)["error"] as? [String: Any])?["code"] as? String == "too_large")
 
+                // Progress as Server-Sent Events, opened just before the propagation starts.
+                async let events = client.execute(
+                    uri: "/api/v1/cases/\(id)/progress/events", method: .get, headers: admin.headers())
+                try await Task.sleep(for: .milliseconds(100))
                 let propagated = try await client.execute(
                     uri: "/api/v1/cases/\(id)/propagate", method: .post, headers: admin.headers())
                 #expect(propagated.status == .ok)
                 #expect((try json(propagated)["updatedSlices"] as? [Int])?.isEmpty == false)
+                let stream = try await events
+                #expect(stream.headers[.contentType] == "text/event-stream")
+                let lines = String(buffer: stream.body).split(separator: "\n")
+                #expect(lines.first == "event: progress" && lines.contains("event: done"), "\(lines)")
+                #expect(lines.last?.hasSuffix("\"running\": false}") == true, "\(lines)")
                 let next = try await client.execute(
                     uri: "/api/v1/cases/\(id)/next-slice", method: .get, headers: admin.headers())
                 #expect(next.status == .ok)

@@ -16,6 +16,7 @@ struct CaseAPI: Sendable {
     let sessions: CaseSessions?
     let queue: InferenceQueue
     let metrics: ServerMetrics
+    let sliceReads = SliceReadAudit()
 
     init(
         pool: DatabasePool, files: FileStore, configuration: ServerConfiguration, models: LoadedModels?,
@@ -127,6 +128,10 @@ struct CaseAPI: Sendable {
             return try JSONBody.response([
                 "done": progress.done, "total": progress.total, "running": progress.running ? 1 : 0,
             ])
+        }
+        route(router, .get, "/api/v1/cases/:id/progress/events") { _, context, session in
+            let record = try await self.caseRecord(context, session)
+            return Self.progressEvents(try await self.handle(record))
         }
         route(router, .get, "/api/v1/cases/:id/next-slice") { _, context, session in
             let record = try await self.caseRecord(context, session)
@@ -381,6 +386,15 @@ struct CaseAPI: Sendable {
         else {
             throw APIFailure.notFound("no such slice in case \(record.id)")
         }
+        if sliceReads.opensWindow(userID: session.user.id, caseID: record.id) {
+            try await AuditLog(pool: pool).record(
+                AuditEntry(
+                    userID: session.user.id, username: session.user.username, action: "slice.read",
+                    patientID: record.patientID, studyInstanceUID: record.studyInstanceUID, caseID: record.id,
+                    clientAddress: context.clientAddress,
+                    detailJSON:
+                        #"{"firstSlice": \#(slice), "windowSeconds": \#(Int(sliceReads.window.components.seconds))}"#))
+        }
         return (handle, slice)
     }
 
@@ -430,6 +444,39 @@ struct CaseAPI: Sendable {
         var label: Int
         var kind: InteractionRecord.Kind?
         var clientTimestamp: Date?
+    }
+
+    /// Propagation progress as Server-Sent Events: a `progress` event whenever it changes (checked
+    /// every 100 ms), then one `done` event once no propagation runs, and the stream ends. A client
+    /// may open it just before or just after starting the propagation: the first second waits for
+    /// one to start.
+    static func progressEvents(_ handle: SessionHandle) -> Response {
+        @Sendable func event(_ name: String, _ progress: (done: Int, total: Int, running: Bool)) -> ByteBuffer {
+            ByteBuffer(
+                string:
+                    "event: \(name)\ndata: {\"done\": \(progress.done), \"total\": \(progress.total), \"running\": \(progress.running)}\n\n"
+            )
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                var last: (done: Int, total: Int, running: Bool)?
+                var waited = 0
+                while true {
+                    let now = handle.progress.withLock { $0 }
+                    if now.running, last.map({ $0 != now }) ?? true {
+                        try await writer.write(event("progress", now))
+                        last = now
+                    }
+                    if !now.running && (last != nil || waited >= 10) {
+                        try await writer.write(event("done", now))
+                        break
+                    }
+                    waited += 1
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                try await writer.finish(nil)
+            })
     }
 
     struct ClickBatch: Decodable {
