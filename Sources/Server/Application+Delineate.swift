@@ -31,7 +31,7 @@ public enum DelineateApplication {
                 body: .init(byteBuffer: ByteBuffer(string: metrics.exposition)))
         }
         return Application(
-            router: router,
+            router: router, server: configuration.https?.server ?? .http1(),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
             logger: logger)
     }

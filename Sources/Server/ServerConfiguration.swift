@@ -4,6 +4,8 @@ public import DicomKit
 public struct ServerConfiguration: Sendable {
     public var httpHost: String
     public var httpPort: Int
+    /// HTTPS on the HTTP port (and Secure cookies); nil serves plain HTTP.
+    public var https: HTTPSSettings?
     public var databaseURL: String
     public var databasePoolSize: Int
     /// Our own AE title, used as the calling AE toward PACS.
@@ -26,7 +28,8 @@ public struct ServerConfiguration: Sendable {
     public var loginLifetime: Double
 
     public init(
-        httpHost: String = "127.0.0.1", httpPort: Int = 8080, databaseURL: String, databasePoolSize: Int = 8,
+        httpHost: String = "127.0.0.1", httpPort: Int = 8080, https: HTTPSSettings? = nil, databaseURL: String,
+        databasePoolSize: Int = 8,
         aeTitle: String = "DELINEATE", pacs: [PacsDestination] = [], tls: TLSSettings? = nil,
         segmentationSeriesDescription: String = CaseAcceptance.defaultSeriesDescription,
         fractionalSegmentation: Bool = false, modelsDirectory: String = "Models",
@@ -38,6 +41,7 @@ public struct ServerConfiguration: Sendable {
         self.loginLifetime = loginLifetime
         self.httpHost = httpHost
         self.httpPort = httpPort
+        self.https = https
         self.databaseURL = databaseURL
         self.databasePoolSize = databasePoolSize
         self.aeTitle = aeTitle

@@ -19,6 +19,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "HTTP port (environment: DELINEATE_HTTP_PORT).")
     var port: Int = Environment.value("DELINEATE_HTTP_PORT").flatMap { Int($0) } ?? 8080
 
+    @Option(help: "PEM certificate chain for HTTPS on --port (environment: DELINEATE_HTTPS_CERTIFICATE_CHAIN).")
+    var httpsCertificateChain: String = Environment.value("DELINEATE_HTTPS_CERTIFICATE_CHAIN") ?? ""
+
+    @Option(help: "Private key of --https-certificate-chain, PEM (environment: DELINEATE_HTTPS_PRIVATE_KEY).")
+    var httpsPrivateKey: String = Environment.value("DELINEATE_HTTPS_PRIVATE_KEY") ?? ""
+
     @Option(help: "Our DICOM AE title (environment: DELINEATE_AE_TITLE).")
     var aeTitle: String = Environment.value("DELINEATE_AE_TITLE") ?? "DELINEATE"
 
@@ -64,6 +70,9 @@ struct Serve: AsyncParsableCommand {
         ?? ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
+        guard httpsCertificateChain.isEmpty == httpsPrivateKey.isEmpty else {
+            throw ValidationError("--https-certificate-chain and --https-private-key go together")
+        }
         guard ["binary", "fractional"].contains(segType) else {
             throw ValidationError("--seg-type is binary or fractional, not '\(segType)'")
         }
@@ -74,8 +83,11 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = .info
         let destinations = try pacs.map(pacsDestination)
         let pool = try await database.migratedPool(logger: logger)
+        let https =
+            httpsCertificateChain.isEmpty
+            ? nil : try HTTPSSettings(certificateChain: httpsCertificateChain, privateKey: httpsPrivateKey)
         let configuration = ServerConfiguration(
-            httpHost: host, httpPort: port, databaseURL: try database.resolvedURL(), aeTitle: aeTitle,
+            httpHost: host, httpPort: port, https: https, databaseURL: try database.resolvedURL(), aeTitle: aeTitle,
             pacs: destinations, tls: tls.settings, segmentationSeriesDescription: segSeriesDescription,
             fractionalSegmentation: segType == "fractional",
             modelsDirectory: modelsDirectory, webRoot: webRoot)
@@ -111,7 +123,7 @@ struct Serve: AsyncParsableCommand {
             delivery.cancel()
             receiver?.stop()
         }
-        print("web client at http://\(host):\(port)")
+        print("web client at \(https == nil ? "http" : "https")://\(host):\(port)")
         try await app.runService()
     }
 

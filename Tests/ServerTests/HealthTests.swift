@@ -62,6 +62,37 @@ import Testing
         try await database.drop()
     }
 
+    @Test func servesHTTPSWithASecureSessionCookie() async throws {
+        let database = try await TestDatabase.create()
+        let certificates = try await TestCertificates.make()
+        defer { certificates.remove() }
+        _ = try await UserRepository(pool: database.pool).create(
+            username: "admin", displayName: "Admin", role: .admin,
+            passwordHash: PasswordHasher.hash("correct horse", cost: 4))
+        var configuration = configuration(database: database, pacs: [])
+        configuration.https = try HTTPSSettings(
+            certificateChain: certificates.serverCertificate, privateKey: certificates.serverKey)
+        let app = DelineateApplication.make(
+            configuration: configuration, pool: database.pool,
+            files: try FileStore(root: NSTemporaryDirectory() + UUID().uuidString), logger: Logger(label: "test"))
+        try await app.test(.ahc(.https)) { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+            let login = try await client.execute(
+                uri: "/api/v1/login", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"username": "admin", "password": "correct horse"}"#))
+            #expect(login.status == .ok)
+            let cookie = login.headers[.setCookie] ?? ""
+            #expect(cookie.contains("HttpOnly") && cookie.hasSuffix("; Secure"), "\(cookie)")
+        }
+        #expect(throws: (any Error).self) {
+            try HTTPSSettings(
+                certificateChain: certificates.folder + "/missing.pem", privateKey: certificates.serverKey)
+        }
+        try await database.drop()
+    }
+
     @Test func orthancAnswersItsSystemEndpoint() async throws {
         let (data, response) = try await URLSession.shared.data(from: URL(string: DevServices.orthancURL + "/system")!)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)

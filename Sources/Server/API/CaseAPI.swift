@@ -68,7 +68,10 @@ struct CaseAPI: Sendable {
             }
             return Response(
                 status: .noContent,
-                headers: [.setCookie: "\(Authenticator.cookieName)=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"])
+                headers: [
+                    .setCookie:
+                        "\(Authenticator.cookieName)=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict\(self.secure)"
+                ])
         }
         route(router, .get, "/api/v1/me") { _, _, session in try JSONBody.response(session.user) }
         route(router, .get, "/api/v1/cases") { request, _, session in try await self.worklist(request, session) }
@@ -203,6 +206,9 @@ struct CaseAPI: Sendable {
 
     // MARK: Handlers
 
+    /// The cookie attribute that keeps the session cookie off plain HTTP, when we serve HTTPS.
+    var secure: String { configuration.https == nil ? "" : "; Secure" }
+
     /// A query parameter as an instant: a date (YYYY-MM-DD, UTC; with `endOfDay` the next
     /// midnight, so that `to` includes its day) or an ISO 8601 instant; nil when absent.
     static func instant(_ query: Parameters, _ name: String, endOfDay: Bool) throws -> Date? {
@@ -325,7 +331,7 @@ struct CaseAPI: Sendable {
                 userID: found.user.id, username: found.user.username, action: "login",
                 clientAddress: context.clientAddress))
         let cookie =
-            "\(Authenticator.cookieName)=\(opened.token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(configuration.loginLifetime))"
+            "\(Authenticator.cookieName)=\(opened.token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(configuration.loginLifetime))\(secure)"
         return try JSONBody.response(
             LoginResult(user: found.user, csrfToken: opened.csrfToken, token: opened.token),
             headers: [.setCookie: cookie])
