@@ -181,10 +181,11 @@ public final class InteractiveSession {
         return snapshot.slice
     }
 
+    /// A probability 0...1 as 0...255.
+    static func quantised(_ probability: Float) -> UInt8 { UInt8((min(max(probability, 0), 1) * 255).rounded()) }
+
     /// Probabilities 0...1 as 0...255.
-    static func quantise(_ probabilities: [Float]) -> [UInt8] {
-        probabilities.map { UInt8((min(max($0, 0), 1) * 255).rounded()) }
-    }
+    static func quantise(_ probabilities: [Float]) -> [UInt8] { probabilities.map(quantised) }
 
     /// Per foreground class, a volume of 0...255 for a FRACTIONAL (PROBABILITY) SEG: the network's
     /// last probabilities upsampled to the slice, made to agree with the labels at one half (a
@@ -202,7 +203,7 @@ public final class InteractiveSession {
             let full = try resizeBilinear(low, height: rows, width: columns).values
             return (1..<classes).map { label in
                 zip(sliceLabels, full[label * area..<(label + 1) * area]).map { voxel, probability in
-                    let value = UInt8((min(max(probability, 0), 1) * 255).rounded())
+                    let value = Self.quantised(probability)
                     return Int(voxel) == label ? max(value, 128) : min(value, 127)
                 }
             }
