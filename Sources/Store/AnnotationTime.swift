@@ -96,22 +96,31 @@ public struct AnnotationTimeReport: Sendable, Equatable, Codable {
 
     public init(events: [AnnotationEvent], idleThresholdSeconds: Double) {
         self.idleThresholdSeconds = idleThresholdSeconds
-        let grouped = Dictionary(grouping: events) { "\($0.caseID)\u{1F}\($0.username)" }
+        let grouped = Dictionary(grouping: events) { CaseAndUser(caseID: $0.caseID, username: $0.username) }
         cases = grouped.values.map { Self.effort(of: $0, idleThreshold: idleThresholdSeconds) }
             .sorted { ($0.firstAt, $0.caseID, $0.username) < ($1.firstAt, $1.caseID, $1.username) }
         var calendar = Calendar(identifier: .iso8601)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        let byWeek = Dictionary(grouping: cases) { effort -> String in
+        let byWeek = Dictionary(grouping: cases) { effort -> UserAndWeek in
             let parts = calendar.dateComponents([.yearForWeekOfYear, .weekOfYear], from: effort.firstAt)
             let week = String(format: "%04d-W%02d", parts.yearForWeekOfYear ?? 0, parts.weekOfYear ?? 0)
-            return "\(effort.username)\u{1F}\(week)"
+            return UserAndWeek(username: effort.username, week: week)
         }
         weeks = byWeek.map { key, efforts in
-            let parts = key.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
-            return WeeklyEffort(
-                username: parts[0], week: parts[1], cases: efforts.count,
+            WeeklyEffort(
+                username: key.username, week: key.week, cases: efforts.count,
                 activeSeconds: efforts.reduce(0) { $0 + $1.activeSeconds })
         }.sorted { ($0.week, $0.username) < ($1.week, $1.username) }
+    }
+
+    private struct CaseAndUser: Hashable {
+        var caseID: Int
+        var username: String
+    }
+
+    private struct UserAndWeek: Hashable {
+        var username: String
+        var week: String
     }
 
     static func effort(of events: [AnnotationEvent], idleThreshold: Double) -> CaseEffort {
@@ -140,22 +149,22 @@ public struct AnnotationTimeReport: Sendable, Equatable, Codable {
 
     /// One line per case and user, with a header.
     public var csv: String {
-        var lines = [
-            "case,user,modality,first_at,last_at,active_s,idle_s,clicks,rounds,accepted,propagation_wait_s,mean_click_latency_ms,model"
-        ]
         let format = ISO8601DateFormatter()
-        for effort in cases {
-            let fields: [String] = [
-                String(effort.caseID), effort.username, effort.modality,
-                format.string(from: effort.firstAt), format.string(from: effort.lastAt),
-                String(format: "%.1f", effort.activeSeconds), String(format: "%.1f", effort.idleSeconds),
-                String(effort.clicks), String(effort.rounds), effort.accepted ? "true" : "false",
-                String(format: "%.1f", effort.propagationWaitSeconds),
-                String(format: "%.1f", effort.meanClickLatencyMilliseconds), effort.model,
-            ]
-            lines.append(CSV.line(fields))
-        }
-        return lines.joined(separator: "\n") + "\n"
+        return CSV.table(
+            header: [
+                "case", "user", "modality", "first_at", "last_at", "active_s", "idle_s", "clicks", "rounds",
+                "accepted", "propagation_wait_s", "mean_click_latency_ms", "model",
+            ],
+            rows: cases.map { effort in
+                [
+                    String(effort.caseID), effort.username, effort.modality,
+                    format.string(from: effort.firstAt), format.string(from: effort.lastAt),
+                    String(format: "%.1f", effort.activeSeconds), String(format: "%.1f", effort.idleSeconds),
+                    String(effort.clicks), String(effort.rounds), effort.accepted ? "true" : "false",
+                    String(format: "%.1f", effort.propagationWaitSeconds),
+                    String(format: "%.1f", effort.meanClickLatencyMilliseconds), effort.model,
+                ]
+            })
     }
 }
 
@@ -167,8 +176,10 @@ enum CSV {
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    /// One line of fields, each quoted where needed.
-    static func line(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") }
+    /// A header line and one line per row, fields quoted where needed, each line ending in a newline.
+    static func table(header: [String], rows: [[String]]) -> String {
+        ([header] + rows).map { $0.map(field).joined(separator: ",") + "\n" }.joined()
+    }
 }
 
 extension RoundRepository {

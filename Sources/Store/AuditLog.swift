@@ -91,19 +91,14 @@ extension AuditEntry {
     /// The entries as CSV, one line each, with a header.
     public static func csv(_ entries: [AuditEntry]) -> String {
         let format = ISO8601DateFormatter()
-        let lines =
-            [
-                CSV.line([
-                    "at", "user", "action", "patient_id", "study_instance_uid", "case", "client_address", "detail",
-                ])
-            ]
-            + entries.map { entry in
-                CSV.line([
+        return CSV.table(
+            header: ["at", "user", "action", "patient_id", "study_instance_uid", "case", "client_address", "detail"],
+            rows: entries.map { entry in
+                [
                     entry.at.map(format.string(from:)) ?? "", entry.username, entry.action, entry.patientID ?? "",
                     entry.studyInstanceUID ?? "", entry.caseID.map(String.init) ?? "", entry.clientAddress ?? "",
                     entry.detailJSON,
-                ])
-            }
-        return lines.joined(separator: "\n") + "\n"
+                ]
+            })
     }
 }
