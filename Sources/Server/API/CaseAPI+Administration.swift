@@ -58,11 +58,8 @@ extension CaseAPI {
             id: record.id, expectedVersion: change.version, status: change.status ?? record.status,
             assigneeID: assignee)
         try await audit(
-            session, "case.update", context: context,
-            detail: [
-                "case": String(record.id), "status": updated.status.rawValue,
-                "assignee": assignee.map(String.init) ?? "",
-            ])
+            session, "case.update", context: context, record: updated,
+            detail: ["status": updated.status.rawValue, "assignee": assignee.map(String.init) ?? ""])
         return try JSONBody.response(updated)
     }
 
@@ -76,8 +73,8 @@ extension CaseAPI {
         let body = try await JSONBody.decode(NewCase.self, from: request)
         let volumes = VolumeRepository(pool: pool)
         let seriesID = try await volumes.seriesID(seriesInstanceUID: body.seriesInstanceUID)
-        guard try await volumes.volume(seriesID: seriesID) != nil else {
-            let (status, reason) = try await volumes.status(seriesID: seriesID)
+        let (status, reason) = try await volumes.status(seriesID: seriesID)
+        guard status == "assembled" else {
             throw APIFailure(
                 status: .conflict, code: "not_assembled",
                 message: "series \(body.seriesInstanceUID) is \(status), not a volume"
@@ -87,7 +84,7 @@ extension CaseAPI {
             let (record, isNew) = try await CaseRepository(pool: pool).ensureCase(
                 seriesID: seriesID, modelID: nil, rule: .any)
         else { throw APIFailure.badRequest("series \(body.seriesInstanceUID) cannot become a case") }
-        try await audit(session, "case.create", context: context, detail: ["case": String(record.id)])
+        try await audit(session, "case.create", context: context, record: record)
         return try JSONBody.response(record, status: isNew ? .created : .ok)
     }
 }

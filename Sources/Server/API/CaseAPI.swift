@@ -281,13 +281,7 @@ struct CaseAPI: Sendable {
         if session.user.role == .annotator && record.assigneeID != session.user.id {
             throw APIFailure.forbidden("case \(id) is assigned to someone else")
         }
-        if let action {
-            try await AuditLog(pool: pool).record(
-                AuditEntry(
-                    userID: session.user.id, username: session.user.username, action: action,
-                    patientID: record.patientID, studyInstanceUID: record.studyInstanceUID, caseID: record.id,
-                    clientAddress: context.clientAddress))
-        }
+        if let action { try await audit(session, action, context: context, record: record) }
         return record
     }
 
@@ -307,13 +301,9 @@ struct CaseAPI: Sendable {
             throw APIFailure.notFound("no such slice in case \(record.id)")
         }
         if sliceReads.opensWindow(userID: session.user.id, caseID: record.id) {
-            try await AuditLog(pool: pool).record(
-                AuditEntry(
-                    userID: session.user.id, username: session.user.username, action: "slice.read",
-                    patientID: record.patientID, studyInstanceUID: record.studyInstanceUID, caseID: record.id,
-                    clientAddress: context.clientAddress,
-                    detailJSON:
-                        #"{"firstSlice": \#(slice), "windowSeconds": \#(Int(sliceReads.window.components.seconds))}"#))
+            try await audit(
+                session, "slice.read", context: context, record: record,
+                detail: ["firstSlice": slice, "windowSeconds": Int(sliceReads.window.components.seconds)])
         }
         return (handle, slice)
     }
@@ -536,13 +526,17 @@ struct CaseAPI: Sendable {
         return try JSONBody.response(["sopInstanceUID": uid])
     }
 
-    func audit(_ session: AuthSession, _ action: String, context: DelineateContext, detail: [String: String])
-        async throws
-    {
+    /// Records `action` by the signed-in user in the audit trail, with the client's address and,
+    /// when it concerns a case, the case's patient and study.
+    func audit(
+        _ session: AuthSession, _ action: String, context: DelineateContext, record: CaseRecord? = nil,
+        detail: [String: Any] = [:]
+    ) async throws {
         let json = String(decoding: try JSONSerialization.data(withJSONObject: detail), as: UTF8.self)
         try await AuditLog(pool: pool).record(
             AuditEntry(
                 userID: session.user.id, username: session.user.username, action: action,
+                patientID: record?.patientID, studyInstanceUID: record?.studyInstanceUID, caseID: record?.id,
                 clientAddress: context.clientAddress, detailJSON: json))
     }
 }
