@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Store
 
 /// Which assembled series become cases on their own (others can be opened by hand: POST /api/v1/cases).
@@ -15,7 +14,7 @@ struct CaseRuleOptions: ParsableArguments {
 
     var rule: CaseRule {
         CaseRule(
-            modalities: Set(Self.list(caseModalities)), bodyParts: Set(Self.list(caseBodyParts)),
+            modalities: Set(Environment.list(caseModalities)), bodyParts: Set(Environment.list(caseBodyParts)),
             descriptionPattern: caseDescription)
     }
 
@@ -23,9 +22,5 @@ struct CaseRuleOptions: ParsableArguments {
         guard rule.isValid else {
             throw ValidationError("--case-description '\(caseDescription)' is not a regular expression")
         }
-    }
-
-    private static func list(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }

@@ -7,4 +7,9 @@ enum Environment {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
         return value
     }
+
+    /// The comma-separated items of `text` (a flag or a variable), trimmed, empty ones dropped.
+    static func list(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
 }

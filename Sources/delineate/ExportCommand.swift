@@ -66,7 +66,7 @@ struct DeliveryOptions: ParsableArguments {
     var fileStore: String = Environment.value("DELINEATE_FILE_STORE") ?? "data/files"
 
     func destination() throws -> PacsDestination {
-        let configured = Environment.value("DELINEATE_PACS")?.split(separator: ",").first.map(String.init)
+        let configured = Environment.list(Environment.value("DELINEATE_PACS")).first
         guard let text = to ?? configured else {
             throw ValidationError("no PACS node: pass --to AE@host:port or set DELINEATE_PACS")
         }

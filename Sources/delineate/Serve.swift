@@ -33,7 +33,7 @@ struct Serve: AsyncParsableCommand {
             PACS that receives SEGs, repeatable: AE@host:port, dicom-tls://AE@host:port or \
             http(s)://[user:password@]host[:port]/dicom-web for STOW-RS (environment: DELINEATE_PACS, comma-separated).
             """)
-    var pacs: [String] = Environment.value("DELINEATE_PACS")?.split(separator: ",").map(String.init) ?? []
+    var pacs: [String] = Environment.list(Environment.value("DELINEATE_PACS"))
 
     @OptionGroup var tls: TLSOptions
 
