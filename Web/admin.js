@@ -2,20 +2,11 @@
 // canvas, with CSV and JSON downloads and a printable view.
 import { api } from "./api.js";
 import { barChart, scatterChart, timelineChart } from "./charts.js";
+import { $, queryFrom, tableRow } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 /// Manual contouring of a series with classical tools, and with the SIM tool, in the SIM paper's user study.
 const MANUAL_SECONDS = 25 * 60;
 const PAPER_TOOL_SECONDS = 5 * 60 + 56;
-
-function query() {
-  const parameters = new URLSearchParams();
-  for (const [id, name] of [["time-from", "from"], ["time-to", "to"], ["time-user", "user"],
-    ["time-modality", "modality"], ["time-model", "model"], ["time-idle", "idleSeconds"]]) {
-    if ($(id).value) parameters.set(name, $(id).value);
-  }
-  return parameters;
-}
 
 const minutes = (seconds) => seconds / 60;
 const clock = (seconds) => `${Math.floor(seconds / 60)}′${String(Math.round(seconds % 60)).padStart(2, "0")}″`;
@@ -29,7 +20,8 @@ function histogram(values, width) {
 }
 
 export async function openDashboard() {
-  const parameters = query();
+  const parameters = queryFrom([["time-from", "from"], ["time-to", "to"], ["time-user", "user"],
+    ["time-modality", "modality"], ["time-model", "model"], ["time-idle", "idleSeconds"]]);
   const report = await api(`/admin/annotation-time?${parameters}`);
   const cases = report.cases;
   const active = cases.map((item) => item.activeSeconds).sort((a, b) => a - b);
@@ -59,14 +51,9 @@ export async function openDashboard() {
     "clicks per class");
 
   $("time-cases").querySelector("tbody").replaceChildren(...cases.map((item) => {
-    const row = document.createElement("tr");
-    for (const text of [item.caseID, item.username, item.modality, new Date(item.firstAt).toLocaleString(),
+    const row = tableRow([item.caseID, item.username, item.modality, new Date(item.firstAt).toLocaleString(),
       clock(item.activeSeconds), clock(item.idleSeconds), item.clicks, item.rounds, item.accepted ? "yes" : "no",
-      `${item.propagationWaitSeconds.toFixed(1)} s`, `${item.meanClickLatencyMilliseconds.toFixed(0)} ms`, item.model]) {
-      const cell = document.createElement("td");
-      cell.textContent = text;
-      row.append(cell);
-    }
+      `${item.propagationWaitSeconds.toFixed(1)} s`, `${item.meanClickLatencyMilliseconds.toFixed(0)} ms`, item.model]);
     row.dataset.caseId = item.caseID;
     row.addEventListener("click", () => openTimeline(item.caseID));
     return row;
@@ -82,29 +69,14 @@ async function openTimeline(caseId) {
   timelineChart($("chart-timeline"), timeline.events, `case ${caseId}: every interaction in time`);
 }
 
-function auditQuery() {
-  const parameters = new URLSearchParams({ limit: "500" });
-  for (const [id, name] of [["audit-user", "username"], ["audit-patient", "patientId"], ["audit-action", "action"],
-    ["audit-from", "from"], ["audit-to", "to"]]) {
-    if ($(id).value) parameters.set(name, $(id).value);
-  }
-  return parameters;
-}
-
 /// The PHI access audit trail, newest first, with the same filters as its CSV export.
 export async function openAudit() {
-  const parameters = auditQuery();
+  const parameters = queryFrom([["audit-user", "username"], ["audit-patient", "patientId"], ["audit-action", "action"],
+    ["audit-from", "from"], ["audit-to", "to"]], new URLSearchParams({ limit: "500" }));
   const entries = await api(`/admin/audit?${parameters}`);
-  $("audit-log").querySelector("tbody").replaceChildren(...entries.map((entry) => {
-    const row = document.createElement("tr");
-    for (const text of [new Date(entry.at).toLocaleString(), entry.username, entry.action, entry.patientID || "",
-      entry.caseID ?? "", entry.clientAddress || "", entry.detailJSON]) {
-      const cell = document.createElement("td");
-      cell.textContent = text;
-      row.append(cell);
-    }
-    return row;
-  }));
+  $("audit-log").querySelector("tbody").replaceChildren(...entries.map((entry) => tableRow([
+    new Date(entry.at).toLocaleString(), entry.username, entry.action, entry.patientID || "", entry.caseID ?? "",
+    entry.clientAddress || "", entry.detailJSON])));
   $("audit-csv").href = `/api/v1/admin/audit?${parameters}&format=csv`;
 }
 

@@ -1,7 +1,6 @@
 import { api, apiBytes, login, logout, decodeRuns, ApiError } from "./api.js";
 import { openAudit, openDashboard } from "./admin.js";
-
-const $ = (id) => document.getElementById(id);
+import { $, queryFrom, tableRow } from "./dom.js";
 const state = {
   user: null, detail: null, slice: 0, label: 1, labels: new Map(), voxels: new Map(),
   window: { center: 40, width: 400 }, hidden: new Set(), view: { zoom: 1, x: 0, y: 0 },
@@ -52,21 +51,13 @@ $("time-button").addEventListener("click", async () => {
 });
 
 async function openWorklist() {
-  const filters = new URLSearchParams();
-  if ($("status-filter").value) filters.set("status", $("status-filter").value);
-  if ($("modality-filter").value) filters.set("modality", $("modality-filter").value);
-  if ($("created-from").value) filters.set("from", $("created-from").value);
-  if ($("created-to").value) filters.set("to", $("created-to").value);
+  const filters = queryFrom([["status-filter", "status"], ["modality-filter", "modality"], ["created-from", "from"],
+    ["created-to", "to"]]);
   const page = await api(`/cases${filters.size ? `?${filters}` : ""}`);
   const body = $("worklist").querySelector("tbody");
   body.replaceChildren(...page.cases.map((item) => {
-    const row = document.createElement("tr");
+    const row = tableRow([item.id, item.patientID, item.modality, item.status, new Date(item.createdAt).toLocaleString()]);
     row.dataset.caseId = item.id;
-    for (const text of [item.id, item.patientID, item.modality, item.status, new Date(item.createdAt).toLocaleString()]) {
-      const cell = document.createElement("td");
-      cell.textContent = text;
-      row.append(cell);
-    }
     row.addEventListener("click", () => openCase(item.id));
     return row;
   }));
