@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var sessionLimit: Int
     /// How long a login lasts, in seconds.
     public var loginLifetime: Double
+    /// The annotation-time report's default idle threshold: longer gaps between events are idle.
+    public var idleSeconds: Double
 
     public init(
         httpHost: String = "127.0.0.1", httpPort: Int = 8080, https: HTTPSSettings? = nil, databaseURL: String,
@@ -33,8 +35,10 @@ public struct ServerConfiguration: Sendable {
         aeTitle: String = "DELINEATE", pacs: [PacsDestination] = [], tls: TLSSettings? = nil,
         segmentationSeriesDescription: String = CaseAcceptance.defaultSeriesDescription,
         fractionalSegmentation: Bool = false, modelsDirectory: String = "Models",
-        webRoot: String? = "Web", sessionLimit: Int = 4, loginLifetime: Double = 12 * 3600
+        webRoot: String? = "Web", sessionLimit: Int = 4, loginLifetime: Double = 12 * 3600,
+        idleSeconds: Double = 120
     ) {
+        self.idleSeconds = idleSeconds
         self.modelsDirectory = modelsDirectory
         self.webRoot = webRoot
         self.sessionLimit = sessionLimit

@@ -53,6 +53,15 @@ public struct AuthSessionRepository: Sendable {
         }
     }
 
+    /// Deletes sign-in sessions that expired more than `days` ago; returns how many.
+    public func deleteExpired(olderThanDays days: Int) async throws(StoreError) -> Int {
+        try await pool.withConnection { connection throws(StoreError) in
+            try connection.execute(
+                "DELETE FROM auth_sessions WHERE expires_at < now() - make_interval(days => $1)", [days]
+            ).affectedRows
+        }
+    }
+
     /// 32 random bytes as hex.
     static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()

@@ -66,10 +66,11 @@ public struct CaseRepository: Sendable {
         JOIN patients p ON p.id = st.patient_ref
         """
 
-    /// Creates a case for an indexed series.
+    /// Creates a case for an indexed series and queues the decoding of its volume for workers.
     public func create(seriesID: Int, modelID: Int?, assigneeID: Int? = nil) async throws(StoreError) -> CaseRecord {
-        let id = try await pool.withConnection { connection throws(StoreError) in
-            try connection.execute(
+        let id = try await pool.transaction { connection throws(StoreError) in
+            try connection.execute(VolumeCacheRepository.enqueueStatement, [seriesID])
+            return try connection.execute(
                 "INSERT INTO cases (series_ref, model_ref, assignee) VALUES ($1, $2, $3) RETURNING id",
                 [seriesID, modelID, assigneeID]
             ).records[0].int("id")
@@ -96,6 +97,7 @@ public struct CaseRepository: Sendable {
             ).records.first?.int("id") {
                 return (existing, false)
             }
+            try connection.execute(VolumeCacheRepository.enqueueStatement, [seriesID])
             let id = try connection.execute(
                 "INSERT INTO cases (series_ref, model_ref) VALUES ($1, $2) RETURNING id", [seriesID, modelID]
             ).records[0].int("id")

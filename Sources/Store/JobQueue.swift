@@ -59,6 +59,30 @@ public struct JobQueue: Sendable {
         }
     }
 
+    /// Extends the lease of a job `worker` still holds; false when it lost it.
+    public func renew(_ job: Job, worker: String, leaseSeconds: Int) async throws(StoreError) -> Bool {
+        try await pool.withConnection { connection throws(StoreError) in
+            try connection.execute(
+                """
+                UPDATE jobs SET locked_until = now() + make_interval(secs => $3)
+                WHERE id = $1 AND locked_by = $2 AND status = 'running'
+                """, [job.id, worker, leaseSeconds]
+            ).affectedRows == 1
+        }
+    }
+
+    /// Deletes jobs that finished (done or failed for good) more than `days` ago; returns how many.
+    public func deleteFinished(olderThanDays days: Int) async throws(StoreError) -> Int {
+        try await pool.withConnection { connection throws(StoreError) in
+            try connection.execute(
+                """
+                DELETE FROM jobs WHERE status IN ('done', 'failed')
+                  AND coalesce(finished_at, run_after) < now() - make_interval(days => $1)
+                """, [days]
+            ).affectedRows
+        }
+    }
+
     /// Records a failure: the job is retried after `retryAfterSeconds`, or fails for good after `maxAttempts`.
     public func fail(_ job: Job, worker: String, error: String, retryAfterSeconds: Double, maxAttempts: Int = 8)
         async throws(StoreError)

@@ -71,7 +71,8 @@ public struct VolumeRepository: Sendable {
         }
     }
 
-    /// Stores the volume and marks the series assembled, replacing an earlier volume.
+    /// Stores the volume and marks the series assembled, replacing an earlier volume (and dropping
+    /// the earlier volume's decoded cache).
     public func save(_ volume: VolumeRecord) async throws(StoreError) {
         let (origin, direction, spacing) = (
             Self.arrayLiteral(volume.origin), Self.arrayLiteral(volume.direction), Self.arrayLiteral(volume.spacing)
@@ -91,6 +92,7 @@ public struct VolumeRepository: Sendable {
                     volume.seriesID, volume.columns, volume.rows, volume.slices, origin, direction, spacing,
                     volume.sliceSourcesJSON, flags,
                 ])
+            try connection.execute("DELETE FROM volume_caches WHERE series_ref = $1", [volume.seriesID])
             try connection.execute(
                 "UPDATE series SET status = 'assembled', status_reason = $2 WHERE id = $1",
                 [volume.seriesID, volume.flags.joined(separator: "; ")])

@@ -19,12 +19,22 @@ struct DatabaseOptions: ParsableArguments {
 
     /// A pool over the database with the schema brought up to date.
     func migratedPool(size: Int = 8, logger: Logger) async throws -> DatabasePool {
-        let pool = DatabasePool(url: try resolvedURL(), size: size)
+        try await Delineate.migratedPool(url: try resolvedURL(), size: size, migrations: migrations, logger: logger)
+    }
+}
+
+extension Delineate {
+    /// A pool over `url` with the schema brought up to date from `migrations` (nil: found from
+    /// DELINEATE_HOME or the working directory).
+    static func migratedPool(url: String, size: Int, migrations: String?, logger: Logger) async throws -> DatabasePool {
+        let pool = DatabasePool(url: url, size: size)
         guard let directory = migrations ?? Migrator.locateDirectory() else {
-            throw ValidationError("Migrations/ not found: pass --migrations DIR or set DELINEATE_HOME")
+            throw ValidationError(
+                "Migrations/ not found: pass --migrations DIR, set database.migrations or DELINEATE_HOME")
         }
-        let applied = try await Migrator(directory: directory).apply(to: pool)
-        for migration in applied { logger.info("applied migration \(migration.name)") }
+        for migration in try await Migrator(directory: directory).apply(to: pool) {
+            logger.info("applied migration \(migration.name)")
+        }
         return pool
     }
 }

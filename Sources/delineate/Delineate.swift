@@ -8,7 +8,8 @@ struct Delineate: AsyncParsableCommand {
         abstract: "Delineate: interactive CT/MR segmentation workstation backend.",
         version: DelineateVersion.current,
         subcommands: [
-            Serve.self, Migrate.self, ImportCommand.self, AcceptCommand.self, ExportCommand.self, PhantomCommand.self,
+            Serve.self, Worker.self, ConfigCommand.self, Migrate.self, ImportCommand.self, AcceptCommand.self,
+            ExportCommand.self, PhantomCommand.self,
             BenchCommand.self, UserCommand.self, EvalCommand.self,
         ]
     )

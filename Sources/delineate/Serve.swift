@@ -9,122 +9,103 @@ import Tensor
 
 /// `delineate serve`: runs the daemon (migrations first).
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the Delineate daemon.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Delineate daemon: HTTP API and web client, C-STORE SCP, and (worker.inline) background work."
+    )
 
-    @OptionGroup var database: DatabaseOptions
-
-    @Option(help: "HTTP address to bind (environment: DELINEATE_HTTP_HOST).")
-    var host: String = Environment.value("DELINEATE_HTTP_HOST") ?? "127.0.0.1"
-
-    @Option(help: "HTTP port (environment: DELINEATE_HTTP_PORT).")
-    var port: Int = Environment.value("DELINEATE_HTTP_PORT").flatMap { Int($0) } ?? 8080
-
-    @Option(help: "PEM certificate chain for HTTPS on --port (environment: DELINEATE_HTTPS_CERTIFICATE_CHAIN).")
-    var httpsCertificateChain: String = Environment.value("DELINEATE_HTTPS_CERTIFICATE_CHAIN") ?? ""
-
-    @Option(help: "Private key of --https-certificate-chain, PEM (environment: DELINEATE_HTTPS_PRIVATE_KEY).")
-    var httpsPrivateKey: String = Environment.value("DELINEATE_HTTPS_PRIVATE_KEY") ?? ""
-
-    @Option(help: "Our DICOM AE title (environment: DELINEATE_AE_TITLE).")
-    var aeTitle: String = Environment.value("DELINEATE_AE_TITLE") ?? "DELINEATE"
-
-    @Option(
-        help: """
-            PACS that receives SEGs, repeatable: AE@host:port, dicom-tls://AE@host:port or \
-            http(s)://[user:password@]host[:port]/dicom-web for STOW-RS (environment: DELINEATE_PACS, comma-separated).
-            """)
-    var pacs: [String] = Environment.list(Environment.value("DELINEATE_PACS"))
-
-    @OptionGroup var tls: TLSOptions
-
-    @OptionGroup var caseRules: CaseRuleOptions
-
-    @Option(help: "Series Description of the SEG series (environment: DELINEATE_SEG_SERIES_DESCRIPTION).")
-    var segSeriesDescription: String =
-        Environment.value("DELINEATE_SEG_SERIES_DESCRIPTION") ?? CaseAcceptance.defaultSeriesDescription
-
-    @Option(help: "SEG type: binary, or fractional for the network's probabilities (environment: DELINEATE_SEG_TYPE).")
-    var segType: String = Environment.value("DELINEATE_SEG_TYPE") ?? "binary"
-
-    @Option(help: "C-STORE SCP port, 0 to disable (environment: DELINEATE_DICOM_PORT).")
-    var dicomPort: Int = Environment.value("DELINEATE_DICOM_PORT").flatMap { Int($0) } ?? 11112
-
-    @Option(help: "Calling AE titles allowed to send, comma-separated; empty allows any (DELINEATE_ALLOWED_CALLERS).")
-    var allowedCallers: String = Environment.value("DELINEATE_ALLOWED_CALLERS") ?? ""
-
-    @Option(help: "Seconds without a new instance after which a series is complete (DELINEATE_QUIET_SECONDS).")
-    var quietSeconds: Double = Environment.value("DELINEATE_QUIET_SECONDS").flatMap { Double($0) } ?? 10
-
-    @Option(help: "Content-addressed file store (environment: DELINEATE_FILE_STORE).")
-    var fileStore: String = Environment.value("DELINEATE_FILE_STORE") ?? "data/files"
-
-    @Option(help: "Folder with the networks' weights (environment: DELINEATE_MODELS).")
-    var modelsDirectory: String = Environment.value("DELINEATE_MODELS") ?? "Models"
-
-    @Option(help: "Folder the web client is served from (environment: DELINEATE_WEB_ROOT).")
-    var webRoot: String = Environment.value("DELINEATE_WEB_ROOT") ?? "Web"
-
-    @Option(help: "Threads for network inference (environment: DELINEATE_ENGINE_THREADS; default: the cores).")
-    var engineThreads: Int =
-        Environment.value("DELINEATE_ENGINE_THREADS").flatMap { Int($0) }
-        ?? ProcessInfo.processInfo.activeProcessorCount
-
-    func validate() throws {
-        guard httpsCertificateChain.isEmpty == httpsPrivateKey.isEmpty else {
-            throw ValidationError("--https-certificate-chain and --https-private-key go together")
-        }
-        guard ["binary", "fractional"].contains(segType) else {
-            throw ValidationError("--seg-type is binary or fractional, not '\(segType)'")
-        }
-    }
+    @OptionGroup var settings: SettingsOptions
 
     func run() async throws {
         var logger = Logger(label: "delineate")
         logger.logLevel = .info
-        let destinations = try pacs.map(pacsDestination)
-        let pool = try await database.migratedPool(logger: logger)
+        let settings = try settings.load()
+        let pool = try await settings.migratedPool(logger: logger)
         let https =
-            httpsCertificateChain.isEmpty
-            ? nil : try HTTPSSettings(certificateChain: httpsCertificateChain, privateKey: httpsPrivateKey)
-        let configuration = ServerConfiguration(
-            httpHost: host, httpPort: port, https: https, databaseURL: try database.resolvedURL(), aeTitle: aeTitle,
-            pacs: destinations, tls: tls.settings, segmentationSeriesDescription: segSeriesDescription,
-            fractionalSegmentation: segType == "fractional",
-            modelsDirectory: modelsDirectory, webRoot: webRoot)
-        let files = try FileStore(root: fileStore)
+            settings.httpsCertificateChain.isEmpty
+            ? nil
+            : try HTTPSSettings(
+                certificateChain: settings.httpsCertificateChain, privateKey: settings.httpsPrivateKey)
+        let files = try FileStore(root: settings.fileStore)
         let models: LoadedModels?
         do {
-            models = try LoadedModels(directory: modelsDirectory)
-            logger.info("loaded models from \(modelsDirectory)")
+            models = try LoadedModels(directory: settings.modelsDirectory)
+            logger.info("loaded models from \(settings.modelsDirectory)")
         } catch {
             models = nil
             logger.error(
-                "no segmentation model loaded from \(modelsDirectory): \(error); interactive routes answer 503")
+                "no segmentation model loaded from \(settings.modelsDirectory): \(error); interactive routes answer 503"
+            )
         }
-        EngineThreads.configure(engineThreads)
+        EngineThreads.configure(settings.engineThreads)
         let app = DelineateApplication.make(
-            configuration: configuration, pool: pool, files: files, logger: logger, models: models)
+            configuration: try settings.serverConfiguration(https: https), pool: pool, files: files, logger: logger,
+            models: models)
         var receiver: DicomReceiver?
-        if dicomPort > 0 {
+        if settings.dicomPort > 0 {
             receiver = try DicomReceiver(
                 configuration: .init(
-                    aeTitle: aeTitle, port: dicomPort,
-                    allowedCallingAEs: allowedCallers.split(separator: ",").map(String.init),
-                    quietSeconds: quietSeconds,
-                    caseRule: caseRules.rule),
+                    aeTitle: settings.aeTitle, port: settings.dicomPort, maxAssociations: settings.maxAssociations,
+                    allowedCallingAEs: settings.allowedCallers, quietSeconds: settings.quietSeconds,
+                    caseRule: settings.caseRule),
                 files: files, pool: pool, logger: logger)
         }
         let monitor = Task { [receiver] in await receiver?.monitorSeries() }
-        let outbox = ExportWorker(
-            files: files, pool: pool, callingAE: aeTitle, tls: tls.settings, destinations: destinations, logger: logger)
-        let delivery = Task { await outbox.run() }
+        let background =
+            settings.inlineWorker
+            ? try BackgroundWork(
+                settings: settings, pool: pool, files: files, worker: JobRunner.processName, logger: logger)
+            : nil
+        let backgroundTask = Task { await background?.run() }
         defer {
             monitor.cancel()
-            delivery.cancel()
+            backgroundTask.cancel()
             receiver?.stop()
         }
-        print("web client at \(https == nil ? "http" : "https")://\(host):\(port)")
+        if background == nil { logger.info("worker.inline is false: background work is left to delineate worker") }
+        print("web client at \(https == nil ? "http" : "https")://\(settings.httpHost):\(settings.httpPort)")
         try await app.runService()
     }
+}
 
+/// `delineate worker`: runs background work only (jobs, export outbox, retention) against the
+/// configured database and file store; start as many as the load needs, on any machine.
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run background work (decoded-volume caches, PACS exports, retention) from the job table.")
+
+    @OptionGroup var settings: SettingsOptions
+
+    @Option(help: "This worker's name in jobs.locked_by (default: host:pid).")
+    var name: String = JobRunner.processName
+
+    func run() async throws {
+        var logger = Logger(label: "delineate.worker")
+        logger.logLevel = .info
+        let settings = try settings.load()
+        let pool = try await settings.migratedPool(logger: logger)
+        let files = try FileStore(root: settings.fileStore)
+        let work = try BackgroundWork(settings: settings, pool: pool, files: files, worker: name, logger: logger)
+        print("worker \(name) started")
+        await work.run()
+    }
+}
+
+/// `delineate config`: prints the effective configuration (passwords hidden) or the keys, and
+/// fails with the offending key when the configuration is not valid.
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Check and print the effective configuration.")
+
+    @OptionGroup var settings: SettingsOptions
+
+    @Flag(help: "List the keys with their environment variables instead.")
+    var keys = false
+
+    func run() async throws {
+        if keys {
+            for key in SettingKey.all { print("\(key.name)  \(key.variable)  \(key.help)") }
+            return
+        }
+        print(SettingsLoader().describe(try settings.load()))
+    }
 }

@@ -31,7 +31,7 @@ extension CaseAPI {
     /// The annotation-time audit: per case and user, and per user and week, as JSON or CSV.
     func annotationTime(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
-        let idle = query.get("idleSeconds").map { Double($0) } ?? 120
+        let idle = query.get("idleSeconds").map { Double($0) } ?? configuration.idleSeconds
         guard let idle, idle > 0 else { throw APIFailure.badRequest("idleSeconds must be a positive number") }
         let events = try await RoundRepository(pool: pool).annotationEvents(
             from: try Self.instant(query, "from", endOfDay: false), to: try Self.instant(query, "to", endOfDay: true),

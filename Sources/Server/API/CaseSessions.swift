@@ -67,7 +67,8 @@ actor CaseSessions {
         if let task = handles[record.id] { return try await task.value }
         let (pool, files, models, queue) = (pool, files, models, queue)
         let task = Task { () throws -> SessionHandle in
-            let volume = try await Self.loadVolume(record, pool: pool, files: files)
+            let volume = try await SeriesVolumes(pool: pool, files: files).volume(
+                seriesID: record.seriesID, modality: record.modality)
             let history = try await RoundRepository(pool: pool).history(caseID: record.id)
             return try await queue.run {
                 let session = InteractiveSession(volume: volume, sim: models.sim, propagation: models.propagation)
@@ -134,21 +135,5 @@ actor CaseSessions {
                 continue
             }
         }
-    }
-
-    /// The case's voxels in real-world values, decoded from the stored instances.
-    static func loadVolume(_ record: CaseRecord, pool: DatabasePool, files: FileStore) async throws -> ScanVolume {
-        let stored = try await VolumeRepository(pool: pool).files(seriesID: record.seriesID)
-        var dicomFiles: [String: DicomFile] = [:]
-        var headers: [FrameHeader] = []
-        for file in stored {
-            let dicom = try DicomFile(bytes: try files.get(sha256: file.fileSHA256))
-            dicomFiles[file.sopInstanceUID] = dicom
-            headers += try dicom.frameHeaders()
-        }
-        let volume = try Volume.load(try VolumeAssembler.plan(headers), files: dicomFiles)
-        return ScanVolume(
-            columns: volume.geometry.columns, rows: volume.geometry.rows, slices: volume.geometry.slices,
-            voxels: volume.voxels, modality: record.modality)
     }
 }

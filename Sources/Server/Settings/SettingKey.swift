@@ -1,0 +1,171 @@
+import Foundation
+
+/// A value as the file, the environment or the command line gives it, before it is checked.
+enum SettingValue: Equatable {
+    case scalar(String)
+    case list([String])
+
+    /// The items of a list; a scalar is split at commas (the environment's and `--set`'s form).
+    var items: [String] {
+        switch self {
+        case .list(let items): items
+        case .scalar(let text):
+            text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+    }
+}
+
+/// One configuration key: its dotted name in the file, its environment variable, and how its
+/// value is checked and stored.
+public struct SettingKey {
+    public let name: String
+    public let variable: String
+    public let help: String
+    /// Stores a value, or says what is wrong with it (without the key's name; the loader adds it).
+    let assign: (inout DaemonSettings, SettingValue) throws(SettingsError) -> Void
+    /// The current value as text for `delineate config`, passwords in URLs hidden.
+    let show: (DaemonSettings) -> String
+
+    static func text(
+        _ name: String, _ variable: String, _ path: WritableKeyPath<DaemonSettings, String>, _ help: String,
+        secret: Bool = false
+    ) -> SettingKey {
+        SettingKey(
+            name: name, variable: variable, help: help,
+            assign: { settings, value throws(SettingsError) in
+                guard case .scalar(let text) = value else { throw SettingsError("expected one value, not a list") }
+                settings[keyPath: path] = text
+            }, show: { secret ? hidingPassword($0[keyPath: path]) : $0[keyPath: path] })
+    }
+
+    static func list(
+        _ name: String, _ variable: String, _ path: WritableKeyPath<DaemonSettings, [String]>, _ help: String,
+        secret: Bool = false
+    ) -> SettingKey {
+        SettingKey(
+            name: name, variable: variable, help: help,
+            assign: { settings, value in settings[keyPath: path] = value.items },
+            show: { $0[keyPath: path].map { secret ? hidingPassword($0) : $0 }.joined(separator: ",") })
+    }
+
+    static func integer(
+        _ name: String, _ variable: String, _ path: WritableKeyPath<DaemonSettings, Int>, _ range: ClosedRange<Int>,
+        _ help: String
+    ) -> SettingKey {
+        SettingKey(
+            name: name, variable: variable, help: help,
+            assign: { settings, value throws(SettingsError) in
+                guard case .scalar(let text) = value, let number = Int(text) else {
+                    throw SettingsError("expected a whole number, found \(describe(value))")
+                }
+                guard range.contains(number) else {
+                    throw SettingsError("\(number) is outside \(range.lowerBound)...\(range.upperBound)")
+                }
+                settings[keyPath: path] = number
+            }, show: { String($0[keyPath: path]) })
+    }
+
+    static func number(
+        _ name: String, _ variable: String, _ path: WritableKeyPath<DaemonSettings, Double>,
+        _ range: ClosedRange<Double>, _ help: String
+    ) -> SettingKey {
+        SettingKey(
+            name: name, variable: variable, help: help,
+            assign: { settings, value throws(SettingsError) in
+                guard case .scalar(let text) = value, let number = Double(text), number.isFinite else {
+                    throw SettingsError("expected a number, found \(describe(value))")
+                }
+                guard range.contains(number) else {
+                    throw SettingsError("\(number) is outside \(range.lowerBound)...\(range.upperBound)")
+                }
+                settings[keyPath: path] = number
+            }, show: { String($0[keyPath: path]) })
+    }
+
+    static func flag(
+        _ name: String, _ variable: String, _ path: WritableKeyPath<DaemonSettings, Bool>, _ help: String
+    ) -> SettingKey {
+        SettingKey(
+            name: name, variable: variable, help: help,
+            assign: { settings, value throws(SettingsError) in
+                switch value {
+                case .scalar("true"), .scalar("yes"), .scalar("on"), .scalar("1"): settings[keyPath: path] = true
+                case .scalar("false"), .scalar("no"), .scalar("off"), .scalar("0"): settings[keyPath: path] = false
+                default: throw SettingsError("expected true or false, found \(describe(value))")
+                }
+            }, show: { String($0[keyPath: path]) })
+    }
+
+    /// A URL with any password replaced by `***`.
+    static func hidingPassword(_ text: String) -> String {
+        guard var components = URLComponents(string: text), components.password != nil else { return text }
+        components.password = "***"
+        return components.string ?? text
+    }
+
+    private static func describe(_ value: SettingValue) -> String {
+        switch value {
+        case .scalar(let text): "'\(text)'"
+        case .list: "a list"
+        }
+    }
+
+    /// Every key, in the order of the sample configuration (Deploy/delineate.yaml).
+    public static var all: [SettingKey] {
+        let cores = 1...1024
+        return [
+            .text("database.url", "DELINEATE_DATABASE_URL", \.databaseURL, "PostgreSQL URL", secret: true),
+            .integer("database.pool_size", "DELINEATE_DATABASE_POOL_SIZE", \.databasePoolSize, 1...500, "connections"),
+            .text("database.migrations", "DELINEATE_MIGRATIONS", \.migrations, "Migrations folder (empty: found)"),
+            .text("files.store", "DELINEATE_FILE_STORE", \.fileStore, "content-addressed DICOM store"),
+            .text("dicom.ae_title", "DELINEATE_AE_TITLE", \.aeTitle, "our AE title"),
+            .integer("dicom.port", "DELINEATE_DICOM_PORT", \.dicomPort, 0...65535, "C-STORE SCP port, 0: off"),
+            .integer(
+                "dicom.max_associations", "DELINEATE_MAX_ASSOCIATIONS", \.maxAssociations, 1...256,
+                "parallel associations"),
+            .list("dicom.allowed_callers", "DELINEATE_ALLOWED_CALLERS", \.allowedCallers, "calling AEs; empty: any"),
+            .number("dicom.quiet_seconds", "DELINEATE_QUIET_SECONDS", \.quietSeconds, 0.1...86400, "series complete"),
+            .list("cases.modalities", "DELINEATE_CASE_MODALITIES", \.caseModalities, "modalities that become cases"),
+            .list("cases.body_parts", "DELINEATE_CASE_BODY_PARTS", \.caseBodyParts, "Body Part Examined; empty: any"),
+            .text("cases.description", "DELINEATE_CASE_DESCRIPTION", \.caseDescription, "Series Description regex"),
+            .list(
+                "pacs.destinations", "DELINEATE_PACS", \.pacs, "AE@host:port, dicom-tls://..., http(s)://...",
+                secret: true),
+            .text("pacs.tls.certificate", "DELINEATE_TLS_CERTIFICATE", \.tlsCertificate, "our certificate, PEM"),
+            .text("pacs.tls.private_key", "DELINEATE_TLS_PRIVATE_KEY", \.tlsPrivateKey, "its key, PEM"),
+            .text(
+                "pacs.tls.trusted_certificates", "DELINEATE_TLS_TRUSTED_CERTIFICATES", \.tlsTrustedCertificates,
+                "CAs that verify the PACS"),
+            .text(
+                "seg.series_description", "DELINEATE_SEG_SERIES_DESCRIPTION", \.segSeriesDescription,
+                "SEG Series Description"),
+            .text("seg.type", "DELINEATE_SEG_TYPE", \.segType, "binary or fractional"),
+            .text("http.host", "DELINEATE_HTTP_HOST", \.httpHost, "address to bind"),
+            .integer("http.port", "DELINEATE_HTTP_PORT", \.httpPort, 1...65535, "port"),
+            .text(
+                "http.certificate_chain", "DELINEATE_HTTPS_CERTIFICATE_CHAIN", \.httpsCertificateChain,
+                "HTTPS chain, PEM"),
+            .text("http.private_key", "DELINEATE_HTTPS_PRIVATE_KEY", \.httpsPrivateKey, "HTTPS key, PEM"),
+            .number(
+                "http.login_lifetime_hours", "DELINEATE_LOGIN_LIFETIME_HOURS", \.loginLifetimeHours, 0.01...720,
+                "sign-in lifetime"),
+            .text("http.web_root", "DELINEATE_WEB_ROOT", \.webRoot, "web client folder; empty: none"),
+            .text("models.directory", "DELINEATE_MODELS", \.modelsDirectory, "sim.safetensors, prop.safetensors"),
+            .integer("engine.threads", "DELINEATE_ENGINE_THREADS", \.engineThreads, cores, "inference threads"),
+            .integer("engine.open_cases", "DELINEATE_OPEN_CASES", \.openCases, 1...256, "sessions kept in memory"),
+            .number(
+                "annotation_time.idle_seconds", "DELINEATE_IDLE_SECONDS", \.idleSeconds, 1...86400,
+                "longer gaps are idle"),
+            .flag("worker.inline", "DELINEATE_INLINE_WORKER", \.inlineWorker, "serve runs background work"),
+            .integer(
+                "worker.lease_seconds", "DELINEATE_WORKER_LEASE_SECONDS", \.workerLeaseSeconds, 5...86400,
+                "a dead worker's job is retried after"),
+            .integer(
+                "retention.finished_job_days", "DELINEATE_FINISHED_JOB_DAYS", \.finishedJobDays, 1...36500,
+                "finished jobs kept"),
+            .integer(
+                "retention.expired_sign_in_days", "DELINEATE_EXPIRED_SIGN_IN_DAYS", \.expiredSignInDays, 1...36500,
+                "expired sign-ins kept"),
+        ]
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Server
+import Testing
+
+/// The configuration file, its environment overrides and the errors that name the key.
+@Suite struct SettingsTests {
+    let database = ["DELINEATE_DATABASE_URL": "postgresql://delineate@db.example/delineate"]
+
+    func file(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The error message of a configuration that does not load.
+    func failure(_ text: String?, environment: [String: String] = [:], overrides: [String] = []) throws -> String {
+        let path = try text.map(file)
+        defer { path.map { try? FileManager.default.removeItem(atPath: $0) } }
+        do {
+            _ = try SettingsLoader(environment: environment).load(file: path, overrides: overrides)
+            return "loaded"
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test func theFileThenTheEnvironmentThenSetOverridesWin() throws {
+        let path = try file(
+            """
+            database:
+              url: postgresql://from-file/delineate
+              pool_size: 3
+            http:
+              port: 9000
+              host: 0.0.0.0
+            dicom:
+              allowed_callers: [CT1, " PACS "]
+            pacs:
+              destinations:
+                - ORTHANC@pacs.example:4242
+                - https://reader:secret@pacs.example/dicom-web
+            worker:
+              inline: false
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let loader = SettingsLoader(environment: ["DELINEATE_HTTP_PORT": "9100", "DELINEATE_CASE_MODALITIES": "CT"])
+        let settings = try loader.load(file: path, overrides: ["http.host=10.0.0.5"])
+        #expect(settings.databaseURL == "postgresql://from-file/delineate" && settings.databasePoolSize == 3)
+        #expect(settings.httpPort == 9100)  // the environment over the file
+        #expect(settings.httpHost == "10.0.0.5")  // --set over both
+        #expect(settings.caseModalities == ["CT"] && settings.allowedCallers == ["CT1", " PACS "])
+        #expect(settings.inlineWorker == false && settings.dicomPort == 11112)  // untouched keys keep defaults
+        #expect(try settings.destinations().count == 2)
+        let printed = loader.describe(settings)
+        #expect(
+            printed.contains("pacs.destinations: ORTHANC@pacs.example:4242,https://reader:***@pacs.example/dicom-web"))
+        #expect(!printed.contains("secret"))
+    }
+
+    @Test func everyErrorNamesTheKeyAndWhereTheValueCameFrom() throws {
+        let misspelt = try failure("http:\n  prot: 8080\n", environment: database)
+        #expect(
+            misspelt.hasPrefix("configuration: http.prot (/")
+                && misspelt.hasSuffix(" line 2) is not a configuration key"))
+        let notANumber = try failure("http:\n  port: eighty\n", environment: database)
+        #expect(notANumber.hasPrefix("configuration: http.port (/"))
+        #expect(notANumber.hasSuffix(" line 2): expected a whole number, found 'eighty'"))
+        #expect(
+            try failure(nil, environment: database.merging(["DELINEATE_DICOM_PORT": "70000"]) { $1 })
+                == "configuration: dicom.port (environment variable DELINEATE_DICOM_PORT): 70000 is outside 0...65535")
+        #expect(
+            try failure(nil, environment: database, overrides: ["worker.inline=maybe"])
+                == "configuration: worker.inline (--set): expected true or false, found 'maybe'")
+        #expect(try failure("database: [1, 2]\n", environment: database).contains("database ("))
+        #expect(try failure("http:\n  port: [1, 2]\n", environment: database).contains("http.port"))
+        #expect(try failure("[not, a, mapping]\n").contains("the top level must be a mapping"))
+        #expect(try failure("http: {port: 1\n").contains("is not valid YAML"))
+        #expect(try failure(nil).contains("database.url is not set"))
+        #expect(
+            try failure(nil, environment: database, overrides: ["seg.type=probability"])
+                == "configuration: seg.type is binary or fractional, not 'probability'")
+        #expect(
+            try failure(nil, environment: database, overrides: ["cases.description=(["]).contains("cases.description"))
+        #expect(
+            try failure(nil, environment: database, overrides: ["pacs.destinations=nowhere"]).contains(
+                "pacs.destinations"))
+        #expect(
+            try failure(nil, environment: database, overrides: ["http.certificate_chain=/missing.pem"])
+                == "configuration: http.certificate_chain and http.private_key go together")
+        #expect(
+            try failure(
+                nil, environment: database,
+                overrides: ["http.certificate_chain=/missing.pem", "http.private_key=/missing.key"])
+                == "configuration: http.certificate_chain: cannot read '/missing.pem'")
+        #expect(try failure(nil, environment: database, overrides: ["nonsense"]).contains("--set nonsense"))
+    }
+
+    @Test func theSampleConfigurationListsEveryKeyAndLoads() throws {
+        let sample = try String(contentsOfFile: Self.repository + "/Deploy/delineate.yaml", encoding: .utf8)
+        let settings = try SettingsLoader(environment: [:]).load(file: Self.repository + "/Deploy/delineate.yaml")
+        #expect(settings.fileStore == "/var/lib/delineate/files" && settings.pacs == ["ORTHANC@127.0.0.1:4242"])
+        // Each key's last part appears in the sample, so operators see every setting there.
+        for key in SettingKey.all {
+            let leaf = key.name.split(separator: ".").last.map(String.init) ?? key.name
+            #expect(sample.contains(leaf + ":"), "Deploy/delineate.yaml lacks \(key.name)")
+        }
+    }
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+}
