@@ -63,6 +63,7 @@ struct Serve: AsyncParsableCommand {
         }
         if background == nil { logger.info("worker.inline is false: background work is left to delineate worker") }
         print("web client at \(https == nil ? "http" : "https")://\(settings.httpHost):\(settings.httpPort)")
+        fflush(nil)  // all streams: the line reaches a log file now
         try await app.runService()
     }
 }
@@ -86,6 +87,7 @@ struct Worker: AsyncParsableCommand {
         let files = try FileStore(root: settings.fileStore)
         let work = try BackgroundWork(settings: settings, pool: pool, files: files, worker: name, logger: logger)
         print("worker \(name) started")
+        fflush(nil)  // all streams: the line reaches a log file now
         await work.run()
     }
 }
