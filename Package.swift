@@ -89,6 +89,7 @@ let package = Package(
             dependencies: [
                 "Server", "Store", "DicomKit", "Segmentation", "DelineateTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: upcomingFeatures
         ),
