@@ -26,9 +26,10 @@ public enum DelineateApplication {
             return EditedResponse(status: report.database.status == "up" ? .ok : .serviceUnavailable, response: report)
         }
         router.get("/metrics") { _, _ in
-            Response(
+            let backlog = (try? await JobQueue(pool: pool).backlog()).map(ServerMetrics.jobLines) ?? []
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition)))
+                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition + backlog.joined(separator: "\n"))))
         }
         return Application(
             router: router, server: configuration.https?.server ?? .http1(),

@@ -6,6 +6,13 @@ public struct Job: Sendable, Equatable {
     public let attempts: Int
 }
 
+/// The number of jobs of one kind in one status.
+public struct JobCount: Sendable, Equatable {
+    public let kind: String
+    public let status: String
+    public let count: Int
+}
+
 /// Background work in PostgreSQL, consumed with `FOR UPDATE SKIP LOCKED` by any number of workers.
 /// A claim is a lease: a worker that dies leaves its job to be claimed again once the lease expires.
 public struct JobQueue: Sendable {
@@ -56,6 +63,23 @@ public struct JobQueue: Sendable {
                 WHERE id = $1 AND locked_by = $2 AND status = 'running'
                 """, [job.id, worker]
             ).affectedRows == 1
+        }
+    }
+
+    /// How many jobs there are of each kind and status, and the age in seconds of the oldest
+    /// ready job (0 when none waits): what scaling workers out is decided on.
+    public func backlog() async throws(StoreError) -> (counts: [JobCount], oldestReadySeconds: Double) {
+        try await pool.withConnection { connection throws(StoreError) in
+            let counts = try connection.execute(
+                "SELECT kind, status, count(*) AS n FROM jobs GROUP BY kind, status ORDER BY kind, status"
+            ).records.map { JobCount(kind: $0["kind"] ?? "", status: $0["status"] ?? "", count: $0.int("n") ?? 0) }
+            let oldest = try connection.execute(
+                """
+                SELECT coalesce(EXTRACT(EPOCH FROM now() - min(run_after)), 0)::float8 AS age FROM jobs
+                WHERE status = 'queued' AND run_after <= now()
+                """
+            ).records.first?["age"].flatMap(Double.init)
+            return (counts, oldest ?? 0)
         }
     }
 

@@ -97,6 +97,48 @@ struct BenchCommand: AsyncParsableCommand {
             }
             print(table)
             if let writeDocs { try MarkdownSection.replace(named: "ingest", in: writeDocs, with: table) }
+            let opening = try await volumeOpening(
+                seriesID: assembled[0].seriesID, pool: pool, files: try FileStore(root: work + "/store"),
+                logger: logger)
+            print(opening)
+            if let writeDocs { try MarkdownSection.replace(named: "volume-open", in: writeDocs, with: opening) }
+        }
+
+        /// How long opening the case takes to read its voxels: decoded from the instances, or from
+        /// the cache a worker's `volume.cache` job writes (median of 5 each).
+        func volumeOpening(seriesID: Int, pool: DatabasePool, files: FileStore, logger: Logger) async throws -> String {
+            let volumes = SeriesVolumes(pool: pool, files: files)
+            func median(_ body: () async throws -> Void) async throws -> Double {
+                var times: [Double] = []
+                for _ in 0..<5 {
+                    let start = ContinuousClock.now
+                    try await body()
+                    times.append((ContinuousClock.now - start).milliseconds / 1000)
+                }
+                return times.sorted()[2]
+            }
+            let decoded = try await median { _ = try await volumes.decodedVolume(seriesID: seriesID, modality: "CT") }
+            let runner = JobRunner(
+                pool: pool, worker: "bench", handlers: [VolumeCacheJob(volumes: volumes)], leaseSeconds: 300,
+                logger: logger)
+            let start = ContinuousClock.now
+            guard try await runner.runNext() else { throw ValidationError("no volume.cache job was queued") }
+            let job = (ContinuousClock.now - start).milliseconds / 1000
+            let cached = try await median {
+                guard try await volumes.cachedVolume(seriesID: seriesID, modality: "CT") != nil else {
+                    throw ValidationError("the worker wrote no usable cache")
+                }
+            }
+            return """
+                Opening a case: reading the voxels of the same \(size)x\(size)x\(slices) CT series (median of 5).
+
+                | path | seconds |
+                | --- | ---: |
+                | decode every stored instance (no worker yet) | \(String(format: "%.3f", decoded)) |
+                | worker job `volume.cache` (decode, encode, write, fsync), once | \(String(format: "%.3f", job)) |
+                | read the cache the worker wrote | \(String(format: "%.3f", cached)) |
+
+                """
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 public import Hummingbird
 import Segmentation
+import Store
 import Synchronization
 
 /// Counters and latency histograms for the Prometheus text format (`GET /metrics`): HTTP requests
@@ -68,6 +69,21 @@ public final class ServerMetrics: Sendable {
             lines += Self.lines("delineate_inference_seconds", labels: labels, histogram)
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The job table's backlog as gauges (read from PostgreSQL at each scrape, so every API node
+    /// reports the whole cluster's queue).
+    static func jobLines(_ backlog: (counts: [JobCount], oldestReadySeconds: Double)) -> [String] {
+        [
+            "# HELP delineate_jobs Background jobs by kind and status.",
+            "# TYPE delineate_jobs gauge",
+        ]
+            + backlog.counts.map { "delineate_jobs{kind=\"\($0.kind)\",status=\"\($0.status)\"} \($0.count)" }
+            + [
+                "# HELP delineate_jobs_oldest_ready_seconds How long the oldest ready job has waited for a worker.",
+                "# TYPE delineate_jobs_oldest_ready_seconds gauge",
+                "delineate_jobs_oldest_ready_seconds \(backlog.oldestReadySeconds)", "",
+            ]
     }
 
     private static func lines(_ name: String, labels: String, _ histogram: Histogram) -> [String] {

@@ -1,22 +1,27 @@
 import DicomKit
 import Foundation
-import Segmentation
-import Store
+public import Segmentation
+public import Store
 
 /// A series' voxels in real-world values: read from the decoded cache a worker wrote when there is
 /// one, else decoded from the stored instances.
-struct SeriesVolumes: Sendable {
+public struct SeriesVolumes: Sendable {
     let pool: DatabasePool
     let files: FileStore
 
+    public init(pool: DatabasePool, files: FileStore) {
+        self.pool = pool
+        self.files = files
+    }
+
     /// The series' volume, from the cache when it holds a valid entry.
-    func volume(seriesID: Int, modality: String) async throws -> ScanVolume {
+    public func volume(seriesID: Int, modality: String) async throws -> ScanVolume {
         if let cached = try await cachedVolume(seriesID: seriesID, modality: modality) { return cached }
         return try await decodedVolume(seriesID: seriesID, modality: modality)
     }
 
     /// The volume decoded from every stored instance of the series.
-    func decodedVolume(seriesID: Int, modality: String) async throws -> ScanVolume {
+    public func decodedVolume(seriesID: Int, modality: String) async throws -> ScanVolume {
         let stored = try await VolumeRepository(pool: pool).files(seriesID: seriesID)
         var dicomFiles: [String: DicomFile] = [:]
         var headers: [FrameHeader] = []
@@ -32,7 +37,7 @@ struct SeriesVolumes: Sendable {
     }
 
     /// The cached volume, or nil when there is no cache entry or it does not fit the assembled geometry.
-    func cachedVolume(seriesID: Int, modality: String) async throws -> ScanVolume? {
+    public func cachedVolume(seriesID: Int, modality: String) async throws -> ScanVolume? {
         guard let cache = try await VolumeCacheRepository(pool: pool).cache(seriesID: seriesID),
             let geometry = try await VolumeRepository(pool: pool).volume(seriesID: seriesID),
             cache.voxelCount == geometry.columns * geometry.rows * geometry.slices,
@@ -79,12 +84,16 @@ enum VolumeCacheCodec {
 
 /// Job `volume.cache`: decodes a new case's series once and stores the voxels for every API node
 /// that opens the case.
-struct VolumeCacheJob: JobHandler {
+public struct VolumeCacheJob: JobHandler {
     let volumes: SeriesVolumes
 
-    var kind: String { VolumeCacheRepository.jobKind }
+    public init(volumes: SeriesVolumes) {
+        self.volumes = volumes
+    }
 
-    func run(_ job: Job) async throws {
+    public var kind: String { VolumeCacheRepository.jobKind }
+
+    public func run(_ job: Job) async throws {
         struct Payload: Decodable { let seriesID: Int }
         let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payloadJSON.utf8))
         let volume = try await volumes.decodedVolume(seriesID: payload.seriesID, modality: "")
