@@ -14,7 +14,7 @@ public enum StoreSCUTool {
     /// Sends `files` in one association; waits without blocking a cooperative thread.
     public static func send(
         _ files: [String], to host: String, port: Int, calledAE: String, callingAE: String, timeoutSeconds: Int = 60,
-        executable: String = "/usr/bin/storescu"
+        options: [String] = [], executable: String = "/usr/bin/storescu"
     ) async throws -> Result {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("storescu-\(UUID()).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -24,9 +24,8 @@ public enum StoreSCUTool {
         let timeout = String(timeoutSeconds)
         process.arguments =
             [
-                "-v", "-to", timeout, "-ta", timeout, "-td", timeout, "-aet", callingAE, "-aec", calledAE, host,
-                String(port),
-            ]
+                "-v", "-to", timeout, "-ta", timeout, "-td", timeout, "-aet", callingAE, "-aec", calledAE,
+            ] + options + [host, String(port)]
             + files
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle

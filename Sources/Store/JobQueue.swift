@@ -11,6 +11,12 @@ public struct JobCount: Sendable, Equatable {
     public let kind: String
     public let status: String
     public let count: Int
+
+    public init(kind: String, status: String, count: Int) {
+        self.kind = kind
+        self.status = status
+        self.count = count
+    }
 }
 
 /// Background work in PostgreSQL, consumed with `FOR UPDATE SKIP LOCKED` by any number of workers.

@@ -28,6 +28,7 @@ struct BenchCommand: AsyncParsableCommand {
             "\(Environment.value("DELINEATE_ORTHANC_AE") ?? "ORTHANC")@\(Environment.value("DELINEATE_ORTHANC_HOST") ?? "127.0.0.1"):\($0)"
         }
         @Option(help: "Markdown file whose ingest table is replaced with this run's.") var writeDocs: String?
+        @Flag(help: "Compress every file to JPEG-LS lossless (DCMTK dcmcjpls) before sending.") var jpegLS = false
 
         func run() async throws {
             var logger = Logger(label: "delineate.bench")
@@ -38,6 +39,15 @@ struct BenchCommand: AsyncParsableCommand {
             let phantom = PhantomGenerator(columns: size, rows: size, slices: slices, modality: .ct).generate(
                 seed: seed)
             let files = try PhantomCommand.write(phantom, seed: seed, number: 1, to: work + "/series")
+            let storescuOptions = jpegLS ? ["--propose-jls-lossless"] : []
+            if jpegLS {
+                for file in files {
+                    let compressor = try Process.run(
+                        URL(fileURLWithPath: "/usr/bin/dcmcjpls"), arguments: [file, file])
+                    compressor.waitUntilExit()
+                    guard compressor.terminationStatus == 0 else { throw ValidationError("dcmcjpls failed on \(file)") }
+                }
+            }
             let megabytes =
                 Double(
                     files.reduce(0) {
@@ -51,7 +61,7 @@ struct BenchCommand: AsyncParsableCommand {
                 configuration: .init(aeTitle: "DELINEATE", port: port, quietSeconds: 0),
                 files: try FileStore(root: work + "/store"), pool: pool, logger: logger)
             let ours = try await StoreSCUTool.send(
-                files, to: "127.0.0.1", port: port, calledAE: "DELINEATE", callingAE: "BENCH")
+                files, to: "127.0.0.1", port: port, calledAE: "DELINEATE", callingAE: "BENCH", options: storescuOptions)
             receiver.stop()
             guard ours.exitStatus == 0 else { throw ValidationError("storescu to Delineate failed:\n\(ours.output)") }
             let assembled = try await receiver.assembleQuietSeries()
@@ -76,14 +86,16 @@ struct BenchCommand: AsyncParsableCommand {
                     throw ValidationError("--orthanc takes AE@host:port")
                 }
                 let theirs = try await StoreSCUTool.send(
-                    files, to: node.host, port: node.port, calledAE: node.aeTitle, callingAE: "BENCH")
+                    files, to: node.host, port: node.port, calledAE: node.aeTitle, callingAE: "BENCH",
+                    options: storescuOptions)
                 guard theirs.exitStatus == 0 else {
                     throw ValidationError("storescu to Orthanc failed:\n\(theirs.output)")
                 }
                 rows.append(("Orthanc \(node.aeTitle) (same files, same machine)", theirs.seconds))
             }
             var table = """
-                Ingest: one CT series of \(slices) slices \(size)x\(size) (\(String(format: "%.1f", megabytes)) MB), \
+                Ingest: one CT series of \(slices) slices \(size)x\(size) (\(String(format: "%.1f", megabytes)) MB\
+                \(jpegLS ? ", JPEG-LS lossless" : "")), \
                 sent by DCMTK storescu in one association; volume assembled and checked (\(plan.geometry.sizeDescription)).
 
                 | receiver | instances | seconds | instances/s | MB/s |
@@ -96,12 +108,15 @@ struct BenchCommand: AsyncParsableCommand {
                     megabytes / seconds)
             }
             print(table)
-            if let writeDocs { try MarkdownSection.replace(named: "ingest", in: writeDocs, with: table) }
+            let section = jpegLS ? "-jpeg-ls" : ""
+            if let writeDocs { try MarkdownSection.replace(named: "ingest" + section, in: writeDocs, with: table) }
             let opening = try await volumeOpening(
                 seriesID: assembled[0].seriesID, pool: pool, files: try FileStore(root: work + "/store"),
                 logger: logger)
             print(opening)
-            if let writeDocs { try MarkdownSection.replace(named: "volume-open", in: writeDocs, with: opening) }
+            if let writeDocs {
+                try MarkdownSection.replace(named: "volume-open" + section, in: writeDocs, with: opening)
+            }
         }
 
         /// How long opening the case takes to read its voxels: decoded from the instances, or from
@@ -121,20 +136,26 @@ struct BenchCommand: AsyncParsableCommand {
             let runner = JobRunner(
                 pool: pool, worker: "bench", handlers: [VolumeCacheJob(volumes: volumes)], leaseSeconds: 300,
                 logger: logger)
+            let header = """
+                Opening a case: reading the voxels of the same \(size)x\(size)x\(slices) CT series\
+                \(jpegLS ? " (JPEG-LS lossless)" : "") (median of 5).
+
+                | path | seconds |
+                | --- | ---: |
+                | decode every stored instance (no worker yet) | \(String(format: "%.3f", decoded)) |
+                """
             let start = ContinuousClock.now
-            guard try await runner.runNext() else { throw ValidationError("no volume.cache job was queued") }
+            guard try await runner.runNext() else {
+                return header
+                    + "\n\nNo `volume.cache` job was queued: the instances are uncompressed, so a cache would save nothing.\n"
+            }
             let job = (ContinuousClock.now - start).milliseconds / 1000
             let cached = try await median {
                 guard try await volumes.cachedVolume(seriesID: seriesID, modality: "CT") != nil else {
                     throw ValidationError("the worker wrote no usable cache")
                 }
             }
-            return """
-                Opening a case: reading the voxels of the same \(size)x\(size)x\(slices) CT series (median of 5).
-
-                | path | seconds |
-                | --- | ---: |
-                | decode every stored instance (no worker yet) | \(String(format: "%.3f", decoded)) |
+            return header + "\n" + """
                 | worker job `volume.cache` (decode, encode, write, fsync), once | \(String(format: "%.3f", job)) |
                 | read the cache the worker wrote | \(String(format: "%.3f", cached)) |
 

@@ -42,7 +42,8 @@ import Testing
         return RunningWorker(name: name, process: process, log: log)
     }
 
-    /// Imports `cases` phantom CT series (each becomes a case and queues one volume.cache job).
+    /// Imports `cases` phantom CT series compressed to JPEG-LS (each becomes a case and queues one
+    /// volume.cache job).
     func importPhantoms(cases: Int, size: Int, slices: Int, database: TestDatabase, folder: String) throws {
         _ = try Process.output(
             of: delineate,
@@ -50,6 +51,12 @@ import Testing
                 "phantom", "--cases", "\(cases)", "--seed", "3", "--size", "\(size)", "--slices", "\(slices)", "--out",
                 folder + "/in",
             ])
+        for index in 1...cases {
+            let series = "\(folder)/in/ct-" + String(format: "%03d", index) + "/dicom"
+            for file in try FileManager.default.contentsOfDirectory(atPath: series) {
+                _ = try Process.output(of: "/usr/bin/dcmcjpls", arguments: ["\(series)/\(file)", "\(series)/\(file)"])
+            }
+        }
         _ = try Process.output(
             of: delineate,
             arguments: ["import", "--database-url", database.url, "--file-store", folder + "/store", folder + "/in"])

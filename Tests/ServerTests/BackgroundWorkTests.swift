@@ -15,13 +15,23 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let files = try FileStore(root: folder + "/store")
+        // An uncompressed series decodes as fast as a cache reads: its case queues nothing.
+        let plain = try PhantomSeries.write("plain", slices: 3, size: 40, seed: 8, in: folder)
+        _ = try await ingestedCase(plain, database: database, files: files)
+        #expect(try await JobQueue(pool: database.pool).backlog().counts.isEmpty)
+
         let series = try PhantomSeries.write("cache", slices: 6, size: 40, seed: 9, in: folder)
+        for path in series.paths { _ = try Process.output(of: "/usr/bin/dcmcjpls", arguments: [path, path]) }
         let caseID = try await ingestedCase(series, database: database, files: files)
         let record = try await CaseRepository(pool: database.pool).find(id: caseID)
         let queued = try await database.pool.withConnection { connection throws(StoreError) in
             try connection.execute("SELECT kind, payload::text AS payload, status FROM jobs").records
         }
         #expect(queued.count == 1 && queued[0]["kind"] == "volume.cache" && queued[0]["status"] == "queued")
+        #expect(
+            try await JobQueue(pool: database.pool).backlog().counts == [
+                JobCount(kind: "volume.cache", status: "queued", count: 1)
+            ])
         #expect(queued[0]["payload"] == #"{"seriesID": \#(record.seriesID)}"#)
 
         let volumes = SeriesVolumes(pool: database.pool, files: files)
@@ -34,6 +44,10 @@ import Testing
 
         let cache = try #require(try await VolumeCacheRepository(pool: database.pool).cache(seriesID: record.seriesID))
         #expect(cache.encoding == "int16-le" && cache.voxelCount == 40 * 40 * 6)  // CT in whole HU
+        #expect(
+            try await JobQueue(pool: database.pool).backlog().counts == [
+                JobCount(kind: "volume.cache", status: "done", count: 1)
+            ])
         let cached = try #require(try await volumes.cachedVolume(seriesID: record.seriesID, modality: "CT"))
         let decoded = try await volumes.decodedVolume(seriesID: record.seriesID, modality: "CT")
         #expect(cached.voxels == decoded.voxels && cached.slices == 6 && cached.columns == 40)

@@ -71,6 +71,9 @@ import Testing
         #expect(
             try failure(nil, environment: database, overrides: ["worker.inline=maybe"])
                 == "configuration: worker.inline (--set): expected true or false, found 'maybe'")
+        #expect(
+            try failure(nil, environment: database, overrides: ["dicom.quiet_seconds=nan"])
+                == "configuration: dicom.quiet_seconds (--set): nan is outside 0.1...86400.0")
         #expect(try failure("database: [1, 2]\n", environment: database).contains("database ("))
         #expect(try failure("http:\n  port: [1, 2]\n", environment: database).contains("http.port"))
         #expect(try failure("[not, a, mapping]\n").contains("the top level must be a mapping"))

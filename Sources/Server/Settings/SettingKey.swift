@@ -52,33 +52,31 @@ public struct SettingKey {
         _ name: String, _ variable: String, _ path: WritableKeyPath<DaemonSettings, Int>, _ range: ClosedRange<Int>,
         _ help: String
     ) -> SettingKey {
-        SettingKey(
-            name: name, variable: variable, help: help,
-            assign: { settings, value throws(SettingsError) in
-                guard case .scalar(let text) = value, let number = Int(text) else {
-                    throw SettingsError("expected a whole number, found \(describe(value))")
-                }
-                guard range.contains(number) else {
-                    throw SettingsError("\(number) is outside \(range.lowerBound)...\(range.upperBound)")
-                }
-                settings[keyPath: path] = number
-            }, show: { String($0[keyPath: path]) })
+        ranged(name, variable, path, range, expecting: "a whole number", help)
     }
 
     static func number(
         _ name: String, _ variable: String, _ path: WritableKeyPath<DaemonSettings, Double>,
         _ range: ClosedRange<Double>, _ help: String
     ) -> SettingKey {
+        ranged(name, variable, path, range, expecting: "a number", help)
+    }
+
+    /// A value parsed from text that must lie in `range` (NaN and infinities never do).
+    private static func ranged<Value: Comparable & LosslessStringConvertible>(
+        _ name: String, _ variable: String, _ path: WritableKeyPath<DaemonSettings, Value>,
+        _ range: ClosedRange<Value>, expecting kind: String, _ help: String
+    ) -> SettingKey {
         SettingKey(
             name: name, variable: variable, help: help,
             assign: { settings, value throws(SettingsError) in
-                guard case .scalar(let text) = value, let number = Double(text), number.isFinite else {
-                    throw SettingsError("expected a number, found \(describe(value))")
+                guard case .scalar(let text) = value, let parsed = Value(text) else {
+                    throw SettingsError("expected \(kind), found \(describe(value))")
                 }
-                guard range.contains(number) else {
-                    throw SettingsError("\(number) is outside \(range.lowerBound)...\(range.upperBound)")
+                guard range.contains(parsed) else {
+                    throw SettingsError("\(parsed) is outside \(range.lowerBound)...\(range.upperBound)")
                 }
-                settings[keyPath: path] = number
+                settings[keyPath: path] = parsed
             }, show: { String($0[keyPath: path]) })
     }
 
