@@ -83,7 +83,8 @@ let package = Package(
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation"], swiftSettings: upcomingFeatures),
         .testTarget(name: "StoreTests", dependencies: ["Store", "DelineateTesting"], swiftSettings: upcomingFeatures),
         .testTarget(
-            name: "CommandLineTests", dependencies: ["Store", "DelineateTesting"], swiftSettings: upcomingFeatures),
+            name: "CommandLineTests", dependencies: ["Store", "DicomKit", "DelineateTesting"],
+            swiftSettings: upcomingFeatures),
         .testTarget(
             name: "ServerTests",
             dependencies: [

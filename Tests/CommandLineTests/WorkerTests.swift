@@ -11,35 +11,24 @@ import Testing
             .appendingPathComponent("delineate").path
     }
 
-    /// A running worker and the file its output goes to.
+    /// A running worker: its name and process.
     struct RunningWorker {
         let name: String
-        let process: Process
-        let log: String
+        let daemon: DelineateProcess
 
-        var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
-
-        func kill() {
-            Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        var output: String { daemon.output }
+        func kill() { daemon.kill() }
     }
 
     func startWorker(_ name: String, database: TestDatabase, folder: String, leaseSeconds: Int) throws -> RunningWorker
     {
-        let log = "\(folder)/\(name).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: delineate)
-        process.arguments = [
+        let arguments = [
             "worker", "--name", name, "--set", "database.url=\(database.url)", "--set", "files.store=\(folder)/store",
             "--set", "worker.lease_seconds=\(leaseSeconds)",
         ]
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return RunningWorker(name: name, process: process, log: log)
+        return RunningWorker(
+            name: name,
+            daemon: try DelineateProcess(executable: delineate, arguments: arguments, log: "\(folder)/\(name).log"))
     }
 
     /// Imports `cases` phantom CT series compressed to JPEG-LS (each becomes a case and queues one

@@ -44,10 +44,10 @@ import Testing
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let loader = SettingsLoader(environment: ["DELINEATE_HTTP_PORT": "9100", "DELINEATE_CASE_MODALITIES": "CT"])
-        let settings = try loader.load(file: path, overrides: ["http.host=10.0.0.5"])
+        let settings = try loader.load(file: path, overrides: ["http.host=10.0.0.5", "http.web_root="])
         #expect(settings.databaseURL == "postgresql://from-file/delineate" && settings.databasePoolSize == 3)
         #expect(settings.httpPort == 9100)  // the environment over the file
-        #expect(settings.httpHost == "10.0.0.5")  // --set over both
+        #expect(settings.httpHost == "10.0.0.5" && settings.webRoot.isEmpty)  // --set over both, empty too
         #expect(settings.caseModalities == ["CT"] && settings.allowedCallers == ["CT1", " PACS "])
         #expect(settings.inlineWorker == false && settings.dicomPort == 11112)  // untouched keys keep defaults
         #expect(try settings.destinations().count == 2)

@@ -29,7 +29,7 @@ public struct SettingsLoader {
             try assign(.scalar(value), to: key, in: &settings, from: "environment variable \(key.variable)")
         }
         for override in overrides {
-            let parts = override.split(separator: "=", maxSplits: 1).map(String.init)
+            let parts = override.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 2, let key = keys.first(where: { $0.name == parts[0] }) else {
                 throw SettingsError("--set \(override): expected key=value with a known key (delineate config --keys)")
             }
