@@ -4,6 +4,10 @@ import Foundation
 import Store
 import Testing
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// The daemon killed with SIGKILL (a crash, the OOM killer, power loss) loses nothing it acknowledged.
 @Suite(.serialized) struct FaultTests {
     var delineate: String {
@@ -11,14 +15,17 @@ import Testing
             .appendingPathComponent("delineate").path
     }
 
-    /// `delineate serve` on its own ports, database and store, without models or web client.
-    func serve(database: TestDatabase, folder: String, dicomPort: Int, httpPort: Int) throws -> DelineateProcess {
+    /// `delineate serve` on its own ports, database and store, without a web client (and without
+    /// models unless `models` names the folder).
+    func serve(
+        database: TestDatabase, folder: String, dicomPort: Int, httpPort: Int, models: String? = nil
+    ) throws -> DelineateProcess {
         try DelineateProcess(
             executable: delineate,
             arguments: [
                 "serve", "--set", "database.url=\(database.url)", "--set", "files.store=\(folder)/store",
                 "--set", "dicom.port=\(dicomPort)", "--set", "http.port=\(httpPort)", "--set", "http.web_root=",
-                "--set", "models.directory=\(folder)/no-models", "--set", "dicom.quiet_seconds=1",
+                "--set", "models.directory=\(models ?? folder + "/no-models")", "--set", "dicom.quiet_seconds=1",
                 "--set", "pacs.destinations=",
             ], log: folder + "/serve.log")
     }
@@ -94,6 +101,117 @@ import Testing
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(slices == 80)
+        try await database.drop()
+    }
+
+    /// One JSON request to the daemon; returns the status and the decoded body.
+    static func request(
+        _ method: String, _ url: String, token: String? = nil, body: [String: Any]
+    ) async throws -> (status: Int, json: [String: Any]) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        request.httpBody = try JSONSerialization.data(withJSONObject: body)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return (
+            (response as? HTTPURLResponse)?.statusCode ?? 0,
+            (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        )
+    }
+
+    /// Waits until the daemon's HTTP port answers /healthz.
+    static func waitUntilServing(port: Int) async throws {
+        let url = URL(string: "http://127.0.0.1:\(port)/healthz")!
+        for _ in 0..<600 {
+            if (try? await URLSession.shared.data(from: url)) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        struct NotServing: Error {}
+        throw NotServing()
+    }
+
+    @Test func aDaemonKilledDuringClicksKeepsEveryAcknowledgedClickAndReplaysTheCase() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (dicomPort, httpPort) = (Int.random(in: 30_000...34_000), Int.random(in: 34_001...38_000))
+        let base = "http://127.0.0.1:\(httpPort)/api/v1"
+        _ = try Process.output(
+            of: delineate,
+            arguments: [
+                "phantom", "--cases", "1", "--seed", "2", "--size", "96", "--slices", "6", "--out", folder + "/in",
+            ])
+        _ = try Process.output(
+            of: delineate,
+            arguments: ["import", "--database-url", database.url, "--file-store", folder + "/store", folder + "/in"])
+        _ = try Process.output(
+            of: "/bin/sh",
+            arguments: [
+                "-c",
+                "echo 'fault-test-password' | '\(delineate)' user add rad --role admin --database-url '\(database.url)'",
+            ])
+        let models = FileManager.default.currentDirectoryPath + "/Models"
+        let daemon = try serve(
+            database: database, folder: folder, dicomPort: dicomPort, httpPort: httpPort, models: models)
+        try await daemon.waitFor("web client at")
+        let login = try await Self.request(
+            "POST", base + "/login", body: ["username": "rad", "password": "fault-test-password"])
+        let token = try #require(login.json["token"] as? String)
+
+        // Clicks go in one after another; the daemon dies while one is in flight.
+        let clicker = Task { () -> [Int] in
+            var acknowledged: [Int] = []
+            for index in 0..<400 {
+                let click: [String: Any] = [
+                    "slice": index % 6, "x": 20 + index % 50, "y": 30 + index % 40, "label": 1 + index % 3,
+                ]
+                guard let answer = try? await Self.request("POST", base + "/cases/1/clicks", token: token, body: click),
+                    answer.status == 200
+                else { break }
+                acknowledged.append(index)
+            }
+            return acknowledged
+        }
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            let stored = try await database.pool.withConnection { connection throws(StoreError) in
+                try connection.execute("SELECT count(*) AS n FROM interactions").records[0].int("n") ?? 0
+            }
+            if stored >= 10 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        daemon.kill()
+        let acknowledged = await clicker.value
+        #expect(acknowledged.count >= 5 && acknowledged.count < 400)
+
+        let restarted = try serve(
+            database: database, folder: folder, dicomPort: dicomPort, httpPort: httpPort, models: models)
+        defer { restarted.kill() }
+        try await Self.waitUntilServing(port: httpPort)
+        let stored = try await database.pool.withConnection { connection throws(StoreError) in
+            try connection.execute(
+                """
+                SELECT i.slice_index, i.x, i.y, i.class_index FROM interactions i JOIN rounds r ON r.id = i.round_ref
+                WHERE r.case_ref = 1 ORDER BY i.server_timestamp, i.id
+                """
+            ).records.map { "\($0["slice_index"] ?? "") \($0["x"] ?? "") \($0["y"] ?? "") \($0["class_index"] ?? "")" }
+        }
+        // Every acknowledged click is stored, in order; at most the one in flight more; none twice.
+        let expected = acknowledged.map { "\($0 % 6) \(20 + $0 % 50) \(30 + $0 % 40) \(1 + $0 % 3)" }
+        #expect(Array(stored.prefix(expected.count)) == expected)
+        #expect(stored.count <= expected.count + 1)
+        // A round without its interactions would be a half-written click.
+        let emptyRounds = try await database.pool.withConnection { connection throws(StoreError) in
+            try connection.execute(
+                "SELECT count(*) AS n FROM rounds r WHERE kind = 'click' AND NOT EXISTS (SELECT 1 FROM interactions i WHERE i.round_ref = r.id)"
+            ).records[0].int("n")
+        }
+        #expect(emptyRounds == 0)
+        // The restarted daemon rebuilds the session from the stored clicks and takes the next one.
+        let next = try await Self.request(
+            "POST", base + "/cases/1/clicks", token: token, body: ["slice": 2, "x": 40, "y": 40, "label": 1])
+        #expect(next.status == 200, "\(next.json)")
         try await database.drop()
     }
 }
