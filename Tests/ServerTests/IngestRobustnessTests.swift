@@ -31,7 +31,10 @@ import Testing
         #expect(decoded.count == pixels.count && mismatches == 0)
     }
 
-    @Test func twoHundredMutatedFilesNeverCrashAndNeverStoreGarbage() async throws {
+    /// Mutated files to try: 10,000 in the suite; set DELINEATE_FUZZ_FILES for a longer run.
+    static let mutations = ProcessInfo.processInfo.environment["DELINEATE_FUZZ_FILES"].flatMap { Int($0) } ?? 10_000
+
+    @Test func mutatedFilesNeverCrashAndNeverStoreGarbage() async throws {
         let database = try await TestDatabase.create()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -40,7 +43,7 @@ import Testing
         var random = SplitMix64(seed: 2026)
         var accepted = 0
         var rejected = 0
-        for round in 0..<200 {
+        for round in 0..<Self.mutations {
             var bytes = base
             switch round % 4 {
             case 0:  // truncate anywhere
@@ -67,8 +70,8 @@ import Testing
                 rejected += 1
             }
         }
-        #expect(accepted + rejected == 200)
-        #expect(rejected > 50)
+        #expect(accepted + rejected == Self.mutations)
+        #expect(rejected > Self.mutations / 4)
         // Whatever was accepted is a readable DICOM file with the identifiers it was indexed under.
         let rows = try await database.pool.withConnection { connection throws(StoreError) in
             try connection.execute("SELECT sop_instance_uid, file_sha256 FROM instances").records
