@@ -92,3 +92,28 @@ import Testing
         #expect(training.contains("'large organ'"))
     }
 }
+
+/// The API benchmark runs end to end on a small scale (its figures come from the full run in
+/// Docs/performance.md).
+@Suite struct BenchAPITests {
+    @Test func theClickBenchmarkMeasuresEveryLevelAndTheMemoryPerCase() async throws {
+        let database = try await TestDatabase.create()
+        let delineate = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("delineate").path
+        let output = try Process.output(
+            of: delineate,
+            arguments: [
+                "bench", "api", "--database-url", database.url, "--size", "64", "--slices", "4", "--annotators", "1,2",
+                "--clicks", "3", "--port", "\(Int.random(in: 38_001...40_000))",
+            ])
+        let rows = output.split(separator: "\n").filter { $0.hasPrefix("| 1 |") || $0.hasPrefix("| 2 |") }
+        #expect(rows.count == 2, "\(output)")
+        #expect(rows.last?.hasPrefix("| 2 | 6 |") == true)  // two annotators, three clicks each
+        #expect(output.contains("MB of resident memory per open case (2 cases of 64x64x4 opened"))
+        let clicks = try await database.pool.withConnection { connection throws(StoreError) in
+            try connection.execute("SELECT count(*) AS n FROM interactions").records[0].int("n")
+        }
+        #expect(clicks == 2 + 3 + 6)  // one opening click per case, then the timed ones
+        try await database.drop()
+    }
+}
