@@ -41,10 +41,17 @@ public struct DicomIngest: Sendable {
         guard Self.acceptedSOPClasses.contains(sopClass) else {
             throw DicomError(.invalidAttribute, "SOP Class \(sopClass) is not a CT, MR or Segmentation storage class")
         }
-        let sopInstance = try required(.sopInstanceUID, "SOP Instance UID")
+        func uid(_ tag: DicomTag, _ name: String) throws(DicomError) -> String {
+            let value = try required(tag, name)
+            guard Self.isUID(value) else {
+                throw DicomError(.invalidAttribute, "\(name) \(tag) '\(value.prefix(80))' is not a UID (PS3.5 9.1)")
+            }
+            return value
+        }
+        let sopInstance = try uid(.sopInstanceUID, "SOP Instance UID")
         let patientID = try required(.patientID, "Patient ID")
-        let studyInstanceUID = try required(.studyInstanceUID, "Study Instance UID")
-        let seriesInstanceUID = try required(.seriesInstanceUID, "Series Instance UID")
+        let studyInstanceUID = try uid(.studyInstanceUID, "Study Instance UID")
+        let seriesInstanceUID = try uid(.seriesInstanceUID, "Series Instance UID")
         let modality = try required(.modality, "Modality")
         let frames = file.string(.numberOfFrames).flatMap { Int($0.filter { $0 != " " }) } ?? 1
         if Self.imageSOPClasses.contains(sopClass) {
@@ -68,5 +75,14 @@ public struct DicomIngest: Sendable {
         return result.isNew
             ? .stored(seriesID: result.seriesID, sopInstanceUID: sopInstance)
             : .duplicate(seriesID: result.seriesID, sopInstanceUID: sopInstance)
+    }
+
+    /// Whether `text` is a UID: at most 64 characters, components of digits separated by single
+    /// dots (PS3.5 9.1). Components with a leading zero, a defect some modalities have, are accepted.
+    static func isUID(_ text: String) -> Bool {
+        guard (1...64).contains(text.utf8.count) else { return false }
+        return text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { component in
+            !component.isEmpty && component.allSatisfy { $0.isASCII && $0.isNumber }
+        }
     }
 }

@@ -530,4 +530,63 @@ import Testing
             #expect(prepared == slices)
         }
     }
+
+    /// SQL and path fragments in every string parameter are data: the answers are 2xx or 4xx with a
+    /// JSON error, never 5xx, nothing is returned that the filter should not match, and the tables
+    /// are intact afterwards.
+    @Test func hostileStringsInEveryParameterAreDataNotSQL() async throws {
+        try await withFixture { fixture in
+            try await app(fixture).test(.router) { client in
+                let admin = try await signIn(client, "admin")
+                let payloads = [
+                    "' OR '1'='1", "'; DROP TABLE cases; --", "\" OR \"\"=\"",
+                    "%' UNION SELECT password_hash FROM users --",
+                    "1; SELECT pg_sleep(5)", "../../../../etc/passwd", "\\x00", String(repeating: "A", count: 5000),
+                ]
+                let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+                var answered = 0
+                for payload in payloads {
+                    let value = payload.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+                    let uris = [
+                        "/api/v1/cases?modality=\(value)", "/api/v1/cases?status=\(value)",
+                        "/api/v1/cases?from=\(value)",
+                        "/api/v1/cases?to=\(value)", "/api/v1/cases/\(value)",
+                        "/api/v1/admin/audit?username=\(value)&patientId=\(value)&action=\(value)",
+                        "/api/v1/admin/audit?from=\(value)",
+                        "/api/v1/admin/annotation-time?user=\(value)&modality=\(value)&model=\(value)",
+                        "/api/v1/admin/annotation-time?to=\(value)",
+                    ]
+                    for uri in uris {
+                        let response = try await client.execute(uri: uri, method: .get, headers: admin.headers())
+                        #expect((200..<500).contains(response.status.code), "\(uri) answered \(response.status.code)")
+                        if response.status.code == 200, uri.hasPrefix("/api/v1/cases?modality") {
+                            #expect(try json(response)["total"] as? Int == 0, "\(uri) matched a case")
+                        }
+                        if response.status.code >= 400 { #expect(try json(response)["error"] != nil) }
+                        answered += 1
+                    }
+                    let login = try await client.execute(
+                        uri: "/api/v1/login", method: .post, headers: [.contentType: "application/json"],
+                        body: ByteBuffer(
+                            bytes: try JSONSerialization.data(withJSONObject: ["username": payload, "password": payload])
+                        ))
+                    #expect(
+                        login.status == .unauthorized || login.status == .tooManyRequests || login.status == .badRequest
+                    )
+                    let created = try await client.execute(
+                        uri: "/api/v1/cases", method: .post, headers: admin.headers(),
+                        body: ByteBuffer(
+                            bytes: try JSONSerialization.data(withJSONObject: ["seriesInstanceUID": payload])))
+                    #expect(created.status == .notFound || created.status == .badRequest, "\(created.status)")
+                }
+                #expect(answered == payloads.count * 9)
+                let counts = try await fixture.database.pool.withConnection { connection throws(StoreError) in
+                    try connection.execute(
+                        "SELECT (SELECT count(*) FROM cases) AS cases, (SELECT count(*) FROM users) AS users"
+                    ).records[0]
+                }
+                #expect(counts.int("cases") == 1 && counts.int("users") == 3)
+            }
+        }
+    }
 }

@@ -31,6 +31,41 @@ import Testing
         #expect(decoded.count == pixels.count && mismatches == 0)
     }
 
+    /// UIDs shaped like paths never become paths: the store names files by their SHA-256 and the
+    /// ingest refuses identifiers that are not UIDs.
+    @Test func identifiersShapedLikePathsAreRefusedAndWriteNothingOutsideTheStore() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = try sampleFile(in: folder).path
+        let target = "delineate-traversal-\(UUID().uuidString)"
+        let ingest = DicomIngest(files: try FileStore(root: folder + "/store"), pool: database.pool)
+        for tag in ["(0008,0018)", "(0020,000D)", "(0020,000E)"] {
+            let hostile = folder + "/hostile.dcm"
+            try? FileManager.default.removeItem(atPath: hostile)
+            try FileManager.default.copyItem(atPath: path, toPath: hostile)
+            _ = try Process.output(
+                of: "/usr/bin/dcmodify", arguments: ["-nb", "-m", "\(tag)=../../../../tmp/\(target)", hostile])
+            await #expect(throws: DicomError.self) {
+                try await ingest.ingest([UInt8](try Data(contentsOf: URL(fileURLWithPath: hostile))))
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/\(target)"))
+        let indexed = try await database.pool.withConnection { connection throws(StoreError) in
+            try connection.execute("SELECT count(*) AS n FROM instances").records[0].int("n")
+        }
+        #expect(indexed == 0)
+        try await database.drop()
+    }
+
+    @Test func uidsFollowPS35() {
+        #expect(DicomIngest.isUID("1.2.840.10008.5.1.4.1.1.2") && DicomIngest.isUID("2.25.0.1"))
+        #expect(DicomIngest.isUID("1.2.840.113619.2.55.3.604688119.868.1249945393.0452"))  // a vendor's leading zero
+        #expect(!DicomIngest.isUID("1..2") && !DicomIngest.isUID("1.2.") && !DicomIngest.isUID(".1"))
+        #expect(!DicomIngest.isUID("../1.2") && !DicomIngest.isUID("1.2 ") && !DicomIngest.isUID(""))
+        #expect(!DicomIngest.isUID("1." + String(repeating: "1", count: 63)) && !DicomIngest.isUID("1.２"))
+    }
+
     /// Mutated files to try: 10,000 in the suite; set DELINEATE_FUZZ_FILES for a longer run.
     static let mutations = ProcessInfo.processInfo.environment["DELINEATE_FUZZ_FILES"].flatMap { Int($0) } ?? 10_000
 
