@@ -28,6 +28,10 @@ struct APIFailure: Error {
             return .notFound(error.detail)
         case let error as StoreError where error.code == .conflict:
             return APIFailure(status: .conflict, code: "conflict", message: error.detail)
+        case let error as StoreError where error.code == .connection || error.code == .poolTimeout:
+            return APIFailure(
+                status: .serviceUnavailable, code: "database_unavailable",
+                message: "the database cannot be reached; nothing was changed, try again: \(error.detail)")
         case let error as SessionError:
             return APIFailure(status: .unprocessableContent, code: "invalid_interaction", message: error.description)
         case let error as DecodingError:
