@@ -565,11 +565,11 @@ import Testing
                         if response.status.code >= 400 { #expect(try json(response)["error"] != nil) }
                         answered += 1
                     }
+                    let credentials = try JSONSerialization.data(
+                        withJSONObject: ["username": payload, "password": payload])
                     let login = try await client.execute(
                         uri: "/api/v1/login", method: .post, headers: [.contentType: "application/json"],
-                        body: ByteBuffer(
-                            bytes: try JSONSerialization.data(withJSONObject: ["username": payload, "password": payload])
-                        ))
+                        body: ByteBuffer(bytes: credentials))
                     #expect(
                         login.status == .unauthorized || login.status == .tooManyRequests || login.status == .badRequest
                     )
