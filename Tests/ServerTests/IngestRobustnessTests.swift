@@ -66,6 +66,44 @@ import Testing
         #expect(!DicomIngest.isUID("1." + String(repeating: "1", count: 63)) && !DicomIngest.isUID("1.２"))
     }
 
+    /// A full file store (a 3 MB tmpfs mounted for the test) refuses the instance that does not fit
+    /// with the OS's reason, indexes nothing for it, leaves no partial file, and keeps every file
+    /// stored before whole.
+    @Test func aFullFileStoreRefusesCleanlyAndCorruptsNothing() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        let store = folder + "/store"
+        try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+        _ = try Process.output(of: "/usr/bin/mount", arguments: ["-t", "tmpfs", "-o", "size=3m", "tmpfs", store])
+        defer {
+            _ = try? Process.output(of: "/usr/bin/umount", arguments: [store])
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+        let series = try PhantomSeries.write("full", slices: 40, size: 256, seed: 4, in: folder)
+        let files = try FileStore(root: store)
+        let ingest = DicomIngest(files: files, pool: database.pool)
+        var stored = 0
+        var refusal: (any Error)?
+        for index in series.paths.indices {
+            do {
+                _ = try await ingest.ingest(try series.bytes(index))
+                stored += 1
+            } catch {
+                refusal = error
+                break
+            }
+        }
+        #expect(stored > 5 && stored < 40)
+        #expect("\(refusal.map { "\($0)" } ?? "")".contains("No space left on device"))
+        let rows = try await database.pool.withConnection { connection throws(StoreError) in
+            try connection.execute("SELECT file_sha256 FROM instances").records.compactMap { $0["file_sha256"] }
+        }
+        #expect(rows.count == stored)
+        for sha in rows { #expect(SHA256.hex(try files.get(sha256: sha)) == sha) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store + "/tmp").isEmpty)  // no partial file
+        try await database.drop()
+    }
+
     /// Mutated files to try: 10,000 in the suite; set DELINEATE_FUZZ_FILES for a longer run.
     static let mutations = ProcessInfo.processInfo.environment["DELINEATE_FUZZ_FILES"].flatMap { Int($0) } ?? 10_000
 
