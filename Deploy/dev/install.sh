@@ -37,10 +37,11 @@ if ((${#missing[@]})); then
     ((created_policy)) && rm -f "$policy"
 fi
 
-# Python tools the tests use as independent DICOM clients (highdicom reads our SEGs back).
+# Python tools the tests use as independent clients: highdicom reads our SEGs back, schemathesis
+# fuzzes the HTTP API from Docs/openapi.yaml.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 venv="$root/data/dev/pyenv"
-if ! "$venv/bin/python" -c "import highdicom" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import highdicom, schemathesis" 2>/dev/null; then
     mkdir -p "$root/data/dev"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/Deploy/dev/requirements-test.txt"

@@ -14,6 +14,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case notFound
         /// The row changed since the caller read it (optimistic concurrency).
         case conflict
+        /// A value the caller gave breaks a rule of the schema (a range, a pattern); `detail` says which.
+        case invalidValue
     }
 
     public let code: Code
@@ -25,6 +27,14 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         self.code = code
         self.detail = detail
         self.sqlState = sqlState
+    }
+
+    /// The error as the caller should see it: a PostgreSQL data exception (SQLSTATE class 22,
+    /// e.g. a number out of range) or check violation (23514) on a bound value is the caller's
+    /// invalid value, not a server fault.
+    public var classified: StoreError {
+        guard code == .query, let sqlState, sqlState.hasPrefix("22") || sqlState == "23514" else { return self }
+        return StoreError(.invalidValue, detail, sqlState: sqlState)
     }
 
     public var description: String {

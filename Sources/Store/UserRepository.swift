@@ -39,7 +39,7 @@ public struct UserRepository: Sendable {
         } catch  where error.sqlState == "23505" {
             throw StoreError(.conflict, "a user named \(username) already exists")
         } catch  where error.sqlState == "23514" {
-            throw StoreError(.query, "username must be 1-64 letters, digits, '.', '_' or '-'")
+            throw StoreError(.invalidValue, "username must be 1-64 letters, digits, '.', '_' or '-'")
         }
     }
 

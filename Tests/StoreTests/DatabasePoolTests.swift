@@ -102,3 +102,24 @@ import Testing
         try await database.drop()
     }
 }
+
+/// Values the database refuses are the caller's errors, with the server's reason.
+@Suite struct StoreErrorClassificationTests {
+    @Test func dataExceptionsAndCheckViolationsAreInvalidValues() async throws {
+        let database = try await TestDatabase.create()
+        let outOfRange = await #expect(throws: StoreError.self) {
+            try await database.pool.withConnection { connection throws(StoreError) in
+                try connection.execute("SELECT $1::integer", ["99999999999"])
+            }
+        }
+        #expect(outOfRange?.classified.code == .invalidValue && outOfRange?.sqlState == "22003")
+        #expect(StoreError(.query, "syntax", sqlState: "42601").classified.code == .query)
+        #expect(StoreError(.connection, "down").classified.code == .connection)
+        let badName = await #expect(throws: StoreError.self) {
+            try await UserRepository(pool: database.pool).create(
+                username: "no spaces allowed", displayName: "", role: .annotator, passwordHash: "x")
+        }
+        #expect(badName?.code == .invalidValue)
+        try await database.drop()
+    }
+}

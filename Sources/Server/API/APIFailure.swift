@@ -28,6 +28,8 @@ struct APIFailure: Error {
             return .notFound(error.detail)
         case let error as StoreError where error.code == .conflict:
             return APIFailure(status: .conflict, code: "conflict", message: error.detail)
+        case let error as StoreError where error.classified.code == .invalidValue:
+            return .badRequest("a value is not acceptable: \(error.detail)")
         case let error as StoreError where error.code == .connection || error.code == .poolTimeout:
             return APIFailure(
                 status: .serviceUnavailable, code: "database_unavailable",
