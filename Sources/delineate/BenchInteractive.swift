@@ -12,7 +12,7 @@ struct BenchInteractive: ParsableCommand {
     @Option(help: "Folder with sim.safetensors and prop.safetensors.") var models: String = "Models"
     @Option(help: "Columns and rows of each slice.") var size: Int = 512
     @Option(help: "Slices in the volume.") var slices: Int = 100
-    @Option(help: "Clicks timed.") var clicks: Int = 20
+    @Option(help: "Clicks timed.") var clicks: Int = 50
     @Option(help: "Engine threads (default: the machine's cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Markdown file whose interactive table is replaced with this run's.") var writeDocs: String?
@@ -59,6 +59,7 @@ struct BenchInteractive: ParsableCommand {
         var table = "| what | value |\n| --- | ---: |\n"
         table += String(format: "| click p50, all clicks (ms) | %.1f |\n", percentile(all, 0.5))
         table += String(format: "| click p95, all clicks (ms) | %.1f |\n", percentile(all, 0.95))
+        table += String(format: "| click p99, all clicks (ms) | %.1f |\n", percentile(all, 0.99))
         table += String(
             format: "| first click on a slice, p50 (ms; includes the automatic pass) | %.1f |\n", percentile(first, 0.5)
         )
@@ -66,6 +67,7 @@ struct BenchInteractive: ParsableCommand {
         table += String(
             format: "| key features of %d slices, computed in the background when the case opens (s) | %.2f |\n",
             slices, keySeconds)
+        table += String(format: "| key features per slice (ms) | %.1f |\n", keySeconds * 1000 / Double(slices))
         table += String(
             format: "| propagation, %d slices of %dx%d, %d classes, key features ready (s) | %.2f |\n", slices, size,
             size, Set(session.corrected.flatMap { Set(session.sliceLabels($0)) }).subtracting([0]).count,
@@ -76,6 +78,9 @@ struct BenchInteractive: ParsableCommand {
         table +=
             "\n\(threads) thread(s); \(all.count) clicks by the virtual user on 3 slices of a \(size)x\(size)x\(slices) CT phantom (seed 2026)."
         print(table)
-        if let writeDocs { try MarkdownSection.replace(named: "interactive", in: writeDocs, with: table) }
+        if let writeDocs {
+            let section = slices == 100 ? "interactive" : "interactive-\(slices)"
+            try MarkdownSection.replace(named: section, in: writeDocs, with: table)
+        }
     }
 }
