@@ -16,20 +16,8 @@ import Testing
             .deletingLastPathComponent().appendingPathComponent("delineate").path
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
-        _ = try Process.output(
-            of: delineate,
-            arguments: [
-                "phantom", "--cases", "1", "--seed", "5", "--size", "64", "--slices", "6", "--out", folder + "/in",
-            ])
-        _ = try Process.output(
-            of: delineate,
-            arguments: ["import", "--database-url", database.url, "--file-store", folder + "/store", folder + "/in"])
-        _ = try Process.output(
-            of: "/bin/sh",
-            arguments: [
-                "-c",
-                "echo 'fuzz-password-1' | '\(delineate)' user add admin --role admin --database-url '\(database.url)'",
-            ])
+        try FaultTests.importCaseAndAdmin(
+            delineate: delineate, database: database, folder: folder, size: 64, password: "fuzz-password-1")
         let port = Int.random(in: 40_001...42_000)
         let daemon = try DelineateProcess(
             executable: delineate,
@@ -40,9 +28,7 @@ import Testing
             ], log: folder + "/serve.log")
         defer { daemon.kill() }
         try await FaultTests.waitUntilServing(port: port)
-        let login = try await FaultTests.request(
-            "POST", "http://127.0.0.1:\(port)/api/v1/login", body: ["username": "admin", "password": "fuzz-password-1"])
-        let token = try #require(login.json["token"] as? String)
+        let token = try await FaultTests.signIn(port: port, password: "fuzz-password-1")
 
         let schemathesis = URL(fileURLWithPath: DevServices.python).deletingLastPathComponent().appendingPathComponent(
             "st"

@@ -120,6 +120,36 @@ import Testing
         )
     }
 
+    /// What an operator sets up on a new node: one phantom CT case (6 slices of `size`²) imported,
+    /// and an administrator `admin` with `password`.
+    static func importCaseAndAdmin(
+        delineate: String, database: TestDatabase, folder: String, size: Int, password: String
+    )
+        throws
+    {
+        _ = try Process.output(
+            of: delineate,
+            arguments: [
+                "phantom", "--cases", "1", "--seed", "2", "--size", "\(size)", "--slices", "6", "--out", folder + "/in",
+            ])
+        _ = try Process.output(
+            of: delineate,
+            arguments: ["import", "--database-url", database.url, "--file-store", folder + "/store", folder + "/in"])
+        _ = try Process.output(
+            of: "/bin/sh",
+            arguments: [
+                "-c",
+                "echo '\(password)' | '\(delineate)' user add admin --role admin --database-url '\(database.url)'",
+            ])
+    }
+
+    /// Signs `admin` in over HTTP and returns the bearer token.
+    static func signIn(port: Int, password: String) async throws -> String {
+        let login = try await request(
+            "POST", "http://127.0.0.1:\(port)/api/v1/login", body: ["username": "admin", "password": password])
+        return try #require(login.json["token"] as? String)
+    }
+
     /// Waits until the daemon's HTTP port answers /healthz.
     static func waitUntilServing(port: Int) async throws {
         let url = URL(string: "http://127.0.0.1:\(port)/healthz")!
@@ -137,27 +167,13 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let (dicomPort, httpPort) = (Int.random(in: 30_000...34_000), Int.random(in: 34_001...38_000))
         let base = "http://127.0.0.1:\(httpPort)/api/v1"
-        _ = try Process.output(
-            of: delineate,
-            arguments: [
-                "phantom", "--cases", "1", "--seed", "2", "--size", "96", "--slices", "6", "--out", folder + "/in",
-            ])
-        _ = try Process.output(
-            of: delineate,
-            arguments: ["import", "--database-url", database.url, "--file-store", folder + "/store", folder + "/in"])
-        _ = try Process.output(
-            of: "/bin/sh",
-            arguments: [
-                "-c",
-                "echo 'fault-test-password' | '\(delineate)' user add rad --role admin --database-url '\(database.url)'",
-            ])
+        try Self.importCaseAndAdmin(
+            delineate: delineate, database: database, folder: folder, size: 96, password: "fault-test-password")
         let models = FileManager.default.currentDirectoryPath + "/Models"
         let daemon = try serve(
             database: database, folder: folder, dicomPort: dicomPort, httpPort: httpPort, models: models)
-        try await daemon.waitFor("web client at")
-        let login = try await Self.request(
-            "POST", base + "/login", body: ["username": "rad", "password": "fault-test-password"])
-        let token = try #require(login.json["token"] as? String)
+        try await Self.waitUntilServing(port: httpPort)
+        let token = try await Self.signIn(port: httpPort, password: "fault-test-password")
 
         // Clicks go in one after another; the daemon dies while one is in flight.
         let clicker = Task { () -> [Int] in
