@@ -49,7 +49,7 @@ import Testing
         _ = try Process.output(
             of: delineate,
             arguments: [
-                "phantom", "--cases", "1", "--seed", "6", "--size", "256", "--slices", "80", "--out", folder + "/in",
+                "phantom", "--cases", "1", "--seed", "6", "--size", "128", "--slices", "200", "--out", folder + "/in",
             ])
         let series = folder + "/in/ct-001/dicom"
         let files = try FileManager.default.contentsOfDirectory(atPath: series).sorted().map { "\(series)/\($0)" }
@@ -100,7 +100,7 @@ import Testing
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        #expect(slices == 80)
+        #expect(slices == 200)
         try await database.drop()
     }
 
