@@ -98,6 +98,16 @@ public struct InstanceIndex: Sendable {
                 ]
             ).affectedRows
             guard let series else { throw StoreError(.query, "series row was not returned") }
+            if inserted == 1 {
+                // A series assembled too early (a pause, a crash mid-send) is assembled again with the
+                // new instance, unless its case already holds annotation rounds tied to the old slices.
+                try connection.execute(
+                    """
+                    UPDATE series SET status = 'receiving', status_reason = 'more instances arrived after assembly'
+                    WHERE id = $1 AND status <> 'receiving'
+                      AND NOT EXISTS (SELECT 1 FROM cases c JOIN rounds r ON r.case_ref = c.id WHERE c.series_ref = $1)
+                    """, [series])
+            }
             return (series, inserted == 1)
         }
     }

@@ -72,7 +72,7 @@ public struct VolumeRepository: Sendable {
     }
 
     /// Stores the volume and marks the series assembled, replacing an earlier volume (and dropping
-    /// the earlier volume's decoded cache).
+    /// the earlier volume's decoded cache; a case's series is queued for caching again).
     public func save(_ volume: VolumeRecord) async throws(StoreError) {
         let (origin, direction, spacing) = (
             Self.arrayLiteral(volume.origin), Self.arrayLiteral(volume.direction), Self.arrayLiteral(volume.spacing)
@@ -93,6 +93,11 @@ public struct VolumeRepository: Sendable {
                     volume.sliceSourcesJSON, flags,
                 ])
             try connection.execute("DELETE FROM volume_caches WHERE series_ref = $1", [volume.seriesID])
+            if try connection.execute("SELECT 1 FROM cases WHERE series_ref = $1", [volume.seriesID]).records.first
+                != nil
+            {
+                try connection.execute(VolumeCacheRepository.enqueueStatement, [volume.seriesID])  // re-assembled
+            }
             try connection.execute(
                 "UPDATE series SET status = 'assembled', status_reason = $2 WHERE id = $1",
                 [volume.seriesID, volume.flags.joined(separator: "; ")])

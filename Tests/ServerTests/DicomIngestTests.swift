@@ -12,6 +12,37 @@ import Testing
         try PhantomSeries.write("in", slices: slices, size: 32, seed: 5, uidRoot: "2.25.77", in: folder).writer
     }
 
+    @Test func aSeriesAssembledTooEarlyIsAssembledAgainWhenTheRestArrives() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let series = try PhantomSeries.write("late", slices: 6, size: 32, seed: 3, in: folder)
+        let files = try FileStore(root: folder + "/store")
+        let ingest = DicomIngest(files: files, pool: database.pool)
+        let assembly = SeriesAssembly(files: files, pool: database.pool)
+        var seriesID = 0
+        for index in 0..<3 {
+            if case .stored(let id, _) = try await ingest.ingest(try series.bytes(index)) { seriesID = id }
+        }
+        guard case .assembled(let early, let caseID?) = try await assembly.assemble(seriesID: seriesID) else {
+            Issue.record("the first half did not assemble")
+            return
+        }
+        #expect(early.geometry.slices == 3)
+        for index in 3..<6 { _ = try await ingest.ingest(try series.bytes(index)) }
+        #expect(try await VolumeRepository(pool: database.pool).quietSeries(quietSeconds: 0) == [seriesID])
+        guard case .assembled(let full, let sameCase?) = try await assembly.assemble(seriesID: seriesID) else {
+            Issue.record("the whole series did not assemble")
+            return
+        }
+        #expect(full.geometry.slices == 6 && sameCase == caseID)
+        #expect(try await VolumeRepository(pool: database.pool).volume(seriesID: seriesID)?.slices == 6)
+        // A duplicate does not reopen it.
+        _ = try await ingest.ingest(try series.bytes(0))
+        #expect(try await VolumeRepository(pool: database.pool).quietSeries(quietSeconds: 0).isEmpty)
+        try await database.drop()
+    }
+
     @Test func storesIndexesAndDeduplicates() async throws {
         let database = try await TestDatabase.create()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
