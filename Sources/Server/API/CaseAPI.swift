@@ -370,11 +370,14 @@ struct CaseAPI: Sendable {
         return Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
+                let opened = handle.progress.withLock { $0 }
                 var last: (done: Int, total: Int, running: Bool)?
                 var waited = 0
                 while true {
                     let now = handle.progress.withLock { $0 }
-                    if now.running, last.map({ $0 != now }) ?? true {
+                    // A propagation that began and ended between two samples still shows its result.
+                    let finishedUnseen = !now.running && last == nil && now != opened
+                    if (now.running || finishedUnseen), last.map({ $0 != now }) ?? true {
                         try await writer.write(event("progress", now))
                         last = now
                     }
