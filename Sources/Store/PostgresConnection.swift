@@ -77,8 +77,7 @@ public final class PostgresConnection: @unchecked Sendable {
         default:
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
             let message = String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: "\n ")
-            let code: StoreError.Code = isHealthy ? .query : .connection
-            throw StoreError(code, message, sqlState: state)
+            throw StoreError(isHealthy ? StoreError.code(forSQLState: state) : .connection, message, sqlState: state)
         }
     }
 

@@ -29,12 +29,12 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         self.sqlState = sqlState
     }
 
-    /// The error as the caller should see it: a PostgreSQL data exception (SQLSTATE class 22,
-    /// e.g. a number out of range) or check violation (23514) on a bound value is the caller's
-    /// invalid value, not a server fault.
-    public var classified: StoreError {
-        guard code == .query, let sqlState, sqlState.hasPrefix("22") || sqlState == "23514" else { return self }
-        return StoreError(.invalidValue, detail, sqlState: sqlState)
+    /// The code of a statement the server refused: a data exception (SQLSTATE class 22, e.g. a
+    /// number out of range) or a check violation (23514) is the caller's invalid value, anything
+    /// else a failed query.
+    static func code(forSQLState state: String?) -> Code {
+        guard let state, state.hasPrefix("22") || state == "23514" else { return .query }
+        return .invalidValue
     }
 
     public var description: String {

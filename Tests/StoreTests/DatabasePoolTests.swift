@@ -112,9 +112,13 @@ import Testing
                 try connection.execute("SELECT $1::integer", ["99999999999"])
             }
         }
-        #expect(outOfRange?.classified.code == .invalidValue && outOfRange?.sqlState == "22003")
-        #expect(StoreError(.query, "syntax", sqlState: "42601").classified.code == .query)
-        #expect(StoreError(.connection, "down").classified.code == .connection)
+        #expect(outOfRange?.code == .invalidValue && outOfRange?.sqlState == "22003")
+        let syntax = await #expect(throws: StoreError.self) {
+            try await database.pool.withConnection { connection throws(StoreError) in
+                try connection.execute("SELEC 1")
+            }
+        }
+        #expect(syntax?.code == .query && syntax?.sqlState == "42601")
         let badName = await #expect(throws: StoreError.self) {
             try await UserRepository(pool: database.pool).create(
                 username: "no spaces allowed", displayName: "", role: .annotator, passwordHash: "x")

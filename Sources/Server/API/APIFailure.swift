@@ -28,7 +28,7 @@ struct APIFailure: Error {
             return .notFound(error.detail)
         case let error as StoreError where error.code == .conflict:
             return APIFailure(status: .conflict, code: "conflict", message: error.detail)
-        case let error as StoreError where error.classified.code == .invalidValue:
+        case let error as StoreError where error.code == .invalidValue:
             return .badRequest("a value is not acceptable: \(error.detail)")
         case let error as StoreError where error.code == .connection || error.code == .poolTimeout:
             return APIFailure(
