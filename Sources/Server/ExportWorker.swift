@@ -15,8 +15,7 @@ public struct ExportWorker: Sendable {
     let destinations: [PacsDestination]
     let logger: Logger
     /// Backoff: base seconds, doubled per attempt, capped, with ±20% jitter.
-    let baseDelay: Double
-    let maximumDelay: Double
+    let backoff: RetryBackoff
 
     public init(
         files: FileStore, pool: DatabasePool, callingAE: String, tls: TLSSettings? = nil,
@@ -28,8 +27,7 @@ public struct ExportWorker: Sendable {
         self.tls = tls
         self.destinations = destinations
         self.logger = logger
-        self.baseDelay = baseDelay
-        self.maximumDelay = maximumDelay
+        self.backoff = RetryBackoff(base: baseDelay, maximum: maximumDelay)
     }
 
     /// Sends every due export once; returns how many were delivered and how many failed.
@@ -45,8 +43,7 @@ public struct ExportWorker: Sendable {
                 logger.info("SEG \(export.sopInstanceUID) delivered to \(Self.nodeName(export))")
             } catch {
                 failed += 1
-                let delay = min(maximumDelay, baseDelay * pow(2, Double(max(export.attempts - 1, 0))))
-                let jittered = delay * Double.random(in: 0.8...1.2)
+                let jittered = backoff.delay(afterAttempt: export.attempts) * Double.random(in: 0.8...1.2)
                 let reason = (error as? DicomError)?.reason ?? "\(error)"
                 try await exports.markFailed(export, error: reason, retryAfterSeconds: jittered)
                 logger.warning(
@@ -59,14 +56,7 @@ public struct ExportWorker: Sendable {
 
     /// Delivers until cancelled, checking the outbox every `interval`.
     public func run(every interval: Duration = .seconds(2)) async {
-        while !Task.isCancelled {
-            do {
-                try await deliverDue()
-            } catch {
-                logger.error("export outbox: \(error)")
-            }
-            try? await Task.sleep(for: interval)
-        }
+        await repeatUntilCancelled(every: interval, logging: logger, as: "export outbox") { try await deliverDue() }
     }
 
     private func send(_ export: ExportRecord) async throws {

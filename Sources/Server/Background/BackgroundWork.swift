@@ -6,7 +6,7 @@ public import Store
 /// retention sweep. Every part claims its rows with `FOR UPDATE SKIP LOCKED` or deletes
 /// idempotently, so several processes can run it against one database.
 public struct BackgroundWork: Sendable {
-    public let jobs: JobRunner
+    let jobs: JobRunner
     let outbox: ExportWorker
     let retention: RetentionSweep
 
@@ -55,13 +55,6 @@ struct RetentionSweep: Sendable {
 
     /// Sweeps at once and then every `interval` until cancelled.
     func run(every interval: Duration = .seconds(3600)) async {
-        while !Task.isCancelled {
-            do {
-                _ = try await sweep()
-            } catch {
-                logger.error("retention sweep: \(error)")
-            }
-            try? await Task.sleep(for: interval)
-        }
+        await repeatUntilCancelled(every: interval, logging: logger, as: "retention sweep") { _ = try await sweep() }
     }
 }

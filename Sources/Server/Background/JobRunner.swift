@@ -29,6 +29,9 @@ public struct JobRunner: Sendable {
         self.logger = logger
     }
 
+    /// Retries of a failed job: 5 s, doubled per attempt, at most 15 minutes.
+    static let backoff = RetryBackoff(base: 5, maximum: 900)
+
     /// This process's runner name: "host:pid".
     public static var processName: String {
         "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
@@ -54,7 +57,7 @@ public struct JobRunner: Sendable {
                 logger.warning("job \(job.id) (\(job.kind)) finished after its lease passed to another worker")
             }
         } catch {
-            let delay = min(900, 5 * pow(2, Double(max(job.attempts - 1, 0))))
+            let delay = Self.backoff.delay(afterAttempt: job.attempts)
             try await queue.fail(job, worker: worker, error: "\(error)", retryAfterSeconds: delay)
             logger.warning(
                 "job \(job.id) (\(job.kind)) failed (attempt \(job.attempts)), retry in \(Int(delay)) s: \(error)")
