@@ -37,9 +37,7 @@ struct BenchAPI: AsyncParsableCommand {
         EngineThreads.configure(threads)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("bench-api-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let pool = DatabasePool(url: databaseURL, size: 8)
-        guard let migrations = Migrator.locateDirectory() else { throw ValidationError("Migrations/ not found") }
-        try await Migrator(directory: migrations).apply(to: pool)
+        let pool = try await Delineate.migratedPool(url: databaseURL, size: 8, migrations: nil, logger: logger)
         let files = try FileStore(root: work + "/store")
         let cases = try await makeCases(most, pool: pool, files: files, folder: work)
         let (username, password) = ("bench-\(UUID().uuidString.prefix(8))", UUID().uuidString)
@@ -90,15 +88,13 @@ struct BenchAPI: AsyncParsableCommand {
                         return times
                     }
                 }
-                return try await group.reduce(into: []) { $0 += $1 }.sorted()
+                return try await group.reduce(into: []) { $0 += $1 }
             }
             let seconds = (ContinuousClock.now - start).milliseconds / 1000
-            func percentile(_ p: Double) -> Double {
-                latencies[min(Int(Double(latencies.count - 1) * p + 0.5), latencies.count - 1)]
-            }
             table += String(
                 format: "| %d | %d | %.2f | %.1f | %.0f | %.0f | %.0f |\n", level, latencies.count, seconds,
-                Double(latencies.count) / seconds, percentile(0.5), percentile(0.95), percentile(0.99))
+                Double(latencies.count) / seconds, percentile(latencies, 0.5), percentile(latencies, 0.95),
+                percentile(latencies, 0.99))
         }
         table += String(
             format:

@@ -54,9 +54,7 @@ struct BenchCommand: AsyncParsableCommand {
                         $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0)
                     }) / 1e6
 
-            let pool = DatabasePool(url: databaseURL, size: 8)
-            guard let migrations = Migrator.locateDirectory() else { throw ValidationError("Migrations/ not found") }
-            try await Migrator(directory: migrations).apply(to: pool)
+            let pool = try await Delineate.migratedPool(url: databaseURL, size: 8, migrations: nil, logger: logger)
             let receiver = try DicomReceiver(
                 configuration: .init(aeTitle: "DELINEATE", port: port, quietSeconds: 0),
                 files: try FileStore(root: work + "/store"), pool: pool, logger: logger)
@@ -130,7 +128,7 @@ struct BenchCommand: AsyncParsableCommand {
                     try await body()
                     times.append((ContinuousClock.now - start).milliseconds / 1000)
                 }
-                return times.sorted()[2]
+                return percentile(times, 0.5)
             }
             let decoded = try await median { _ = try await volumes.decodedVolume(seriesID: seriesID, modality: "CT") }
             let runner = JobRunner(

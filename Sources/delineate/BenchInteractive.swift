@@ -50,11 +50,6 @@ struct BenchInteractive: ParsableCommand {
         let propagationStart = ContinuousClock.now
         let outcome = try session.propagate()
         let propagationSeconds = (ContinuousClock.now - propagationStart).milliseconds / 1000
-        func percentile(_ values: [Double], _ p: Double) -> Double {
-            guard !values.isEmpty else { return .nan }
-            let sorted = values.sorted()
-            return sorted[min(Int(Double(sorted.count - 1) * p + 0.5), sorted.count - 1)]
-        }
         let all = first + later
         var table = "| what | value |\n| --- | ---: |\n"
         table += String(format: "| click p50, all clicks (ms) | %.1f |\n", percentile(all, 0.5))

@@ -1,4 +1,5 @@
 import Foundation
+import Server
 
 /// Reads DELINEATE_* configuration from the process environment.
 enum Environment {
@@ -10,6 +11,6 @@ enum Environment {
 
     /// The comma-separated items of `text` (a flag or a variable), trimmed, empty ones dropped.
     static func list(_ text: String?) -> [String] {
-        (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        SettingsLoader.commaSeparated(text ?? "")
     }
 }

@@ -9,8 +9,7 @@ enum SettingValue: Equatable {
     var items: [String] {
         switch self {
         case .list(let items): items
-        case .scalar(let text):
-            text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        case .scalar(let text): SettingsLoader.commaSeparated(text)
         }
     }
 }

@@ -94,6 +94,12 @@ public struct SettingsLoader {
         }
     }
 
+    /// The comma-separated items of `text`, trimmed, empty ones dropped: how the environment and
+    /// the command line write a list.
+    public static func commaSeparated(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     /// The effective settings as `key: value` lines, passwords hidden.
     public func describe(_ settings: DaemonSettings) -> String {
         keys.map { "\($0.name): \($0.show(settings))" }.joined(separator: "\n")
