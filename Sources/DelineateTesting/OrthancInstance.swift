@@ -23,8 +23,8 @@ public final class OrthancInstance: @unchecked Sendable {
     ) async throws {
         self.login = login
         self.aeTitle = aeTitle
-        dicomPort = Int.random(in: 41_000...45_000)
-        httpPort = Int.random(in: 45_001...49_000)
+        dicomPort = FreePort.next()
+        httpPort = FreePort.next()
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("orthanc-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder + "/storage", withIntermediateDirectories: true)
         var config: [String: Any] = [

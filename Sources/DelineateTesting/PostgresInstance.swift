@@ -9,7 +9,7 @@ public final class PostgresInstance: Sendable {
 
     /// Creates the cluster (initdb, trust authentication on loopback) and starts it.
     public init() throws {
-        port = Int.random(in: 50_001...53_000)
+        port = FreePort.next()
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("postgres-\(UUID().uuidString)").path
         let versions = try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql").sorted {
             $0.compare($1, options: .numeric) == .orderedAscending

@@ -18,7 +18,7 @@ import Testing
             .deletingLastPathComponent().path
         try FaultTests.importCaseAndAdmin(
             delineate: delineate, database: database, folder: folder, size: 64, password: "fuzz-password-1")
-        let port = Int.random(in: 40_001...42_000)
+        let port = FreePort.next()
         let daemon = try DelineateProcess(
             executable: delineate,
             arguments: [

@@ -45,7 +45,7 @@ import Testing
         let database = try await TestDatabase.create()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let (dicomPort, httpPort) = (Int.random(in: 30_000...34_000), Int.random(in: 34_001...38_000))
+        let (dicomPort, httpPort) = (FreePort.next(), FreePort.next())
         _ = try Process.output(
             of: delineate,
             arguments: [
@@ -165,7 +165,7 @@ import Testing
         let database = try await TestDatabase.create()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let (dicomPort, httpPort) = (Int.random(in: 30_000...34_000), Int.random(in: 34_001...38_000))
+        let (dicomPort, httpPort) = (FreePort.next(), FreePort.next())
         let base = "http://127.0.0.1:\(httpPort)/api/v1"
         try Self.importCaseAndAdmin(
             delineate: delineate, database: database, folder: folder, size: 96, password: "fault-test-password")

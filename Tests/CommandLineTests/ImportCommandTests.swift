@@ -104,7 +104,7 @@ import Testing
             of: delineate,
             arguments: [
                 "bench", "api", "--database-url", database.url, "--size", "64", "--slices", "4", "--annotators", "1,2",
-                "--clicks", "3", "--port", "\(Int.random(in: 38_001...40_000))",
+                "--clicks", "3", "--port", "\(FreePort.next())",
             ])
         let rows = output.split(separator: "\n").filter { $0.hasPrefix("| 1 |") || $0.hasPrefix("| 2 |") }
         #expect(rows.count == 2, "\(output)")

@@ -31,7 +31,7 @@ import Testing
         let database = try await TestDatabase.create()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let port = Int.random(in: 20_000...40_000)
+        let port = FreePort.next()
         let receiver = try DicomReceiver(
             configuration: .init(aeTitle: "DELINEATE", port: port, allowedCallingAEs: allowed, quietSeconds: 0),
             files: try FileStore(root: folder + "/store"), pool: database.pool, logger: Logger(label: "test"))
