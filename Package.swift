@@ -36,6 +36,7 @@ let package = Package(
         ),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Swift libraries, lowest first.
         .target(name: "DicomKit", dependencies: ["CDCMTK"], swiftSettings: upcomingFeatures),
@@ -49,7 +50,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "DicomKit", "Tensor", "Segmentation", "Store",
+                "DicomKit", "Tensor", "Segmentation", "Store", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

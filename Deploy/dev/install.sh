@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
     # build: native libraries wrapped by CDCMTK, CLibPQ and COpenBLAS
-    libdcmtk-dev libpq-dev libopenblas-dev pkg-config
+    libdcmtk-dev libpq-dev libopenblas-dev zlib1g-dev pkg-config
     # services: the embedded database and the PACS used by the demo and the tests
     postgresql postgresql-contrib orthanc orthanc-dicomweb
     # DICOM peers and validators used by the tests

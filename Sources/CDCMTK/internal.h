@@ -3,6 +3,7 @@
 #define CDCMTK_INTERNAL_H
 
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmnet/scu.h>
 #include <dcmtk/dcmtls/tlslayer.h>
@@ -12,6 +13,11 @@
 #include <string>
 
 #include "CDCMTK.h"
+
+/// The file behind the opaque C handle.
+struct dk_file {
+    DcmFileFormat format;
+};
 
 namespace dk {
 

@@ -20,10 +20,6 @@
 #include <mutex>
 #include <string>
 
-struct dk_file {
-    DcmFileFormat format;
-};
-
 namespace {
 
 void setError(char *error, size_t length, const std::string &message) { dk::fail(error, length, message); }

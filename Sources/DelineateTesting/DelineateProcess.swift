@@ -8,7 +8,9 @@ public struct DelineateProcess: Sendable {
 
     /// Starts `executable arguments…` with its standard output and error appended to `log`.
     public init(executable: String, arguments: [String], log: String) throws {
-        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log) {
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+        }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
         let process = Process()

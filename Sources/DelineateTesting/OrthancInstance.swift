@@ -17,9 +17,11 @@ public final class OrthancInstance: @unchecked Sendable {
 
     /// Starts Orthanc and waits until its REST API answers. With `tls`, its DICOM port speaks only
     /// TLS and requires a client certificate signed by the test authority; with `login`, its REST and
-    /// DICOMweb APIs require that user.
+    /// DICOMweb APIs require that user. `extra` adds or replaces configuration entries (remote
+    /// DICOMweb servers, DICOM modalities for C-MOVE, …).
     public init(
-        aeTitle: String = "TESTPACS", tls: TestCertificates? = nil, login: (user: String, password: String)? = nil
+        aeTitle: String = "TESTPACS", tls: TestCertificates? = nil, login: (user: String, password: String)? = nil,
+        extra: [String: Any] = [:]
     ) async throws {
         self.login = login
         self.aeTitle = aeTitle
@@ -35,6 +37,7 @@ public final class OrthancInstance: @unchecked Sendable {
             "DicomWeb": ["Enable": true, "Root": "/dicom-web/"],
         ]
         if let login { config["RegisteredUsers"] = [login.user: login.password] }
+        config.merge(extra) { _, new in new }
         if let tls {
             config["DicomTlsEnabled"] = true
             config["DicomTlsCertificate"] = tls.serverCertificate
@@ -83,7 +86,20 @@ public final class OrthancInstance: @unchecked Sendable {
 
     /// GETs a REST or DICOMweb path and returns the body; throws unless the status is 200.
     public func get(_ path: String) async throws -> Data {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!)
+        try await send(URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!))
+    }
+
+    /// POSTs a JSON body to a REST path and returns the answer; throws unless the status is 200.
+    public func post(_ path: String, json: Any) async throws -> Data {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!, timeoutInterval: 120)
+        request.httpMethod = "POST"
+        request.httpBody = try JSONSerialization.data(withJSONObject: json)
+        return try await send(request)
+    }
+
+    private func send(_ request: URLRequest) async throws -> Data {
+        var request = request
+        let path = request.url?.path ?? ""
         if let login {
             let token = Data("\(login.user):\(login.password)".utf8).base64EncodedString()
             request.setValue("Basic \(token)", forHTTPHeaderField: "Authorization")
@@ -91,7 +107,9 @@ public final class OrthancInstance: @unchecked Sendable {
         let (data, response) = try await URLSession.shared.data(for: request)
         guard (response as? HTTPURLResponse)?.statusCode == 200 else {
             throw ExternalToolError(
-                tool: "Orthanc GET \(path)", status: Int32((response as? HTTPURLResponse)?.statusCode ?? 0), output: "")
+                tool: "Orthanc \(request.httpMethod ?? "GET") \(path)",
+                status: Int32((response as? HTTPURLResponse)?.statusCode ?? 0),
+                output: String(decoding: data.prefix(500), as: UTF8.self))
         }
         return data
     }

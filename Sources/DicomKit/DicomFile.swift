@@ -2,7 +2,7 @@ import CDCMTK
 
 /// A DICOM Part 10 file held in memory (DCMTK's DcmFileFormat underneath).
 public final class DicomFile {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
 
     private init(handle: OpaquePointer) {
         self.handle = handle

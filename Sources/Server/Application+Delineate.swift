@@ -11,13 +11,18 @@ public enum DelineateApplication {
     ) -> some ApplicationProtocol {
         let router = Router(context: DelineateContext.self)
         let metrics = ServerMetrics()
+        router.add(middleware: CrossOriginMiddleware(allowedOrigins: configuration.corsOrigins))
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestIDMiddleware())
         if let webRoot = configuration.webRoot {
             router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true))
         }
-        CaseAPI(pool: pool, files: files, configuration: configuration, models: models, metrics: metrics)
+        let api = CaseAPI(pool: pool, files: files, configuration: configuration, models: models, metrics: metrics)
+        api.register(on: router)
+        DicomWebServer(pool: pool, files: files, authenticator: api.authenticator, https: configuration.https != nil)
             .register(on: router)
+        MonaiLabelAPI(api: api).register(on: router)
+        PacsPullAPI(api: api, logger: logger).register(on: router)
         StowRS(ingest: DicomIngest(files: files, pool: pool), logger: logger).register(on: router)
         router.add(middleware: LogRequestsMiddleware(.debug))
         let health = HealthCheck(pool: pool, configuration: configuration)

@@ -59,7 +59,10 @@ public struct CaseAcceptance: Sendable {
         let path = files.root + "/tmp/seg-\(UUID().uuidString).dcm"
         defer { try? FileManager.default.removeItem(atPath: path) }
         try seg.write(to: path)
-        let sha = try files.put([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        // Indexed like a received instance, so DICOMweb viewers find the SEG beside its source.
+        _ = try await DicomIngest(files: files, pool: pool).ingest(bytes, callingAE: "DELINEATE")
+        let sha = try files.put(bytes)
         let exports = ExportRepository(pool: pool)
         var nodeIDs: [Int] = []
         for destination in destinations {

@@ -63,7 +63,7 @@ public struct ExportWorker: Sendable {
         let instance = try files.get(sha256: export.fileSHA256)
         if let url = export.dicomwebURL.flatMap(URL.init(string:)) {
             let configured = destinations.first { $0.name == export.dicomwebURL }
-            try await StowRSClient(base: url, authorization: configured?.authorization).store(
+            try await DicomWebClient(base: url, authorization: configured?.authorization).store(
                 instance, sopInstanceUID: export.sopInstanceUID)
             return
         }

@@ -52,7 +52,7 @@ struct HealthCheck: Sendable {
                     try await node.echo(callingAE: configuration.aeTitle, tls: configuration.tls, timeoutSeconds: 3)
                     details.append("C-ECHO \(node.address) succeeded")
                 case .stowRS(let base, _, _):
-                    try await StowRSClient(base: base, authorization: destination.authorization, timeoutSeconds: 3)
+                    try await DicomWebClient(base: base, authorization: destination.authorization, timeoutSeconds: 3)
                         .probe()
                     details.append("\(destination) answered")
                 }

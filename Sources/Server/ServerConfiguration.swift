@@ -8,10 +8,16 @@ public struct ServerConfiguration: Sendable {
     public var https: HTTPSSettings?
     public var databaseURL: String
     public var databasePoolSize: Int
-    /// Our own AE title, used as the calling AE toward PACS.
+    /// Our own AE title, used as the calling AE toward PACS and as the C-MOVE destination.
     public var aeTitle: String
+    /// Our C-STORE SCP port (0: none), where a C-MOVE from a PACS source delivers.
+    public var dicomPort: Int
     /// The PACS nodes accepted SEGs are delivered to (none: SEGs stay in the file store).
     public var pacs: [PacsDestination]
+    /// The PACS studies can be searched on and pulled from (C-FIND/C-MOVE or QIDO-RS/WADO-RS).
+    public var pacsSources: [PacsDestination]
+    /// Origins whose browser pages may call the DICOMweb and MONAI Label services (`*`: any).
+    public var corsOrigins: [String]
     /// Certificates for C-STORE to nodes that need TLS.
     public var tls: TLSSettings?
     /// The Series Description of the SEG series written on accept.
@@ -32,7 +38,8 @@ public struct ServerConfiguration: Sendable {
     public init(
         httpHost: String = "127.0.0.1", httpPort: Int = 8080, https: HTTPSSettings? = nil, databaseURL: String,
         databasePoolSize: Int = 8,
-        aeTitle: String = "DELINEATE", pacs: [PacsDestination] = [], tls: TLSSettings? = nil,
+        aeTitle: String = "DELINEATE", dicomPort: Int = 0, pacs: [PacsDestination] = [],
+        pacsSources: [PacsDestination] = [], tls: TLSSettings? = nil, corsOrigins: [String] = [],
         segmentationSeriesDescription: String = CaseAcceptance.defaultSeriesDescription,
         fractionalSegmentation: Bool = false, modelsDirectory: String = "Models",
         webRoot: String? = "Web", sessionLimit: Int = 4, loginLifetime: Double = 12 * 3600,
@@ -49,7 +56,10 @@ public struct ServerConfiguration: Sendable {
         self.databaseURL = databaseURL
         self.databasePoolSize = databasePoolSize
         self.aeTitle = aeTitle
+        self.dicomPort = dicomPort
         self.pacs = pacs
+        self.pacsSources = pacsSources
+        self.corsOrigins = corsOrigins
         self.tls = tls
         self.segmentationSeriesDescription = segmentationSeriesDescription
         self.fractionalSegmentation = fractionalSegmentation

@@ -4,6 +4,11 @@ import Foundation
 public struct AuthSession: Sendable, Equatable {
     public let user: User
     public let csrfToken: String
+
+    public init(user: User, csrfToken: String) {
+        self.user = user
+        self.csrfToken = csrfToken
+    }
 }
 
 /// Login sessions. Only the SHA-256 of a session token is stored, so a database dump cannot be

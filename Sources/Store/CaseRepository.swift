@@ -116,6 +116,18 @@ public struct CaseRepository: Sendable {
         return try Self.record(from: row)
     }
 
+    /// The newest case on the series with this Series Instance UID, or `notFound`.
+    public func find(seriesInstanceUID: String) async throws(StoreError) -> CaseRecord {
+        let row = try await pool.withConnection { connection throws(StoreError) in
+            try connection.execute(
+                Self.selectColumns + " WHERE se.series_instance_uid = $1 ORDER BY c.id DESC LIMIT 1",
+                [seriesInstanceUID]
+            ).records.first
+        }
+        guard let row else { throw StoreError(.notFound, "no case holds series \(seriesInstanceUID)") }
+        return try Self.record(from: row)
+    }
+
     /// The worklist page matching `filter`, newest first, and the total number of matches.
     public func list(_ filter: CaseFilter) async throws(StoreError) -> (cases: [CaseRecord], total: Int) {
         let condition = """

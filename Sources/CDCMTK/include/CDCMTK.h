@@ -138,6 +138,39 @@ void dk_seg_free(dk_seg_writer *writer);
 int dk_store_file(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const dk_tls *tls,
                   const char *path, int timeoutSeconds, uint16_t *status, char *error, size_t errorLength);
 
+/// Frees a buffer the shim allocated (DICOM JSON, pixel bytes, C-FIND results).
+void dk_buffer_free(void *buffer);
+
+/// The file's dataset as DICOM JSON (PS3.18 F.2), one object. Pixel data elements become
+/// BulkDataURIs `bulkDataPrefix` + the tag as 8 hex digits (inline when the prefix is empty).
+/// The text is malloc'd into `json`; free it with dk_buffer_free.
+int dk_file_json(dk_file *file, const char *bulkDataPrefix, char **json, size_t *length, char *error,
+                 size_t errorLength);
+
+/// The Pixel Data value in native form (decompressed, little endian), malloc'd into `bytes`; free
+/// it with dk_buffer_free. Frames follow one another (bit-packed when Bits Allocated is 1).
+int dk_pixel_bytes(dk_file *file, uint8_t **bytes, size_t *length, char *error, size_t errorLength);
+
+/// Sends a Study Root C-FIND with the identifier `tags[i]` = `values[i]` (0xggggeeee; an empty value
+/// asks for the attribute back). The matches are a DICOM JSON array, malloc'd into `json`.
+int dk_find(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const dk_tls *tls,
+            int timeoutSeconds, const uint32_t *tags, const char *const *values, int count, char **json,
+            size_t *length, char *error, size_t errorLength);
+
+/// The final C-MOVE response: its status and sub-operation counts.
+typedef struct dk_move_result {
+    uint16_t status;
+    uint16_t completed;
+    uint16_t failed;
+    uint16_t warning;
+} dk_move_result;
+
+/// Sends a Study Root C-MOVE of the identifier to the AE `destination`, waiting for the final
+/// response. Returns non-zero when the association or the DIMSE exchange failed.
+int dk_move(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const dk_tls *tls,
+            int timeoutSeconds, const char *destination, const uint32_t *tags, const char *const *values, int count,
+            dk_move_result *result, char *error, size_t errorLength);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,3 +1,4 @@
+import DicomKit
 import Foundation
 import Hummingbird
 import Segmentation
@@ -36,6 +37,8 @@ struct APIFailure: Error {
                 message: "the database cannot be reached; nothing was changed, try again: \(error.detail)")
         case let error as SessionError:
             return APIFailure(status: .unprocessableContent, code: "invalid_interaction", message: error.description)
+        case let error as DicomError where error.code == .association:
+            return APIFailure(status: .badGateway, code: "pacs_unavailable", message: error.reason)
         case let error as DecodingError:
             return .badRequest("the JSON body is not what this endpoint takes: \(Self.describe(error))")
         default:

@@ -1,20 +1,37 @@
 import Foundation
 import Hummingbird
 import Store
+import Synchronization
 
 /// Who is calling: a session cookie (browser; state-changing calls must echo the CSRF token in
-/// X-CSRF-Token) or a bearer token (API clients).
+/// X-CSRF-Token), a bearer token (API clients), or HTTP Basic credentials (DICOMweb and MONAI
+/// Label clients such as Orthanc, OHIF or 3D Slicer, which cannot sign in first).
 struct Authenticator: Sendable {
     static let cookieName = "delineate_session"
+    /// How long the session behind a set of Basic credentials lasts before bcrypt runs again.
+    static let basicLifetime: TimeInterval = 600
+
+    let pool: DatabasePool
     let sessions: AuthSessionRepository
+    let limiter: LoginRateLimiter
+    private let basicTokens = BasicSignIns()
+
+    init(pool: DatabasePool, limiter: LoginRateLimiter) {
+        self.pool = pool
+        self.sessions = AuthSessionRepository(pool: pool)
+        self.limiter = limiter
+    }
 
     /// The caller's session; throws 401 without one and 403 on a missing or wrong CSRF token.
-    func authenticate(_ request: Request) async throws -> AuthSession {
+    func authenticate(_ request: Request, clientAddress: String? = nil) async throws -> AuthSession {
         if let header = request.headers[.authorization], header.hasPrefix("Bearer ") {
             guard let session = try await sessions.find(token: String(header.dropFirst(7))) else {
                 throw APIFailure.unauthenticated
             }
             return session
+        }
+        if let header = request.headers[.authorization], header.hasPrefix("Basic ") {
+            return try await basic(header, clientAddress: clientAddress)
         }
         guard let token = Self.cookie(Self.cookieName, in: request),
             let session = try await sessions.find(token: token)
@@ -26,6 +43,79 @@ struct Authenticator: Sendable {
             }
         }
         return session
+    }
+
+    /// Signs in with Basic credentials: the password is checked once, and the session it opens
+    /// answers the same header until it ends; failures count toward the sign-in rate limit.
+    private func basic(_ header: String, clientAddress: String?) async throws -> AuthSession {
+        let key = SHA256.hex(Array(header.utf8))
+        let now = Date()
+        if let cached = basicTokens.entries.withLock({ $0[key] }), cached.until > now,
+            let session = try await sessions.find(token: cached.token)
+        {
+            return session
+        }
+        guard
+            let decoded = Data(base64Encoded: String(header.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }),
+            let colon = decoded.firstIndex(of: ":")
+        else { throw APIFailure.unauthenticated }
+        let (session, token) = try await signIn(
+            username: String(decoded[..<colon]), password: String(decoded[decoded.index(after: colon)...]),
+            clientAddress: clientAddress, lifetime: Self.basicLifetime, method: "basic")
+        basicTokens.entries.withLock { tokens in
+            tokens = tokens.filter { $0.value.until > now }
+            tokens[key] = (token, now.addingTimeInterval(Self.basicLifetime - 5))
+        }
+        return session
+    }
+
+    /// Checks a password and opens a session of `lifetime` seconds; failures are audited and count
+    /// toward the rate limit (five a minute per name). `method` names the way in for the audit.
+    func signIn(username: String, password: String, clientAddress: String?, lifetime: TimeInterval, method: String)
+        async throws -> (session: AuthSession, token: String)
+    {
+        let key = username.lowercased()
+        guard await limiter.allows(key) else {
+            throw APIFailure(
+                status: .tooManyRequests, code: "rate_limited", message: "too many failed sign-ins; wait a minute")
+        }
+        guard let found = try await UserRepository(pool: pool).find(username: username), !found.user.disabled,
+            PasswordHasher.verify(password, against: found.passwordHash)
+        else {
+            await limiter.recordFailure(key)
+            try await AuditLog(pool: pool).record(
+                AuditEntry(userID: nil, username: username, action: "login.failure", clientAddress: clientAddress))
+            throw APIFailure(status: .unauthorized, code: "bad_credentials", message: "wrong username or password")
+        }
+        await limiter.reset(key)
+        let opened = try await sessions.open(userID: found.user.id, lifetime: lifetime, clientAddress: clientAddress)
+        try await AuditLog(pool: pool).record(
+            AuditEntry(
+                userID: found.user.id, username: found.user.username, action: "login", clientAddress: clientAddress,
+                detailJSON: "{\"method\": \"\(method)\"}"))
+        return (AuthSession(user: found.user, csrfToken: opened.csrfToken), opened.token)
+    }
+
+    typealias Handler = @Sendable (Request, DelineateContext, AuthSession) async throws -> Response
+
+    /// Registers a route that needs a signed-in user with one of `roles`; errors become JSON bodies.
+    func route(
+        _ router: Router<DelineateContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
+        roles: Set<Role> = Set(Role.allCases), _ handler: @escaping Handler
+    ) {
+        let authenticator = self
+        router.on(path, method: method) { request, context -> Response in
+            do {
+                let session = try await authenticator.authenticate(request, clientAddress: context.clientAddress)
+                guard roles.contains(session.user.role) else {
+                    throw APIFailure.forbidden(
+                        "this needs the role \(roles.map(\.rawValue).sorted().joined(separator: " or "))")
+                }
+                return try await handler(request, context, session)
+            } catch {
+                return APIFailure.from(error).response
+            }
+        }
     }
 
     /// The token a request carries (cookie or bearer), for logout.
@@ -71,4 +161,10 @@ actor LoginRateLimiter {
     func reset(_ key: String) {
         failures[key] = nil
     }
+}
+
+/// The sessions Basic credentials signed in as: SHA-256 of the `Authorization` header, with the
+/// session token and when to check the password again.
+final class BasicSignIns: Sendable {
+    let entries = Mutex<[String: (token: String, until: Date)]>([:])
 }

@@ -12,7 +12,6 @@ struct CaseAPI: Sendable {
     let files: FileStore
     let configuration: ServerConfiguration
     let authenticator: Authenticator
-    let limiter = LoginRateLimiter()
     let sessions: CaseSessions?
     let queue: InferenceQueue
     let metrics: ServerMetrics
@@ -26,7 +25,7 @@ struct CaseAPI: Sendable {
         self.pool = pool
         self.files = files
         self.configuration = configuration
-        self.authenticator = Authenticator(sessions: AuthSessionRepository(pool: pool))
+        self.authenticator = Authenticator(pool: pool, limiter: LoginRateLimiter())
         let queue = InferenceQueue()
         self.queue = queue
         self.sessions = models.map {
@@ -34,26 +33,12 @@ struct CaseAPI: Sendable {
         }
     }
 
-    typealias Handler = @Sendable (Request, DelineateContext, AuthSession) async throws -> Response
-
     /// Registers a route that needs a signed-in user with one of `roles`; errors become JSON bodies.
     func route(
         _ router: Router<DelineateContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
-        roles: Set<Role> = Set(Role.allCases), _ handler: @escaping Handler
+        roles: Set<Role> = Set(Role.allCases), _ handler: @escaping Authenticator.Handler
     ) {
-        let authenticator = authenticator
-        router.on(path, method: method) { request, context -> Response in
-            do {
-                let session = try await authenticator.authenticate(request)
-                guard roles.contains(session.user.role) else {
-                    throw APIFailure.forbidden(
-                        "this needs the role \(roles.map(\.rawValue).sorted().joined(separator: " or "))")
-                }
-                return try await handler(request, context, session)
-            } catch {
-                return APIFailure.from(error).response
-            }
-        }
+        authenticator.route(router, method, path, roles: roles, handler)
     }
 
     func register(on router: Router<DelineateContext>) {
@@ -222,32 +207,13 @@ struct CaseAPI: Sendable {
 
     func login(_ request: Request, context: DelineateContext) async throws -> Response {
         let body = try await JSONBody.decode(Login.self, from: request)
-        let key = body.username.lowercased()
-        guard await limiter.allows(key) else {
-            throw APIFailure(
-                status: .tooManyRequests, code: "rate_limited", message: "too many failed sign-ins; wait a minute")
-        }
-        guard let found = try await UserRepository(pool: pool).find(username: body.username), !found.user.disabled,
-            PasswordHasher.verify(body.password, against: found.passwordHash)
-        else {
-            await limiter.recordFailure(key)
-            try await AuditLog(pool: pool).record(
-                AuditEntry(
-                    userID: nil, username: body.username, action: "login.failure", clientAddress: context.clientAddress)
-            )
-            throw APIFailure(status: .unauthorized, code: "bad_credentials", message: "wrong username or password")
-        }
-        await limiter.reset(key)
-        let opened = try await AuthSessionRepository(pool: pool).open(
-            userID: found.user.id, lifetime: configuration.loginLifetime, clientAddress: context.clientAddress)
-        try await AuditLog(pool: pool).record(
-            AuditEntry(
-                userID: found.user.id, username: found.user.username, action: "login",
-                clientAddress: context.clientAddress))
+        let (session, token) = try await authenticator.signIn(
+            username: body.username, password: body.password, clientAddress: context.clientAddress,
+            lifetime: configuration.loginLifetime, method: "password")
         let cookie =
-            "\(Authenticator.cookieName)=\(opened.token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(configuration.loginLifetime))\(secure)"
+            "\(Authenticator.cookieName)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(configuration.loginLifetime))\(secure)"
         return try JSONBody.response(
-            LoginResult(user: found.user, csrfToken: opened.csrfToken, token: opened.token),
+            LoginResult(user: session.user, csrfToken: session.csrfToken, token: token),
             headers: [.setCookie: cookie])
     }
 
@@ -300,7 +266,7 @@ struct CaseAPI: Sendable {
         else {
             throw APIFailure.notFound("no such slice in case \(record.id)")
         }
-        if sliceReads.opensWindow(userID: session.user.id, caseID: record.id) {
+        if sliceReads.opensWindow(userID: session.user.id, subject: "case \(record.id)") {
             try await audit(
                 session, "slice.read", context: context, record: record,
                 detail: ["firstSlice": slice, "windowSeconds": Int(sliceReads.window.components.seconds)])
@@ -445,6 +411,16 @@ struct CaseAPI: Sendable {
 
     func propagate(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
         let record = try await caseRecord(context, session, action: "case.propagate")
+        let result = try await propagate(record, by: session)
+        return try JSONBody.response(
+            PropagationResult(
+                updatedSlices: result.outcome.updatedSlices, keptSlices: result.outcome.keptSlices,
+                milliseconds: result.outcome.milliseconds, suggestedSlice: result.suggestedSlice))
+    }
+
+    /// Propagates the case's corrected slices through the volume and stores the round durably
+    /// before answering; the next round starts.
+    func propagate(_ record: CaseRecord, by session: AuthSession) async throws -> PropagationStep {
         let handle = try await handle(record)
         handle.progress.withLock { $0 = (0, 0, true) }
         let result = try await queue.run { () -> PropagationStep in
@@ -468,10 +444,7 @@ struct CaseAPI: Sendable {
             await sessions?.evict(record.id)
             throw error
         }
-        return try JSONBody.response(
-            PropagationResult(
-                updatedSlices: result.outcome.updatedSlices, keptSlices: result.outcome.keptSlices,
-                milliseconds: result.outcome.milliseconds, suggestedSlice: result.suggestedSlice))
+        return result
     }
 
     /// What one propagation produced, taken off the inference queue.

@@ -1,9 +1,9 @@
 import Foundation
 import Synchronization
 
-/// Batches the audit of slice reads: a viewer fetches hundreds of slices, so the trail gets one
-/// `slice.read` row per user and case for each window (10 minutes by default) in which they read
-/// any, not one per slice.
+/// Batches the audit of image reads: a viewer fetches hundreds of slices or frames, so the trail
+/// gets one row per user and subject (a case, a study) for each window (10 minutes by default) in
+/// which they read any, not one per slice.
 final class SliceReadAudit: Sendable {
     let window: Duration
     private let lastRecorded = Mutex<[String: ContinuousClock.Instant]>([:])
@@ -12,11 +12,11 @@ final class SliceReadAudit: Sendable {
         self.window = window
     }
 
-    /// Whether this read opens a new window for `userID` on `caseID` (and so must be audited).
-    func opensWindow(userID: Int, caseID: Int) -> Bool {
+    /// Whether this read opens a new window for `userID` on `subject` (and so must be audited).
+    func opensWindow(userID: Int, subject: String) -> Bool {
         let now = ContinuousClock.now
         return lastRecorded.withLock { last in
-            let key = "\(userID):\(caseID)"
+            let key = "\(userID):\(subject)"
             if let previous = last[key], previous.duration(to: now) < window { return false }
             last[key] = now
             return true

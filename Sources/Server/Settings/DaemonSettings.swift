@@ -20,6 +20,7 @@ public struct DaemonSettings: Sendable, Equatable {
     public var caseBodyParts: [String] = []
     public var caseDescription = ""
     public var pacs: [String] = []
+    public var pacsSources: [String] = []
     public var tlsCertificate = ""
     public var tlsPrivateKey = ""
     public var tlsTrustedCertificates = ""
@@ -27,6 +28,7 @@ public struct DaemonSettings: Sendable, Equatable {
     public var segType = "binary"
     public var httpHost = "127.0.0.1"
     public var httpPort = 8080
+    public var corsOrigins: [String] = []
     public var httpsCertificateChain = ""
     public var httpsPrivateKey = ""
     public var loginLifetimeHours = 12.0
@@ -45,12 +47,21 @@ public struct DaemonSettings: Sendable, Equatable {
 
     /// The PACS destinations, parsed.
     public func destinations() throws(SettingsError) -> [PacsDestination] {
+        try Self.nodes(pacs, key: "pacs.destinations")
+    }
+
+    /// The PACS studies are pulled from (C-FIND/C-MOVE or QIDO-RS/WADO-RS), parsed.
+    public func sources() throws(SettingsError) -> [PacsDestination] {
+        try Self.nodes(pacsSources, key: "pacs.sources")
+    }
+
+    private static func nodes(_ texts: [String], key: String) throws(SettingsError) -> [PacsDestination] {
         var parsed: [PacsDestination] = []
-        for text in pacs {
+        for text in texts {
             do {
                 parsed.append(try PacsDestination(parsing: text))
             } catch {
-                throw SettingsError("pacs.destinations: \(error.reason)")
+                throw SettingsError("\(key): \(error.reason)")
             }
         }
         return parsed
@@ -88,6 +99,7 @@ public struct DaemonSettings: Sendable, Equatable {
             throw SettingsError("cases.description '\(caseDescription)' is not a regular expression")
         }
         _ = try destinations()
+        _ = try sources()
         for (key, path) in [
             ("http.certificate_chain", httpsCertificateChain), ("http.private_key", httpsPrivateKey),
             ("pacs.tls.certificate", tlsCertificate), ("pacs.tls.private_key", tlsPrivateKey),
@@ -101,7 +113,8 @@ public struct DaemonSettings: Sendable, Equatable {
     public func serverConfiguration(https: HTTPSSettings?) throws(SettingsError) -> ServerConfiguration {
         ServerConfiguration(
             httpHost: httpHost, httpPort: httpPort, https: https, databaseURL: databaseURL,
-            databasePoolSize: databasePoolSize, aeTitle: aeTitle, pacs: try destinations(), tls: dicomTLS,
+            databasePoolSize: databasePoolSize, aeTitle: aeTitle, dicomPort: dicomPort, pacs: try destinations(),
+            pacsSources: try sources(), tls: dicomTLS, corsOrigins: corsOrigins,
             segmentationSeriesDescription: segSeriesDescription, fractionalSegmentation: segType == "fractional",
             modelsDirectory: modelsDirectory, webRoot: webRoot.isEmpty ? nil : webRoot, sessionLimit: openCases,
             loginLifetime: loginLifetimeHours * 3600, idleSeconds: idleSeconds)

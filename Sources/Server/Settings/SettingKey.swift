@@ -128,6 +128,10 @@ public struct SettingKey {
             .list(
                 "pacs.destinations", "DELINEATE_PACS", \.pacs, "AE@host:port, dicom-tls://..., http(s)://...",
                 secret: true),
+            .list(
+                "pacs.sources", "DELINEATE_PACS_SOURCES", \.pacsSources,
+                "PACS to pull from: AE@host:port, http(s)://...",
+                secret: true),
             .text("pacs.tls.certificate", "DELINEATE_TLS_CERTIFICATE", \.tlsCertificate, "our certificate, PEM"),
             .text("pacs.tls.private_key", "DELINEATE_TLS_PRIVATE_KEY", \.tlsPrivateKey, "its key, PEM"),
             .text(
@@ -146,6 +150,7 @@ public struct SettingKey {
             .number(
                 "http.login_lifetime_hours", "DELINEATE_LOGIN_LIFETIME_HOURS", \.loginLifetimeHours, 0.01...720,
                 "sign-in lifetime"),
+            .list("http.cors_origins", "DELINEATE_CORS_ORIGINS", \.corsOrigins, "origins of viewers; *: any"),
             .text("http.web_root", "DELINEATE_WEB_ROOT", \.webRoot, "web client folder; empty: none"),
             .text("models.directory", "DELINEATE_MODELS", \.modelsDirectory, "sim.safetensors, prop.safetensors"),
             .integer("engine.threads", "DELINEATE_ENGINE_THREADS", \.engineThreads, cores, "inference threads"),

@@ -6,9 +6,10 @@ import Synchronization
     import FoundationNetworking
 #endif
 
-/// Sends instances to a DICOMweb service by STOW-RS (PS3.18 §10.5): one POST of
-/// multipart/related; type="application/dicom" to `{base}/studies`.
-struct StowRSClient: Sendable {
+/// A client of a DICOMweb service (PS3.18): STOW-RS to deliver SEGs (one POST of
+/// multipart/related; type="application/dicom" to `{base}/studies`), QIDO-RS to search studies,
+/// WADO-RS to pull a study's instances.
+struct DicomWebClient: Sendable {
     let base: URL
     /// The `Authorization` header value, when the service needs one.
     let authorization: String?
@@ -45,7 +46,7 @@ struct StowRSClient: Sendable {
         body.append(contentsOf: instance)
         body.append(Data("\r\n--\(boundary)--\r\n".utf8))
         request.httpBody = body
-        let (status, data) = try await send(request)
+        let (status, data, _) = try await send(request)
         let failure = Self.failureReason(in: data, sopInstanceUID: sopInstanceUID)
         switch status {
         case 200 where failure == nil, 202 where failure == nil:
@@ -56,9 +57,44 @@ struct StowRSClient: Sendable {
         }
     }
 
+    /// The studies matching QIDO-RS query parameters (`PatientID`, `StudyDate`, `limit`, …).
+    func searchStudies(_ parameters: [(String, String)]) async throws(DicomError) -> [DicomAttributes] {
+        var components = URLComponents(url: base.appendingPathComponent("studies"), resolvingAgainstBaseURL: false)
+        components?.queryItems = parameters.map { URLQueryItem(name: $0.0, value: $0.1) }
+        var request = URLRequest(url: components?.url ?? base, timeoutInterval: timeoutSeconds)
+        request.setValue("application/dicom+json", forHTTPHeaderField: "Accept")
+        let (status, data, _) = try await send(request)
+        switch status {
+        case 200: return try DicomAttributes.list(fromJSON: data)
+        case 204: return []
+        default: throw DicomError(.association, "QIDO-RS at \(base.absoluteString) answered HTTP \(status)")
+        }
+    }
+
+    /// Every instance of a study (Part 10 bytes), by WADO-RS.
+    func retrieveStudy(_ studyInstanceUID: String) async throws(DicomError) -> [[UInt8]] {
+        var request = URLRequest(
+            url: base.appendingPathComponent("studies").appendingPathComponent(studyInstanceUID),
+            timeoutInterval: timeoutSeconds * 10)
+        request.setValue("multipart/related; type=\"application/dicom\"", forHTTPHeaderField: "Accept")
+        let (status, data, contentType) = try await send(request)
+        guard status == 200 else {
+            throw DicomError(.association, "WADO-RS at \(base.absoluteString) answered HTTP \(status)")
+        }
+        do throws(MultipartRelated.ParseError) {
+            let boundary = try MultipartRelated.boundary(
+                contentType: contentType ?? "", wantedType: "application/dicom")
+            return try MultipartRelated.parts(Array(data), boundary: boundary).map { Array($0.body) }
+        } catch {
+            throw DicomError(.association, "WADO-RS at \(base.absoluteString) answered a body we cannot read: \(error)")
+        }
+    }
+
     /// Sends a request with our credentials; returns the HTTP status and body, or throws when no
     /// answer came.
-    private func send(_ request: URLRequest) async throws(DicomError) -> (status: Int, body: Data) {
+    private func send(_ request: URLRequest) async throws(DicomError) -> (
+        status: Int, body: Data, contentType: String?
+    ) {
         var request = request
         if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
         let refusal = ChallengeRefusal()
@@ -66,10 +102,11 @@ struct StowRSClient: Sendable {
         defer { session.finishTasksAndInvalidate() }
         do {
             let (data, response) = try await session.data(for: request)
-            return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+            let http = response as? HTTPURLResponse
+            return (http?.statusCode ?? 0, data, http?.value(forHTTPHeaderField: "Content-Type"))
         } catch {
             if refusal.challenged.withLock({ $0 }) {
-                return (401, Data("the service refused our credentials".utf8))
+                return (401, Data("the service refused our credentials".utf8), nil)
             }
             throw DicomError(.association, "DICOMweb \(base.absoluteString): \(error.localizedDescription)")
         }

@@ -81,3 +81,31 @@ enum MultipartRelated {
         return nil
     }
 }
+
+/// A multipart/related response body (PS3.18 §8.7.3): parts of one media type, each with its own
+/// Content-Type header.
+struct MultipartRelatedBody {
+    let boundary = "delineate-" + UUID().uuidString
+    /// The `type` parameter: the media type of every part.
+    let type: String
+    private(set) var bytes: [UInt8] = []
+
+    init(type: String) {
+        self.type = type
+    }
+
+    /// The response's Content-Type header.
+    var contentType: String { "multipart/related; type=\"\(type)\"; boundary=\(boundary)" }
+
+    /// Appends a part; `contentType` defaults to the body's `type`.
+    mutating func append(_ part: [UInt8], contentType: String? = nil, location: String? = nil) {
+        var header = "--\(boundary)\r\nContent-Type: \(contentType ?? type)\r\n"
+        if let location { header += "Content-Location: \(location)\r\n" }
+        bytes += Array((header + "\r\n").utf8)
+        bytes += part
+        bytes += Array("\r\n".utf8)
+    }
+
+    /// The body with its closing delimiter.
+    var finished: [UInt8] { bytes + Array("--\(boundary)--\r\n".utf8) }
+}

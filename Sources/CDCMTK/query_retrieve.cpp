@@ -1,0 +1,111 @@
+// C-FIND and C-MOVE as a Study Root Query/Retrieve SCU (DCMTK DcmSCU), to pull studies from a PACS.
+#include "CDCMTK.h"
+#include "internal.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcjson.h>
+#include <dcmtk/dcmnet/scu.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <string>
+
+namespace {
+
+/// The query identifier: each tag with its value (an empty value asks for the attribute back).
+int identifier(DcmDataset &dataset, const uint32_t *tags, const char *const *values, int count, char *error,
+               size_t errorLength) {
+    for (int index = 0; index < count; ++index) {
+        DcmTagKey key(static_cast<Uint16>(tags[index] >> 16), static_cast<Uint16>(tags[index] & 0xFFFF));
+        if (dk::check(dataset.putAndInsertString(key, values[index]), "query key", error, errorLength)) return 1;
+    }
+    return 0;
+}
+
+/// Opens a Study Root association for `sopClass` and returns its presentation context, or 0.
+T_ASC_PresentationContextID open(dk::Requestor &requestor, const char *host, uint16_t port, const char *callingAE,
+                                 const char *calledAE, const dk_tls *tls, int timeoutSeconds, const char *sopClass,
+                                 char *error, size_t errorLength) {
+    if (dk::openAssociation(requestor, host, port, callingAE, calledAE, tls, timeoutSeconds, sopClass, error,
+                            errorLength))
+        return 0;
+    T_ASC_PresentationContextID context = requestor.scu.findAnyPresentationContextID(sopClass, "");
+    if (context == 0) {
+        requestor.scu.releaseAssociation();
+        dk::fail(error, errorLength, std::string("the peer accepted no presentation context for ") + sopClass);
+    }
+    return context;
+}
+
+}  // namespace
+
+extern "C" {
+
+int dk_find(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const dk_tls *tls,
+            int timeoutSeconds, const uint32_t *tags, const char *const *values, int count, char **json,
+            size_t *length, char *error, size_t errorLength) {
+    DcmDataset query;
+    if (identifier(query, tags, values, count, error, errorLength)) return 1;
+    dk::Requestor requestor;
+    const char *sopClass = UID_FINDStudyRootQueryRetrieveInformationModel;
+    T_ASC_PresentationContextID context =
+        open(requestor, host, port, callingAE, calledAE, tls, timeoutSeconds, sopClass, error, errorLength);
+    if (context == 0) return 1;
+    OFList<QRResponse *> responses;
+    OFCondition status = requestor.scu.sendFINDRequest(context, &query, &responses);
+    requestor.scu.releaseAssociation();
+    std::ostringstream out;
+    out << "[";
+    bool first = true;
+    int result = dk::check(status, "C-FIND", error, errorLength);
+    for (QRResponse *response : responses) {
+        if (result == 0 && response->m_dataset != nullptr && DICOM_PENDING_STATUS(response->m_status)) {
+            DcmJsonFormatCompact format(OFFalse);
+            if (!first) out << ",";
+            first = false;
+            out << "{";
+            response->m_dataset->writeJson(out, format);
+            out << "}";
+        } else if (result == 0 && response->m_status != STATUS_Success && !DICOM_PENDING_STATUS(response->m_status)) {
+            char text[64];
+            std::snprintf(text, sizeof text, "C-FIND answered status 0x%04X", response->m_status);
+            result = dk::fail(error, errorLength, text);
+        }
+        delete response;
+    }
+    if (result != 0) return 1;
+    out << "]";
+    const std::string text = out.str();
+    *json = static_cast<char *>(std::malloc(text.size() + 1));
+    std::memcpy(*json, text.c_str(), text.size() + 1);
+    *length = text.size();
+    return 0;
+}
+
+int dk_move(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const dk_tls *tls,
+            int timeoutSeconds, const char *destination, const uint32_t *tags, const char *const *values, int count,
+            dk_move_result *result, char *error, size_t errorLength) {
+    DcmDataset query;
+    if (identifier(query, tags, values, count, error, errorLength)) return 1;
+    dk::Requestor requestor;
+    const char *sopClass = UID_MOVEStudyRootQueryRetrieveInformationModel;
+    T_ASC_PresentationContextID context =
+        open(requestor, host, port, callingAE, calledAE, tls, timeoutSeconds, sopClass, error, errorLength);
+    if (context == 0) return 1;
+    OFList<RetrieveResponse *> responses;
+    OFCondition status = requestor.scu.sendMOVERequest(context, destination, &query, &responses);
+    requestor.scu.releaseAssociation();
+    *result = dk_move_result{};
+    if (!responses.empty()) {
+        RetrieveResponse *last = responses.back();
+        result->status = last->m_status;
+        result->completed = last->m_numberOfCompletedSubops;
+        result->failed = last->m_numberOfFailedSubops;
+        result->warning = last->m_numberOfWarningSubops;
+    }
+    for (RetrieveResponse *response : responses) delete response;
+    return dk::check(status, "C-MOVE", error, errorLength);
+}
+
+}  // extern "C"

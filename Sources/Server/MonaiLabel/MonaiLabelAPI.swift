@@ -1,0 +1,362 @@
+import Foundation
+import Hummingbird
+import Segmentation
+import Store
+
+/// MONAI Label's client protocol under `/monailabel`, so its 3D Slicer and OHIF plugins work
+/// unchanged against Delineate (point the plugin at `http://host:port/monailabel`). An image id is
+/// a Series Instance UID. Clicks arrive as voxel indices and run through the same path as the web
+/// client's (stored interactions, rounds, timings, audit); labels come back as NRRD.
+struct MonaiLabelAPI: Sendable {
+    static let root = "/monailabel"
+    /// The largest label upload or infer request accepted.
+    static let maximumBodyBytes = 1 << 29
+    /// Active-learning strategies: which case to annotate next.
+    static let strategies = [
+        "first": "the oldest open case on your worklist", "random": "any open case on your worklist",
+    ]
+
+    let api: CaseAPI
+
+    func register(on router: Router<DelineateContext>) {
+        let root = Self.root
+        // A trailing slash (`/info/`, as the plugins write it) matches the same route.
+        router.get(RouterPath("\(root)/auth")) { _, _ in
+            try Self.json(["enabled": true, "client_id": "delineate", "realm": "delineate"])
+        }
+        router.post(RouterPath("\(root)/auth/token")) { request, context in
+            do { return try await token(request, context) } catch { return APIFailure.from(error).response }
+        }
+        api.route(router, .get, RouterPath("\(root)/info")) { _, _, _ in try await info() }
+        api.route(router, .post, RouterPath("\(root)/infer/:model")) { request, context, session in
+            try await infer(request, context, session)
+        }
+        api.route(router, .post, RouterPath("\(root)/activelearning/:strategy")) { _, context, session in
+            try await nextSample(context, session)
+        }
+        api.route(router, .get, RouterPath("\(root)/datastore/image")) { request, context, session in
+            try await image(request, context, session)
+        }
+        api.route(router, .put, RouterPath("\(root)/datastore/label")) { request, context, session in
+            try await saveLabel(request, context, session)
+        }
+    }
+
+    // MARK: Sign-in and info
+
+    /// OAuth2's password grant, as the plugins send it (form fields `username`, `password`).
+    func token(_ request: Request, _ context: DelineateContext) async throws -> Response {
+        let form = try await FormData.read(request, limit: 1 << 16)
+        var fields: [String: String] = [:]
+        if form.fields.count == 1, let body = form.fields["params"] {
+            for pair in String(decoding: body.bytes, as: UTF8.self).split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map {
+                    String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
+                }
+                if parts.count == 2 { fields[parts[0]] = parts[1] }
+            }
+        } else {
+            for (name, field) in form.fields { fields[name] = String(decoding: field.bytes, as: UTF8.self) }
+        }
+        guard let username = fields["username"], let password = fields["password"] else {
+            throw APIFailure.badRequest("send the form fields username and password")
+        }
+        let (_, token) = try await api.authenticator.signIn(
+            username: username, password: password, clientAddress: context.clientAddress,
+            lifetime: api.configuration.loginLifetime, method: "monailabel")
+        return try JSONBody.response(["access_token": token, "token_type": "bearer"])
+    }
+
+    /// The model as MONAI Label describes one: a DeepEdit-style interactive model over our classes.
+    func info() async throws -> Response {
+        let metadata = try model()
+        let classes = metadata.classes.enumerated().dropFirst().map { ($0.element.name, $0.offset) }
+        let total = try await CaseRepository(pool: api.pool).list(CaseFilter(limit: 1, offset: 0)).total
+        var completed = 0
+        for status in [CaseStatus.accepted, .exported] {
+            completed += try await CaseRepository(pool: api.pool).list(CaseFilter(status: status, limit: 1, offset: 0))
+                .total
+        }
+        let body: [String: Any] = [
+            "name": "Delineate", "version": DelineateVersion.current,
+            "description": "Interactive multi-class segmentation (SIM) with volumetric propagation, on the CPU",
+            "labels": classes.map(\.0),
+            "models": [
+                metadata.model: [
+                    "type": "deepedit", "dimension": 3, "labels": Dictionary(uniqueKeysWithValues: classes),
+                    "description": "clicks per class; each request propagates through the volume",
+                    "config": [:] as [String: Any],
+                ] as [String: Any]
+            ],
+            "trainers": [:] as [String: Any], "scoring": [:] as [String: Any], "train_stats": [:] as [String: Any],
+            "strategies": Self.strategies.mapValues { ["description": $0] },
+            "datastore": ["total": total, "completed": completed],
+        ]
+        return try Self.json(body)
+    }
+
+    // MARK: Inference
+
+    func infer(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
+        let metadata = try model()
+        guard context.parameters.get("model") == metadata.model else {
+            throw APIFailure.notFound(
+                "no model '\(context.parameters.get("model") ?? "")'; this server has '\(metadata.model)'")
+        }
+        let record = try await caseRecord(request, session, context, action: "monailabel.infer")
+        let form = try await FormData.read(request, limit: Self.maximumBodyBytes)
+        let params = try form.json("params")
+        let handle = try await api.handle(record)
+        let volume = handle.session.volume
+        let points = try Self.points(
+            in: params, classes: metadata.classes.map(\.name), size: [volume.columns, volume.rows, volume.slices])
+        // The plugins send every point placed so far; a point already stored is not clicked again.
+        let stored = try await RoundRepository(pool: api.pool).history(caseID: record.id).flatMap(\.interactions)
+        var seen = Set(stored.map { Point(label: $0.classIndex, index: [Int($0.x), Int($0.y), $0.sliceIndex]) })
+        let fresh = points.filter { seen.insert($0).inserted }
+        var latencies: [Double] = []
+        for point in fresh {
+            let click = CaseAPI.ClickRequest(
+                slice: point.index[2], x: Double(point.index[0]), y: Double(point.index[1]), label: point.label)
+            latencies.append(try await api.apply(click, to: record, by: session).latencyMilliseconds)
+        }
+        var propagationMilliseconds: Double?
+        if !fresh.isEmpty {
+            propagationMilliseconds = try await api.propagate(record, by: session).outcome.milliseconds
+        }
+        let mask = try await api.queue.run { handle.mask }
+        let result: [String: Any] = [
+            "label_names": Dictionary(uniqueKeysWithValues: metadata.classes.enumerated().map { ($1.name, $0) }),
+            "clicks": fresh.count, "click_latencies_ms": latencies, "propagation_ms": propagationMilliseconds ?? 0,
+        ]
+        let type: NRRD.ScalarType = (params["result_dtype"] as? String) == "uint16" ? .uint16 : .uint8
+        let label = NRRD.write(mask.labels.map(Double.init), type: type, grid: try await grid(record))
+        let json = Array(try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]))
+        switch request.uri.queryParameters.get("output") {
+        case "json": return try Self.json(result)
+        case "image":
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "application/octet-stream", .contentDisposition: "attachment; filename=label.nrrd",
+                ],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: label)))
+        default:
+            return FormData.response(
+                fields: [("params", json)], files: [(name: "image", filename: "label.nrrd", bytes: label)])
+        }
+    }
+
+    /// A click as the plugins send it: a class and a voxel index (i, j, k).
+    struct Point: Hashable {
+        var label: Int
+        var index: [Int]
+    }
+
+    /// The points of an infer request: `foreground` (for the class named by `label`, else the
+    /// first class), `background`, and DeepEdit's lists keyed by class name.
+    static func points(in params: [String: Any], classes: [String], size: [Int]) throws -> [Point] {
+        func index(of name: String) throws -> Int {
+            guard let found = classes.firstIndex(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) else {
+                throw APIFailure.badRequest(
+                    "unknown label '\(name)'; this model knows \(classes.dropFirst().joined(separator: ", "))")
+            }
+            return found
+        }
+        var lists: [(Int, Any)] = []
+        for (key, value) in params.sorted(by: { $0.key < $1.key }) {
+            switch key {
+            case "foreground": lists.append((try (params["label"] as? String).map(index) ?? 1, value))
+            case "background": lists.append((0, value))
+            default:
+                if let found = classes.firstIndex(where: { $0.caseInsensitiveCompare(key) == .orderedSame }), found > 0
+                {
+                    lists.append((found, value))
+                }
+            }
+        }
+        var points: [Point] = []
+        for (label, value) in lists {
+            guard let list = value as? [Any] else { throw APIFailure.badRequest("points are lists of [i, j, k]") }
+            for item in list {
+                guard let coordinates = item as? [Any], coordinates.count == 3 else {
+                    throw APIFailure.badRequest("a point is [i, j, k], not \(item)")
+                }
+                let numbers = coordinates.compactMap { ($0 as? NSNumber).map { Int($0.doubleValue.rounded()) } }
+                guard numbers.count == 3, zip(numbers, size).allSatisfy({ (0..<$1).contains($0) }) else {
+                    throw APIFailure.badRequest("point \(coordinates) is outside the volume of \(size) voxels")
+                }
+                points.append(Point(label: label, index: numbers))
+            }
+        }
+        return points
+    }
+
+    // MARK: Datastore and active learning
+
+    /// The next case for the caller: on the caller's worklist when they are an annotator.
+    func nextSample(_ context: DelineateContext, _ session: AuthSession) async throws -> Response {
+        let strategy = context.parameters.get("strategy") ?? ""
+        guard Self.strategies[strategy] != nil else {
+            throw APIFailure.notFound(
+                "no strategy '\(strategy)'; there are \(Self.strategies.keys.sorted().joined(separator: ", "))")
+        }
+        var open: [CaseRecord] = []
+        for status in [CaseStatus.new, .inProgress] {
+            var filter = CaseFilter(status: status, limit: 500, offset: 0)
+            if session.user.role == .annotator { filter.assigneeID = session.user.id }
+            open += try await CaseRepository(pool: api.pool).list(filter).cases
+        }
+        let chosen = strategy == "random" ? open.randomElement() : open.min { $0.createdAt < $1.createdAt }
+        guard let chosen else { throw APIFailure.notFound("no open case is left") }
+        try await api.audit(
+            session, "monailabel.next", context: context, record: chosen, detail: ["strategy": strategy])
+        return try Self.json([
+            "id": chosen.seriesInstanceUID, "name": chosen.seriesInstanceUID, "path": chosen.seriesInstanceUID,
+            "StudyInstanceUID": chosen.studyInstanceUID, "SeriesInstanceUID": chosen.seriesInstanceUID,
+            "case": chosen.id,
+        ])
+    }
+
+    /// The case's image as an NRRD the plugins load (int16 when every voxel fits, else float).
+    func image(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
+        let record = try await caseRecord(request, session, context, action: "monailabel.image")
+        let handle = try await api.handle(record)
+        let voxels = try await api.queue.run { handle.session.volume.voxels }
+        let whole = voxels.allSatisfy { $0 == $0.rounded() && abs($0) <= 32767 }
+        let bytes = NRRD.write(voxels.map(Double.init), type: whole ? .int16 : .float, grid: try await grid(record))
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/octet-stream", .contentDisposition: "attachment; filename=image.nrrd",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// A finished label from a plugin: NRRD (raw or gzip) or OHIF's `.bin` (uint8, i fastest), with
+    /// `label_info` naming each value. It is stored as the case's newest mask (a fusion round);
+    /// with the tag `final` (the default) a reviewer's or admin's upload also accepts the case.
+    func saveLabel(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
+        let record = try await caseRecord(request, session, context, action: "monailabel.save_label")
+        let form = try await FormData.read(request, limit: Self.maximumBodyBytes)
+        guard let file = form.fields["label"] else { throw APIFailure.badRequest("the form has no 'label' file") }
+        let metadata = try model()
+        let handle = try await api.handle(record)
+        let size = try await api.queue.run {
+            [handle.session.volume.columns, handle.session.volume.rows, handle.session.volume.slices]
+        }
+        var values: [Int]
+        if file.filename?.lowercased().hasSuffix(".bin") == true {
+            guard file.bytes.count == size.reduce(1, *) else {
+                throw APIFailure.badRequest("the .bin label holds \(file.bytes.count) voxels; the image has \(size)")
+            }
+            values = file.bytes.map(Int.init)
+        } else {
+            do {
+                let read = try NRRD.readIntegers(file.bytes)
+                guard read.sizes == size else {
+                    throw APIFailure.badRequest("the label is \(read.sizes) voxels; the image is \(size)")
+                }
+                values = read.values
+            } catch let failure as NRRD.Failure {
+                throw APIFailure(
+                    status: .unsupportedMediaType, code: "unsupported_label",
+                    message: "send the label as NRRD (raw or gzip) or as .bin: \(failure.description)")
+            } catch let failure as Gzip.Failure {
+                throw APIFailure.badRequest("the label cannot be read: \(failure.description)")
+            }
+        }
+        let labels = try Self.translate(
+            values, info: form.json("params")["label_info"], classes: metadata.classes.map(\.name))
+        let mask = LabelVolumeData(columns: size[0], rows: size[1], slices: size[2], labels: labels)
+        let round = try await api.queue.run { handle.session.round }
+        _ = try await RoundRepository(pool: api.pool).commit(
+            NewRound(
+                caseID: record.id, userID: session.user.id, number: round, kind: .fusion, mask: mask,
+                model: handle.modelName))
+        var accepted: String?
+        let tag = request.uri.queryParameters.get("tag") ?? "final"
+        if tag == "final", session.user.role != .annotator, labels.contains(where: { $0 != 0 }) {
+            let acceptance = CaseAcceptance(
+                files: api.files, pool: api.pool, catalogue: LabelCatalogue(model: metadata),
+                seriesDescription: api.configuration.segmentationSeriesDescription)
+            accepted = try await acceptance.accept(
+                caseID: record.id,
+                creatorName: session.user.displayName.isEmpty ? session.user.username : session.user.displayName,
+                destinations: api.configuration.pacs)
+        }
+        var body: [String: Any] = ["image": record.seriesInstanceUID, "label": "\(record.id)", "tag": tag]
+        if let accepted { body["sopInstanceUID"] = accepted }
+        return try Self.json(body)
+    }
+
+    /// Maps a plugin's label values onto our class indices through `label_info` ([{name, idx}]);
+    /// without it the values are taken as our indices.
+    static func translate(_ values: [Int], info: Any?, classes: [String]) throws -> [UInt8] {
+        var mapping: [Int: Int] = [0: 0]
+        if let entries = info as? [[String: Any]] {
+            for entry in entries {
+                guard let name = entry["name"] as? String, let value = (entry["idx"] as? NSNumber)?.intValue else {
+                    continue
+                }
+                guard let found = classes.firstIndex(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) else {
+                    throw APIFailure.badRequest(
+                        "label_info names '\(name)'; this model knows \(classes.dropFirst().joined(separator: ", "))")
+                }
+                mapping[value] = found
+            }
+        } else {
+            for index in classes.indices { mapping[index] = index }
+        }
+        var labels = [UInt8](repeating: 0, count: values.count)
+        for (position, value) in values.enumerated() {
+            guard let mapped = mapping[value] else {
+                throw APIFailure.badRequest("label value \(value) is not named in label_info")
+            }
+            labels[position] = UInt8(mapped)
+        }
+        return labels
+    }
+
+    // MARK: Helpers
+
+    func model() throws -> ModelMetadata {
+        guard let sessions = api.sessions else {
+            throw APIFailure(status: .serviceUnavailable, code: "no_model", message: "no segmentation model is loaded")
+        }
+        return sessions.models.sim.metadata
+    }
+
+    /// The case on the series named by `?image=`, if the caller may work on it; audited.
+    func caseRecord(_ request: Request, _ session: AuthSession, _ context: DelineateContext, action: String)
+        async throws -> CaseRecord
+    {
+        guard let image = request.uri.queryParameters.get("image"), !image.isEmpty else {
+            throw APIFailure.badRequest("name the image: ?image=<Series Instance UID>")
+        }
+        let record = try await CaseRepository(pool: api.pool).find(seriesInstanceUID: image)
+        if session.user.role == .annotator && record.assigneeID != session.user.id {
+            throw APIFailure.forbidden("case \(record.id) is assigned to someone else")
+        }
+        try await api.audit(session, action, context: context, record: record)
+        return record
+    }
+
+    /// The case's voxel grid in patient coordinates (LPS), as NRRD writes it.
+    func grid(_ record: CaseRecord) async throws -> NRRD.Grid {
+        guard let volume = try await VolumeRepository(pool: api.pool).volume(seriesID: record.seriesID),
+            volume.direction.count == 9, volume.spacing.count == 3
+        else { throw APIFailure.notFound("case \(record.id) has no assembled volume") }
+        let d = volume.direction
+        return NRRD.Grid(
+            sizes: [volume.columns, volume.rows, volume.slices], origin: volume.origin,
+            axes: (0..<3).map { axis in (0..<3).map { d[axis * 3 + $0] * volume.spacing[axis] } })
+    }
+
+    static func json(_ object: [String: Any]) throws -> Response {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

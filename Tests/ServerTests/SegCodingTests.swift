@@ -1,0 +1,89 @@
+import DelineateTesting
+import DicomKit
+import Foundation
+import Segmentation
+import Store
+import Testing
+
+@testable import Server
+
+/// The SEG an accepted case becomes is coded correctly by default, attribute by attribute: SNOMED
+/// CT category (CID 7150) and type (CID 7151) from the model's label catalogue, SEMIAUTOMATIC with
+/// the model as algorithm, the annotator as Content Creator, and the Referenced Series Sequence.
+@Suite struct SegCodingTests {
+    @Test(arguments: [false, true]) func acceptedSegIsCodedAttributeByAttribute(fractional: Bool) async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let files = try FileStore(root: folder + "/store")
+        let series = try PhantomSeries.write("coding", slices: 4, size: 32, seed: 3, in: folder)
+        let caseID = try await ingestedCase(series, database: database, files: files)
+        var labels = [UInt8](repeating: 0, count: 32 * 32 * 4)
+        for index in 1100..<1300 { labels[index] = 1 }
+        for index in 2200..<2250 { labels[index] = 4 }
+        _ = try await RoundRepository(pool: database.pool).commit(
+            NewRound(
+                caseID: caseID, userID: nil, number: 1, kind: .propagate,
+                mask: LabelVolumeData(columns: 32, rows: 32, slices: 4, labels: labels)))
+        let metadata = CaseAPITests.models.sim.metadata
+        let fractions: [UInt8: [UInt8]]? =
+            fractional ? [1: labels.map { $0 == 1 ? 200 : 0 }, 4: labels.map { $0 == 4 ? 255 : 0 }] : nil
+        let uid = try await CaseAcceptance(
+            files: files, pool: database.pool, catalogue: LabelCatalogue(model: metadata)
+        )
+        .accept(caseID: caseID, creatorName: "Reviewer^Rita", destinations: [], fractions: fractions)
+        var query = DicomWebQuery()
+        query.sopInstanceUIDs = [uid]
+        let stored = try #require(try await DicomWebIndex(pool: database.pool).instances(query).first)
+        let seg = try DicomFile(bytes: try files.get(sha256: stored.fileSHA256))
+
+        #expect(seg.string(.sopClassUID) == "1.2.840.10008.5.1.4.1.1.66.4")
+        #expect(seg.string(.modality) == "SEG")
+        #expect(seg.string(DicomTag(0x0062, 0x0001)) == (fractional ? "FRACTIONAL" : "BINARY"))
+        if fractional { #expect(seg.string(DicomTag(0x0062, 0x0010)) == "PROBABILITY") }
+        #expect(seg.string(DicomTag(0x0070, 0x0084)) == "Reviewer^Rita")
+        #expect(seg.string(.studyInstanceUID) == series.writer.series.studyInstanceUID)
+        #expect(seg.string(.frameOfReferenceUID) == series.writer.series.frameOfReferenceUID)
+        #expect(seg.string(.patientID) == "TEST-coding")
+
+        let segments = DicomTag(0x0062, 0x0002)
+        let expected: [(label: String, category: CodedConcept, type: CodedConcept)] = [
+            ("large organ", .anatomicalStructure, CodedConcept("10200004", "SCT", "Liver")),
+            ("lesion", .morphologicallyAlteredStructure, CodedConcept("108369006", "SCT", "Neoplasm")),
+        ]
+        for (item, segment) in expected.enumerated() {
+            func at(_ tag: DicomTag) -> String? { seg.string(in: [(segments, item)], tag) }
+            func code(_ sequence: DicomTag) -> CodedConcept? {
+                let path = [(segments, item), (sequence, 0)]
+                guard let value = seg.string(in: path, DicomTag(0x0008, 0x0100)),
+                    let scheme = seg.string(in: path, DicomTag(0x0008, 0x0102)),
+                    let meaning = seg.string(in: path, DicomTag(0x0008, 0x0104))
+                else { return nil }
+                return CodedConcept(value, scheme, meaning)
+            }
+            #expect(at(DicomTag(0x0062, 0x0004)) == "\(item + 1)")
+            #expect(at(DicomTag(0x0062, 0x0005)) == segment.label)
+            #expect(code(DicomTag(0x0062, 0x0003)) == segment.category)
+            #expect(code(DicomTag(0x0062, 0x000F)) == segment.type)
+            #expect(at(DicomTag(0x0062, 0x0008)) == "SEMIAUTOMATIC")
+            #expect(at(DicomTag(0x0062, 0x0009)) == "Delineate sim")
+            // Segmentation Algorithm Identification: the model's name and version.
+            let algorithm = [(segments, item), (DicomTag(0x0062, 0x0007), 0)]
+            #expect(seg.string(in: algorithm, DicomTag(0x0066, 0x0036)) == "Delineate sim")
+            #expect(seg.string(in: algorithm, DicomTag(0x0066, 0x0031)) == metadata.version)
+            #expect(at(DicomTag(0x0062, 0x000D)) != nil)  // Recommended Display CIELab Value
+        }
+        #expect(seg.string(in: [(segments, 2)], DicomTag(0x0062, 0x0005)) == nil)
+
+        // Every source image is referenced, under its series.
+        let referencedSeries = DicomTag(0x0008, 0x1115)
+        #expect(seg.string(in: [(referencedSeries, 0)], .seriesInstanceUID) == series.writer.series.seriesInstanceUID)
+        let sources = Set(
+            (0..<4).compactMap {
+                seg.string(in: [(referencedSeries, 0), (DicomTag(0x0008, 0x114A), $0)], DicomTag(0x0008, 0x1155))
+            })
+        let written = Set(try (0..<4).map { try DicomFile(bytes: series.bytes($0)).string(.sopInstanceUID) ?? "" })
+        #expect(sources == written)
+        try await database.drop()
+    }
+}
