@@ -1,6 +1,7 @@
 import { api, apiBytes, login, logout, decodeRuns, ApiError } from "./api.js";
 import { openAudit, openDashboard } from "./admin.js";
 import { $, queryFrom, tableRow } from "./dom.js";
+import { preparePacsPanel } from "./pacs.js";
 const state = {
   user: null, detail: null, slice: 0, label: 1, labels: new Map(), voxels: new Map(),
   window: { center: 40, width: 400 }, hidden: new Set(), view: { zoom: 1, x: 0, y: 0 },
@@ -19,6 +20,7 @@ async function start() {
   try {
     state.user = await api("/me");
     $("who").textContent = `${state.user.displayName || state.user.username} (${state.user.role})`;
+    await preparePacsPanel(state.user, refreshWorklistWhileShown);
     await openWorklist();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) show("login-view");
@@ -62,6 +64,15 @@ async function openWorklist() {
     return row;
   }));
   show("worklist-view");
+}
+
+/// Reloads the worklist every 2 s for a minute while it is on screen (a pulled study's cases appear).
+function refreshWorklistWhileShown() {
+  let remaining = 30;
+  const timer = setInterval(async () => {
+    if (--remaining < 0 || $("worklist-view").hidden) return clearInterval(timer);
+    await openWorklist().catch(() => clearInterval(timer));
+  }, 2000);
 }
 
 async function openCase(id) {

@@ -14,6 +14,8 @@ swift build -c release --product delineate
 delineate=$(swift build -c release --show-bin-path)/delineate
 export DELINEATE_HOME="$root"
 export DELINEATE_PACS="$DELINEATE_ORTHANC_AE@$DELINEATE_ORTHANC_HOST:$DELINEATE_ORTHANC_DICOM_PORT"
+# The worklist's "Pull a study from PACS" searches the same Orthanc (which knows us as DELINEATE).
+export DELINEATE_PACS_SOURCES="$DELINEATE_PACS"
 export DELINEATE_HTTP_PORT=${DELINEATE_HTTP_PORT:-8080}
 
 "$delineate" migrate

@@ -1,5 +1,7 @@
 public import DicomKit
-import Segmentation
+import Foundation
+public import Segmentation
+import Yams
 
 /// The coded description of each label a model produces: from the model's metadata, or the
 /// phantom anatomy's (SNOMED CT codes, CID 7150/7151 categories) when no model is loaded.
@@ -55,5 +57,58 @@ extension LabelCatalogue {
         }
         self.init(
             algorithmName: "Delineate \(model.model)", algorithmVersion: model.version, entries: entries)
+    }
+}
+
+/// A project's own coding of some classes, by class name: it replaces what the model's metadata
+/// says (codes from CID 7150 for the category, CID 7151 or another context group for the type).
+/// Read from the YAML file `seg.labels` names:
+///
+/// ```yaml
+/// large organ:
+///   category: [SCT, "123037004", Anatomical Structure]
+///   type: [SCT, "10200004", Liver]
+///   colour: [221, 130, 101]
+/// ```
+public struct LabelCoding: Sendable, Equatable {
+    public var category: CodedConcept
+    public var type: CodedConcept
+    public var colour: [UInt8]?
+
+    /// The codings in a `seg.labels` file; throws a message naming the class and what is wrong.
+    public static func read(path: String) throws(SettingsError) -> [String: LabelCoding] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw SettingsError("seg.labels: cannot read '\(path)'")
+        }
+        guard let document = (try? Yams.load(yaml: text)) as? [String: Any] else {
+            throw SettingsError("seg.labels: '\(path)' is not a mapping of class names to codes")
+        }
+        var codings: [String: LabelCoding] = [:]
+        for (name, value) in document {
+            func concept(_ key: String) throws(SettingsError) -> CodedConcept {
+                guard let triple = (value as? [String: Any])?[key] as? [Any], triple.count == 3 else {
+                    throw SettingsError("seg.labels: '\(name)' needs \(key): [scheme, code, meaning]")
+                }
+                let parts = triple.map { "\($0)" }
+                return CodedConcept(parts[1], parts[0], parts[2])
+            }
+            let colour = ((value as? [String: Any])?["colour"] as? [Int])?.map { UInt8(clamping: $0) }
+            codings[name] = LabelCoding(category: try concept("category"), type: try concept("type"), colour: colour)
+        }
+        return codings
+    }
+}
+
+extension LabelCatalogue {
+    /// The model's classes, with the project's codings in place of the model's where they name a class.
+    public init(model: ModelMetadata, codings: [String: LabelCoding]) {
+        self.init(model: model)
+        for (index, item) in model.classes.enumerated() where index > 0 {
+            guard let coding = codings[item.name] else { continue }
+            let old = entries[UInt8(index)]
+            let colour =
+                coding.colour.flatMap { $0.count == 3 ? ($0[0], $0[1], $0[2]) : nil } ?? old?.colour ?? (128, 128, 128)
+            entries[UInt8(index)] = (item.name, coding.category, coding.type, colour)
+        }
     }
 }

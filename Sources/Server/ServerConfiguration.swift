@@ -24,6 +24,8 @@ public struct ServerConfiguration: Sendable {
     public var segmentationSeriesDescription: String
     /// Whether accepted SEGs are FRACTIONAL (the network's probabilities) rather than BINARY.
     public var fractionalSegmentation: Bool
+    /// The project's coding of classes by name, in place of the models' own (`seg.labels`).
+    public var labelCodings: [String: LabelCoding]
     /// The folder with the networks' weights (sim.safetensors, prop.safetensors).
     public var modelsDirectory: String
     /// The folder the web client is served from; nil serves no client.
@@ -41,7 +43,8 @@ public struct ServerConfiguration: Sendable {
         aeTitle: String = "DELINEATE", dicomPort: Int = 0, pacs: [PacsDestination] = [],
         pacsSources: [PacsDestination] = [], tls: TLSSettings? = nil, corsOrigins: [String] = [],
         segmentationSeriesDescription: String = CaseAcceptance.defaultSeriesDescription,
-        fractionalSegmentation: Bool = false, modelsDirectory: String = "Models",
+        fractionalSegmentation: Bool = false, labelCodings: [String: LabelCoding] = [:],
+        modelsDirectory: String = "Models",
         webRoot: String? = "Web", sessionLimit: Int = 4, loginLifetime: Double = 12 * 3600,
         idleSeconds: Double = 120
     ) {
@@ -63,5 +66,6 @@ public struct ServerConfiguration: Sendable {
         self.tls = tls
         self.segmentationSeriesDescription = segmentationSeriesDescription
         self.fractionalSegmentation = fractionalSegmentation
+        self.labelCodings = labelCodings
     }
 }

@@ -11,53 +11,10 @@ for the docs.
 import base64
 import json
 import os
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
-import websocket
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Page:
-    def __init__(self, ws_url: str):
-        self.ws = websocket.create_connection(ws_url, timeout=60)
-        self.next_id = 0
-
-    def call(self, method: str, **params):
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv())
-            if message.get("id") == self.next_id:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message.get("result", {})
-
-    def eval(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def wait(self, expression: str, what: str, timeout: float = 60):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.eval(expression):
-                return
-            time.sleep(0.1)
-        status = self.eval("document.getElementById('status')?.textContent")
-        raise TimeoutError(f"timed out waiting for {what}; status: {status}")
-
+from browser import headless_page
 
 COLOURED = """(() => { const c = document.getElementById('slice-canvas');
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
@@ -67,37 +24,13 @@ COLOURED = """(() => { const c = document.getElementById('slice-canvas');
 def main() -> int:
     url, user, password, x, y, screenshot = sys.argv[1:7]
     stages = sys.argv[7] if len(sys.argv) > 7 else None
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    port = free_port()
-    profile = tempfile.mkdtemp()
-    process = subprocess.Popen(
-        [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         f"--remote-debugging-port={port}", f"--user-data-dir={profile}", "--window-size=1200,900", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list").read())
-                target = next(t for t in targets if t["type"] == "page")
-                break
-            except Exception:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.2)
-        page = Page(target["webSocketDebuggerUrl"])
-
+    with headless_page() as page:
         def stage(name: str):
             if stages:
                 with open(os.path.join(stages, name), "wb") as handle:
                     handle.write(base64.b64decode(page.call("Page.captureScreenshot", format="png")["data"]))
 
-        page.call("Page.enable")
-        page.call("Page.navigate", url=url)
-        page.wait("!!document.getElementById('login-view') && !document.getElementById('login-view').hidden", "the sign-in form")
-        stage("1-sign-in.png")
-        page.eval(f"""(() => {{ const f = document.getElementById('login-form');
-            f.username.value = {json.dumps(user)}; f.password.value = {json.dumps(password)}; f.requestSubmit(); }})()""")
+        page.sign_in(url, user, password, on_form=lambda: stage("1-sign-in.png"))
         page.wait("document.querySelectorAll('#worklist tbody tr').length > 0", "the worklist")
         rows = page.eval("document.querySelectorAll('#worklist tbody tr').length")
         stage("2-worklist.png")
@@ -210,9 +143,6 @@ def main() -> int:
                           "qualityStripPixels": strip, "suggested": suggested, "accepted": accepted,
                           "exported": exported}))
         return 0
-    finally:
-        process.kill()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -103,4 +103,53 @@ extension DicomReceiverTests {
         await orthanc.stop()
         try await database.drop()
     }
+
+    @Test func aReviewerPullsAStudyFromTheWorklistInTheBrowser() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let files = try FileStore(root: folder + "/store")
+        let dicomPort = FreePort.next()
+        let receiver = try DicomReceiver(
+            configuration: .init(aeTitle: "DELINEATE", port: dicomPort, quietSeconds: 0), files: files,
+            pool: database.pool, logger: Logger(label: "test"))
+        defer { receiver.stop() }
+        // The daemon's assembly monitor, as `delineate serve` runs it.
+        let monitor = Task { await receiver.monitorSeries(every: .milliseconds(300)) }
+        let orthanc = try await OrthancInstance(extra: [
+            "DicomModalities": ["delineate": ["DELINEATE", "127.0.0.1", dicomPort]]
+        ])
+        let node = DicomNode(aeTitle: orthanc.aeTitle, host: "127.0.0.1", port: orthanc.dicomPort)
+        let series = try PhantomSeries.write("browserpull", slices: 3, size: 32, seed: 4, in: folder)
+        for path in series.paths {
+            #expect(StorageSCU.isStored(try await StorageSCU.send(path: path, to: node, callingAE: "MODALITY")))
+        }
+        _ = try await UserRepository(pool: database.pool).create(
+            username: "rita", displayName: "Rita", role: .reviewer,
+            passwordHash: PasswordHasher.hash(Web.password, cost: 4))
+        let app = DelineateApplication.make(
+            configuration: ServerConfiguration(
+                httpPort: 0, databaseURL: database.url, dicomPort: dicomPort,
+                pacsSources: [PacsDestination(.cStore(node))], webRoot: CaseAPITests.root + "/Web"),
+            pool: database.pool, files: files, logger: Logger(label: "test"))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let report = try await Process.asyncOutput(
+                of: DevServices.python,
+                arguments: [
+                    DevServices.fixture("web_pacs_pull_check.py"), "http://127.0.0.1:\(port)/", "rita", Web.password,
+                    "TEST-browserpull",
+                ])
+            let result = try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any] ?? [:]
+            #expect(result["rowsBefore"] as? Int == 0)
+            #expect(result["sources"] as? [String] == [node.address])
+            #expect(result["found"] as? [String] == ["TEST-browserpull"])
+            #expect((result["pulled"] as? String)?.hasPrefix("pulled 3 instance(s) by C-MOVE") == true, "\(result)")
+            #expect(result["cases"] as? [String] == ["TEST-browserpull"])
+        }
+        monitor.cancel()
+        _ = await monitor.value
+        await orthanc.stop()
+        try await database.drop()
+    }
 }

@@ -75,6 +75,14 @@ import Testing
         }
         #expect(seg.string(in: [(segments, 2)], DicomTag(0x0062, 0x0005)) == nil)
 
+        // A project's catalogue recodes a class; the others keep the model's codes.
+        let spleen = CodedConcept("78961009", "SCT", "Spleen")
+        let catalogue = LabelCatalogue(
+            model: metadata, codings: ["large organ": LabelCoding(category: .anatomicalStructure, type: spleen)])
+        let recoded = catalogue.segments(present: [1, 4])
+        #expect(recoded.map(\.type) == [spleen, CodedConcept("108369006", "SCT", "Neoplasm")])
+        #expect(recoded[0].colour == LabelCatalogue(model: metadata).segments(present: [1])[0].colour)
+
         // Every source image is referenced, under its series.
         let referencedSeries = DicomTag(0x0008, 0x1115)
         #expect(seg.string(in: [(referencedSeries, 0)], .seriesInstanceUID) == series.writer.series.seriesInstanceUID)

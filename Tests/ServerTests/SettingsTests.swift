@@ -1,3 +1,4 @@
+import DicomKit
 import Foundation
 import Server
 import Testing
@@ -96,12 +97,27 @@ import Testing
                 overrides: ["http.certificate_chain=/missing.pem", "http.private_key=/missing.key"])
                 == "configuration: http.certificate_chain: cannot read '/missing.pem'")
         #expect(try failure(nil, environment: database, overrides: ["nonsense"]).contains("--set nonsense"))
+        #expect(
+            try failure(nil, environment: database, overrides: ["pacs.sources=nowhere"]).hasPrefix(
+                "configuration: pacs.sources: PACS destination 'nowhere'"))
+        #expect(
+            try failure(nil, environment: database, overrides: ["seg.labels=/missing.yaml"])
+                == "configuration: seg.labels: cannot read '/missing.yaml'")
+        let labels = try file("lesion:\n  type: [SCT, \"108369006\"]\n")
+        #expect(
+            try failure(nil, environment: database, overrides: ["seg.labels=\(labels)"])
+                == "configuration: seg.labels: 'lesion' needs category: [scheme, code, meaning]")
     }
 
     @Test func theSampleConfigurationListsEveryKeyAndLoads() throws {
         let sample = try String(contentsOfFile: Self.repository + "/Deploy/delineate.yaml", encoding: .utf8)
         let settings = try SettingsLoader(environment: [:]).load(file: Self.repository + "/Deploy/delineate.yaml")
         #expect(settings.fileStore == "/var/lib/delineate/files" && settings.pacs == ["ORTHANC@127.0.0.1:4242"])
+        #expect(settings.pacsSources == ["ORTHANC@127.0.0.1:4242"])
+        // The sample label catalogue codes three phantom classes.
+        let codings = try LabelCoding.read(path: Self.repository + "/Deploy/labels.yaml")
+        #expect(codings["large organ"]?.type == CodedConcept("10200004", "SCT", "Liver"))
+        #expect(codings.count == 3 && codings["lesion"]?.colour == [200, 80, 250])
         // Each key's last part appears in the sample, so operators see every setting there.
         for key in SettingKey.all {
             let leaf = key.name.split(separator: ".").last.map(String.init) ?? key.name

@@ -491,7 +491,7 @@ struct CaseAPI: Sendable {
             NewRound(
                 caseID: record.id, userID: session.user.id, number: round, kind: .fusion, mask: mask,
                 model: handle.modelName))
-        let catalogue = LabelCatalogue(model: handle.session.sim.metadata)
+        let catalogue = LabelCatalogue(model: handle.session.sim.metadata, codings: configuration.labelCodings)
         let acceptance = CaseAcceptance(
             files: files, pool: pool, catalogue: catalogue,
             seriesDescription: configuration.segmentationSeriesDescription)

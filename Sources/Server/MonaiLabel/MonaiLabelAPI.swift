@@ -278,7 +278,8 @@ struct MonaiLabelAPI: Sendable {
         let tag = request.uri.queryParameters.get("tag") ?? "final"
         if tag == "final", session.user.role != .annotator, labels.contains(where: { $0 != 0 }) {
             let acceptance = CaseAcceptance(
-                files: api.files, pool: api.pool, catalogue: LabelCatalogue(model: metadata),
+                files: api.files, pool: api.pool,
+                catalogue: LabelCatalogue(model: metadata, codings: api.configuration.labelCodings),
                 seriesDescription: api.configuration.segmentationSeriesDescription)
             accepted = try await acceptance.accept(
                 caseID: record.id,

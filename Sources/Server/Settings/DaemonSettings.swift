@@ -26,6 +26,8 @@ public struct DaemonSettings: Sendable, Equatable {
     public var tlsTrustedCertificates = ""
     public var segSeriesDescription = CaseAcceptance.defaultSeriesDescription
     public var segType = "binary"
+    /// A YAML file with the project's coding of classes (`LabelCoding`); empty: the models' own.
+    public var segLabels = ""
     public var httpHost = "127.0.0.1"
     public var httpPort = 8080
     public var corsOrigins: [String] = []
@@ -100,6 +102,7 @@ public struct DaemonSettings: Sendable, Equatable {
         }
         _ = try destinations()
         _ = try sources()
+        if !segLabels.isEmpty { _ = try LabelCoding.read(path: segLabels) }
         for (key, path) in [
             ("http.certificate_chain", httpsCertificateChain), ("http.private_key", httpsPrivateKey),
             ("pacs.tls.certificate", tlsCertificate), ("pacs.tls.private_key", tlsPrivateKey),
@@ -116,6 +119,7 @@ public struct DaemonSettings: Sendable, Equatable {
             databasePoolSize: databasePoolSize, aeTitle: aeTitle, dicomPort: dicomPort, pacs: try destinations(),
             pacsSources: try sources(), tls: dicomTLS, corsOrigins: corsOrigins,
             segmentationSeriesDescription: segSeriesDescription, fractionalSegmentation: segType == "fractional",
+            labelCodings: segLabels.isEmpty ? [:] : try LabelCoding.read(path: segLabels),
             modelsDirectory: modelsDirectory, webRoot: webRoot.isEmpty ? nil : webRoot, sessionLimit: openCases,
             loginLifetime: loginLifetimeHours * 3600, idleSeconds: idleSeconds)
     }

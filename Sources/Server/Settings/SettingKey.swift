@@ -141,6 +141,7 @@ public struct SettingKey {
                 "seg.series_description", "DELINEATE_SEG_SERIES_DESCRIPTION", \.segSeriesDescription,
                 "SEG Series Description"),
             .text("seg.type", "DELINEATE_SEG_TYPE", \.segType, "binary or fractional"),
+            .text("seg.labels", "DELINEATE_SEG_LABELS", \.segLabels, "YAML: the project's codes per class"),
             .text("http.host", "DELINEATE_HTTP_HOST", \.httpHost, "address to bind"),
             .integer("http.port", "DELINEATE_HTTP_PORT", \.httpPort, 1...65535, "port"),
             .text(

@@ -1,0 +1,87 @@
+"""A real headless Chromium driven over the DevTools protocol, shared by the browser checks."""
+import contextlib
+import json
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import websocket
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Page:
+    def __init__(self, ws_url: str):
+        self.ws = websocket.create_connection(ws_url, timeout=60)
+        self.next_id = 0
+
+    def call(self, method: str, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def eval(self, expression: str):
+        result = self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait(self, expression: str, what: str, timeout: float = 60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.eval(expression):
+                return
+            time.sleep(0.1)
+        status = self.eval("document.getElementById('status')?.textContent")
+        raise TimeoutError(f"timed out waiting for {what}; status: {status}")
+
+    def sign_in(self, url: str, user: str, password: str, on_form=lambda: None):
+        """Opens the client at `url` and signs in (calling `on_form` while the form is shown); returns
+        once the worklist is shown."""
+        self.call("Page.enable")
+        self.call("Page.navigate", url=url)
+        self.wait("!!document.getElementById('login-view') && !document.getElementById('login-view').hidden",
+                  "the sign-in form")
+        on_form()
+        self.eval(f"""(() => {{ const f = document.getElementById('login-form');
+            f.username.value = {json.dumps(user)}; f.password.value = {json.dumps(password)}; f.requestSubmit(); }})()""")
+        self.wait("!document.getElementById('worklist-view').hidden", "the worklist")
+
+
+@contextlib.contextmanager
+def headless_page():
+    """A page in a fresh headless Chromium, closed afterwards."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    port = free_port()
+    profile = tempfile.mkdtemp()
+    process = subprocess.Popen(
+        [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         f"--remote-debugging-port={port}", f"--user-data-dir={profile}", "--window-size=1200,900", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list").read())
+                target = next(t for t in targets if t["type"] == "page")
+                break
+            except Exception:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield Page(target["webSocketDebuggerUrl"])
+    finally:
+        process.kill()
+        shutil.rmtree(profile, ignore_errors=True)
