@@ -37,14 +37,17 @@ if ((${#missing[@]})); then
     ((created_policy)) && rm -f "$policy"
 fi
 
-# Python tools the tests use as independent clients: highdicom reads our SEGs back, schemathesis
-# fuzzes the HTTP API from Docs/openapi.yaml.
+# Python tools the tests use as independent clients: highdicom reads our SEGs back, dicomweb-client
+# reads our DICOMweb server, schemathesis
+# fuzzes the HTTP API from Docs/openapi.yaml, and MONAI Label's wheel brings the client its 3D
+# Slicer plugin uses (installed without its dependencies: the clients need none of PyTorch or MONAI).
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 venv="$root/data/dev/pyenv"
-if ! "$venv/bin/python" -c "import highdicom, schemathesis" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import highdicom, dicomweb_client, schemathesis, monailabel" 2>/dev/null; then
     mkdir -p "$root/data/dev"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/Deploy/dev/requirements-test.txt"
+    "$venv/bin/pip" install -q --disable-pip-version-check --no-deps monailabel==0.8.5
 fi
 
 command -v swift >/dev/null || { echo "error: swift is not on PATH; install Swift 6.x first" >&2; exit 1; }

@@ -23,19 +23,27 @@ int identifier(DcmDataset &dataset, const uint32_t *tags, const char *const *val
     return 0;
 }
 
-/// Opens a Study Root association for `sopClass` and returns its presentation context, or 0.
-T_ASC_PresentationContextID open(dk::Requestor &requestor, const char *host, uint16_t port, const char *callingAE,
-                                 const char *calledAE, const dk_tls *tls, int timeoutSeconds, const char *sopClass,
-                                 char *error, size_t errorLength) {
+/// One Study Root exchange: builds the identifier, opens an association for `sopClass`, calls
+/// `send(scu, context, identifier)` and releases the association. Returns send's condition, or
+/// non-zero with `error` filled when no exchange was possible.
+template <typename Send>
+int exchange(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const dk_tls *tls,
+             int timeoutSeconds, const char *sopClass, const uint32_t *tags, const char *const *values, int count,
+             char *error, size_t errorLength, OFCondition &status, Send send) {
+    DcmDataset query;
+    if (identifier(query, tags, values, count, error, errorLength)) return 1;
+    dk::Requestor requestor;
     if (dk::openAssociation(requestor, host, port, callingAE, calledAE, tls, timeoutSeconds, sopClass, error,
                             errorLength))
-        return 0;
+        return 1;
     T_ASC_PresentationContextID context = requestor.scu.findAnyPresentationContextID(sopClass, "");
     if (context == 0) {
         requestor.scu.releaseAssociation();
-        dk::fail(error, errorLength, std::string("the peer accepted no presentation context for ") + sopClass);
+        return dk::fail(error, errorLength, std::string("the peer accepted no presentation context for ") + sopClass);
     }
-    return context;
+    status = send(requestor.scu, context, query);
+    requestor.scu.releaseAssociation();
+    return 0;
 }
 
 }  // namespace
@@ -45,16 +53,14 @@ extern "C" {
 int dk_find(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const dk_tls *tls,
             int timeoutSeconds, const uint32_t *tags, const char *const *values, int count, char **json,
             size_t *length, char *error, size_t errorLength) {
-    DcmDataset query;
-    if (identifier(query, tags, values, count, error, errorLength)) return 1;
-    dk::Requestor requestor;
-    const char *sopClass = UID_FINDStudyRootQueryRetrieveInformationModel;
-    T_ASC_PresentationContextID context =
-        open(requestor, host, port, callingAE, calledAE, tls, timeoutSeconds, sopClass, error, errorLength);
-    if (context == 0) return 1;
     OFList<QRResponse *> responses;
-    OFCondition status = requestor.scu.sendFINDRequest(context, &query, &responses);
-    requestor.scu.releaseAssociation();
+    OFCondition status;
+    if (exchange(host, port, callingAE, calledAE, tls, timeoutSeconds, UID_FINDStudyRootQueryRetrieveInformationModel,
+                 tags, values, count, error, errorLength, status,
+                 [&](DcmSCU &scu, T_ASC_PresentationContextID context, DcmDataset &query) {
+                     return scu.sendFINDRequest(context, &query, &responses);
+                 }))
+        return 1;
     std::ostringstream out;
     out << "[";
     bool first = true;
@@ -86,16 +92,14 @@ int dk_find(const char *host, uint16_t port, const char *callingAE, const char *
 int dk_move(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const dk_tls *tls,
             int timeoutSeconds, const char *destination, const uint32_t *tags, const char *const *values, int count,
             dk_move_result *result, char *error, size_t errorLength) {
-    DcmDataset query;
-    if (identifier(query, tags, values, count, error, errorLength)) return 1;
-    dk::Requestor requestor;
-    const char *sopClass = UID_MOVEStudyRootQueryRetrieveInformationModel;
-    T_ASC_PresentationContextID context =
-        open(requestor, host, port, callingAE, calledAE, tls, timeoutSeconds, sopClass, error, errorLength);
-    if (context == 0) return 1;
     OFList<RetrieveResponse *> responses;
-    OFCondition status = requestor.scu.sendMOVERequest(context, destination, &query, &responses);
-    requestor.scu.releaseAssociation();
+    OFCondition status;
+    if (exchange(host, port, callingAE, calledAE, tls, timeoutSeconds, UID_MOVEStudyRootQueryRetrieveInformationModel,
+                 tags, values, count, error, errorLength, status,
+                 [&](DcmSCU &scu, T_ASC_PresentationContextID context, DcmDataset &query) {
+                     return scu.sendMOVERequest(context, destination, &query, &responses);
+                 }))
+        return 1;
     *result = dk_move_result{};
     if (!responses.empty()) {
         RetrieveResponse *last = responses.back();

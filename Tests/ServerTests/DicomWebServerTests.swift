@@ -154,6 +154,27 @@ import Testing
         try await study.database.drop()
     }
 
+    @Test func dicomwebClientReadsTheStudyAndHighdicomTheSeg() async throws {
+        let study = try await Self.study("pyclient")
+        defer { try? FileManager.default.removeItem(atPath: study.folder) }
+        try await Self.app(study).test(.live) { client in
+            let port = try #require(client.port)
+            let report = try await Process.asyncOutput(
+                of: DevServices.python,
+                arguments: [
+                    DevServices.fixture("dicomweb_client_check.py"), "http://127.0.0.1:\(port)/dicomweb", "rita",
+                    Self.password, "TEST-pyclient",
+                ])
+            let result = try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any] ?? [:]
+            #expect(result["studies"] as? Int == 1 && result["modalities"] as? [String] == ["CT", "SEG"])
+            #expect(result["metadata"] as? Int == 5)
+            #expect(result["frameMatches"] as? Bool == true, "\(result)")
+            #expect(result["segments"] as? [String] == ["large organ"])
+            #expect(result["segSource"] as? String == study.series.writer.series.seriesInstanceUID)
+        }
+        try await study.database.drop()
+    }
+
     @Test func answersViewerQueriesMetadataAndFrames() async throws {
         let study = try await Self.study("viewer")
         defer { try? FileManager.default.removeItem(atPath: study.folder) }

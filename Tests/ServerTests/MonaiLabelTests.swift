@@ -213,6 +213,45 @@ import Testing
         return Array(header.utf8) + [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/raw.gz")))
     }
 
+    /// MONAI Label's own Slicer plugin client (from the monailabel wheel) against a live daemon.
+    @Test func monaiLabelsSlicerClientAnnotatesAndSubmits() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let files = try FileStore(root: folder + "/store")
+        let series = try PhantomSeries.write("slicer", slices: 5, size: 64, seed: 8, in: folder)
+        let caseID = try await ingestedCase(series, database: database, files: files)
+        _ = try await UserRepository(pool: database.pool).create(
+            username: "rita", displayName: "Rita Reviewer", role: .reviewer,
+            passwordHash: PasswordHasher.hash(Web.password, cost: 4))
+        let organ = series.phantom.labels.indices.first { series.phantom.labels[$0] == 1 && $0 / 4096 == 2 } ?? 0
+        let app = DelineateApplication.make(
+            configuration: ServerConfiguration(httpPort: 0, databaseURL: database.url), pool: database.pool,
+            files: files, logger: Logger(label: "test"), models: CaseAPITests.models)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let report = try await Process.asyncOutput(
+                of: DevServices.python,
+                arguments: [
+                    DevServices.fixture("monailabel_client_check.py"), "http://127.0.0.1:\(port)/monailabel", "rita",
+                    Web.password, "\(organ % 64)", "\(organ % 4096 / 64)", "2",
+                ])
+            let result = try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any] ?? [:]
+            #expect(result["authEnabled"] as? Bool == true)
+            #expect(result["model"] as? String == "sim")
+            #expect((result["labels"] as? [String: Int])?["large organ"] == 1)
+            #expect(result["sample"] as? String == series.writer.series.seriesInstanceUID)
+            #expect((result["inferParams"] as? [String: Any])?["clicks"] as? Int == 1)
+            #expect(result["labelFile"] as? String == "label.nrrd" && result["sizes"] as? String == "64 64 5")
+            #expect((result["labelled"] as? Int ?? 0) > 50, "\(result)")
+            #expect(((result["saved"] as? [String: Any])?["sopInstanceUID"] as? String)?.hasPrefix("2.25.") == true)
+        }
+        #expect(try await CaseRepository(pool: database.pool).find(id: caseID).status == .accepted)
+        let mask = try #require(try await RoundRepository(pool: database.pool).latestMask(caseID: caseID))
+        #expect(mask.labels[organ] == 1)
+        try await database.drop()
+    }
+
     @Test func readsSlicersGzipLabelFile() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures/liver_seg.nrrd"
         let read = try NRRD.readIntegers([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))

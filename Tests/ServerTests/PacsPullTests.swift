@@ -16,33 +16,58 @@ import Testing
 extension DicomReceiverTests {
     typealias Web = DicomWebServerTests
 
-    @Test func findsAndPullsStudiesByDimseAndByDicomWeb() async throws {
-        let database = try await TestDatabase.create()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let files = try FileStore(root: folder + "/store")
-        let dicomPort = FreePort.next()
-        let receiver = try DicomReceiver(
-            configuration: .init(aeTitle: "DELINEATE", port: dicomPort, quietSeconds: 0), files: files,
-            pool: database.pool, logger: Logger(label: "test"))
-        defer { receiver.stop() }
-        let orthanc = try await OrthancInstance(extra: [
-            "DicomModalities": ["delineate": ["DELINEATE", "127.0.0.1", dicomPort]]
-        ])
-        let node = DicomNode(aeTitle: orthanc.aeTitle, host: "127.0.0.1", port: orthanc.dicomPort)
-        var uploaded: [String] = []
-        for name in ["pullA", "pullB"] {
-            let series = try PhantomSeries.write(name, slices: 4, size: 32, seed: 9, in: folder)
-            for path in series.paths {
-                #expect(StorageSCU.isStored(try await StorageSCU.send(path: path, to: node, callingAE: "MODALITY")))
+    /// A private Orthanc holding phantom studies, which knows our C-STORE SCP as a move destination,
+    /// and a reviewer to sign in as.
+    struct PullFixture {
+        var database: TestDatabase
+        var folder: String
+        var files: FileStore
+        var dicomPort: Int
+        var receiver: DicomReceiver
+        var orthanc: OrthancInstance
+        var node: DicomNode
+        /// The Study Instance UIDs in the PACS, one per name given.
+        var studies: [String]
+
+        init(studies names: [String], slices: Int) async throws {
+            database = try await TestDatabase.create()
+            folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+            files = try FileStore(root: folder + "/store")
+            dicomPort = FreePort.next()
+            receiver = try DicomReceiver(
+                configuration: .init(aeTitle: "DELINEATE", port: dicomPort, quietSeconds: 0), files: files,
+                pool: database.pool, logger: Logger(label: "test"))
+            orthanc = try await OrthancInstance(extra: [
+                "DicomModalities": ["delineate": ["DELINEATE", "127.0.0.1", dicomPort]]
+            ])
+            node = DicomNode(aeTitle: orthanc.aeTitle, host: "127.0.0.1", port: orthanc.dicomPort)
+            studies = []
+            for name in names {
+                let series = try PhantomSeries.write(name, slices: slices, size: 32, seed: 9, in: folder)
+                for path in series.paths {
+                    #expect(StorageSCU.isStored(try await StorageSCU.send(path: path, to: node, callingAE: "MODALITY")))
+                }
+                studies.append(series.writer.series.studyInstanceUID)
             }
-            uploaded.append(series.writer.series.studyInstanceUID)
+            _ = try await UserRepository(pool: database.pool).create(
+                username: "rita", displayName: "Rita", role: .reviewer,
+                passwordHash: PasswordHasher.hash(Web.password, cost: 4))
         }
-        let studies = uploaded
-        _ = try await UserRepository(pool: database.pool).create(
-            username: "rita", displayName: "Rita", role: .reviewer,
-            passwordHash: PasswordHasher.hash(Web.password, cost: 4))
-        let dicomweb = try PacsDestination(parsing: "http://127.0.0.1:\(orthanc.httpPort)/dicom-web")
+
+        func finish() async throws {
+            receiver.stop()
+            await orthanc.stop()
+            try await database.drop()
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+    }
+
+    @Test func findsAndPullsStudiesByDimseAndByDicomWeb() async throws {
+        let fixture = try await PullFixture(studies: ["pullA", "pullB"], slices: 4)
+        let (database, files, dicomPort, receiver, node, studies) = (
+            fixture.database, fixture.files, fixture.dicomPort, fixture.receiver, fixture.node, fixture.studies
+        )
+        let dicomweb = try PacsDestination(parsing: "http://127.0.0.1:\(fixture.orthanc.httpPort)/dicom-web")
         let app = DelineateApplication.make(
             configuration: ServerConfiguration(
                 httpPort: 0, databaseURL: database.url, dicomPort: dicomPort,
@@ -67,22 +92,15 @@ extension DicomReceiverTests {
             #expect((dated.json as? [Any])?.count == 0)
 
             // C-MOVE to our AE, then WADO-RS; both land in the index.
-            let moved = try await Web.fetch(
-                "/api/v1/pacs/sources/1/retrieve", port: port, method: "POST",
-                headers: ["Content-Type": "application/json"],
-                body: Data(#"{"studyInstanceUID": "\#(studies[0])"}"#.utf8))
-            let movedBody = moved.json as? [String: Any]
-            #expect(
-                movedBody?["transport"] as? String == "C-MOVE" && movedBody?["completed"] as? Int == 4,
-                "\(movedBody ?? [:])")
-            let wado = try await Web.fetch(
-                "/api/v1/pacs/sources/2/retrieve", port: port, method: "POST",
-                headers: ["Content-Type": "application/json"],
-                body: Data(#"{"studyInstanceUID": "\#(studies[1])"}"#.utf8))
-            let wadoBody = wado.json as? [String: Any]
-            #expect(
-                wadoBody?["transport"] as? String == "WADO-RS" && wadoBody?["completed"] as? Int == 4,
-                "\(wadoBody ?? [:])")
+            for (source, study, transport) in [(1, studies[0], "C-MOVE"), (2, studies[1], "WADO-RS")] {
+                let pulled = try await Web.fetch(
+                    "/api/v1/pacs/sources/\(source)/retrieve", port: port, method: "POST",
+                    headers: ["Content-Type": "application/json"],
+                    body: Data(#"{"studyInstanceUID": "\#(study)"}"#.utf8))
+                let body = pulled.json as? [String: Any]
+                #expect(
+                    body?["transport"] as? String == transport && body?["completed"] as? Int == 4, "\(body ?? [:])")
+            }
 
             for (path, body, status) in [
                 ("/api/v1/pacs/sources/3/retrieve", #"{"studyInstanceUID": "1.2.3"}"#, 404),
@@ -100,36 +118,17 @@ extension DicomReceiverTests {
         #expect(Set(cases.map(\.studyInstanceUID)) == Set(studies))
         let audit = try await AuditLog(pool: database.pool).query(actionPrefix: "pacs.").map(\.action)
         #expect(audit.filter { $0 == "pacs.retrieve" }.count == 2 && audit.filter { $0 == "pacs.search" }.count == 3)
-        await orthanc.stop()
-        try await database.drop()
+        try await fixture.finish()
     }
 
     @Test func aReviewerPullsAStudyFromTheWorklistInTheBrowser() async throws {
-        let database = try await TestDatabase.create()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let files = try FileStore(root: folder + "/store")
-        let dicomPort = FreePort.next()
-        let receiver = try DicomReceiver(
-            configuration: .init(aeTitle: "DELINEATE", port: dicomPort, quietSeconds: 0), files: files,
-            pool: database.pool, logger: Logger(label: "test"))
-        defer { receiver.stop() }
+        let fixture = try await PullFixture(studies: ["browserpull"], slices: 3)
+        let (database, files, node) = (fixture.database, fixture.files, fixture.node)
         // The daemon's assembly monitor, as `delineate serve` runs it.
-        let monitor = Task { await receiver.monitorSeries(every: .milliseconds(300)) }
-        let orthanc = try await OrthancInstance(extra: [
-            "DicomModalities": ["delineate": ["DELINEATE", "127.0.0.1", dicomPort]]
-        ])
-        let node = DicomNode(aeTitle: orthanc.aeTitle, host: "127.0.0.1", port: orthanc.dicomPort)
-        let series = try PhantomSeries.write("browserpull", slices: 3, size: 32, seed: 4, in: folder)
-        for path in series.paths {
-            #expect(StorageSCU.isStored(try await StorageSCU.send(path: path, to: node, callingAE: "MODALITY")))
-        }
-        _ = try await UserRepository(pool: database.pool).create(
-            username: "rita", displayName: "Rita", role: .reviewer,
-            passwordHash: PasswordHasher.hash(Web.password, cost: 4))
+        let monitor = Task { await fixture.receiver.monitorSeries(every: .milliseconds(300)) }
         let app = DelineateApplication.make(
             configuration: ServerConfiguration(
-                httpPort: 0, databaseURL: database.url, dicomPort: dicomPort,
+                httpPort: 0, databaseURL: database.url, dicomPort: fixture.dicomPort,
                 pacsSources: [PacsDestination(.cStore(node))], webRoot: CaseAPITests.root + "/Web"),
             pool: database.pool, files: files, logger: Logger(label: "test"))
         try await app.test(.live) { client in
@@ -149,7 +148,6 @@ extension DicomReceiverTests {
         }
         monitor.cancel()
         _ = await monitor.value
-        await orthanc.stop()
-        try await database.drop()
+        try await fixture.finish()
     }
 }

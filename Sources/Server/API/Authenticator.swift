@@ -24,14 +24,14 @@ struct Authenticator: Sendable {
 
     /// The caller's session; throws 401 without one and 403 on a missing or wrong CSRF token.
     func authenticate(_ request: Request, clientAddress: String? = nil) async throws -> AuthSession {
-        if let header = request.headers[.authorization], header.hasPrefix("Bearer ") {
-            guard let session = try await sessions.find(token: String(header.dropFirst(7))) else {
+        if let token = Self.credentials("Bearer", in: request) {
+            guard let session = try await sessions.find(token: token) else {
                 throw APIFailure.unauthenticated
             }
             return session
         }
-        if let header = request.headers[.authorization], header.hasPrefix("Basic ") {
-            return try await basic(header, clientAddress: clientAddress)
+        if let credentials = Self.credentials("Basic", in: request) {
+            return try await basic(credentials, clientAddress: clientAddress)
         }
         guard let token = Self.cookie(Self.cookieName, in: request),
             let session = try await sessions.find(token: token)
@@ -47,8 +47,8 @@ struct Authenticator: Sendable {
 
     /// Signs in with Basic credentials: the password is checked once, and the session it opens
     /// answers the same header until it ends; failures count toward the sign-in rate limit.
-    private func basic(_ header: String, clientAddress: String?) async throws -> AuthSession {
-        let key = SHA256.hex(Array(header.utf8))
+    private func basic(_ credentials: String, clientAddress: String?) async throws -> AuthSession {
+        let key = SHA256.hex(Array(credentials.utf8))
         let now = Date()
         if let cached = basicTokens.entries.withLock({ $0[key] }), cached.until > now,
             let session = try await sessions.find(token: cached.token)
@@ -56,7 +56,7 @@ struct Authenticator: Sendable {
             return session
         }
         guard
-            let decoded = Data(base64Encoded: String(header.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }),
+            let decoded = Data(base64Encoded: credentials).map({ String(decoding: $0, as: UTF8.self) }),
             let colon = decoded.firstIndex(of: ":")
         else { throw APIFailure.unauthenticated }
         let (session, token) = try await signIn(
@@ -120,10 +120,16 @@ struct Authenticator: Sendable {
 
     /// The token a request carries (cookie or bearer), for logout.
     static func token(of request: Request) -> String? {
-        if let header = request.headers[.authorization], header.hasPrefix("Bearer ") {
-            return String(header.dropFirst(7))
-        }
-        return cookie(cookieName, in: request)
+        credentials("Bearer", in: request) ?? cookie(cookieName, in: request)
+    }
+
+    /// The credentials of an `Authorization` header with this scheme (compared without regard to
+    /// case, as RFC 9110 says: MONAI Label's clients send `bearer`).
+    static func credentials(_ scheme: String, in request: Request) -> String? {
+        guard let header = request.headers[.authorization],
+            header.lowercased().hasPrefix(scheme.lowercased() + " ")
+        else { return nil }
+        return String(header.dropFirst(scheme.count + 1)).trimmingCharacters(in: .whitespaces)
     }
 
     static func cookie(_ name: String, in request: Request) -> String? {
