@@ -39,7 +39,7 @@ struct BenchAPI: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: work) }
         let pool = try await Delineate.migratedPool(url: databaseURL, size: 8, migrations: nil, logger: logger)
         let files = try FileStore(root: work + "/store")
-        let cases = try await makeCases(most, pool: pool, files: files, folder: work)
+        let cases = try await Self.makeCases(most, size: size, slices: slices, pool: pool, files: files, folder: work)
         let (username, password) = ("bench-\(UUID().uuidString.prefix(8))", UUID().uuidString)
         _ = try await UserRepository(pool: pool).create(
             username: username, displayName: "Bench", role: .admin, passwordHash: PasswordHasher.hash(password, cost: 4)
@@ -104,8 +104,10 @@ struct BenchAPI: AsyncParsableCommand {
         if let writeDocs { try MarkdownSection.replace(named: "api", in: writeDocs, with: table) }
     }
 
-    /// `count` phantom CT cases ingested and assembled as a modality's series would be.
-    func makeCases(_ count: Int, pool: DatabasePool, files: FileStore, folder: String) async throws -> [Int] {
+    /// `count` phantom CT cases of `size`² x `slices`, ingested and assembled as a modality's series would be.
+    static func makeCases(_ count: Int, size: Int, slices: Int, pool: DatabasePool, files: FileStore, folder: String)
+        async throws -> [Int]
+    {
         let ingest = DicomIngest(files: files, pool: pool)
         var cases: [Int] = []
         for number in 1...count {
