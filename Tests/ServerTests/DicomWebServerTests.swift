@@ -52,10 +52,12 @@ import Testing
             database: database, files: files, series: series, caseID: caseID, segUID: segUID, folder: folder)
     }
 
-    static func app(_ study: Study, corsOrigins: [String] = []) -> some ApplicationProtocol {
+    static func app(_ database: TestDatabase, _ files: FileStore, corsOrigins: [String] = [])
+        -> some ApplicationProtocol
+    {
         DelineateApplication.make(
-            configuration: ServerConfiguration(httpPort: 0, databaseURL: study.database.url, corsOrigins: corsOrigins),
-            pool: study.database.pool, files: study.files, logger: Logger(label: "test"))
+            configuration: ServerConfiguration(httpPort: 0, databaseURL: database.url, corsOrigins: corsOrigins),
+            pool: database.pool, files: files, logger: Logger(label: "test"))
     }
 
     /// One HTTP exchange with our server as an outside client makes it.
@@ -105,7 +107,7 @@ import Testing
         let study = try await Self.study("dicomweb")
         defer { try? FileManager.default.removeItem(atPath: study.folder) }
         let studyUID = study.series.writer.series.studyInstanceUID
-        try await Self.app(study).test(.live) { client in
+        try await Self.app(study.database, study.files).test(.live) { client in
             let port = try #require(client.port)
             let orthanc = try await OrthancInstance(extra: [
                 "DicomWeb": [
@@ -154,10 +156,48 @@ import Testing
         try await study.database.drop()
     }
 
+    @Test func enhancedMultiFrameMetadataKeepsItsFunctionalGroupsAndFrames() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let files = try FileStore(root: folder + "/store")
+        let enhanced = try await EnhancedCTFixture.write(frames: 5, size: 8, uidRoot: "2.25.5151", in: folder)
+        _ = try await DicomIngest(files: files, pool: database.pool).ingest(
+            [UInt8](try Data(contentsOf: URL(fileURLWithPath: enhanced.path))))
+        _ = try await UserRepository(pool: database.pool).create(
+            username: "rita", displayName: "Rita", role: .reviewer,
+            passwordHash: PasswordHasher.hash(Self.password, cost: 4))
+        try await Self.app(database, files).test(.live) { client in
+            let port = try #require(client.port)
+            let instances = try #require(
+                try await Self.fetch("/dicomweb/instances?SeriesInstanceUID=\(enhanced.seriesInstanceUID)", port: port)
+                    .json as? [[String: Any]])
+            #expect(instances.count == 1 && Self.value(instances.first, "00280008") as? Int == 5)
+            let path =
+                "/dicomweb/studies/2.25.5151.1/series/\(enhanced.seriesInstanceUID)/instances/\(Self.value(instances.first, "00080018") as? String ?? "")"
+            let metadata = try #require(try await Self.fetch(path + "/metadata", port: port).json as? [[String: Any]])
+            let perFrame = (metadata.first?["52009230"] as? [String: Any])?["Value"] as? [[String: Any]]
+            #expect(perFrame?.count == 5)
+            // Frame 3's plane position, nested two sequences deep, is z = 40 - 2 * 2.
+            let position = (perFrame?[2]["00209113"] as? [String: Any])?["Value"] as? [[String: Any]]
+            let z = ((position?.first?["00200032"] as? [String: Any])?["Value"] as? [Double])?.last
+            #expect(z == 36)
+            #expect((metadata.first?["52009229"] as? [String: Any])?["Value"] != nil)
+            let frames = try Self.parts(try await Self.fetch(path + "/frames/2,5", port: port))
+            let values = frames.map { part in
+                stride(from: 0, to: part.body.count, by: 2).map { Int(part.body[$0]) | Int(part.body[$0 + 1]) << 8 }
+            }
+            #expect(values.count == 2)
+            #expect(values.first?.prefix(3) == [100, 101, 102] && values.last?.prefix(2) == [400, 401])
+        }
+        try await database.drop()
+    }
+
     @Test func dicomwebClientReadsTheStudyAndHighdicomTheSeg() async throws {
         let study = try await Self.study("pyclient")
         defer { try? FileManager.default.removeItem(atPath: study.folder) }
-        try await Self.app(study).test(.live) { client in
+        try await Self.app(study.database, study.files).test(.live) { client in
             let port = try #require(client.port)
             let report = try await Process.asyncOutput(
                 of: DevServices.python,
@@ -179,7 +219,7 @@ import Testing
         let study = try await Self.study("viewer")
         defer { try? FileManager.default.removeItem(atPath: study.folder) }
         let description = study.series.writer.series
-        try await Self.app(study, corsOrigins: ["https://viewer.example"]).test(.live) { client in
+        try await Self.app(study.database, study.files, corsOrigins: ["https://viewer.example"]).test(.live) { client in
             let port = try #require(client.port)
             // OHIF's study list query.
             let list = try await Self.fetch(
