@@ -42,6 +42,7 @@ let package = Package(
         .target(name: "DicomKit", dependencies: ["CDCMTK"], swiftSettings: upcomingFeatures),
         .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: optimised),
         .target(name: "Segmentation", dependencies: ["Tensor"], swiftSettings: optimised),
+        .target(name: "VolumeFiles", dependencies: ["CZlib"], swiftSettings: upcomingFeatures),
         .target(
             name: "Store",
             dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
@@ -50,7 +51,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "DicomKit", "Tensor", "Segmentation", "Store", "CZlib",
+                "DicomKit", "Tensor", "Segmentation", "Store", "VolumeFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -63,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "delineate",
             dependencies: [
-                "Server", "Store", "DicomKit", "Segmentation", "Tensor",
+                "Server", "Store", "DicomKit", "Segmentation", "Tensor", "VolumeFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -81,6 +82,9 @@ let package = Package(
         .testTarget(
             name: "DicomKitTests", dependencies: ["DicomKit", "DelineateTesting"], swiftSettings: upcomingFeatures),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: upcomingFeatures),
+        .testTarget(
+            name: "VolumeFilesTests", dependencies: ["VolumeFiles"], exclude: ["Fixtures"],
+            swiftSettings: upcomingFeatures),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation"], swiftSettings: upcomingFeatures),
         .testTarget(name: "StoreTests", dependencies: ["Store", "DelineateTesting"], swiftSettings: upcomingFeatures),
         .testTarget(
@@ -89,11 +93,10 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Store", "DicomKit", "Segmentation", "DelineateTesting",
+                "Server", "Store", "DicomKit", "Segmentation", "VolumeFiles", "DelineateTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            exclude: ["Fixtures"],
             swiftSettings: upcomingFeatures
         ),
     ],

@@ -1,11 +1,12 @@
 """Exports trained checkpoints for the Swift engine, with the golden tensors that pin it to PyTorch.
 
 Writes:
-  Models/sim.safetensors, Models/cim.safetensors, Models/prop.safetensors: float32 weights (batch norm
+  Models/sim.safetensors, Models/cim.safetensors, Models/sim-any.safetensors (the class-agnostic SIM,
+      N = 2), Models/prop.safetensors: float32 weights (batch norm
       unfolded; the engine folds it at load) and the "delineate" metadata JSON (classes with codes and
       colours, N, D, input size, normalisation, architecture, training data, steps and commit).
   Tests/Fixtures/engine/ops.safetensors: every operator on small random tensors, with its output.
-  Tests/Fixtures/engine/{sim,cim,prop}-golden.safetensors: whole-network inputs and outputs with the
+  Tests/Fixtures/engine/{sim,cim,sim-any,prop}-golden.safetensors: whole-network inputs and outputs with the
       exported weights (SIM: two consecutive steps, so the ConvLSTM state is checked too).
 
 usage: export.py [--checkpoints Training/checkpoints] [--root .]
@@ -42,6 +43,19 @@ PHANTOM_CLASSES = [
     {"name": "vessel", "scheme": "SCT", "code": "59820001", "meaning": "Blood vessel", "colour": [60, 160, 250],
      "category": ANATOMY},
 ]
+
+
+# The class-agnostic network's two classes: what a user names gets its own code in the case; the
+# structure's default code is SNOMED CT "Tissue" (CID 7150's generic entry).
+ANY_CLASSES = [
+    PHANTOM_CLASSES[0],
+    {"name": "structure", "scheme": "SCT", "code": "85756007", "meaning": "Tissue", "colour": [255, 200, 0],
+     "category": ["SCT", "85756007", "Tissue"]},
+]
+ANY_TRAINING_DATA = ("every structure of the procedural phantoms (delineate phantom --size 128 --slices 48, 48 CT "
+                     "(seed 11) + 48 MR (seed 12)) one at a time, and dcmqi's 3-slice CT (liver, spine, heart); "
+                     "the real MR cases are held out")
+FILE_NAMES = {"sim": "sim", "cim": "cim", "any": "sim-any"}
 
 
 def commit() -> str:
@@ -81,6 +95,8 @@ def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes):
     statistics are re-estimated per regime: the base tensors hold regime 0 (automatic), and
     `regime{r}.<name>` the running mean and variance after r interaction steps (r = 3: three or more)."""
     net, checkpoint = load(checkpoints / f"{variant}.pt", make_net(variant))
+    file_name = FILE_NAMES[variant]
+    described = {"classes": ANY_CLASSES, "trainingData": ANY_TRAINING_DATA} if variant == "any" else {}
     steps = checkpoint["step"]
     if checkpoint.get("frozen_statistics", False):
         regimes = [net.state_dict()]  # fine-tuned with one fixed set of statistics: export that set
@@ -95,9 +111,9 @@ def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes):
         for name, value in regimes[r].items():
             if name.endswith("running_mean") or name.endswith("running_var"):
                 tensors[f"regime{r}.{name}"] = value.float().contiguous()
-    save_file(tensors, root / f"Models/{variant}.safetensors", metadata(
-        variant, steps, memoryDepth=net.memory_depth, cumulative=net.cumulative, widths=[16, 32, 64, 128],
-        blocks=[3, 4, 6, 3], decoderWidths=[16, 32, 64, 64], statisticRegimes=len(regimes)))
+    save_file(tensors, root / f"Models/{file_name}.safetensors", metadata(
+        file_name, steps, memoryDepth=net.memory_depth, cumulative=net.cumulative, widths=[16, 32, 64, 128],
+        blocks=[3, 4, 6, 3], decoderWidths=[16, 32, 64, 64], statisticRegimes=len(regimes), **described))
     generator = torch.Generator().manual_seed(3)
     first = torch.randn(1, net.input_channels, 64, 64, generator=generator)
     second = torch.randn(1, net.input_channels, 64, 64, generator=generator)
@@ -105,7 +121,7 @@ def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes):
         logits1, states = net(first)
         logits2, _ = net(second, states)
     save_file({"input1": first, "logits1": logits1, "input2": second, "logits2": logits2},
-              root / f"Tests/Fixtures/engine/{variant}-golden.safetensors")
+              root / f"Tests/Fixtures/engine/{file_name}-golden.safetensors")
     return steps
 
 
@@ -192,19 +208,19 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--checkpoints", type=Path, default=Path(__file__).parent / "checkpoints")
     parser.add_argument("--root", type=Path, default=Path(__file__).parent.parent)
-    parser.add_argument("--only", choices=["ops", "sim", "cim", "prop"], action="append")
+    parser.add_argument("--only", choices=["ops", "sim", "cim", "any", "prop"], action="append")
     parser.add_argument("--data", type=Path, default=Path(__file__).parent.parent / "data/train",
                         help="training volumes, for re-estimating batch-norm statistics")
     args = parser.parse_args()
     (args.root / "Models").mkdir(exist_ok=True)
     (args.root / "Tests/Fixtures/engine").mkdir(parents=True, exist_ok=True)
-    wanted = args.only or ["ops", "sim", "cim", "prop"]
+    wanted = args.only or ["ops", "sim", "cim", "any", "prop"]
     torch.manual_seed(0)
     if "ops" in wanted:
         export_operators(args.root)
     # Read only when a checkpoint needs per-regime statistics re-estimated.
     training_volumes = functools.cache(lambda: load_volumes(args.data))
-    for variant in ("sim", "cim"):
+    for variant in ("sim", "cim", "any"):
         if variant in wanted:
             print(variant, "steps", export_sim(variant, args.checkpoints, args.root, training_volumes))
     if "prop" in wanted:

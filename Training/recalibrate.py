@@ -49,7 +49,7 @@ def recalibrated(net, network: str, volumes, batches: int, steps: int | None = N
                 sequences = [sample_sequence(volumes, 5, rng) for _ in range(4)]
                 sequence_loss(net, torch.stack([s[0] for s in sequences]), torch.stack([s[1] for s in sequences]))
             else:
-                images, labels = sample_batch(volumes, 8, rng)
+                images, labels = sample_batch(volumes, 8, rng, agnostic=network == "any")
                 memory = ddg_memory(net, network, images, labels, rng, 6, exactly=steps,
                                     step_net=step_net if earlier else None)
                 net.train()

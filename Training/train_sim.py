@@ -1,4 +1,5 @@
-"""Trains the SIM interactive network (or its CIM ablation) with Dynamic Data Generation.
+"""Trains the SIM interactive network (or its CIM ablation, or the class-agnostic SIM) with Dynamic
+Data Generation.
 
 Each batch: slices drawn from the training phantoms (90% with foreground), augmented; k in 0..D
 interaction steps are simulated with fixed weights (DDG: the virtual user clicks on the network's own
@@ -6,11 +7,19 @@ output, the clicks and outputs fill the memory), then one forward pass with the 
 backpropagated with the focal loss. Time-bounded and resumable: the checkpoint holds the weights,
 the optimiser, the step count and the random state.
 
-usage: train_sim.py --data DIR --variant sim|cim --minutes M [--max-steps S] --out checkpoints/sim.pt [--threads 1]
+The class-agnostic variant `any` is the SIM network with N = 2 (background, "this structure"):
+each sampled slice keeps one structure of its case as the foreground, drawn at random among the
+structures present, so every structure of every case is learned one at a time. `--real DIR` adds
+the real labelled training images (real_data.py), `--init FILE` starts from an exported network's
+weights wherever the shapes agree (everything but the first convolution and the classifier).
+
+usage: train_sim.py --data DIR --variant sim|cim|any --minutes M [--max-steps S] --out checkpoints/sim.pt
+                    [--threads 1] [--real DIR] [--init Models/sim.safetensors]
 """
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,18 +33,32 @@ CLASSES, DEPTH, SIZE = 6, 2, 128
 RECALIBRATION_BATCHES = 60  # batches of every memory regime (0..6 DDG steps) for frozen statistics
 
 
+def classes_of(variant: str) -> int:
+    """N: the phantom classes, or background and one structure for the class-agnostic network."""
+    return 2 if variant == "any" else CLASSES
+
+
 def make_net(variant: str) -> SimNet:
-    return SimNet(CLASSES, DEPTH if variant == "sim" else 0, cumulative=variant == "cim")
+    return SimNet(classes_of(variant), 0 if variant == "cim" else DEPTH, cumulative=variant == "cim")
 
 
-def sample_batch(volumes, batch: int, rng: random.Random):
+def one_structure(labels: np.ndarray, rng: random.Random) -> np.ndarray:
+    """The slice's labels reduced to one structure present in it (1) against everything else (0)."""
+    present = [value for value in np.unique(labels) if value != 0]
+    if not present:
+        return np.zeros_like(labels)
+    return (labels == rng.choice(present)).astype(np.uint8)
+
+
+def sample_batch(volumes, batch: int, rng: random.Random, agnostic: bool = False):
     images, labels = [], []
     while len(images) < batch:
         volume = rng.choice(volumes)
         index = rng.randrange(volume.labels.shape[0])
         if not volume.labels[index].any() and rng.random() < 0.9:
             continue
-        image, label = augment(volume.image[index], volume.labels[index], rng)
+        truth = one_structure(volume.labels[index], rng) if agnostic else volume.labels[index]
+        image, label = augment(volume.image[index], truth, rng)
         images.append(image)
         labels.append(label)
     return torch.from_numpy(np.stack(images))[:, None], np.stack(labels)
@@ -47,30 +70,62 @@ def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int |
     max_steps > D the memory rolls over as it does when a radiologist clicks more than D times.
     `step_net(j)`, when given, is the network that runs step j (batch-norm recalibration)."""
     batch = images.shape[0]
-    memory = InteractionMemory(batch, CLASSES, DEPTH, SIZE, cumulative=variant == "cim")
+    classes = classes_of(variant)
+    memory = InteractionMemory(batch, classes, DEPTH, SIZE, cumulative=variant == "cim")
     steps = rng.randint(0, max_steps) if exactly is None else exactly
-    episodes = [start_episode(labels[i], CLASSES, rng) for i in range(batch)]
+    episodes = [start_episode(labels[i], classes, rng) for i in range(batch)]
     with torch.no_grad():
         for step in range(steps):
             probabilities = torch.softmax(memory.run(step_net(step) if step_net else net, images), 1)
             predictions = probabilities.argmax(1).numpy()
             clicks = torch.from_numpy(np.stack([
-                click_maps(ddg_clicks(episodes[i], predictions[i], labels[i], rng, hold_out=hold_out), CLASSES, SIZE)
+                click_maps(ddg_clicks(episodes[i], predictions[i], labels[i], rng, hold_out=hold_out), classes, SIZE)
                 for i in range(batch)]))
             memory.push(clicks, probabilities)
     return memory
 
 
+def initialise(net: SimNet, path: Path) -> int:
+    """Copies every tensor of an exported network whose name and shape match; returns how many."""
+    from safetensors.torch import load_file
+    exported = load_file(path)
+    state = net.state_dict()
+    taken = {name: value for name, value in exported.items() if name in state and state[name].shape == value.shape}
+    state.update(taken)
+    net.load_state_dict(state)
+    return len(taken)
+
+
+def structure_weights(volumes) -> torch.Tensor:
+    """Focal-loss weights for one structure against the rest: ∝ 1/sqrt(frequency), mean 1, where the
+    frequency is a structure's mean share of its case's voxels."""
+    shares = [np.mean(volume.labels == value) for volume in volumes for value in np.unique(volume.labels) if value]
+    foreground = float(np.mean(shares))
+    weights = 1 / np.sqrt(np.array([1 - foreground, foreground]))
+    return torch.tensor(weights / weights.mean(), dtype=torch.float32)
+
+
 def main() -> int:
     parser = training_run.parser(batch=8, lr=2e-3, seed=7)
-    parser.add_argument("--variant", choices=["sim", "cim"], default="sim")
+    parser.add_argument("--variant", choices=["sim", "cim", "any"], default="sim")
+    parser.add_argument("--real", type=Path, default=None, help="add the real labelled training images here")
+    parser.add_argument("--init", type=Path, default=None, help="start from these exported weights")
     parser.add_argument("--ddg-steps", type=int, default=6, help="at most this many DDG steps per batch")
     parser.add_argument("--hold-out", type=float, default=0.8,
                         help="share of the DDG user's clicks left out (the paper's routine: 0.8)")
     args = parser.parse_args()
-    run = training_run.TrainingRun(args, make_net(args.variant))
+    net = make_net(args.variant)
+    if args.init is not None:
+        print(f"started from {args.init}: {initialise(net, args.init)} tensors taken", flush=True)
+    run = training_run.TrainingRun(args, net)
     volumes = load_volumes(args.data)
-    weights = class_weights(volumes, CLASSES)
+    if args.real is not None:
+        from real_data import training_volumes
+        real = training_volumes(args.real, SIZE)
+        print(f"real training images: {', '.join(v.name for v in real)}", flush=True)
+        volumes += real
+    agnostic = args.variant == "any"
+    weights = structure_weights(volumes) if agnostic else class_weights(volumes, CLASSES)
     print(f"{len(volumes)} training volumes, class weights {weights.numpy().round(2)}", flush=True)
     if args.freeze_statistics:
         from recalibrate import recalibrated
@@ -78,7 +133,7 @@ def main() -> int:
             recalibrated(net, args.variant, volumes, RECALIBRATION_BATCHES)))
 
     def step(rng):
-        images, labels = sample_batch(volumes, args.batch, rng)
+        images, labels = sample_batch(volumes, args.batch, rng, agnostic)
         memory = ddg_memory(run.net, args.variant, images, labels, rng, args.ddg_steps, hold_out=args.hold_out)
         return [focal_loss(memory.run(run.net, images), torch.from_numpy(labels).long(), weights)]
 

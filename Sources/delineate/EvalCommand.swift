@@ -5,13 +5,23 @@ import Segmentation
 import Server
 import Tensor
 
-/// `delineate eval`: the virtual user drives the real engine on held-out phantom cases.
+/// `delineate eval`: the virtual user drives the real engine on held-out phantom cases, or, with
+/// `--image`/`--label` pairs, on each labelled structure of real images with the class-agnostic
+/// network (`StructureEvaluation`).
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Dice vs clicks (SIM, CIM, random walker), NoC, and propagation with the next-slice ablation.")
 
-    @Option(help: "Folder of held-out cases written by `delineate phantom` (searched recursively).") var data: String
+    @Option(help: "Folder of held-out cases written by `delineate phantom` (searched recursively).") var data: String?
+    @Option(help: "An image (NRRD, NIfTI-1) to evaluate each labelled structure of; repeat, with --label.")
+    var image: [String] = []
+    @Option(help: "The label map of the --image at the same position.") var label: [String] = []
+    @Option(help: "Structures of the label maps: value=name pairs, such as 1=tumour,2=oedema (default: every value).")
+    var structures: String = ""
+    @Option(help: "Modality of the --image files (CT or MR): chooses the normalisation.") var modality: String = "MR"
+    @Option(help: "The class-agnostic network for --image pairs.") var structureModel: String =
+        "Models/sim-any.safetensors"
     @Option(help: "Folder with sim.safetensors, cim.safetensors and prop.safetensors.") var models: String = "Models"
     @Option(help: "Click counts to report, comma-separated; every slice gets the largest.") var clicks: String =
         "0,1,3,6"
@@ -28,6 +38,8 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         EngineThreads.configure(threads)
+        if !image.isEmpty || !label.isEmpty { return try runStructures() }
+        guard let data else { throw ValidationError("give --data (phantom cases) or --image and --label pairs") }
         let cases = try Self.loadCases(under: data)
         guard !cases.isEmpty else { throw ValidationError("no cases with labels.json under \(data)") }
         let sim = try SimNetwork(contentsOf: "\(models)/sim.safetensors")
@@ -120,6 +132,31 @@ struct EvalCommand: ParsableCommand {
             try (csvLines.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8)
         }
         if let writeDocs { try MarkdownSection.replace(named: "eval", in: writeDocs, with: report) }
+    }
+
+    /// Each labelled structure of the --image/--label pairs, with the class-agnostic network.
+    func runStructures() throws {
+        guard image.count == label.count else {
+            throw ValidationError("give one --label for every --image (\(image.count) images, \(label.count) labels)")
+        }
+        let reported = clicks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !reported.isEmpty, reported.allSatisfy({ $0 >= 0 }) else {
+            throw ValidationError("--clicks must list click counts such as 0,1,3,6")
+        }
+        let model = try SimNetwork(contentsOf: structureModel)
+        guard model.metadata.classCount == 2 else {
+            throw ValidationError(
+                "\(structureModel) has \(model.metadata.classCount) classes; structures need the class-agnostic network (2)"
+            )
+        }
+        let evaluation = StructureEvaluation(
+            pairs: zip(image, label).map { StructureEvaluation.Pair(image: $0, label: $1) },
+            structures: try StructureEvaluation.structureMap(structures), modality: modality, model: model,
+            propagation: skipPropagation ? nil : try? PropagationNetwork(contentsOf: "\(models)/prop.safetensors"),
+            reported: reported, sliceStep: sliceStep, rounds: rounds, propagationClicks: propagationClicks)
+        let report = try evaluation.run()
+        print(report)
+        if let writeDocs { try MarkdownSection.replace(named: "eval-structures", in: writeDocs, with: report) }
     }
 
     /// The chart's line colours, one per method in order, named for the caption.

@@ -7,6 +7,7 @@ import Logging
 import Segmentation
 import Store
 import Testing
+import VolumeFiles
 
 @testable import Server
 
@@ -123,8 +124,8 @@ import Testing
             #expect(Self.object(parts["params"])["clicks"] as? Int == 1)
             let label = try #require(parts["image"])
             #expect(label.0 == "label.nrrd")
-            let read = try NRRD.readIntegers(label.1)
-            #expect(read.sizes == [64, 64, 6])
+            let read = try NRRD.read(label.1)
+            #expect(read.grid.sizes == [64, 64, 6])
             #expect(read.values[organ] == 1)
             let labelled = (0..<6).filter { slice in read.values[slice * 4096..<(slice + 1) * 4096].contains(1) }
             #expect(labelled.count > 1)
@@ -250,13 +251,5 @@ import Testing
         let mask = try #require(try await RoundRepository(pool: database.pool).latestMask(caseID: caseID))
         #expect(mask.labels[organ] == 1)
         try await database.drop()
-    }
-
-    @Test func readsSlicersGzipLabelFile() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures/liver_seg.nrrd"
-        let read = try NRRD.readIntegers([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
-        #expect(read.sizes == [512, 512, 3])
-        #expect(read.values.filter { $0 == 1 }.count == 107_098 && Set(read.values) == [0, 1])
-        #expect(throws: NRRD.Failure.self) { try NRRD.readIntegers(Array("NRRD0004\ntype: float\n\n".utf8)) }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Segmentation
 import Store
+import VolumeFiles
 
 /// MONAI Label's client protocol under `/monailabel`, so its 3D Slicer and OHIF plugins work
 /// unchanged against Delineate (point the plugin at `http://host:port/monailabel`). An image id is
@@ -252,19 +253,18 @@ struct MonaiLabelAPI: Sendable {
             }
             values = file.bytes.map(Int.init)
         } else {
+            let read: VolumeFile
             do {
-                let read = try NRRD.readIntegers(file.bytes)
-                guard read.sizes == size else {
-                    throw APIFailure.badRequest("the label is \(read.sizes) voxels; the image is \(size)")
-                }
-                values = read.values
-            } catch let failure as NRRD.Failure {
+                read = try NRRD.read(file.bytes)
+            } catch {
                 throw APIFailure(
                     status: .unsupportedMediaType, code: "unsupported_label",
-                    message: "send the label as NRRD (raw or gzip) or as .bin: \(failure.description)")
-            } catch let failure as Gzip.Failure {
-                throw APIFailure.badRequest("the label cannot be read: \(failure.description)")
+                    message: "send the label as NRRD (raw or gzip) or as .bin: \(error.description)")
             }
+            guard read.grid.sizes == size else {
+                throw APIFailure.badRequest("the label is \(read.grid.sizes) voxels; the image is \(size)")
+            }
+            values = read.values.map { Int($0) }
         }
         let labels = try Self.translate(
             values, info: form.json("params")["label_info"], classes: metadata.classes.map(\.name))
@@ -344,12 +344,12 @@ struct MonaiLabelAPI: Sendable {
     }
 
     /// The case's voxel grid in patient coordinates (LPS), as NRRD writes it.
-    func grid(_ record: CaseRecord) async throws -> NRRD.Grid {
+    func grid(_ record: CaseRecord) async throws -> VolumeGrid {
         guard let volume = try await VolumeRepository(pool: api.pool).volume(seriesID: record.seriesID),
             volume.direction.count == 9, volume.spacing.count == 3
         else { throw APIFailure.notFound("case \(record.id) has no assembled volume") }
         let d = volume.direction
-        return NRRD.Grid(
+        return VolumeGrid(
             sizes: [volume.columns, volume.rows, volume.slices], origin: volume.origin,
             axes: (0..<3).map { axis in (0..<3).map { d[axis * 3 + $0] * volume.spacing[axis] } })
     }
