@@ -80,7 +80,8 @@ let package = Package(
         ),
 
         .testTarget(
-            name: "DicomKitTests", dependencies: ["DicomKit", "DelineateTesting"], swiftSettings: upcomingFeatures),
+            name: "DicomKitTests", dependencies: ["DicomKit", "DelineateTesting"], exclude: ["Fixtures"],
+            swiftSettings: upcomingFeatures),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: upcomingFeatures),
         .testTarget(
             name: "VolumeFilesTests", dependencies: ["VolumeFiles"], exclude: ["Fixtures"],

@@ -9,10 +9,10 @@ public struct DicomIngest: Sendable {
         "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.2.1", "1.2.840.10008.5.1.4.1.1.4",
         "1.2.840.10008.5.1.4.1.1.4.1",
     ]
-    /// Segmentation Storage, accepted so existing SEGs can be read.
-    public static let segmentationSOPClass = "1.2.840.10008.5.1.4.1.1.66.4"
+    /// Segmentation Storage and Label Map Segmentation Storage, accepted so existing SEGs can be read.
+    public static let segmentationSOPClasses = SegmentationReader.sopClasses
     /// SOP classes accepted for storage.
-    public static let acceptedSOPClasses = imageSOPClasses.union([segmentationSOPClass])
+    public static let acceptedSOPClasses = imageSOPClasses.union(segmentationSOPClasses)
 
     /// The outcome for one instance.
     public enum Outcome: Sendable, Equatable {

@@ -4,7 +4,8 @@ mask with the label volume it was written from.
 usage: check_seg.py SEG LABELS.raw META.json
 META.json: {"shape": [slices, rows, columns], "sources": [SOP Instance UID per slice],
             "segments": {"segment number": label value},
-            "fractions": {"segment number": path of a uint8 volume}}   (only for a FRACTIONAL SEG)
+            "fractions": {"segment number": path of a uint8 volume},   (only for a FRACTIONAL SEG)
+            "ignoreSpatialLocations": true}   (for SEGs that omit Spatial Locations Preserved, as dcmqi's do)
 Prints one line per segment and exits non-zero on any difference.
 """
 import json
@@ -38,7 +39,7 @@ def main() -> int:
         if present:
             pixels = seg.get_pixels_by_source_instance(
                 source_sop_instance_uids=present, segment_numbers=[number], combine_segments=False,
-                ignore_spatial_locations=False, assert_missing_frames_are_empty=True, rescale_fractional=False)
+                ignore_spatial_locations=meta.get("ignoreSpatialLocations", False), assert_missing_frames_are_empty=True, rescale_fractional=False)
             for uid, frame in zip(present, pixels):
                 got[meta["sources"].index(uid)] = frame[..., 0] if fractions else frame[..., 0] > 0
         difference = int(np.count_nonzero(got != expected))

@@ -43,6 +43,43 @@ import Testing
         try await database.drop()
     }
 
+    /// dcmqi's real CT and its three SEGs (BINARY, overlapping BINARY, LABELMAP) as a PACS would send
+    /// them: the CT assembles into a 3-slice case, each SEG is stored in a series of its own.
+    @Test func ingestsDcmqisRealCTAndItsSegs() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let fixtures =
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
+            + "/DicomKitTests/Fixtures/dcmqi/"
+        let files = try FileStore(root: folder + "/store")
+        let ingest = DicomIngest(files: files, pool: database.pool)
+        var seriesOf: [String: Int] = [:]
+        for name in ["01", "02", "03", "liver", "partial_overlaps", "sparse-labelmap-ppv5"] {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixtures + name + ".dcm")))
+            guard case .stored(let series, _) = try await ingest.ingest(bytes, callingAE: "DCMQI") else {
+                Issue.record("\(name) was not stored")
+                continue
+            }
+            seriesOf[name] = series
+        }
+        #expect(Set(seriesOf.values).count == 4)
+        let assembly = SeriesAssembly(files: files, pool: database.pool)
+        guard case .assembled(let plan, let caseID?) = try await assembly.assemble(seriesID: seriesOf["01"] ?? 0) else {
+            Issue.record("dcmqi's CT did not become a case")
+            return
+        }
+        #expect(plan.geometry.slices == 3 && plan.geometry.columns == 512)
+        #expect(try await CaseRepository(pool: database.pool).find(id: caseID).modality == "CT")
+        for name in ["liver", "partial_overlaps", "sparse-labelmap-ppv5"] {
+            guard case .notImages = try await assembly.assemble(seriesID: seriesOf[name] ?? 0) else {
+                Issue.record("\(name) was taken for images")
+                continue
+            }
+        }
+        try await database.drop()
+    }
+
     @Test func storesIndexesAndDeduplicates() async throws {
         let database = try await TestDatabase.create()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
