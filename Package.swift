@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation"], swiftSettings: upcomingFeatures),
         .testTarget(name: "StoreTests", dependencies: ["Store", "DelineateTesting"], swiftSettings: upcomingFeatures),
         .testTarget(
-            name: "CommandLineTests", dependencies: ["Store", "DicomKit", "DelineateTesting"],
+            name: "CommandLineTests", dependencies: ["Store", "DicomKit", "Segmentation", "DelineateTesting"],
             swiftSettings: upcomingFeatures),
         .testTarget(
             name: "ServerTests",

@@ -4,7 +4,7 @@ import { $, queryFrom, tableRow } from "./dom.js";
 import { preparePacsPanel } from "./pacs.js";
 const state = {
   user: null, detail: null, slice: 0, label: 1, labels: new Map(), voxels: new Map(),
-  window: { center: 40, width: 400 }, hidden: new Set(), view: { zoom: 1, x: 0, y: 0 },
+  window: { center: 40, width: 400 }, hidden: new Set(), view: { zoom: 1, x: 0, y: 0 }, colours: new Map(),
 };
 
 function show(view) {
@@ -75,8 +75,45 @@ function refreshWorklistWhileShown() {
   }, 2000);
 }
 
+/// The model's classes, then the structures named in this case, as radio buttons with a box that
+/// shows or hides each; fills state.colours (label value → colour).
+function renderClasses() {
+  const detail = state.detail;
+  const entries = detail.classes.map((item, index) => ({ value: index, name: item.name, colour: item.colour }))
+    .slice(1).concat(detail.structures.map((item) => ({ value: item.value, name: item.name, colour: item.colour })));
+  state.colours = new Map(entries.map((entry) => [entry.value, entry.colour]));
+  const classes = $("classes");
+  classes.querySelectorAll("label").forEach((label) => label.remove());
+  for (const entry of entries) {
+    const label = document.createElement("label");
+    label.innerHTML = `<input type="radio" name="class" value="${entry.value}"${entry.value === state.label ? " checked" : ""}>` +
+      `<span class="swatch" style="background: rgb(${entry.colour.join(",")})"></span><span class="name"></span>` +
+      `<input type="checkbox" class="visible" data-class="${entry.value}" checked title="show or hide">`;
+    label.querySelector(".name").textContent = entry.name;
+    label.querySelector(".visible").setAttribute("aria-label", `show ${entry.name}`);
+    classes.append(label);
+  }
+}
+
+$("structure-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const structure = await api(`/cases/${state.detail.case.id}/structures`, {
+      method: "POST", body: { name: $("structure-name").value },
+    });
+    state.detail.structures.push(structure);
+    state.label = structure.value;
+    renderClasses();
+    $("structure-name").value = "";
+    status(`structure "${structure.name}" added: click on it`);
+  } catch (error) {
+    status(error.message);
+  }
+});
+
 async function openCase(id) {
   state.detail = await api(`/cases/${id}`);
+  state.label = 1;
   state.labels.clear();
   state.voxels.clear();
   state.hidden.clear();
@@ -92,18 +129,12 @@ async function openCase(id) {
   canvas.width = detail.columns;
   canvas.height = detail.rows;
   $("slice-slider").max = detail.slices - 1;
-  const classes = $("classes");
-  classes.querySelectorAll("label").forEach((label) => label.remove());
-  detail.classes.forEach((item, index) => {
-    if (index === 0) return;
-    const label = document.createElement("label");
-    label.innerHTML = `<input type="radio" name="class" value="${index}"${index === 1 ? " checked" : ""}>` +
-      `<span class="swatch" style="background: rgb(${item.colour.join(",")})"></span>${item.name}` +
-      `<input type="checkbox" class="visible" data-class="${index}" checked aria-label="show ${item.name}" ` +
-      `title="show or hide ${item.name}">`;
-    classes.append(label);
-  });
-  state.label = 1;
+  renderClasses();
+  $("structure-form").hidden = !detail.structuresEnabled;
+  if (detail.structuresEnabled && !$("structure-choices").children.length) {
+    const choices = await api("/structure-codes").catch(() => []);
+    $("structure-choices").replaceChildren(...choices.map((choice) => new Option(choice.type[2], choice.name)));
+  }
   $("accept").hidden = !["reviewer", "admin"].includes(state.user.role);
   show("case-view");
   drawQualityStrip();
@@ -240,7 +271,6 @@ function draw(voxels, labels) {
   const canvas = $("slice-canvas");
   const context = canvas.getContext("2d");
   const frame = context.createImageData(canvas.width, canvas.height);
-  const colours = state.detail.classes.map((item) => item.colour);
   const alpha = Number($("opacity").value) / 100;
   const low = state.window.center - state.window.width / 2;
   const scale = 255 / state.window.width;
@@ -250,8 +280,8 @@ function draw(voxels, labels) {
     frame.data[offset] = frame.data[offset + 1] = frame.data[offset + 2] = grey;
     frame.data[offset + 3] = 255;
     const label = labels[pixel];
-    if (label === 0 || state.hidden.has(label)) continue;
-    const [r, g, b] = colours[label];
+    if (label === 0 || state.hidden.has(label) || !state.colours.has(label)) continue;
+    const [r, g, b] = state.colours.get(label);
     frame.data[offset] += (r - grey) * alpha;
     frame.data[offset + 1] += (g - grey) * alpha;
     frame.data[offset + 2] += (b - grey) * alpha;
@@ -268,7 +298,7 @@ async function interact(event, erase) {
   try {
     const result = await api(`/cases/${state.detail.case.id}/clicks`, {
       method: "POST",
-      body: { slice: state.slice, x, y, label: erase ? 0 : state.label, kind: erase ? "erase" : "click",
+      body: { slice: state.slice, x, y, label: state.label, kind: erase ? "erase" : "click",
               clientTimestamp: new Date().toISOString() },
     });
     state.labels.set(result.slice, decodeRuns(result.runs, state.detail.columns * state.detail.rows));

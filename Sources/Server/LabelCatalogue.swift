@@ -1,6 +1,7 @@
 public import DicomKit
 import Foundation
 public import Segmentation
+public import Store
 import Yams
 
 /// The coded description of each label a model produces: from the model's metadata, or the
@@ -100,9 +101,17 @@ public struct LabelCoding: Sendable, Equatable {
 }
 
 extension LabelCatalogue {
-    /// The model's classes, with the project's codings in place of the model's where they name a class.
-    public init(model: ModelMetadata, codings: [String: LabelCoding]) {
+    /// The model's classes, with the project's codings in place of the model's where they name a
+    /// class, and the structures users named in the case with their own codes.
+    public init(model: ModelMetadata, codings: [String: LabelCoding], structures: [CaseStructure] = []) {
         self.init(model: model)
+        for structure in structures where structure.type.count == 3 && structure.category.count == 3 {
+            let colour = structure.colour.map { UInt8(clamping: $0) } + [0, 0, 0]
+            entries[UInt8(clamping: structure.value)] = (
+                structure.name, CodedConcept(structure.category[1], structure.category[0], structure.category[2]),
+                CodedConcept(structure.type[1], structure.type[0], structure.type[2]), (colour[0], colour[1], colour[2])
+            )
+        }
         for (index, item) in model.classes.enumerated() where index > 0 {
             guard let coding = codings[item.name] else { continue }
             let old = entries[UInt8(index)]

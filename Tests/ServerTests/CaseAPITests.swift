@@ -523,7 +523,7 @@ import Testing
             let deadline = ContinuousClock.now + .seconds(60)
             var prepared = 0
             while ContinuousClock.now < deadline {
-                prepared = try await sessions.queue.run { handle.session.preparedKeyFeatures }
+                prepared = try await sessions.queue.run { handle.session.main.preparedKeyFeatures }
                 if prepared == slices { break }
                 try await Task.sleep(for: .milliseconds(50))
             }

@@ -107,4 +107,54 @@ import Testing
             await pacs.stop()
         }
     }
+
+    /// Any-structure mode in the browser: the radiologist names a structure the model has no class
+    /// for, clicks on it, propagates and accepts; the SEG carries it as a segment with its code.
+    @Test func aRadiologistNamesAStructureAnnotatesAndAcceptsIt() async throws {
+        let fixtures = CaseAPITests()
+        try await fixtures.withFixture { fixture in
+            let app = DelineateApplication.make(
+                configuration: ServerConfiguration(
+                    httpPort: 0, databaseURL: fixture.database.url, webRoot: CaseAPITests.root + "/Web"),
+                pool: fixture.database.pool, files: fixture.files, logger: Logger(label: "test"),
+                models: CaseAPITests.models)
+            // Click deep inside the medium organ on the slice the viewer opens.
+            let phantom = PhantomGenerator(columns: 128, rows: 128, slices: 10, modality: .ct).generate(seed: 77)
+            let slice = 5
+            let organ = phantom.labels[slice * 128 * 128..<(slice + 1) * 128 * 128].map {
+                $0 == PhantomClass.mediumOrgan.rawValue
+            }
+            let distance = DistanceTransform.euclidean(Array(organ), width: 128, height: 128)
+            let best = distance.indices.max { distance[$0] < distance[$1] }!
+            let uid = try await app.test(.live) { client -> String in
+                let port = try #require(client.port)
+                let report = try await Process.asyncOutput(
+                    of: DevServices.python,
+                    arguments: [
+                        DevServices.fixture("web_structure_check.py"), "http://127.0.0.1:\(port)/", "admin",
+                        "correct horse", "nodule", "\(best % 128)", "\(best / 128)",
+                    ])
+                let result = try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any] ?? [:]
+                #expect((result["choices"] as? Int ?? 0) >= 5)
+                #expect((result["classes"] as? [String])?.last == "nodule")
+                #expect(result["selected"] as? String == "6")
+                let before = result["before"] as? Int ?? -1
+                let after = result["after"] as? Int ?? -1
+                #expect(before == 0 && after > 30, "structure pixels before \(before), after \(after)")
+                let accepted = result["accepted"] as? String ?? ""
+                return String(accepted.split(separator: " ").first { $0.hasPrefix("2.25.") } ?? "")
+            }
+            var query = DicomWebQuery()
+            query.sopInstanceUIDs = [uid]
+            let stored = try #require(try await DicomWebIndex(pool: fixture.database.pool).instances(query).first)
+            let seg = try SegmentationReader(file: DicomFile(bytes: try fixture.files.get(sha256: stored.fileSHA256)))
+            let nodule = try #require(seg.segments.first { $0.label == "nodule" })
+            #expect(nodule.type == CodedConcept("27925004", "SCT", "Nodule"))
+            #expect(nodule.category == CodedConcept("49755003", "SCT", "Morphologically Altered Structure"))
+            let painted = seg.frames.filter { $0.segment == nodule.number }.map { $0.pixels.filter { $0 != 0 }.count }
+            #expect(painted.reduce(0, +) > 30)
+            let named = try await StructureRepository(pool: fixture.database.pool).structures(caseID: fixture.caseID)
+            #expect(named.map(\.name) == ["nodule"] && named.first?.value == 6)
+        }
+    }
 }

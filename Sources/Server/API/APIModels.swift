@@ -43,6 +43,10 @@ struct CaseDetail: Encodable {
     var round: Int
     var correctedSlices: [Int]
     var classes: [ClassInfo]
+    /// Structures users named in this case, each with its own label value above the classes.
+    var structures: [CaseStructure]
+    /// Whether structures can be named (a class-agnostic network is loaded).
+    var structuresEnabled: Bool
     var suggestedSlice: Int?
     /// Predicted quality per slice (null where nothing was propagated).
     var quality: [Float?]

@@ -136,6 +136,12 @@ struct CaseAPI: Sendable {
             let exports = try await ExportRepository(pool: pool).exports(caseID: record.id)
             return try JSONBody.response(exports.map(ExportStatus.init))
         }
+        route(router, .post, "/api/v1/cases/:id/structures") { request, context, session in
+            try await self.nameStructure(request, context, session)
+        }
+        route(router, .get, "/api/v1/structure-codes") { _, _, _ in
+            try JSONBody.response(StructureNaming.choices(configuration.labelCodings))
+        }
         route(router, .post, "/api/v1/cases/:id/accept", roles: [.reviewer, .admin]) { request, context, session in
             try await self.accept(request, context, session)
         }
@@ -276,6 +282,7 @@ struct CaseAPI: Sendable {
 
     func detail(_ record: CaseRecord) async throws -> Response {
         let handle = try await handle(record)
+        let structures = try await StructureRepository(pool: pool).structures(caseID: record.id)
         let detail = try await queue.run { () -> CaseDetail in
             let session = handle.session
             let volume = session.volume
@@ -283,6 +290,7 @@ struct CaseAPI: Sendable {
                 case: record, columns: volume.columns, rows: volume.rows, slices: volume.slices, round: session.round,
                 correctedSlices: session.corrected.sorted(),
                 classes: session.sim.metadata.classes.map { ClassInfo(name: $0.name, colour: $0.colour) },
+                structures: structures, structuresEnabled: session.structureModel != nil,
                 suggestedSlice: session.suggestNextSlice(),
                 quality: session.quality)
         }
@@ -391,8 +399,10 @@ struct CaseAPI: Sendable {
         let kind = body.kind ?? .click
         guard kind != .scribble else { throw APIFailure.badRequest("scribbles are not supported; send clicks") }
         let handle = try await handle(record)
-        let click = SessionClick(slice: body.slice, x: body.x, y: body.y, label: kind == .erase ? 0 : body.label)
-        let (outcome, round) = try await queue.run { (try handle.session.click(click), handle.session.round) }
+        let click = SessionClick(slice: body.slice, x: body.x, y: body.y, label: body.label)
+        let (outcome, round) = try await queue.run {
+            (try handle.session.click(click, erase: kind == .erase), handle.session.round)
+        }
         metrics.observeInference("click", milliseconds: outcome.milliseconds)
         do {
             try await RoundRepository(pool: pool).record(
@@ -491,7 +501,9 @@ struct CaseAPI: Sendable {
             NewRound(
                 caseID: record.id, userID: session.user.id, number: round, kind: .fusion, mask: mask,
                 model: handle.modelName))
-        let catalogue = LabelCatalogue(model: handle.session.sim.metadata, codings: configuration.labelCodings)
+        let catalogue = LabelCatalogue(
+            model: handle.session.sim.metadata, codings: configuration.labelCodings,
+            structures: try await StructureRepository(pool: pool).structures(caseID: record.id))
         let acceptance = CaseAcceptance(
             files: files, pool: pool, catalogue: catalogue,
             seriesDescription: configuration.segmentationSeriesDescription)

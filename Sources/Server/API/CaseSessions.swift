@@ -9,22 +9,28 @@ import Tensor
 public struct LoadedModels: Sendable {
     public let sim: SimNetwork
     public let propagation: PropagationNetwork?
+    /// The class-agnostic network (N = 2) that drives structures users name; nil without one.
+    public let structure: SimNetwork?
 
-    /// Loads `sim.safetensors` (required) and `prop.safetensors` (optional) from `directory`.
+    /// Loads `sim.safetensors` (required), `prop.safetensors` and `sim-any.safetensors` (optional)
+    /// from `directory`.
     public init(directory: String) throws {
         sim = try SimNetwork(contentsOf: directory + "/sim.safetensors")
         propagation = try? PropagationNetwork(contentsOf: directory + "/prop.safetensors")
+        structure = (try? SimNetwork(contentsOf: directory + "/sim-any.safetensors")).flatMap {
+            $0.metadata.classCount == 2 ? $0 : nil
+        }
     }
 }
 
 /// A case's interactive session; touched only on the inference queue.
 final class SessionHandle: @unchecked Sendable {
     let caseID: Int
-    let session: InteractiveSession
+    let session: CaseAnnotation
     /// Propagation progress (slices done, planned), readable from any thread.
     let progress = Mutex<(done: Int, total: Int, running: Bool)>((0, 0, false))
 
-    init(caseID: Int, session: InteractiveSession) {
+    init(caseID: Int, session: CaseAnnotation) {
         self.caseID = caseID
         self.session = session
     }
@@ -70,8 +76,13 @@ actor CaseSessions {
             let volume = try await SeriesVolumes(pool: pool, files: files).volume(
                 seriesID: record.seriesID, modality: record.modality)
             let history = try await RoundRepository(pool: pool).history(caseID: record.id)
+            let structures = try await StructureRepository(pool: pool).structures(caseID: record.id)
             return try await queue.run {
-                let session = InteractiveSession(volume: volume, sim: models.sim, propagation: models.propagation)
+                let session = CaseAnnotation(
+                    volume: volume, sim: models.sim, propagation: models.propagation, structureModel: models.structure)
+                for structure in structures where models.structure != nil {
+                    try session.addStructure(value: UInt8(structure.value))
+                }
                 try Self.replay(history, into: session)
                 return SessionHandle(caseID: record.id, session: session)
             }
@@ -118,7 +129,7 @@ actor CaseSessions {
     }
 
     /// Replays stored rounds: clicks in order; a propagation, then the next round.
-    static func replay(_ history: [RoundEntry], into session: InteractiveSession) throws {
+    static func replay(_ history: [RoundEntry], into session: CaseAnnotation) throws {
         for round in history {
             switch round.kind {
             case .click:
@@ -126,7 +137,8 @@ actor CaseSessions {
                     _ = try session.click(
                         SessionClick(
                             slice: interaction.sliceIndex, x: interaction.x, y: interaction.y,
-                            label: interaction.kind == .erase ? 0 : interaction.classIndex))
+                            label: interaction.classIndex),
+                        erase: interaction.kind == .erase)
                 }
             case .propagate:
                 _ = try session.propagate()

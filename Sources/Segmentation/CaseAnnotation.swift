@@ -1,0 +1,127 @@
+/// A case's annotation: the multi-class session of the case's model, and one class-agnostic
+/// session (N = 2) per structure the user named, all on the same volume. Label values below the
+/// model's class count are its classes; each named structure has a value of its own above them.
+/// The case's labels are the model's, with every structure painted over them in the order the
+/// structures were named. Touch it on the inference queue only.
+public final class CaseAnnotation {
+    /// A structure the user named, driven by the class-agnostic network.
+    public struct Structure {
+        public let value: UInt8
+        public let session: InteractiveSession
+    }
+
+    public let main: InteractiveSession
+    /// The class-agnostic network, when one is loaded.
+    public let structureModel: SimNetwork?
+    public private(set) var structures: [Structure] = []
+    /// Which session each click went to (nil: the main one), for undo.
+    private var clickOrder: [UInt8?] = []
+
+    public init(volume: ScanVolume, sim: SimNetwork, propagation: PropagationNetwork?, structureModel: SimNetwork?) {
+        main = InteractiveSession(volume: volume, sim: sim, propagation: propagation)
+        self.structureModel = structureModel
+    }
+
+    public var volume: ScanVolume { main.volume }
+    public var sim: SimNetwork { main.sim }
+    public var round: Int { main.round }
+    public var quality: [Float?] { main.quality }
+    public var corrected: Set<Int> { structures.reduce(main.corrected) { $0.union($1.session.corrected) } }
+
+    /// Adds a structure with label `value` (above the model's classes, not yet used).
+    public func addStructure(value: UInt8) throws {
+        guard let structureModel else { throw SessionError("no class-agnostic network is loaded for named structures") }
+        guard Int(value) >= main.sim.metadata.classCount, structure(value) == nil else {
+            throw SessionError("label \(value) is taken")
+        }
+        let session = InteractiveSession(volume: main.volume, sim: structureModel, propagation: main.propagation)
+        session.images = main.images
+        structures.append(Structure(value: value, session: session))
+    }
+
+    func structure(_ value: UInt8) -> Structure? { structures.first { $0.value == value } }
+
+    /// A click: on the model's classes (a label below its class count) or on a named structure
+    /// (its value). `erase` makes it a background click, for that structure or for the model.
+    public func click(_ click: SessionClick, erase: Bool = false) throws -> ClickOutcome {
+        var routed = click
+        let target = (0..<256).contains(click.label) ? structure(UInt8(click.label)) : nil
+        routed.label = erase ? 0 : target == nil ? click.label : 1
+        let outcome = try (target?.session ?? main).click(routed)
+        clickOrder.append(target?.value)
+        return ClickOutcome(
+            slice: outcome.slice, labels: Array(sliceLabels(outcome.slice)), milliseconds: outcome.milliseconds)
+    }
+
+    /// Undoes the last click, whichever session it went to; returns its slice.
+    public func undo() -> Int? {
+        guard let last = clickOrder.popLast() else { return nil }
+        return last.flatMap(structure).map { $0.session.undo() } ?? main.undo()
+    }
+
+    /// The case's labels on one slice: the model's classes with the structures painted over them.
+    public func sliceLabels(_ slice: Int) -> ArraySlice<UInt8> {
+        var labels = Array(main.sliceLabels(slice))
+        for structure in structures {
+            for (pixel, value) in structure.session.sliceLabels(slice).enumerated() where value != 0 {
+                labels[pixel] = structure.value
+            }
+        }
+        return labels[...]
+    }
+
+    /// The case's labels over the whole volume.
+    public var labels: [UInt8] {
+        var labels = main.labels
+        for structure in structures {
+            for (voxel, value) in structure.session.labels.enumerated() where value != 0 {
+                labels[voxel] = structure.value
+            }
+        }
+        return labels
+    }
+
+    /// Propagates every session with corrected slices (the structures reuse the main session's key
+    /// features); the outcome lists the slices any of them updated.
+    public func propagate(
+        settings: PropagationSettings = PropagationSettings(), progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> PropagationOutcome {
+        let sessions = ([main] + structures.map(\.session)).filter { !$0.corrected.isEmpty }
+        guard !sessions.isEmpty else { throw SessionError("correct at least one slice before propagating") }
+        let start = ContinuousClock.now
+        var updated = Set<Int>()
+        var kept = Set<Int>()
+        for (index, session) in sessions.enumerated() {
+            session.keys.merge(main.keys) { current, _ in current }
+            let outcome = try session.propagate(settings: settings) { done, total in
+                progress(index * total + done, sessions.count * total)
+            }
+            main.keys.merge(session.keys) { current, _ in current }
+            updated.formUnion(outcome.updatedSlices)
+            kept.formUnion(outcome.keptSlices)
+        }
+        return PropagationOutcome(
+            updatedSlices: updated.sorted(), keptSlices: kept.subtracting(updated).sorted(),
+            milliseconds: (ContinuousClock.now - start).milliseconds)
+    }
+
+    /// Starts the next round in every session.
+    public func startRound() {
+        main.startRound()
+        for structure in structures { structure.session.startRound() }
+        clickOrder = []
+    }
+
+    /// The FRACTIONAL SEG's probabilities: the model's classes, and each structure's own.
+    public func fractions() throws -> [UInt8: [UInt8]] {
+        var fractions = try main.fractions()
+        for structure in structures {
+            fractions[structure.value] = try structure.session.fractions()[1]
+        }
+        return fractions
+    }
+
+    public func suggestNextSlice() -> Int? { main.suggestNextSlice() }
+
+    public func prepareKeyFeatures(_ slices: Range<Int>) throws { try main.prepareKeyFeatures(slices) }
+}

@@ -1,0 +1,53 @@
+import DelineateTesting
+import Foundation
+import Segmentation
+import Testing
+
+/// `delineate eval --image --label`: a phantom written as NRRD image/label files, each structure
+/// evaluated with the class-agnostic network beside the random walker, and propagated.
+@Suite struct EvalStructuresTests {
+    /// A raw little-endian NRRD of 16-bit values.
+    static func nrrd(_ values: [Int], sizes: [Int], type: String) -> Data {
+        var data = Data(
+            "NRRD0004\ntype: \(type)\ndimension: 3\nsizes: \(sizes.map(String.init).joined(separator: " "))\nencoding: raw\nendian: little\n\n"
+                .utf8)
+        for value in values { withUnsafeBytes(of: Int16(clamping: value).littleEndian) { data.append(contentsOf: $0) } }
+        return data
+    }
+
+    @Test func evaluatesEachStructureOfAnImageLabelPair() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let phantom = PhantomGenerator(columns: 64, rows: 64, slices: 12, modality: .mr).generate(seed: 5)
+        let sizes = [64, 64, 12]
+        try Self.nrrd(phantom.intensities.map(Int.init), sizes: sizes, type: "short")
+            .write(to: URL(fileURLWithPath: folder + "/image.nrrd"))
+        try Self.nrrd(phantom.labels.map(Int.init), sizes: sizes, type: "short")
+            .write(to: URL(fileURLWithPath: folder + "/label.nrrd"))
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let delineate = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("delineate").path
+        let output = try Process.output(
+            of: delineate,
+            arguments: [
+                "eval", "--image", folder + "/image.nrrd", "--label", folder + "/label.nrrd", "--structures",
+                "1=large organ,2=medium organ", "--clicks", "0,1,3", "--rounds", "2", "--slice-step", "4",
+                "--models", root + "/Models", "--structure-model", root + "/Models/sim-any.safetensors",
+                "--threads", "1",
+            ])
+        let rows = output.split(separator: "\n").filter { $0.hasPrefix("| image.nrrd |") }
+        // Two structures: a SIM and a random-walker row each, then a propagation row each.
+        #expect(rows.count == 6, "\(output)")
+        let walker = try #require(rows.first { $0.contains("large organ") && $0.contains("random walker") })
+        let dice = walker.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.compactMap(Double.init)
+        // The walker has nothing without clicks and something with three.
+        #expect(dice.count == 4 && dice[1] == 0 && dice[3] > 0.3, "\(walker)")
+        #expect(rows.filter { $0.contains("SIM, class-agnostic") }.count == 2)
+
+        let refused = try? Process.output(
+            of: delineate, arguments: ["eval", "--image", folder + "/image.nrrd", "--structures", "x"])
+        #expect(refused == nil)
+    }
+}

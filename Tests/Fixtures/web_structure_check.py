@@ -1,0 +1,54 @@
+"""Names a new structure in the web client and annotates it, in a real headless Chromium: sign
+in, open the first case, name a structure, click on it (its colour appears), propagate, and
+accept. Prints a JSON report.
+
+usage: web_structure_check.py URL USER PASSWORD NAME X Y
+X, Y: the image pixel (on the slice the viewer opens) to click with the new structure.
+"""
+import json
+import sys
+
+from browser import headless_page
+
+# Pixels in the structure's first palette colour (255, 200, 0) blended over grey: red and green
+# well above blue, which no model class gives.
+STRUCTURE_PIXELS = """(() => { const c = document.getElementById('slice-canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] - d[i + 2] > 100 && d[i + 1] - d[i + 2] > 80) n++; return n; })()"""
+
+
+def main() -> int:
+    url, user, password, name, x, y = sys.argv[1:7]
+    with headless_page() as page:
+        page.sign_in(url, user, password)
+        page.wait("document.querySelectorAll('#worklist tbody tr').length > 0", "the worklist")
+        page.eval("document.querySelector('#worklist tbody tr').click()")
+        page.wait("!document.getElementById('case-view').hidden && "
+                  "document.getElementById('slice-label').textContent.startsWith('slice')", "the viewer")
+        page.wait("!document.getElementById('structure-form').hidden", "the structure form")
+        choices = page.eval("document.querySelectorAll('#structure-choices option').length")
+        page.eval(f"""(() => {{ document.getElementById('structure-name').value = {json.dumps(name)};
+            document.getElementById('structure-form').requestSubmit(); }})()""")
+        page.wait("document.getElementById('status').textContent.startsWith('structure')", "the new structure")
+        classes = page.eval("[...document.querySelectorAll('#classes label .name')].map(n => n.textContent)")
+        selected = page.eval("document.querySelector('#classes input[type=radio]:checked').value")
+        before = page.eval(STRUCTURE_PIXELS)
+        box = page.eval("""(() => { const c = document.getElementById('slice-canvas'); const b = c.getBoundingClientRect();
+            return [b.left, b.top, b.width / c.width, b.height / c.height]; })()""")
+        px, py = box[0] + (float(x) + 0.5) * box[2], box[1] + (float(y) + 0.5) * box[3]
+        for kind in ("mousePressed", "mouseReleased"):
+            page.call("Input.dispatchMouseEvent", type=kind, x=px, y=py, button="left", clickCount=1)
+        page.wait("document.getElementById('status').textContent.startsWith('clicked in')", "the click's result")
+        after = page.eval(STRUCTURE_PIXELS)
+        page.eval("document.getElementById('propagate').click()")
+        page.wait("document.getElementById('status').textContent.startsWith('propagated to')", "the propagation", 240)
+        page.eval("document.getElementById('accept').click()")
+        page.wait("document.getElementById('status').textContent.startsWith('accepted')", "the acceptance", 120)
+        accepted = page.eval("document.getElementById('status').textContent")
+        print(json.dumps({"choices": choices, "classes": classes, "selected": selected, "before": before,
+                          "after": after, "accepted": accepted}))
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
