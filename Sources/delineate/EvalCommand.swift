@@ -152,6 +152,7 @@ struct EvalCommand: ParsableCommand {
         let evaluation = StructureEvaluation(
             pairs: zip(image, label).map { StructureEvaluation.Pair(image: $0, label: $1) },
             structures: try StructureEvaluation.structureMap(structures), modality: modality, model: model,
+            multiClass: try? SimNetwork(contentsOf: "\(models)/sim.safetensors"),
             propagation: skipPropagation ? nil : try? PropagationNetwork(contentsOf: "\(models)/prop.safetensors"),
             reported: reported, sliceStep: sliceStep, rounds: rounds, propagationClicks: propagationClicks)
         let report = try evaluation.run()

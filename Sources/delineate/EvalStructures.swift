@@ -6,8 +6,9 @@ import VolumeFiles
 /// `delineate eval --image … --label …`: each labelled structure of real image/label pairs
 /// (NRRD, NIfTI-1) evaluated on its own with the class-agnostic network (N = 2: the structure
 /// against the rest): Dice after 0, 1, 3 and 6 clicks of the virtual user on every n-th slice that
-/// holds it, beside the random walker with the same clicks, and 3D Dice after each round of the
-/// propagation protocol.
+/// holds it, beside the random walker with the same clicks (and the multi-class network when the
+/// structure's name is one of its classes), and 3D Dice after each round of the propagation
+/// protocol.
 struct StructureEvaluation {
     /// One image with its label map.
     struct Pair {
@@ -20,6 +21,8 @@ struct StructureEvaluation {
     let structures: [Int: String]
     let modality: String
     let model: SimNetwork
+    /// The multi-class network, scored on structures named like one of its classes.
+    let multiClass: SimNetwork?
     let propagation: PropagationNetwork?
     let reported: [Int]
     let sliceStep: Int
@@ -54,13 +57,28 @@ struct StructureEvaluation {
                     [item], method: .network(model), classes: 2, maxClicks: maxClicks, sliceStep: sliceStep)
                 let walker = try ClickEvaluation.run(
                     [item], method: .randomWalker, classes: 2, maxClicks: maxClicks, sliceStep: sliceStep)
-                func dice(_ curve: ClickEvaluation.Curve) -> String {
-                    reported.map { curve.tallies[$0].dice(1).map { String(format: "%.3f", $0) } ?? "–" }.joined(
+                func dice(_ curve: ClickEvaluation.Curve, label: Int) -> String {
+                    reported.map { curve.tallies[$0].dice(label).map { String(format: "%.3f", $0) } ?? "–" }.joined(
                         separator: " | ")
                 }
                 let slices = network.sliceScores.count
-                clickRows.append("| \(name) | \(structure) | \(slices) | SIM, class-agnostic | \(dice(network)) |")
-                clickRows.append("| \(name) | \(structure) | \(slices) | random walker | \(dice(walker)) |")
+                clickRows.append(
+                    "| \(name) | \(structure) | \(slices) | SIM, class-agnostic | \(dice(network, label: 1)) |")
+                if let multiClass,
+                    let index = multiClass.metadata.classes.dropFirst().firstIndex(where: {
+                        $0.name.caseInsensitiveCompare(structure) == .orderedSame
+                    })
+                {
+                    let classCase = EvaluationCase(
+                        name: item.name, volume: volume, truth: truth.map { $0 == 1 ? UInt8(index) : 0 })
+                    let curve = try ClickEvaluation.run(
+                        [classCase], method: .network(multiClass), classes: multiClass.metadata.classCount,
+                        maxClicks: maxClicks, sliceStep: sliceStep)
+                    clickRows.append(
+                        "| \(name) | \(structure) | \(slices) | SIM, multi-class (its class) | \(dice(curve, label: index)) |"
+                    )
+                }
+                clickRows.append("| \(name) | \(structure) | \(slices) | random walker | \(dice(walker, label: 1)) |")
                 guard let propagation else { continue }
                 let outcome = try PropagationEvaluation.run(
                     [item], sim: model, propagation: propagation, classes: 2, clicksPerSlice: propagationClicks,

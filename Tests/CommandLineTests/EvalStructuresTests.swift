@@ -38,8 +38,10 @@ import Testing
                 "--threads", "1",
             ])
         let rows = output.split(separator: "\n").filter { $0.hasPrefix("| image.nrrd |") }
-        // Two structures: a SIM and a random-walker row each, then a propagation row each.
-        #expect(rows.count == 6, "\(output)")
+        // Two structures named like the multi-class model's classes: a class-agnostic, a multi-class
+        // and a random-walker row each, then a propagation row each.
+        #expect(rows.count == 8, "\(output)")
+        #expect(rows.filter { $0.contains("SIM, multi-class") }.count == 2)
         let walker = try #require(rows.first { $0.contains("large organ") && $0.contains("random walker") })
         let dice = walker.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.compactMap(Double.init)
         // The walker has nothing without clicks and something with three.
