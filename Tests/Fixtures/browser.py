@@ -60,6 +60,24 @@ class Page:
         self.wait("!document.getElementById('worklist-view').hidden", "the worklist")
 
 
+    def open_first_case(self):
+        """Opens the worklist's first case and waits for the viewer's first slice."""
+        self.eval("document.querySelector('#worklist tbody tr').click()")
+        self.wait("!document.getElementById('case-view').hidden && "
+                  "document.getElementById('slice-label').textContent.startsWith('slice')", "the viewer")
+
+    def click_image(self, x: float, y: float) -> tuple[float, float]:
+        """Left-clicks image pixel (x, y) of the slice canvas, waits for the click's result, and
+        returns the page position it clicked."""
+        box = self.eval("""(() => { const c = document.getElementById('slice-canvas'); const b = c.getBoundingClientRect();
+            return [b.left, b.top, b.width / c.width, b.height / c.height]; })()""")
+        px, py = box[0] + (x + 0.5) * box[2], box[1] + (y + 0.5) * box[3]
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", type=kind, x=px, y=py, button="left", clickCount=1)
+        self.wait("document.getElementById('status').textContent.startsWith('clicked in')", "the click's result")
+        return px, py
+
+
 @contextlib.contextmanager
 def headless_page():
     """A page in a fresh headless Chromium, closed afterwards."""

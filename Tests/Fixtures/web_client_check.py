@@ -42,16 +42,10 @@ def main() -> int:
             expected = "=== 0" if modality == "MR" else "> 0"
             page.wait(f"document.querySelectorAll('#worklist tbody tr').length {expected}", f"the {modality} worklist")
             filter_rows[modality] = page.eval("document.querySelectorAll('#worklist tbody tr').length")
-        page.eval("document.querySelector('#worklist tbody tr').click()")
-        page.wait("!document.getElementById('case-view').hidden && document.getElementById('slice-label').textContent.startsWith('slice')", "the viewer")
+        page.open_first_case()
         time.sleep(0.5)
         before = page.eval(COLOURED)
-        box = page.eval("""(() => { const c = document.getElementById('slice-canvas'); const b = c.getBoundingClientRect();
-            return [b.left, b.top, b.width / c.width, b.height / c.height]; })()""")
-        px, py = box[0] + (float(x) + 0.5) * box[2], box[1] + (float(y) + 0.5) * box[3]
-        for kind in ("mousePressed", "mouseReleased"):
-            page.call("Input.dispatchMouseEvent", type=kind, x=px, y=py, button="left", clickCount=1)
-        page.wait("document.getElementById('status').textContent.startsWith('clicked in')", "the click's result")
+        px, py = page.click_image(float(x), float(y))
         time.sleep(0.3)
         after = page.eval(COLOURED)
         stage("3-viewer-after-a-click.png")

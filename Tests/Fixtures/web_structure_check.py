@@ -22,9 +22,7 @@ def main() -> int:
     with headless_page() as page:
         page.sign_in(url, user, password)
         page.wait("document.querySelectorAll('#worklist tbody tr').length > 0", "the worklist")
-        page.eval("document.querySelector('#worklist tbody tr').click()")
-        page.wait("!document.getElementById('case-view').hidden && "
-                  "document.getElementById('slice-label').textContent.startsWith('slice')", "the viewer")
+        page.open_first_case()
         page.wait("!document.getElementById('structure-form').hidden", "the structure form")
         choices = page.eval("document.querySelectorAll('#structure-choices option').length")
         page.eval(f"""(() => {{ document.getElementById('structure-name').value = {json.dumps(name)};
@@ -33,12 +31,7 @@ def main() -> int:
         classes = page.eval("[...document.querySelectorAll('#classes label .name')].map(n => n.textContent)")
         selected = page.eval("document.querySelector('#classes input[type=radio]:checked').value")
         before = page.eval(STRUCTURE_PIXELS)
-        box = page.eval("""(() => { const c = document.getElementById('slice-canvas'); const b = c.getBoundingClientRect();
-            return [b.left, b.top, b.width / c.width, b.height / c.height]; })()""")
-        px, py = box[0] + (float(x) + 0.5) * box[2], box[1] + (float(y) + 0.5) * box[3]
-        for kind in ("mousePressed", "mouseReleased"):
-            page.call("Input.dispatchMouseEvent", type=kind, x=px, y=py, button="left", clickCount=1)
-        page.wait("document.getElementById('status').textContent.startsWith('clicked in')", "the click's result")
+        page.click_image(float(x), float(y))
         after = page.eval(STRUCTURE_PIXELS)
         page.eval("document.getElementById('propagate').click()")
         page.wait("document.getElementById('status').textContent.startsWith('propagated to')", "the propagation", 240)

@@ -15,6 +15,16 @@ import Testing
 /// window (the image changes, nothing is erased), zoom and reset, propagate (the quality strip
 /// fills), jump to the suggested slice with N, accept, and follow the SEG into a private Orthanc.
 @Suite struct WebClientTests {
+    /// The pixel (y * 128 + x) deepest inside `structure` on the middle slice the viewer opens of
+    /// the fixture's 128x128x10 CT phantom (seed 77).
+    static func deepestPixel(of structure: PhantomClass) -> Int {
+        let phantom = PhantomGenerator(columns: 128, rows: 128, slices: 10, modality: .ct).generate(seed: 77)
+        let area = 128 * 128
+        let inside = phantom.labels[5 * area..<6 * area].map { $0 == structure.rawValue }
+        let distance = DistanceTransform.euclidean(Array(inside), width: 128, height: 128)
+        return distance.indices.max { distance[$0] < distance[$1] }!
+    }
+
     @Test func aRadiologistAnnotatesInTheBrowser() async throws {
         let fixtures = CaseAPITests()
         try await fixtures.withFixture { fixture in
@@ -38,13 +48,7 @@ import Testing
             }
             defer { outbox.cancel() }
             // The viewer opens the middle slice; click deep inside the large organ there.
-            let phantom = PhantomGenerator(columns: 128, rows: 128, slices: 10, modality: .ct).generate(seed: 77)
-            let slice = 5
-            let organ = phantom.labels[slice * 128 * 128..<(slice + 1) * 128 * 128].map {
-                $0 == PhantomClass.largeOrgan.rawValue
-            }
-            let distance = DistanceTransform.euclidean(Array(organ), width: 128, height: 128)
-            let best = distance.indices.max { distance[$0] < distance[$1] }!
+            let best = Self.deepestPixel(of: .largeOrgan)
             let screenshot = FileManager.default.temporaryDirectory.appendingPathComponent("web-\(UUID()).png").path
             defer { try? FileManager.default.removeItem(atPath: screenshot) }
             try await app.test(.live) { client in
@@ -119,13 +123,7 @@ import Testing
                 pool: fixture.database.pool, files: fixture.files, logger: Logger(label: "test"),
                 models: CaseAPITests.models)
             // Click deep inside the medium organ on the slice the viewer opens.
-            let phantom = PhantomGenerator(columns: 128, rows: 128, slices: 10, modality: .ct).generate(seed: 77)
-            let slice = 5
-            let organ = phantom.labels[slice * 128 * 128..<(slice + 1) * 128 * 128].map {
-                $0 == PhantomClass.mediumOrgan.rawValue
-            }
-            let distance = DistanceTransform.euclidean(Array(organ), width: 128, height: 128)
-            let best = distance.indices.max { distance[$0] < distance[$1] }!
+            let best = Self.deepestPixel(of: .mediumOrgan)
             let uid = try await app.test(.live) { client -> String in
                 let port = try #require(client.port)
                 let report = try await Process.asyncOutput(
