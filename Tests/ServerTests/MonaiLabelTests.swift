@@ -93,6 +93,8 @@ import VolumeFiles
                 try await Web.fetch("/monailabel/info/", port: port, user: nil, headers: bearer).json as? [String: Any])
             let model = try #require((info["models"] as? [String: Any])?["sim"] as? [String: Any])
             #expect(model["type"] as? String == "deepedit")
+            #expect(
+                ((info["models"] as? [String: Any])?["sim-any"] as? [String: Any])?["type"] as? String == "deepgrow")
             #expect((model["labels"] as? [String: Int])?["lesion"] == 4)
             #expect((info["labels"] as? [String])?.first == "large organ")
 
@@ -144,6 +146,25 @@ import VolumeFiles
             let history = try await RoundRepository(pool: database.pool).history(caseID: caseID)
             #expect(history.flatMap(\.interactions).count == 2)
             #expect(history.filter { $0.kind == .propagate }.count == 2)
+
+            // DeepGrow on the class-agnostic network: the structure named by label is named in the
+            // case on first use, and the answer is its mask alone.
+            let deepgrow = #"{"foreground": [\#(point)], "background": [[1, 1, 2]], "label": "nodule"}"#
+            let (growType, growBody) = Self.slicerForm(fields: ["params": deepgrow], files: [])
+            let grown = try await Web.fetch(
+                "/monailabel/infer/sim-any?image=\(uid)", port: port, method: "POST",
+                headers: ["Content-Type": growType], body: growBody)
+            let grownParts = try Self.formParts(grown)
+            #expect(Self.object(grownParts["params"])["clicks"] as? Int == 2)
+            let grownLabel = try NRRD.read(grownParts["image"]?.1 ?? [])
+            #expect(Set(grownLabel.values) == [0, 1] && grownLabel.values[organ] == 1)
+            let named = try await StructureRepository(pool: database.pool).structures(caseID: caseID)
+            #expect(named.map(\.name) == ["nodule"] && named.first?.type[1] == "27925004")
+            let regrown = try await Web.fetch(
+                "/monailabel/infer/sim-any?image=\(uid)", port: port, method: "POST",
+                headers: ["Content-Type": growType], body: growBody)
+            #expect(Self.object(try Self.formParts(regrown)["params"])["clicks"] as? Int == 0)
+            #expect(try await StructureRepository(pool: database.pool).structures(caseID: caseID).count == 1)
 
             // Bad requests say what is wrong.
             for (path, params, status) in [

@@ -76,18 +76,41 @@ extension CaseAPI {
     {
         let record = try await caseRecord(context, session)
         let body = try await JSONBody.decode(StructureNaming.Request.self, from: request)
-        let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let handle = try await handle(record)
+        let structure = try await createStructure(
+            name: body.name, type: body.type, category: body.category, in: record, handle: handle, by: session,
+            context: context)
+        return try JSONBody.response(structure, status: .created)
+    }
+
+    /// The case's structure named `name`, named now when the case has none by that name.
+    func structure(
+        named name: String, in record: CaseRecord, handle: SessionHandle, by session: AuthSession,
+        context: DelineateContext
+    ) async throws -> CaseStructure {
+        let existing = try await StructureRepository(pool: pool).structures(caseID: record.id)
+        if let found = existing.first(where: { $0.name.caseInsensitiveCompare(name) == .orderedSame }) { return found }
+        return try await createStructure(
+            name: name, type: nil, category: nil, in: record, handle: handle, by: session, context: context)
+    }
+
+    /// Names a structure: stores it with its codes and colour, gives the live session a class-agnostic
+    /// session for it, and audits it.
+    func createStructure(
+        name requested: String, type: [String]?, category: [String]?, in record: CaseRecord, handle: SessionHandle,
+        by session: AuthSession, context: DelineateContext
+    ) async throws -> CaseStructure {
+        let name = requested.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...64).contains(name.count) else {
             throw APIFailure.badRequest("a structure's name has 1 to 64 characters")
         }
-        let handle = try await handle(record)
         guard handle.session.structureModel != nil else {
             throw APIFailure(
                 status: .serviceUnavailable, code: "no_structure_model",
                 message: "no class-agnostic network (sim-any.safetensors) is loaded; structures cannot be named")
         }
         let codes = try StructureNaming.codes(
-            for: StructureNaming.Request(name: name, type: body.type, category: body.category),
+            for: StructureNaming.Request(name: name, type: type, category: category),
             codings: configuration.labelCodings)
         let repository = StructureRepository(pool: pool)
         let count = try await repository.structures(caseID: record.id).count
@@ -99,6 +122,6 @@ extension CaseAPI {
         try await audit(
             session, "case.structure.create", context: context, record: record,
             detail: ["name": name, "value": structure.value, "type": codes.type])
-        return try JSONBody.response(structure, status: .created)
+        return structure
     }
 }

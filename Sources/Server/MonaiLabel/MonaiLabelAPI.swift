@@ -82,13 +82,7 @@ struct MonaiLabelAPI: Sendable {
             "name": "Delineate", "version": DelineateVersion.current,
             "description": "Interactive multi-class segmentation (SIM) with volumetric propagation, on the CPU",
             "labels": classes.map(\.0),
-            "models": [
-                metadata.model: [
-                    "type": "deepedit", "dimension": 3, "labels": Dictionary(uniqueKeysWithValues: classes),
-                    "description": "clicks per class; each request propagates through the volume",
-                    "config": [:] as [String: Any],
-                ] as [String: Any]
-            ],
+            "models": models(metadata, classes: classes),
             "trainers": [:] as [String: Any], "scoring": [:] as [String: Any], "train_stats": [:] as [String: Any],
             "strategies": Self.strategies.mapValues { ["description": $0] },
             "datastore": ["total": total, "completed": completed],
@@ -96,42 +90,88 @@ struct MonaiLabelAPI: Sendable {
         return try Self.json(body)
     }
 
+    /// The multi-class network as DeepEdit, and the class-agnostic one (when loaded) as DeepGrow.
+    func models(_ metadata: ModelMetadata, classes: [(String, Int)]) -> [String: Any] {
+        var models: [String: Any] = [
+            metadata.model: [
+                "type": "deepedit", "dimension": 3, "labels": Dictionary(uniqueKeysWithValues: classes),
+                "description": "clicks per class; each request propagates through the volume",
+                "config": [:] as [String: Any],
+            ] as [String: Any]
+        ]
+        if let structure = api.sessions?.models.structure?.metadata {
+            models[structure.model] =
+                [
+                    "type": "deepgrow", "dimension": 3, "labels": [:] as [String: Any],
+                    "description":
+                        "any structure: foreground and background points on the structure named by params.label",
+                    "config": [:] as [String: Any],
+                ] as [String: Any]
+        }
+        return models
+    }
+
     // MARK: Inference
 
     func infer(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
         let metadata = try model()
-        guard context.parameters.get("model") == metadata.model else {
+        let requested = context.parameters.get("model") ?? ""
+        let structureModel = api.sessions?.models.structure?.metadata.model
+        guard requested == metadata.model || requested == structureModel else {
             throw APIFailure.notFound(
-                "no model '\(context.parameters.get("model") ?? "")'; this server has '\(metadata.model)'")
+                "no model '\(requested)'; this server has '\(([metadata.model] + [structureModel].compactMap { $0 }).joined(separator: "', '"))'"
+            )
         }
         let record = try await caseRecord(request, session, context, action: "monailabel.infer")
         let form = try await FormData.read(request, limit: Self.maximumBodyBytes)
         let params = try form.json("params")
         let handle = try await api.handle(record)
         let volume = handle.session.volume
-        let points = try Self.points(
-            in: params, classes: metadata.classes.map(\.name), size: [volume.columns, volume.rows, volume.slices])
+        let size = [volume.columns, volume.rows, volume.slices]
+        // DeepGrow on the class-agnostic network: the points are for the structure named by
+        // `label`, named in the case on first use; the answer is that structure's mask alone.
+        var structure: CaseStructure?
+        let points: [Point]
+        if requested == structureModel {
+            guard let name = params["label"] as? String, !name.isEmpty else {
+                throw APIFailure.badRequest("name the structure the points are for: params.label")
+            }
+            let found = try await api.structure(named: name, in: record, handle: handle, by: session, context: context)
+            structure = found
+            points = try Self.points(in: params, structure: found.value, size: size)
+        } else {
+            points = try Self.points(in: params, classes: metadata.classes.map(\.name), size: size)
+        }
         // The plugins send every point placed so far; a point already stored is not clicked again.
         let stored = try await RoundRepository(pool: api.pool).history(caseID: record.id).flatMap(\.interactions)
-        var seen = Set(stored.map { Point(label: $0.classIndex, index: [Int($0.x), Int($0.y), $0.sliceIndex]) })
+        var seen = Set(
+            stored.map {
+                Point(label: $0.classIndex, index: [Int($0.x), Int($0.y), $0.sliceIndex], erase: $0.kind == .erase)
+            })
         let fresh = points.filter { seen.insert($0).inserted }
         var latencies: [Double] = []
         for point in fresh {
             let click = CaseAPI.ClickRequest(
-                slice: point.index[2], x: Double(point.index[0]), y: Double(point.index[1]), label: point.label)
+                slice: point.index[2], x: Double(point.index[0]), y: Double(point.index[1]), label: point.label,
+                kind: point.erase ? .erase : .click)
             latencies.append(try await api.apply(click, to: record, by: session).latencyMilliseconds)
         }
         var propagationMilliseconds: Double?
         if !fresh.isEmpty {
             propagationMilliseconds = try await api.propagate(record, by: session).outcome.milliseconds
         }
-        let mask = try await api.queue.run { handle.mask }
+        var labels = try await api.queue.run { handle.mask }.labels
+        var names = Dictionary(uniqueKeysWithValues: metadata.classes.enumerated().map { ($1.name, $0) })
+        if let structure {
+            labels = labels.map { Int($0) == structure.value ? 1 : 0 }
+            names = ["background": 0, structure.name: 1]
+        }
         let result: [String: Any] = [
-            "label_names": Dictionary(uniqueKeysWithValues: metadata.classes.enumerated().map { ($1.name, $0) }),
-            "clicks": fresh.count, "click_latencies_ms": latencies, "propagation_ms": propagationMilliseconds ?? 0,
+            "label_names": names, "clicks": fresh.count, "click_latencies_ms": latencies,
+            "propagation_ms": propagationMilliseconds ?? 0,
         ]
         let type: NRRD.ScalarType = (params["result_dtype"] as? String) == "uint16" ? .uint16 : .uint8
-        let label = NRRD.write(mask.labels.map(Double.init), type: type, grid: try await grid(record))
+        let label = NRRD.write(labels.map(Double.init), type: type, grid: try await grid(record))
         let json = Array(try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]))
         switch request.uri.queryParameters.get("output") {
         case "json": return try Self.json(result)
@@ -148,10 +188,18 @@ struct MonaiLabelAPI: Sendable {
         }
     }
 
-    /// A click as the plugins send it: a class and a voxel index (i, j, k).
+    /// A click as the plugins send it: a label, a voxel index (i, j, k), and whether it is a
+    /// background point for a named structure.
     struct Point: Hashable {
         var label: Int
         var index: [Int]
+        var erase = false
+    }
+
+    /// DeepGrow's points for one named structure: `foreground` on it, `background` against it.
+    static func points(in params: [String: Any], structure value: Int, size: [Int]) throws -> [Point] {
+        try indices(params["foreground"] ?? [Any](), size: size).map { Point(label: value, index: $0) }
+            + indices(params["background"] ?? [Any](), size: size).map { Point(label: value, index: $0, erase: true) }
     }
 
     /// The points of an infer request: `foreground` (for the class named by `label`, else the
@@ -176,21 +224,23 @@ struct MonaiLabelAPI: Sendable {
                 }
             }
         }
-        var points: [Point] = []
-        for (label, value) in lists {
-            guard let list = value as? [Any] else { throw APIFailure.badRequest("points are lists of [i, j, k]") }
-            for item in list {
-                guard let coordinates = item as? [Any], coordinates.count == 3 else {
-                    throw APIFailure.badRequest("a point is [i, j, k], not \(item)")
-                }
-                let numbers = coordinates.compactMap { ($0 as? NSNumber).map { Int($0.doubleValue.rounded()) } }
-                guard numbers.count == 3, zip(numbers, size).allSatisfy({ (0..<$1).contains($0) }) else {
-                    throw APIFailure.badRequest("point \(coordinates) is outside the volume of \(size) voxels")
-                }
-                points.append(Point(label: label, index: numbers))
-            }
+        return try lists.flatMap { label, value in try indices(value, size: size).map { Point(label: label, index: $0) }
         }
-        return points
+    }
+
+    /// A list of [i, j, k] voxel indices inside a volume of `size`.
+    static func indices(_ value: Any, size: [Int]) throws -> [[Int]] {
+        guard let list = value as? [Any] else { throw APIFailure.badRequest("points are lists of [i, j, k]") }
+        return try list.map { item in
+            guard let coordinates = item as? [Any], coordinates.count == 3 else {
+                throw APIFailure.badRequest("a point is [i, j, k], not \(item)")
+            }
+            let numbers = coordinates.compactMap { ($0 as? NSNumber).map { Int($0.doubleValue.rounded()) } }
+            guard numbers.count == 3, zip(numbers, size).allSatisfy({ (0..<$1).contains($0) }) else {
+                throw APIFailure.badRequest("point \(coordinates) is outside the volume of \(size) voxels")
+            }
+            return numbers
+        }
     }
 
     // MARK: Datastore and active learning
