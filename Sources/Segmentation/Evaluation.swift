@@ -65,9 +65,12 @@ public enum ClickEvaluation {
         public var sliceScores: [[Double]]
     }
 
-    /// Every `sliceStep`-th slice that holds foreground, in every case.
+    /// Every `sliceStep`-th slice that holds foreground, in every case. With `startEmpty` the user
+    /// starts from an empty slice instead of the network's automatic output (a structure the user
+    /// just named: its first click lands on it).
     public static func run(
-        _ cases: [EvaluationCase], method: ClickMethod, classes: Int, maxClicks: Int, sliceStep: Int
+        _ cases: [EvaluationCase], method: ClickMethod, classes: Int, maxClicks: Int, sliceStep: Int,
+        startEmpty: Bool = false
     ) throws -> Curve {
         var curve = Curve(tallies: Array(repeating: DiceTally(classes: classes), count: maxClicks + 1), sliceScores: [])
         for item in cases {
@@ -85,7 +88,8 @@ public enum ClickEvaluation {
                 let truth = item.sliceTruth(slice)
                 var random = SplitMix64(seed: UInt64(slice))
                 var clicks: [SimulatedClick] = []
-                var prediction = try session?.automatic(slice: slice) ?? [UInt8](repeating: 0, count: volume.sliceArea)
+                let empty = [UInt8](repeating: 0, count: volume.sliceArea)
+                var prediction = startEmpty ? empty : try session?.automatic(slice: slice) ?? empty
                 var scores: [Double] = []
                 for count in 0...maxClicks {
                     if count > 0, let click = user.nextClick(prediction: prediction, truth: truth, using: &random) {

@@ -53,8 +53,10 @@ struct StructureEvaluation {
                 guard truth.contains(1) else { continue }
                 let structure = structures[value] ?? "label \(value)"
                 let item = EvaluationCase(name: "\(name) \(structure)", volume: volume, truth: truth)
+                // A named structure starts empty: the user's first click lands on it.
                 let network = try ClickEvaluation.run(
-                    [item], method: .network(model), classes: 2, maxClicks: maxClicks, sliceStep: sliceStep)
+                    [item], method: .network(model), classes: 2, maxClicks: maxClicks, sliceStep: sliceStep,
+                    startEmpty: true)
                 let walker = try ClickEvaluation.run(
                     [item], method: .randomWalker, classes: 2, maxClicks: maxClicks, sliceStep: sliceStep)
                 func dice(_ curve: ClickEvaluation.Curve, label: Int) -> String {
