@@ -88,9 +88,11 @@ class Episode:
     per_component: dict = field(default_factory=dict)
 
 
-def start_episode(truth: np.ndarray, classes: int, rng: random.Random) -> Episode:
+def start_episode(truth: np.ndarray, classes: int, rng: random.Random, exclude_one: bool = True) -> Episode:
+    """A DDG episode; with `exclude_one` one foreground class present is never clicked (the SIM
+    paper's rule for multi-class networks; a class-agnostic network must see its one class clicked)."""
     present = [c for c in range(1, classes) if (truth == c).any()]
-    return Episode(classes, rng.choice(present) if present else None)
+    return Episode(classes, rng.choice(present) if present and exclude_one else None)
 
 
 def ddg_clicks(episode: Episode, prediction: np.ndarray, truth: np.ndarray, rng: random.Random,

@@ -72,14 +72,18 @@ def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int |
     batch = images.shape[0]
     classes = classes_of(variant)
     memory = InteractionMemory(batch, classes, DEPTH, SIZE, cumulative=variant == "cim")
-    steps = rng.randint(0, max_steps) if exactly is None else exactly
-    episodes = [start_episode(labels[i], classes, rng) for i in range(batch)]
+    agnostic = variant == "any"
+    # A class-agnostic network has nothing to go on without a click: it always gets its first step,
+    # with every initial click kept (one per error component, the structure's included).
+    steps = rng.randint(1 if agnostic else 0, max_steps) if exactly is None else exactly
+    episodes = [start_episode(labels[i], classes, rng, exclude_one=not agnostic) for i in range(batch)]
     with torch.no_grad():
         for step in range(steps):
             probabilities = torch.softmax(memory.run(step_net(step) if step_net else net, images), 1)
             predictions = probabilities.argmax(1).numpy()
+            held_out = 0.0 if agnostic and step == 0 else hold_out
             clicks = torch.from_numpy(np.stack([
-                click_maps(ddg_clicks(episodes[i], predictions[i], labels[i], rng, hold_out=hold_out), classes, SIZE)
+                click_maps(ddg_clicks(episodes[i], predictions[i], labels[i], rng, hold_out=held_out), classes, SIZE)
                 for i in range(batch)]))
             memory.push(clicks, probabilities)
     return memory

@@ -17,8 +17,11 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "An image (NRRD, NIfTI-1) to evaluate each labelled structure of; repeat, with --label.")
     var image: [String] = []
     @Option(help: "The label map of the --image at the same position.") var label: [String] = []
-    @Option(help: "Structures of the label maps: value=name pairs, such as 1=tumour,2=oedema (default: every value).")
-    var structures: String = ""
+    @Option(
+        help:
+            "Structures of the label maps: value=name pairs, such as 1=tumour,2=oedema (default: every value); once for all pairs, or once per --image."
+    )
+    var structures: [String] = []
     @Option(help: "Modality of the --image files (CT or MR): chooses the normalisation.") var modality: String = "MR"
     @Option(help: "The class-agnostic network for --image pairs.") var structureModel: String =
         "Models/sim-any.safetensors"
@@ -149,9 +152,17 @@ struct EvalCommand: ParsableCommand {
                 "\(structureModel) has \(model.metadata.classCount) classes; structures need the class-agnostic network (2)"
             )
         }
+        guard structures.count <= 1 || structures.count == image.count else {
+            throw ValidationError("give --structures once, or once per --image (\(image.count))")
+        }
+        let maps = try structures.map(StructureEvaluation.structureMap)
         let evaluation = StructureEvaluation(
-            pairs: zip(image, label).map { StructureEvaluation.Pair(image: $0, label: $1) },
-            structures: try StructureEvaluation.structureMap(structures), modality: modality, model: model,
+            pairs: image.indices.map { index in
+                StructureEvaluation.Pair(
+                    image: image[index], label: label[index],
+                    structures: maps.isEmpty ? [:] : maps.count == 1 ? maps[0] : maps[index])
+            },
+            modality: modality, model: model,
             multiClass: try? SimNetwork(contentsOf: "\(models)/sim.safetensors"),
             propagation: skipPropagation ? nil : try? PropagationNetwork(contentsOf: "\(models)/prop.safetensors"),
             reported: reported, sliceStep: sliceStep, rounds: rounds, propagationClicks: propagationClicks)

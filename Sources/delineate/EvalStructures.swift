@@ -10,15 +10,15 @@ import VolumeFiles
 /// structure's name is one of its classes), and 3D Dice after each round of the propagation
 /// protocol.
 struct StructureEvaluation {
-    /// One image with its label map.
+    /// One image with its label map and the names of its label values.
     struct Pair {
         var image: String
         var label: String
+        /// Label value → structure name (`1=tumour,2=oedema`); empty: every value present, by number.
+        var structures: [Int: String]
     }
 
     let pairs: [Pair]
-    /// Label value → structure name (`1=tumour,2=oedema`); empty: every value present, by number.
-    let structures: [Int: String]
     let modality: String
     let model: SimNetwork
     /// The multi-class network, scored on structures named like one of its classes.
@@ -44,6 +44,7 @@ struct StructureEvaluation {
             let sizes = image.grid.sizes
             let volume = ScanVolume(
                 columns: sizes[0], rows: sizes[1], slices: sizes[2], voxels: image.values, modality: modality)
+            let structures = pair.structures
             let values =
                 structures.isEmpty
                 ? Set(labels.values.map { Int($0) }).subtracting([0]).sorted() : structures.keys.sorted()
@@ -93,7 +94,7 @@ struct StructureEvaluation {
         }
         var report =
             "Structures evaluated one at a time with `\(model.metadata.model) \(model.metadata.version)` (N = 2); "
-            + "every \(sliceStep)th slice that holds the structure; the same virtual user's clicks for both methods.\n\n"
+            + "one slice in \(sliceStep) of those that hold the structure; the same virtual user's clicks for both methods.\n\n"
         report += "| image | structure | slices | method | " + reported.map { "\($0) clicks" }.joined(separator: " | ")
         report += " |\n| --- | --- | ---: | --- |" + String(repeating: " ---: |", count: reported.count) + "\n"
         report += clickRows.joined(separator: "\n") + "\n"

@@ -11,12 +11,14 @@ import Testing
 
     static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 
-    @Test(arguments: ["sim", "cim"]) func interactiveNetworkOverTwoSteps(variant: String) throws {
+    @Test(arguments: [("sim", 6), ("cim", 6), ("sim-any", 2)]) func interactiveNetworkOverTwoSteps(
+        variant: String, classes: Int
+    ) throws {
         // Two threads: the large convolutions run as parallel slabs of output rows.
         EngineThreads.configure(2)
         let network = try SimNetwork(contentsOf: Self.path("Models/\(variant).safetensors"))
         let golden = try WeightFile(contentsOf: Self.path("Tests/Fixtures/engine/\(variant)-golden.safetensors"))
-        #expect(network.metadata.classCount == 6)
+        #expect(network.metadata.classCount == classes)
         let first = try network.forward(try golden.tensor("input1"), states: nil)
         let error1 = first.logits.relativeError(to: try golden.tensor("logits1"))
         #expect(error1 <= Self.tolerance, "first step: relative error \(error1)")
