@@ -1,26 +1,55 @@
-/// A case's annotation: the multi-class session of the case's model, and one class-agnostic
-/// session (N = 2) per structure the user named, all on the same volume. Label values below the
-/// model's class count are its classes; each named structure has a value of its own above them.
-/// The case's labels are the model's, with every structure painted over them in the order the
-/// structures were named. Touch it on the inference queue only.
+/// What segments a slice of a structure the user named.
+public enum StructureEngine: String, Sendable, CaseIterable {
+    /// The class-agnostic network (N = 2) with its sequential interaction memory.
+    case network
+    /// The random walker on the slice's clicks (no training; better than this session's network on
+    /// real MR, see Docs/evaluation.md).
+    case walker
+}
+
+/// A case's annotation: the multi-class session of the case's model, and one session per structure
+/// the user named (class-agnostic network or random walker), all on the same volume. Label values
+/// below the model's class count are its classes; each named structure has a value of its own
+/// above them. The case's labels are the model's, with every structure painted over them in the
+/// order the structures were named. Touch it on the inference queue only.
 public final class CaseAnnotation {
-    /// A structure the user named, driven by the class-agnostic network.
+    /// A structure the user named. Its session holds its labels (0/1) and propagates them; with the
+    /// walker engine its slices come from the random walker on the slice's clicks.
     public struct Structure {
         public let value: UInt8
         public let session: InteractiveSession
     }
 
+    /// A walker click's undo record: the slice's labels and clicks before it.
+    struct WalkerSnapshot {
+        var slice: Int
+        var labels: [UInt8]
+        var clicks: [SimulatedClick]
+        var wasCorrected: Bool
+    }
+
     public let main: InteractiveSession
     /// The class-agnostic network, when one is loaded.
     public let structureModel: SimNetwork?
+    public let structureEngine: StructureEngine
     public private(set) var structures: [Structure] = []
     /// Which session each click went to (nil: the main one), for undo.
     private var clickOrder: [UInt8?] = []
+    /// With the walker engine: each structure's clicks per slice, and its undo records.
+    private var walkerClicks: [UInt8: [Int: [SimulatedClick]]] = [:]
+    private var walkerUndo: [UInt8: [WalkerSnapshot]] = [:]
 
-    public init(volume: ScanVolume, sim: SimNetwork, propagation: PropagationNetwork?, structureModel: SimNetwork?) {
+    public init(
+        volume: ScanVolume, sim: SimNetwork, propagation: PropagationNetwork?, structureModel: SimNetwork?,
+        structureEngine: StructureEngine = .network
+    ) {
         main = InteractiveSession(volume: volume, sim: sim, propagation: propagation)
         self.structureModel = structureModel
+        self.structureEngine = structureEngine
     }
+
+    /// Whether structures can be named: the walker needs nothing, the network needs its weights.
+    public var structuresEnabled: Bool { structureEngine == .walker || structureModel != nil }
 
     public var volume: ScanVolume { main.volume }
     public var sim: SimNetwork { main.sim }
@@ -30,11 +59,13 @@ public final class CaseAnnotation {
 
     /// Adds a structure with label `value` (above the model's classes, not yet used).
     public func addStructure(value: UInt8) throws {
-        guard let structureModel else { throw SessionError("no class-agnostic network is loaded for named structures") }
+        guard structuresEnabled else { throw SessionError("no class-agnostic network is loaded for named structures") }
         guard Int(value) >= main.sim.metadata.classCount, structure(value) == nil else {
             throw SessionError("label \(value) is taken")
         }
-        let session = InteractiveSession(volume: main.volume, sim: structureModel, propagation: main.propagation)
+        // The walker's session only holds labels and propagates them: any network sizes its input.
+        let network = structureEngine == .network ? structureModel ?? main.sim : main.sim
+        let session = InteractiveSession(volume: main.volume, sim: network, propagation: main.propagation)
         session.images = main.images
         structures.append(Structure(value: value, session: session))
     }
@@ -47,16 +78,50 @@ public final class CaseAnnotation {
         var routed = click
         let target = (0..<256).contains(click.label) ? structure(UInt8(click.label)) : nil
         routed.label = erase ? 0 : target == nil ? click.label : 1
+        if let target, structureEngine == .walker {
+            try walk(routed, on: target)
+            clickOrder.append(target.value)
+            return ClickOutcome(slice: click.slice, labels: Array(sliceLabels(click.slice)), milliseconds: 0)
+        }
         let outcome = try (target?.session ?? main).click(routed)
         clickOrder.append(target?.value)
         return ClickOutcome(
             slice: outcome.slice, labels: Array(sliceLabels(outcome.slice)), milliseconds: outcome.milliseconds)
     }
 
+    /// A walker click: the slice is segmented again from all its clicks for the structure.
+    func walk(_ click: SessionClick, on target: Structure) throws {
+        let volume = main.volume
+        guard (0..<volume.slices).contains(click.slice), click.x >= 0, click.y >= 0,
+            click.x < Double(volume.columns), click.y < Double(volume.rows)
+        else { throw SessionError("the click (\(click.x), \(click.y)) on slice \(click.slice) is outside the volume") }
+        let session = target.session
+        let range = click.slice * volume.sliceArea..<(click.slice + 1) * volume.sliceArea
+        let clicks = walkerClicks[target.value, default: [:]][click.slice, default: []]
+        walkerUndo[target.value, default: []].append(
+            WalkerSnapshot(
+                slice: click.slice, labels: Array(session.labels[range]), clicks: clicks,
+                wasCorrected: session.corrected.contains(click.slice)))
+        let all = clicks + [SimulatedClick(x: Int(click.x), y: Int(click.y), label: UInt8(click.label))]
+        walkerClicks[target.value, default: [:]][click.slice] = all
+        session.labels.replaceSubrange(
+            range, with: RandomWalker.segment(volume: volume, slice: click.slice, clicks: all))
+        session.corrected.insert(click.slice)
+        session.quality[click.slice] = nil
+    }
+
     /// Undoes the last click, whichever session it went to; returns its slice.
     public func undo() -> Int? {
         guard let last = clickOrder.popLast() else { return nil }
-        return last.flatMap(structure).map { $0.session.undo() } ?? main.undo()
+        guard let target = last.flatMap(structure) else { return main.undo() }
+        guard structureEngine == .walker else { return target.session.undo() }
+        guard let snapshot = walkerUndo[target.value]?.popLast() else { return nil }
+        let area = main.volume.sliceArea
+        target.session.labels.replaceSubrange(
+            snapshot.slice * area..<(snapshot.slice + 1) * area, with: snapshot.labels)
+        walkerClicks[target.value, default: [:]][snapshot.slice] = snapshot.clicks
+        if !snapshot.wasCorrected { target.session.corrected.remove(snapshot.slice) }
+        return snapshot.slice
     }
 
     /// The case's labels on one slice: the model's classes with the structures painted over them.
@@ -105,18 +170,21 @@ public final class CaseAnnotation {
             milliseconds: (ContinuousClock.now - start).milliseconds)
     }
 
-    /// Starts the next round in every session.
+    /// Starts the next round in every session (a walker slice keeps its clicks; undo starts afresh).
     public func startRound() {
         main.startRound()
         for structure in structures { structure.session.startRound() }
         clickOrder = []
+        walkerUndo = [:]
     }
 
     /// The FRACTIONAL SEG's probabilities: the model's classes, and each structure's own.
     public func fractions() throws -> [UInt8: [UInt8]] {
         var fractions = try main.fractions()
         for structure in structures {
-            fractions[structure.value] = try structure.session.fractions()[1]
+            fractions[structure.value] =
+                structureEngine == .walker
+                ? structure.session.labels.map { $0 != 0 ? 255 : 0 } : try structure.session.fractions()[1]
         }
         return fractions
     }

@@ -1,4 +1,5 @@
 public import DicomKit
+public import Segmentation
 
 /// What the daemon needs to start: where to listen, the database, and the PACS to deliver to.
 public struct ServerConfiguration: Sendable {
@@ -26,6 +27,8 @@ public struct ServerConfiguration: Sendable {
     public var fractionalSegmentation: Bool
     /// The project's coding of classes by name, in place of the models' own (`seg.labels`).
     public var labelCodings: [String: LabelCoding]
+    /// What segments the structures users name (`structures.engine`).
+    public var structureEngine: StructureEngine
     /// The folder with the networks' weights (sim.safetensors, prop.safetensors).
     public var modelsDirectory: String
     /// The folder the web client is served from; nil serves no client.
@@ -44,6 +47,7 @@ public struct ServerConfiguration: Sendable {
         pacsSources: [PacsDestination] = [], tls: TLSSettings? = nil, corsOrigins: [String] = [],
         segmentationSeriesDescription: String = CaseAcceptance.defaultSeriesDescription,
         fractionalSegmentation: Bool = false, labelCodings: [String: LabelCoding] = [:],
+        structureEngine: StructureEngine = .network,
         modelsDirectory: String = "Models",
         webRoot: String? = "Web", sessionLimit: Int = 4, loginLifetime: Double = 12 * 3600,
         idleSeconds: Double = 120
@@ -67,5 +71,6 @@ public struct ServerConfiguration: Sendable {
         self.segmentationSeriesDescription = segmentationSeriesDescription
         self.fractionalSegmentation = fractionalSegmentation
         self.labelCodings = labelCodings
+        self.structureEngine = structureEngine
     }
 }

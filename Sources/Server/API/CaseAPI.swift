@@ -29,7 +29,9 @@ struct CaseAPI: Sendable {
         let queue = InferenceQueue()
         self.queue = queue
         self.sessions = models.map {
-            CaseSessions(pool: pool, files: files, models: $0, queue: queue, limit: configuration.sessionLimit)
+            CaseSessions(
+                pool: pool, files: files, models: $0, queue: queue, limit: configuration.sessionLimit,
+                structureEngine: configuration.structureEngine)
         }
     }
 
@@ -290,7 +292,7 @@ struct CaseAPI: Sendable {
                 case: record, columns: volume.columns, rows: volume.rows, slices: volume.slices, round: session.round,
                 correctedSlices: session.corrected.sorted(),
                 classes: session.sim.metadata.classes.map { ClassInfo(name: $0.name, colour: $0.colour) },
-                structures: structures, structuresEnabled: session.structureModel != nil,
+                structures: structures, structuresEnabled: session.structuresEnabled,
                 suggestedSlice: session.suggestNextSlice(),
                 quality: session.quality)
         }

@@ -55,10 +55,15 @@ actor CaseSessions {
     let models: LoadedModels
     let queue: InferenceQueue
     let limit: Int
+    let structureEngine: StructureEngine
     private var handles: [Int: Task<SessionHandle, any Error>] = [:]
     private var recent: [Int] = []
 
-    init(pool: DatabasePool, files: FileStore, models: LoadedModels, queue: InferenceQueue, limit: Int) {
+    init(
+        pool: DatabasePool, files: FileStore, models: LoadedModels, queue: InferenceQueue, limit: Int,
+        structureEngine: StructureEngine = .network
+    ) {
+        self.structureEngine = structureEngine
         self.pool = pool
         self.files = files
         self.models = models
@@ -71,7 +76,7 @@ actor CaseSessions {
         recent.removeAll { $0 == record.id }
         recent.append(record.id)
         if let task = handles[record.id] { return try await task.value }
-        let (pool, files, models, queue) = (pool, files, models, queue)
+        let (pool, files, models, queue, engine) = (pool, files, models, queue, structureEngine)
         let task = Task { () throws -> SessionHandle in
             let volume = try await SeriesVolumes(pool: pool, files: files).volume(
                 seriesID: record.seriesID, modality: record.modality)
@@ -79,8 +84,9 @@ actor CaseSessions {
             let structures = try await StructureRepository(pool: pool).structures(caseID: record.id)
             return try await queue.run {
                 let session = CaseAnnotation(
-                    volume: volume, sim: models.sim, propagation: models.propagation, structureModel: models.structure)
-                for structure in structures where models.structure != nil {
+                    volume: volume, sim: models.sim, propagation: models.propagation, structureModel: models.structure,
+                    structureEngine: engine)
+                for structure in structures where session.structuresEnabled {
                     try session.addStructure(value: UInt8(structure.value))
                 }
                 try Self.replay(history, into: session)

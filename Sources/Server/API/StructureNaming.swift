@@ -104,7 +104,7 @@ extension CaseAPI {
         guard (1...64).contains(name.count) else {
             throw APIFailure.badRequest("a structure's name has 1 to 64 characters")
         }
-        guard handle.session.structureModel != nil else {
+        guard handle.session.structuresEnabled else {
             throw APIFailure(
                 status: .serviceUnavailable, code: "no_structure_model",
                 message: "no class-agnostic network (sim-any.safetensors) is loaded; structures cannot be named")

@@ -1,5 +1,6 @@
 public import DicomKit
 public import Foundation
+import Segmentation
 public import Store
 
 /// Everything `delineate serve` and `delineate worker` are configured with. Values come from the
@@ -28,6 +29,8 @@ public struct DaemonSettings: Sendable, Equatable {
     public var segType = "binary"
     /// A YAML file with the project's coding of classes (`LabelCoding`); empty: the models' own.
     public var segLabels = ""
+    /// `network` (the class-agnostic network) or `walker` (the random walker) for named structures.
+    public var structureEngine = "network"
     public var httpHost = "127.0.0.1"
     public var httpPort = 8080
     public var corsOrigins: [String] = []
@@ -94,6 +97,9 @@ public struct DaemonSettings: Sendable, Equatable {
         guard tlsCertificate.isEmpty == tlsPrivateKey.isEmpty else {
             throw SettingsError("pacs.tls.certificate and pacs.tls.private_key go together")
         }
+        guard StructureEngine(rawValue: structureEngine) != nil else {
+            throw SettingsError("structures.engine is network or walker, not '\(structureEngine)'")
+        }
         guard ["binary", "fractional"].contains(segType) else {
             throw SettingsError("seg.type is binary or fractional, not '\(segType)'")
         }
@@ -120,6 +126,7 @@ public struct DaemonSettings: Sendable, Equatable {
             pacsSources: try sources(), tls: dicomTLS, corsOrigins: corsOrigins,
             segmentationSeriesDescription: segSeriesDescription, fractionalSegmentation: segType == "fractional",
             labelCodings: segLabels.isEmpty ? [:] : try LabelCoding.read(path: segLabels),
+            structureEngine: StructureEngine(rawValue: structureEngine) ?? .network,
             modelsDirectory: modelsDirectory, webRoot: webRoot.isEmpty ? nil : webRoot, sessionLimit: openCases,
             loginLifetime: loginLifetimeHours * 3600, idleSeconds: idleSeconds)
     }

@@ -142,6 +142,9 @@ public struct SettingKey {
                 "SEG Series Description"),
             .text("seg.type", "DELINEATE_SEG_TYPE", \.segType, "binary or fractional"),
             .text("seg.labels", "DELINEATE_SEG_LABELS", \.segLabels, "YAML: the project's codes per class"),
+            .text(
+                "structures.engine", "DELINEATE_STRUCTURE_ENGINE", \.structureEngine,
+                "named structures: network or walker"),
             .text("http.host", "DELINEATE_HTTP_HOST", \.httpHost, "address to bind"),
             .integer("http.port", "DELINEATE_HTTP_PORT", \.httpPort, 1...65535, "port"),
             .text(
