@@ -26,10 +26,12 @@ public struct StructureRepository: Sendable {
         self.pool = pool
     }
 
-    /// Names a structure in a case with the next free label value above `firstValue`; `conflict`
-    /// when the name is taken, `invalidValue` when no value is left.
+    /// Names a structure in a case with the next free label value from `firstValue`, coloured by
+    /// `palette` in naming order (value − firstValue); `conflict` when the name is taken,
+    /// `invalidValue` when no value is left.
     public func create(
-        caseID: Int, name: String, type: [String], category: [String], colour: [Int], firstValue: Int, userID: Int?
+        caseID: Int, name: String, type: [String], category: [String], palette: [[Int]], firstValue: Int,
+        userID: Int?
     ) async throws(StoreError) -> CaseStructure {
         try await pool.transaction { connection throws(StoreError) in
             // One naming at a time per case: the row lock keeps two values from colliding.
@@ -45,6 +47,7 @@ public struct StructureRepository: Sendable {
                     [caseID, firstValue]
                 ).records[0].int("next") ?? firstValue
             guard next <= 255 else { throw StoreError(.invalidValue, "case \(caseID) has no label value left") }
+            let colour = palette[(next - firstValue) % palette.count]
             try connection.execute(
                 """
                 INSERT INTO case_structures (case_ref, label_value, name, type_scheme, type_code, type_meaning,

@@ -503,17 +503,26 @@ struct CaseAPI: Sendable {
             NewRound(
                 caseID: record.id, userID: session.user.id, number: round, kind: .fusion, mask: mask,
                 model: handle.modelName))
+        let uid = try await writeSEG(of: record, model: handle.session.sim.metadata, by: session, fractions: fractions)
+        return try JSONBody.response(["sopInstanceUID": uid])
+    }
+
+    /// Accepts the case's newest mask: its SEG (the model's classes and the case's named structures,
+    /// coded by the project's catalogue) is written, with the user as its creator, and queued for
+    /// every PACS destination. Returns its SOP Instance UID.
+    func writeSEG(
+        of record: CaseRecord, model: ModelMetadata, by session: AuthSession, fractions: [UInt8: [UInt8]]? = nil
+    ) async throws -> String {
         let catalogue = LabelCatalogue(
-            model: handle.session.sim.metadata, codings: configuration.labelCodings,
+            model: model, codings: configuration.labelCodings,
             structures: try await StructureRepository(pool: pool).structures(caseID: record.id))
         let acceptance = CaseAcceptance(
             files: files, pool: pool, catalogue: catalogue,
             seriesDescription: configuration.segmentationSeriesDescription)
-        let uid = try await acceptance.accept(
+        return try await acceptance.accept(
             caseID: record.id,
             creatorName: session.user.displayName.isEmpty ? session.user.username : session.user.displayName,
             destinations: configuration.pacs, fractions: fractions)
-        return try JSONBody.response(["sopInstanceUID": uid])
     }
 
     /// Records `action` by the signed-in user in the audit trail, with the client's address and,

@@ -112,12 +112,10 @@ extension CaseAPI {
         let codes = try StructureNaming.codes(
             for: StructureNaming.Request(name: name, type: type, category: category),
             codings: configuration.labelCodings)
-        let repository = StructureRepository(pool: pool)
-        let count = try await repository.structures(caseID: record.id).count
-        let structure = try await repository.create(
+        let structure = try await StructureRepository(pool: pool).create(
             caseID: record.id, name: name, type: codes.type, category: codes.category,
-            colour: StructureNaming.palette[count % StructureNaming.palette.count],
-            firstValue: handle.session.sim.metadata.classCount, userID: session.user.id)
+            palette: StructureNaming.palette, firstValue: handle.session.sim.metadata.classCount,
+            userID: session.user.id)
         try await queue.run { try handle.session.addStructure(value: UInt8(structure.value)) }
         try await audit(
             session, "case.structure.create", context: context, record: record,

@@ -175,13 +175,7 @@ struct MonaiLabelAPI: Sendable {
         let json = Array(try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]))
         switch request.uri.queryParameters.get("output") {
         case "json": return try Self.json(result)
-        case "image":
-            return Response(
-                status: .ok,
-                headers: [
-                    .contentType: "application/octet-stream", .contentDisposition: "attachment; filename=label.nrrd",
-                ],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: label)))
+        case "image": return Self.attachment(label, filename: "label.nrrd")
         default:
             return FormData.response(
                 fields: [("params", json)], files: [(name: "image", filename: "label.nrrd", bytes: label)])
@@ -276,12 +270,7 @@ struct MonaiLabelAPI: Sendable {
         let voxels = try await api.queue.run { handle.session.volume.voxels }
         let whole = voxels.allSatisfy { $0 == $0.rounded() && abs($0) <= 32767 }
         let bytes = NRRD.write(voxels.map(Double.init), type: whole ? .int16 : .float, grid: try await grid(record))
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "application/octet-stream", .contentDisposition: "attachment; filename=image.nrrd",
-            ],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Self.attachment(bytes, filename: "image.nrrd")
     }
 
     /// A finished label from a plugin: NRRD (raw or gzip) or OHIF's `.bin` (uint8, i fastest), with
@@ -327,14 +316,7 @@ struct MonaiLabelAPI: Sendable {
         var accepted: String?
         let tag = request.uri.queryParameters.get("tag") ?? "final"
         if tag == "final", session.user.role != .annotator, labels.contains(where: { $0 != 0 }) {
-            let acceptance = CaseAcceptance(
-                files: api.files, pool: api.pool,
-                catalogue: LabelCatalogue(model: metadata, codings: api.configuration.labelCodings),
-                seriesDescription: api.configuration.segmentationSeriesDescription)
-            accepted = try await acceptance.accept(
-                caseID: record.id,
-                creatorName: session.user.displayName.isEmpty ? session.user.username : session.user.displayName,
-                destinations: api.configuration.pacs)
+            accepted = try await api.writeSEG(of: record, model: metadata, by: session)
         }
         var body: [String: Any] = ["image": record.seriesInstanceUID, "label": "\(record.id)", "tag": tag]
         if let accepted { body["sopInstanceUID"] = accepted }
@@ -402,6 +384,16 @@ struct MonaiLabelAPI: Sendable {
         return VolumeGrid(
             sizes: [volume.columns, volume.rows, volume.slices], origin: volume.origin,
             axes: (0..<3).map { axis in (0..<3).map { d[axis * 3 + $0] * volume.spacing[axis] } })
+    }
+
+    /// A file the plugins save under `filename`.
+    static func attachment(_ bytes: [UInt8], filename: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/octet-stream", .contentDisposition: "attachment; filename=\(filename)",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     static func json(_ object: [String: Any]) throws -> Response {
