@@ -37,10 +37,12 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // The engine's direct convolution kernel (AVX2 + FMA, chosen at run time), optimised in every build.
+        .target(name: "CConvolution", cSettings: [.unsafeFlags(["-O3"])]),
 
         // Swift libraries, lowest first.
         .target(name: "DicomKit", dependencies: ["CDCMTK"], swiftSettings: upcomingFeatures),
-        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: optimised),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CConvolution"], swiftSettings: optimised),
         .target(name: "Segmentation", dependencies: ["Tensor"], swiftSettings: optimised),
         .target(name: "VolumeFiles", dependencies: ["CZlib"], swiftSettings: upcomingFeatures),
         .target(

@@ -116,9 +116,9 @@ public struct PropagationNetwork: Sendable {
     /// Decodes a query slice's mask logits [1, 1, S, S] and predicted IoU from what it read from the
     /// memory ([1, Cv, S/8, S/8]).
     public func decode(_ query: KeyFeatures, read: Tensor) throws(TensorError) -> (logits: Tensor, quality: Float) {
-        let features = try fuse(try concatChannels([read, query.queryValue]))
-        var x = try up2(try concatChannels([try upsample2x(features), query.skip2]))
-        x = try up1(try concatChannels([try upsample2x(x), query.skip1]))
+        let features = try fuse(concatenating: [read, query.queryValue])
+        var x = try up2(concatenating: [try upsample2x(features), query.skip2])
+        x = try up1(concatenating: [try upsample2x(x), query.skip1])
         let logits = try mask(try head(try upsample2x(x)))
         let small = try pool(sigmoid(logits), kernel: 8, stride: 8, maximum: false)
         var q = try concatChannels([features, small])

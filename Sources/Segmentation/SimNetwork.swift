@@ -105,7 +105,7 @@ struct SimLayers: Sendable {
         var newStates = [state]
         for (index, stage) in decoder.enumerated() {
             let skip = skips[2 - index]
-            let merged = try stage.convolution(try concatChannels([try upsample2x(state.hidden), skip]))
+            let merged = try stage.convolution(concatenating: [try upsample2x(state.hidden), skip])
             state = try stage.lstm(merged, state: states?[index + 1])
             newStates.append(state)
         }

@@ -1,4 +1,4 @@
-import COpenBLAS
+import CConvolution
 
 /// The geometry of a 2-D convolution (square kernel, same stride and padding in both axes).
 public struct ConvolutionGeometry: Sendable, Equatable {
@@ -29,6 +29,31 @@ public enum Activation: Sendable, Equatable {
     case relu
 }
 
+/// How a convolution is computed.
+public enum ConvolutionMethod: Sendable, Equatable, CaseIterable {
+    /// The direct kernel (`CConvolution`) with AVX-512: tiles of 8 channels x 48 pixels.
+    case avx512
+    /// The direct kernel with AVX2 and FMA: tiles of 4 channels x 24 pixels.
+    case avx2
+    /// im2col and OpenBLAS sgemm: the portable fallback.
+    case im2col
+
+    /// The fastest method this CPU runs.
+    public static let preferred: ConvolutionMethod = supported[0]
+
+    /// The methods this CPU runs, fastest first.
+    public static let supported: [ConvolutionMethod] = allCases.filter { $0.level <= Int(dl_conv_level()) }
+
+    /// The kernel's instruction-set level (0 for im2col, which needs none).
+    var level: Int {
+        switch self {
+        case .avx512: 2
+        case .avx2: 1
+        case .im2col: 0
+        }
+    }
+}
+
 /// A 2-D convolution layer with weights [out, in, k, k], a bias per output channel and an
 /// activation fused into the epilogue.
 public struct Convolution2D: Sendable {
@@ -36,10 +61,14 @@ public struct Convolution2D: Sendable {
     public let bias: [Float]
     public let geometry: ConvolutionGeometry
     public let activation: Activation
+    public let method: ConvolutionMethod
+    /// The weights in the direct kernel's register-block order (empty for im2col).
+    let packedWeights: [Float]
 
-    public init(weights: Tensor, bias: [Float], geometry: ConvolutionGeometry, activation: Activation = .none)
-        throws(TensorError)
-    {
+    public init(
+        weights: Tensor, bias: [Float], geometry: ConvolutionGeometry, activation: Activation = .none,
+        method: ConvolutionMethod = .preferred
+    ) throws(TensorError) {
         guard weights.shape.count == 4, weights.shape[2] == geometry.kernel, weights.shape[3] == geometry.kernel else {
             throw .shapeMismatch("convolution weights \(weights.shape) do not match kernel \(geometry.kernel)")
         }
@@ -50,6 +79,8 @@ public struct Convolution2D: Sendable {
         self.bias = bias
         self.geometry = geometry
         self.activation = activation
+        self.method = method
+        self.packedWeights = method == .im2col ? [] : DirectConvolution.pack(weights)
     }
 
     public var inputChannels: Int { weights.shape[1] }
@@ -72,119 +103,59 @@ public struct Convolution2D: Sendable {
             for index in channel * perChannel..<(channel + 1) * perChannel { folded.values[index] *= factor }
             foldedBias[channel] = (bias[channel] - mean[channel]) * factor + shift[channel]
         }
-        return try Convolution2D(weights: folded, bias: foldedBias, geometry: geometry, activation: activation)
+        return try Convolution2D(
+            weights: folded, bias: foldedBias, geometry: geometry, activation: activation, method: method)
     }
 
     /// The same convolution with another epilogue.
     public func with(activation: Activation) -> Convolution2D {
-        try! Convolution2D(weights: weights, bias: bias, geometry: geometry, activation: activation)
+        try! Convolution2D(weights: weights, bias: bias, geometry: geometry, activation: activation, method: method)
     }
 
-    /// Applies the convolution to an [N, C, H, W] input: im2col and sgemm (the input itself is the
-    /// matrix for pointwise layers), bias and activation in the epilogue.
+    /// The same convolution computed by another method.
+    public func using(_ method: ConvolutionMethod) -> Convolution2D {
+        try! Convolution2D(weights: weights, bias: bias, geometry: geometry, activation: activation, method: method)
+    }
+
+    /// Applies the convolution to an [N, C, H, W] input.
     public func callAsFunction(_ input: Tensor) throws(TensorError) -> Tensor {
-        try input.requireFourDimensions("convolution")
-        guard input.shape[1] == inputChannels else {
-            throw .shapeMismatch("input \(input.shape) does not match \(inputChannels) input channels")
-        }
-        let (batch, channels, height, width) = input.nchw
-        let outHeight = geometry.outputExtent(height)
-        let outWidth = geometry.outputExtent(width)
-        let patch = channels * geometry.kernel * geometry.kernel
-        let positions = outHeight * outWidth
-        OperationCounter.recordProduct(m: outputChannels, n: positions * batch, k: patch)
-        // im2col writes every element of the scratch, and sgemm every element of the output.
-        let scratch: UnsafeMutablePointer<Float>? =
-            geometry.isPointwise ? nil : .allocate(capacity: patch * positions)
-        defer { scratch?.deallocate() }
-        // Slabs of output rows run in parallel when there is enough work to share.
-        let slabs = min(positions >= 1024 ? EngineThreads.available : 1, outHeight)
-        let rowsPerSlab = (outHeight + slabs - 1) / slabs
-        return Tensor(shape: [batch, outputChannels, outHeight, outWidth]) { result in
-            input.values.withUnsafeBufferPointer { source in
-                weights.values.withUnsafeBufferPointer { filters in
-                    let (source, result, filters) = (source.baseAddress!, result.baseAddress!, filters.baseAddress!)
-                    for n in 0..<batch {
-                        // Each slab writes disjoint columns of the scratch and the output.
-                        nonisolated(unsafe) let image = source + n * channels * height * width
-                        nonisolated(unsafe) let base = result + n * outputChannels * positions
-                        nonisolated(unsafe) let scratch = scratch
-                        nonisolated(unsafe) let filters = filters
-                        EngineThreads.parallel(slabs) { slab in
-                            let first = slab * rowsPerSlab
-                            let last = min(first + rowsPerSlab, outHeight)
-                            guard first < last else { return }
-                            let matrix: UnsafePointer<Float>
-                            if geometry.isPointwise {
-                                matrix = image
-                            } else {
-                                self.im2col(
-                                    image, channels: channels, height: height, width: width, rows: first..<last,
-                                    into: scratch!)
-                                matrix = UnsafePointer(scratch!)
-                            }
-                            let offset = first * outWidth
-                            let count = (last - first) * outWidth
-                            cblas_sgemm(
-                                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(self.outputChannels),
-                                Int32(count), Int32(patch), 1, filters, Int32(patch), matrix + offset,
-                                Int32(positions), 0, base + offset, Int32(positions))
-                            self.epilogue(base, positions: positions, columns: offset..<offset + count)
-                        }
-                    }
-                }
-            }
-        }
+        try self(concatenating: [input])
     }
 
-    private func epilogue(_ base: UnsafeMutablePointer<Float>, positions: Int, columns: Range<Int>) {
-        for channel in 0..<outputChannels {
-            let row = base + channel * positions
-            let shift = bias[channel]
-            switch activation {
-            case .none: for index in columns { row[index] += shift }
-            case .relu: for index in columns { row[index] = max(row[index] + shift, 0) }
+    /// Applies the convolution to the channel concatenation of `inputs` without building it, adding
+    /// `residual` (the output's shape) after the bias and before the activation: the fused form of
+    /// `activation(conv(concat(inputs)) + residual)`.
+    public func callAsFunction(concatenating inputs: [Tensor], residual: Tensor? = nil) throws(TensorError) -> Tensor {
+        guard let first = inputs.first else { throw .shapeMismatch("convolution of no input") }
+        for input in inputs {
+            try input.requireFourDimensions("convolution")
+            guard input.shape[0] == first.shape[0], input.shape[2...] == first.shape[2...] else {
+                throw .shapeMismatch("convolution inputs \(input.shape) and \(first.shape) differ in size")
             }
         }
-    }
-
-    /// Lays out every receptive field of the output rows `rows` as a column of the full matrix:
-    /// row (c, ky, kx), column (oy, ox).
-    private func im2col(
-        _ source: UnsafePointer<Float>, channels: Int, height: Int, width: Int, rows: Range<Int>,
-        into target: UnsafeMutablePointer<Float>
-    ) {
-        let (k, stride, padding, dilation) = (geometry.kernel, geometry.stride, geometry.padding, geometry.dilation)
-        let outHeight = geometry.outputExtent(height)
-        let outWidth = geometry.outputExtent(width)
-        var row = target
-        for channel in 0..<channels {
-            let plane = source + channel * height * width
-            for ky in 0..<k {
-                for kx in 0..<k {
-                    let offset = kx * dilation - padding
-                    // Output columns whose input column lies inside the image.
-                    let first = min(max(0, (-offset + stride - 1) / stride), outWidth)
-                    let last = min(max(first, (width - offset + stride - 1) / stride), outWidth)
-                    for oy in rows {
-                        let destination = row + oy * outWidth
-                        let y = oy * stride - padding + ky * dilation
-                        guard y >= 0 && y < height else {
-                            destination.update(repeating: 0, count: outWidth)
-                            continue
-                        }
-                        let line = plane + y * width
-                        destination.update(repeating: 0, count: first)
-                        if stride == 1 {
-                            destination.advanced(by: first).update(from: line + first + offset, count: last - first)
-                        } else {
-                            for ox in first..<last { destination[ox] = line[ox * stride + offset] }
-                        }
-                        destination.advanced(by: last).update(repeating: 0, count: outWidth - last)
-                    }
-                    row += outHeight * outWidth
-                }
-            }
+        let channels = inputs.reduce(0) { $0 + $1.shape[1] }
+        guard channels == inputChannels else {
+            throw .shapeMismatch("input of \(channels) channels does not match \(inputChannels) input channels")
         }
+        let (batch, _, height, width) = first.nchw
+        let outputShape = [batch, outputChannels, geometry.outputExtent(height), geometry.outputExtent(width)]
+        guard outputShape[2] > 0, outputShape[3] > 0 else {
+            throw .shapeMismatch(
+                "input \(first.shape) is smaller than the \(geometry.kernel)x\(geometry.kernel) kernel")
+        }
+        if let residual, residual.shape != outputShape {
+            throw .shapeMismatch("residual \(residual.shape) does not match the output \(outputShape)")
+        }
+        OperationCounter.recordProduct(
+            m: outputChannels, n: outputShape[0] * outputShape[2] * outputShape[3],
+            k: channels * geometry.kernel * geometry.kernel)
+        guard method == .im2col else {
+            return DirectConvolution(convolution: self, inputs: inputs, outputShape: outputShape).run(
+                residual: residual)
+        }
+        let input = inputs.count == 1 ? first : try concatChannels(inputs)
+        let output = im2colProduct(input, outputShape: outputShape, activation: residual == nil ? activation : .none)
+        guard let residual else { return output }
+        return try add(output, residual, activation: activation)
     }
 }

@@ -1,5 +1,4 @@
 import COpenBLAS
-import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -7,15 +6,19 @@ import Synchronization
 #endif
 
 /// The engine's thread budget. OpenBLAS always runs single-threaded (its own threads oversubscribe
-/// a busy 2-core machine badly); the engine splits work itself with `parallel`, at most `count`
-/// ways, and never nests: work already running on an engine thread runs serially. Callers
-/// serialise inferences (see `InferenceQueue` in Segmentation) so requests never oversubscribe.
+/// a busy 2-core machine badly); the engine splits work itself with `parallel`, on its own
+/// `WorkerPool` of `count` − 1 threads plus the caller, and never nests: work already running in
+/// a share of `parallel` runs serially. Callers serialise inferences (see `InferenceQueue` in
+/// Segmentation) so requests never oversubscribe; a second caller while the pool is busy runs its
+/// shares itself.
 public enum EngineThreads {
     private static let configured = Atomic<Int>(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     /// Set once, before the first use: OpenBLAS defaults to a thread per core.
     private static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
     /// True on a thread that is running one share of a `parallel` call.
     @TaskLocal private static var insideParallel = false
+    /// Pools by worker count, created on first use (a reconfigured count gets its own pool).
+    private static let pools = Mutex<[Int: WorkerPool]>([:])
 
     /// Sets the thread count (at least 1) and keeps OpenBLAS single-threaded.
     public static func configure(_ count: Int) {
@@ -33,14 +36,22 @@ public enum EngineThreads {
     public static var available: Int { insideParallel ? 1 : count }
 
     /// Runs `body(0..<iterations)` on up to `available` threads and returns when all are done.
+    /// Shares are claimed one at a time, so more shares than threads balance uneven work.
     /// Operation counting (`OperationCounter.measure`) carries into the shares.
     public static func parallel(_ iterations: Int, _ body: @Sendable (Int) -> Void) {
         guard iterations > 1, available > 1 else {
             for index in 0..<iterations { body(index) }
             return
         }
+        let workers = count - 1
+        let pool = pools.withLock { pools in
+            if let pool = pools[workers] { return pool }
+            let pool = WorkerPool(workers: workers)
+            pools[workers] = pool
+            return pool
+        }
         let counter = OperationCounter.current
-        DispatchQueue.concurrentPerform(iterations: iterations) { index in
+        pool.run(iterations) { index in
             $insideParallel.withValue(true) {
                 OperationCounter.$current.withValue(counter) { body(index) }
             }

@@ -10,8 +10,10 @@ public struct BasicBlock: Sendable {
         first = try weights.convolutionBatchNorm(
             "\(prefix).conv1", input: input, output: output,
             geometry: ConvolutionGeometry(kernel: 3, stride: stride, padding: 1), activation: .relu)
+        // The shortcut is added in the second convolution's epilogue, before its ReLU.
         second = try weights.convolutionBatchNorm(
-            "\(prefix).conv2", input: output, output: output, geometry: ConvolutionGeometry(kernel: 3, padding: 1))
+            "\(prefix).conv2", input: output, output: output, geometry: ConvolutionGeometry(kernel: 3, padding: 1),
+            activation: .relu)
         shortcut =
             stride != 1 || input != output
             ? try weights.convolutionBatchNorm(
@@ -22,7 +24,7 @@ public struct BasicBlock: Sendable {
 
     public func callAsFunction(_ input: Tensor) throws(TensorError) -> Tensor {
         let identity = try shortcut?(input) ?? input
-        return try add(try second(try first(input)), identity, activation: .relu)
+        return try second(concatenating: [try first(input)], residual: identity)
     }
 }
 

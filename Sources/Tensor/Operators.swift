@@ -150,9 +150,40 @@ public func resizeBilinear(_ input: Tensor, height outHeight: Int, width outWidt
     }
 }
 
-/// Doubles height and width bilinearly (PyTorch's `interpolate(scale_factor=2, mode="bilinear")`).
+/// Doubles height and width bilinearly (PyTorch's `interpolate(scale_factor=2, mode="bilinear")`):
+/// output index 2i samples the input at i − ¼ and 2i + 1 at i + ¼ (clamped to the edges), so every
+/// output row blends two input rows with fixed weights and every output column pair two columns.
+/// Planes are shared among the engine's threads.
 public func upsample2x(_ input: Tensor) throws(TensorError) -> Tensor {
-    try resizeBilinear(input, height: input.shape[2] * 2, width: input.shape[3] * 2)
+    try input.requireFourDimensions("upsample")
+    let (batch, channels, height, width) = input.nchw
+    let planes = batch * channels
+    let shares = min(planes * height * width >= 1 << 14 ? EngineThreads.available : 1, planes)
+    return Tensor(shape: [batch, channels, 2 * height, 2 * width]) { target in
+        input.values.withUnsafeBufferPointer { source in
+            nonisolated(unsafe) let (source, target) = (source.baseAddress!, target.baseAddress!)
+            EngineThreads.parallel(shares) { share in
+                let blended = UnsafeMutablePointer<Float>.allocate(capacity: width)
+                defer { blended.deallocate() }
+                for plane in planes * share / shares..<planes * (share + 1) / shares {
+                    let image = source + plane * height * width
+                    let output = target + plane * 4 * height * width
+                    for oy in 0..<2 * height {
+                        // Rows: i − ¼ for 2i, i + ¼ for 2i + 1, clamped at the edges.
+                        let (near, far) =
+                            oy % 2 == 0 ? (oy / 2, max(oy / 2 - 1, 0)) : (oy / 2, min(oy / 2 + 1, height - 1))
+                        let (nearRow, farRow) = (image + near * width, image + far * width)
+                        for x in 0..<width { blended[x] = 0.75 * nearRow[x] + 0.25 * farRow[x] }
+                        let row = output + oy * 2 * width
+                        row[0] = blended[0]
+                        for x in 1..<width { row[2 * x] = 0.75 * blended[x] + 0.25 * blended[x - 1] }
+                        for x in 0..<width - 1 { row[2 * x + 1] = 0.75 * blended[x] + 0.25 * blended[x + 1] }
+                        row[2 * width - 1] = blended[width - 1]
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The two source indices and the interpolation weight of every output index along one axis.
@@ -191,8 +222,12 @@ public func softmaxChannels(_ input: Tensor) throws(TensorError) -> Tensor {
 /// (default: packed), in place.
 func softmaxColumns(_ matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int? = nil) {
     let stride = stride ?? columns
-    var maxima = [Float](repeating: -.infinity, count: columns)
-    var sums = [Float](repeating: 0, count: columns)
+    // Pointers rather than arrays in the loops, so that they vectorise without bounds checks.
+    let maxima = UnsafeMutablePointer<Float>.allocate(capacity: columns)
+    let sums = UnsafeMutablePointer<Float>.allocate(capacity: columns)
+    defer { (maxima.deallocate(), sums.deallocate()) }
+    maxima.initialize(repeating: -.infinity, count: columns)
+    sums.initialize(repeating: 0, count: columns)
     for row in 0..<rows {
         let line = matrix + row * stride
         for column in 0..<columns { maxima[column] = max(maxima[column], line[column]) }
@@ -218,7 +253,8 @@ func softmaxColumns(_ matrix: UnsafeMutablePointer<Float>, rows: Int, columns: I
 func fastExp(_ x: Float) -> Float {
     let clamped = min(max(x, -87), 88)
     let shift: Float = 12_582_912  // 1.5·2²³: adding and subtracting it rounds to an integer
-    let n = (clamped * 1.442_695_04 + shift) - shift
+    let shifted = clamped * 1.442_695_04 + shift
+    let n = shifted - shift
     let r = clamped - n * 0.693_359_375 + n * 2.121_944_4e-4
     var p: Float = 1.987_569_15e-4
     p = p * r + 1.398_199_95e-3
@@ -227,7 +263,9 @@ func fastExp(_ x: Float) -> Float {
     p = p * r + 1.666_666_55e-1
     p = p * r + 5.000_000_1e-1
     let e = p * r * r + r + 1
-    return e * Float(bitPattern: UInt32(bitPattern: Int32(n) + 127) << 23)
+    // The low bits of `shifted` hold n itself: 2ⁿ without a (trapping, unvectorisable) conversion.
+    let exponent = shifted.bitPattern &- shift.bitPattern &+ 127
+    return e * Float(bitPattern: exponent &<< 23)
 }
 
 /// A fully connected layer y = W·x + b with weights [out, in], applied to every row of [N, in].

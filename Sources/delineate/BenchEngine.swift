@@ -54,12 +54,20 @@ struct BenchEngine: ParsableCommand {
             try time("propagation read + decode + quality, \(memoryFrames) frames") {
                 _ = try prop.segment(features, memoryKeys: keys, memoryValues: values)
             })
-        for (channels, side) in [(16, 64), (32, 32), (64, 16), (128, 8)] {
-            let convolution = try Convolution2D(
-                weights: random([channels, channels, 3, 3]), bias: [Float](repeating: 0, count: channels),
-                geometry: ConvolutionGeometry(kernel: 3, padding: 1), activation: .relu)
-            let input = random([1, channels, side, side])
-            rows.append(try time("conv 3x3 \(channels)->\(channels) at \(side)x\(side)") { _ = try convolution(input) })
+        // The SIM network's convolutions by size: its encoder stages, its largest (the bottleneck
+        // ConvLSTM's gates) and its widest (the head at full resolution), by each method.
+        let layers = [(16, 16, 64), (32, 32, 32), (64, 64, 16), (128, 128, 8), (256, 512, 8), (16, 16, 128)]
+        for (inputs, outputs, side) in layers {
+            let input = random([1, inputs, side, side])
+            for method in ConvolutionMethod.supported {
+                let convolution = try Convolution2D(
+                    weights: random([outputs, inputs, 3, 3]), bias: [Float](repeating: 0, count: outputs),
+                    geometry: ConvolutionGeometry(kernel: 3, padding: 1), activation: .relu, method: method)
+                rows.append(
+                    try time("conv 3x3 \(inputs)->\(outputs) at \(side)x\(side), \(method)") {
+                        _ = try convolution(input)
+                    })
+            }
         }
         var table = "| what | median ms | GFLOP | GFLOP/s | % of sgemm peak |\n| --- | ---: | ---: | ---: | ---: |\n"
         table += String(format: "| sgemm 2048³ (the peak) | | | %.1f | 100 |\n", peak)

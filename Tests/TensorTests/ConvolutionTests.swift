@@ -43,25 +43,63 @@ import Testing
         }
     }
 
-    @Test(arguments: [
+    static let geometries = [
         ConvolutionGeometry(kernel: 3, stride: 1, padding: 1),
         ConvolutionGeometry(kernel: 3, stride: 2, padding: 1),
         ConvolutionGeometry(kernel: 1),
+        ConvolutionGeometry(kernel: 1, stride: 2),
         ConvolutionGeometry(kernel: 3, stride: 1, padding: 2, dilation: 2),
         ConvolutionGeometry(kernel: 7, stride: 2, padding: 3),
-    ])
-    func matchesDirectConvolution(geometry: ConvolutionGeometry) throws {
+    ]
+
+    /// Every method against the six-loop reference: odd sizes (rows that end in a partial vector),
+    /// a channel count that leaves a partial block, and a batch of two.
+    @Test(arguments: geometries, ConvolutionMethod.supported)
+    func matchesDirectConvolution(geometry: ConvolutionGeometry, method: ConvolutionMethod) throws {
         let input = try Tensor(shape: [2, 3, 11, 9], values: pseudoRandom(2 * 3 * 11 * 9, seed: 1))
         let k = geometry.kernel
         let conv = try Convolution2D(
-            weights: try Tensor(shape: [4, 3, k, k], values: pseudoRandom(4 * 3 * k * k, seed: 2)),
-            bias: [0.5, -0.25, 0, 1], geometry: geometry)
-        let fast = try conv(input)
-        let slow = reference(input, conv)
-        #expect(fast.shape == slow.shape)
-        for (a, b) in zip(fast.values, slow.values) {
-            #expect(abs(a - b) <= 1e-4 * max(1, abs(b)))
+            weights: try Tensor(shape: [5, 3, k, k], values: pseudoRandom(5 * 3 * k * k, seed: 2)),
+            bias: [0.5, -0.25, 0, 1, 2], geometry: geometry, method: method)
+        expectClose(try conv(input), reference(input, conv))
+    }
+
+    /// Large enough that the work is shared among threads, by pixel tiles (64x64) and by channel
+    /// blocks (8x8), with the residual and ReLU in the epilogue and the input given in two parts.
+    @Test(arguments: [64, 8], ConvolutionMethod.supported)
+    func fusesConcatenationResidualAndReLU(side: Int, method: ConvolutionMethod) throws {
+        let (first, second, outputs) = (24, 8, 36)
+        let a = try Tensor(shape: [1, first, side, side], values: pseudoRandom(first * side * side, seed: 3))
+        let b = try Tensor(shape: [1, second, side, side], values: pseudoRandom(second * side * side, seed: 4))
+        let residual = try Tensor(
+            shape: [1, outputs, side, side], values: pseudoRandom(outputs * side * side, seed: 5))
+        let conv = try Convolution2D(
+            weights: try Tensor(
+                shape: [outputs, first + second, 3, 3], values: pseudoRandom(outputs * (first + second) * 9, seed: 6)),
+            bias: pseudoRandom(outputs, seed: 7), geometry: ConvolutionGeometry(kernel: 3, padding: 1),
+            activation: .relu, method: method)
+        let fused = try conv(concatenating: [a, b], residual: residual)
+        let plain = conv.with(activation: .none)
+        let expected = try add(reference(try concatChannels([a, b]), plain), residual, activation: .relu)
+        expectClose(fused, expected)
+        #expect(fused.values.contains { $0 == 0 } && fused.values.contains { $0 > 0 })
+    }
+
+    func expectClose(_ actual: Tensor, _ expected: Tensor) {
+        #expect(actual.shape == expected.shape)
+        #expect(actual.relativeError(to: expected) <= 1e-5)
+    }
+
+    @Test func rejectsMismatchedResidualAndInputs() throws {
+        let conv = try Convolution2D(
+            weights: Tensor(shape: [2, 2, 3, 3]), bias: [0, 0], geometry: ConvolutionGeometry(kernel: 3, padding: 1))
+        let half = Tensor(shape: [1, 1, 4, 4])
+        #expect(throws: TensorError.self) { try conv(concatenating: [half, Tensor(shape: [1, 1, 5, 4])]) }
+        #expect(throws: TensorError.self) {
+            try conv(concatenating: [half, half], residual: Tensor(shape: [1, 2, 3, 4]))
         }
+        #expect(throws: TensorError.self) { try conv(concatenating: []) }
+        #expect(try conv(concatenating: [half, half]).shape == [1, 2, 4, 4])
     }
 
     @Test func rejectsMismatchedChannels() throws {

@@ -1,0 +1,324 @@
+// A direct convolution for x86-64 with AVX-512 or AVX2 + FMA: no im2col matrix. The input is
+// copied once into a zero-padded buffer whose rows are split into `stride` column phases, so every
+// kernel tap of a vector of neighbouring output pixels is consecutive floats. A register tile of
+// output channels x 3 pixel vectors accumulates over every (input channel, tap) with broadcast
+// weights, and the epilogue adds the bias, an optional residual and ReLU before the only store.
+// AVX-512 tiles are 8 channels x 48 pixels (24 accumulators of 32 registers); AVX2 tiles, used for
+// rows of at most 8 pixels or on CPUs without AVX-512, are 4 channels x 24 pixels (12 of 16).
+
+#include "convolution.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define BLOCK DL_CONV_BLOCK_CHANNELS
+#define TILE DL_CONV_TILE_VECTORS
+/// Tiles that share one pass over every output channel block (their input stays in cache).
+#define TILES_PER_CHUNK 16
+/// The largest kernel the tap table holds (k·k taps).
+#define MAX_TAPS 121
+
+int dl_conv_level(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) return 2;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+}
+
+/// Output pixels per vector for this shape: 16 with AVX-512 unless rows are 8 pixels or fewer.
+static int lanes_for(const dl_conv_shape *shape) { return shape->level == 2 && shape->out_width > 8 ? 16 : 8; }
+
+size_t dl_conv_packed_weights_count(int out_channels, int in_channels, int kernel) {
+    size_t blocks = (size_t)(out_channels + BLOCK - 1) / BLOCK;
+    return blocks * (size_t)in_channels * (size_t)(kernel * kernel) * BLOCK;
+}
+
+void dl_conv_pack_weights(const float *weights, int out_channels, int in_channels, int kernel, float *packed) {
+    size_t depth = (size_t)in_channels * (size_t)(kernel * kernel);
+    int blocks = (out_channels + BLOCK - 1) / BLOCK;
+    for (int block = 0; block < blocks; block++) {
+        float *target = packed + (size_t)block * depth * BLOCK;
+        for (size_t index = 0; index < depth; index++) {
+            for (int lane = 0; lane < BLOCK; lane++) {
+                int channel = block * BLOCK + lane;
+                target[index * BLOCK + lane] = channel < out_channels ? weights[(size_t)channel * depth + index] : 0;
+            }
+        }
+    }
+}
+
+int dl_conv_vector_count(const dl_conv_shape *shape) {
+    int lanes = lanes_for(shape);
+    return shape->out_height * ((shape->out_width + lanes - 1) / lanes);
+}
+
+/// The padded buffer's extents: rows, the length of one phase row, a padded row (all phases) and
+/// one channel's plane.
+typedef struct {
+    int lanes, vectors_per_row, rows, phase_length;
+    size_t row_stride, plane;
+} padded_layout;
+
+static padded_layout layout_of(const dl_conv_shape *shape) {
+    int reach = (shape->kernel - 1) * shape->dilation;
+    padded_layout layout;
+    layout.lanes = lanes_for(shape);
+    layout.vectors_per_row = (shape->out_width + layout.lanes - 1) / layout.lanes;
+    layout.rows = shape->stride * (shape->out_height - 1) + reach + 1;
+    layout.phase_length = layout.vectors_per_row * layout.lanes + reach / shape->stride;
+    layout.row_stride = (size_t)shape->stride * (size_t)layout.phase_length;
+    layout.plane = (size_t)layout.rows * layout.row_stride;
+    return layout;
+}
+
+size_t dl_conv_padded_input_count(const dl_conv_shape *shape) {
+    return (size_t)shape->channels * layout_of(shape).plane;
+}
+
+void dl_conv_prepare_input(
+    const dl_conv_shape *shape, const float *const *sources, const int *source_channels, int source_count,
+    int channel_begin, int channel_end, float *padded) {
+    padded_layout layout = layout_of(shape);
+    int stride = shape->stride, padding = shape->padding, width = shape->width, height = shape->height;
+    int first_of_source = 0;
+    for (int source = 0; source < source_count; first_of_source += source_channels[source++]) {
+        for (int channel = 0; channel < source_channels[source]; channel++) {
+            int index = first_of_source + channel;
+            if (index < channel_begin || index >= channel_end) continue;
+            float *plane = padded + (size_t)index * layout.plane;
+            const float *image = sources[source] + (size_t)channel * height * width;
+            for (int y = 0; y < layout.rows; y++) {
+                int sourceRow = y - padding;
+                for (int phase = 0; phase < stride; phase++) {
+                    float *target = plane + (size_t)y * layout.row_stride + (size_t)phase * layout.phase_length;
+                    if (sourceRow < 0 || sourceRow >= height) {
+                        memset(target, 0, sizeof(float) * (size_t)layout.phase_length);
+                        continue;
+                    }
+                    // Column j reads source column j·stride + phase − padding: zeros outside the row.
+                    int first = (padding - phase + stride - 1) / stride;
+                    int last = (width + padding - phase + stride - 1) / stride;
+                    if (first > layout.phase_length) first = layout.phase_length;
+                    if (last > layout.phase_length) last = layout.phase_length;
+                    if (last < first) last = first;
+                    memset(target, 0, sizeof(float) * (size_t)first);
+                    const float *line = image + (size_t)sourceRow * width + (first * stride + phase - padding);
+                    if (stride == 1) {
+                        memcpy(target + first, line, sizeof(float) * (size_t)(last - first));
+                    } else {
+                        for (int j = first; j < last; j++, line += stride) target[j] = *line;
+                    }
+                    memset(target + last, 0, sizeof(float) * (size_t)(layout.phase_length - last));
+                }
+            }
+        }
+    }
+}
+
+/// Where one vector of output pixels starts: in the padded input (before the tap offset) and in an
+/// output channel's plane, and how many of its lanes are real pixels.
+typedef struct {
+    size_t input, output;
+    int lanes;
+} pixel_vector;
+
+static pixel_vector vector_at(const dl_conv_shape *shape, padded_layout layout, int index) {
+    int row = index / layout.vectors_per_row, column = (index % layout.vectors_per_row) * layout.lanes;
+    pixel_vector vector;
+    vector.input = (size_t)shape->stride * (size_t)row * layout.row_stride + (size_t)column;
+    vector.output = (size_t)row * shape->out_width + (size_t)column;
+    int lanes = shape->out_width - column;
+    vector.lanes = lanes < layout.lanes ? lanes : layout.lanes;
+    return vector;
+}
+
+/// What every tile of one call shares.
+typedef struct {
+    const dl_conv_shape *shape;
+    padded_layout layout;
+    const float *padded;
+    const int *taps;
+    int tap_count;
+    const float *bias, *residual;
+    int relu;
+    float *output;
+    size_t out_plane;
+} tile_context;
+
+/// Adds the bias, the residual and ReLU to 8 accumulated pixels and stores the real ones.
+__attribute__((target("avx2,fma"))) static inline void store8(
+    const tile_context *context, __m256 sum, int channel, pixel_vector vector) {
+    size_t at = (size_t)channel * context->out_plane + vector.output;
+    __m256 value = _mm256_add_ps(sum, _mm256_set1_ps(context->bias[channel]));
+    __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(vector.lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    if (context->residual) value = _mm256_add_ps(value, _mm256_maskload_ps(context->residual + at, mask));
+    if (context->relu) value = _mm256_max_ps(value, _mm256_setzero_ps());
+    _mm256_maskstore_ps(context->output + at, mask, value);
+}
+
+/// Declares the three accumulators of output channel r.
+#define ACCUMULATORS8(r) __m256 a##r##0 = _mm256_setzero_ps(), a##r##1 = a##r##0, a##r##2 = a##r##0
+/// Channel r's weight times the three pixel vectors.
+#define MULTIPLY_ADD8(r)                                 \
+    do {                                                 \
+        __m256 weight = _mm256_broadcast_ss(w + r);      \
+        a##r##0 = _mm256_fmadd_ps(weight, x0, a##r##0);  \
+        a##r##1 = _mm256_fmadd_ps(weight, x1, a##r##1);  \
+        a##r##2 = _mm256_fmadd_ps(weight, x2, a##r##2);  \
+    } while (0)
+
+/// 4 or 8 (`channels`, a constant once inlined) output channels x 3 vectors of 8 pixels; the
+/// accumulators are named so that they stay in registers: 12 of AVX2's 16, or 24 of AVX-512's 32
+/// when inlined into a caller built for AVX-512VL. `w` points at the first channel's weight in
+/// each group of BLOCK.
+__attribute__((target("avx2,fma"), always_inline)) static inline void tile8(
+    const tile_context *context, int tap_count, int channels, const float *w, int first_channel,
+    const pixel_vector *vectors, int count) {
+    ACCUMULATORS8(0); ACCUMULATORS8(1); ACCUMULATORS8(2); ACCUMULATORS8(3);
+    ACCUMULATORS8(4); ACCUMULATORS8(5); ACCUMULATORS8(6); ACCUMULATORS8(7);
+    // Missing vectors of a partial tile repeat the first one; they are never stored.
+    const float *base0 = context->padded + vectors[0].input;
+    const float *base1 = context->padded + vectors[count > 1 ? 1 : 0].input;
+    const float *base2 = context->padded + vectors[count > 2 ? 2 : 0].input;
+    for (int channel = 0; channel < context->shape->channels; channel++) {
+        size_t plane = (size_t)channel * context->layout.plane;
+        const float *p0 = base0 + plane, *p1 = base1 + plane, *p2 = base2 + plane;
+        for (int t = 0; t < tap_count; t++, w += BLOCK) {
+            int offset = context->taps[t];
+            __m256 x0 = _mm256_loadu_ps(p0 + offset), x1 = _mm256_loadu_ps(p1 + offset);
+            __m256 x2 = _mm256_loadu_ps(p2 + offset);
+            MULTIPLY_ADD8(0); MULTIPLY_ADD8(1); MULTIPLY_ADD8(2); MULTIPLY_ADD8(3);
+            if (channels == 8) {
+                MULTIPLY_ADD8(4); MULTIPLY_ADD8(5); MULTIPLY_ADD8(6); MULTIPLY_ADD8(7);
+            }
+        }
+    }
+    __m256 sums[BLOCK][TILE] = {
+        {a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32},
+        {a40, a41, a42}, {a50, a51, a52}, {a60, a61, a62}, {a70, a71, a72}};
+    for (int r = 0; r < channels && first_channel + r < context->shape->out_channels; r++)
+        for (int v = 0; v < count; v++) store8(context, sums[r][v], first_channel + r, vectors[v]);
+}
+
+/// One AVX2 tile of a whole block: its two halves of 4 channels.
+__attribute__((target("avx2,fma"))) static void block8(
+    const tile_context *context, const float *weights, int first_channel, const pixel_vector *vectors, int count) {
+    for (int half = 0; half < BLOCK && first_channel + half < context->shape->out_channels; half += 4) {
+        if (context->tap_count == 9)
+            tile8(context, 9, 4, weights + half, first_channel + half, vectors, count);
+        else if (context->tap_count == 1)
+            tile8(context, 1, 4, weights + half, first_channel + half, vectors, count);
+        else
+            tile8(context, context->tap_count, 4, weights + half, first_channel + half, vectors, count);
+    }
+}
+
+/// One tile of a whole block of 8 channels of 8-pixel vectors, with AVX-512VL's 32 registers.
+__attribute__((target("avx512f,avx512vl,avx2,fma"))) static void block8_wide(
+    const tile_context *context, const float *weights, int first_channel, const pixel_vector *vectors, int count) {
+    if (context->tap_count == 9)
+        tile8(context, 9, 8, weights, first_channel, vectors, count);
+    else if (context->tap_count == 1)
+        tile8(context, 1, 8, weights, first_channel, vectors, count);
+    else
+        tile8(context, context->tap_count, 8, weights, first_channel, vectors, count);
+}
+
+/// Adds the bias, the residual and ReLU to 16 accumulated pixels and stores the real ones.
+__attribute__((target("avx512f"))) static inline void store16(
+    const tile_context *context, __m512 sum, int channel, pixel_vector vector) {
+    size_t at = (size_t)channel * context->out_plane + vector.output;
+    __mmask16 mask = (__mmask16)((1u << vector.lanes) - 1);
+    __m512 value = _mm512_add_ps(sum, _mm512_set1_ps(context->bias[channel]));
+    if (context->residual) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(mask, context->residual + at));
+    if (context->relu) value = _mm512_max_ps(value, _mm512_setzero_ps());
+    _mm512_mask_storeu_ps(context->output + at, mask, value);
+}
+
+/// Declares the three accumulators of output channel r.
+#define ACCUMULATORS16(r) __m512 a##r##0 = _mm512_setzero_ps(), a##r##1 = a##r##0, a##r##2 = a##r##0
+/// Channel r's weight times the three pixel vectors.
+#define MULTIPLY_ADD16(r)                                \
+    do {                                                 \
+        __m512 weight = _mm512_set1_ps(w[r]);            \
+        a##r##0 = _mm512_fmadd_ps(weight, x0, a##r##0);  \
+        a##r##1 = _mm512_fmadd_ps(weight, x1, a##r##1);  \
+        a##r##2 = _mm512_fmadd_ps(weight, x2, a##r##2);  \
+    } while (0)
+
+/// AVX-512: 8 output channels x 3 vectors of 16 pixels; the 24 accumulators are named so that
+/// they stay in registers. Inlined with a constant tap count.
+__attribute__((target("avx512f"), always_inline)) static inline void tile16(
+    const tile_context *context, int tap_count, const float *w, int first_channel, const pixel_vector *vectors,
+    int count) {
+    ACCUMULATORS16(0); ACCUMULATORS16(1); ACCUMULATORS16(2); ACCUMULATORS16(3);
+    ACCUMULATORS16(4); ACCUMULATORS16(5); ACCUMULATORS16(6); ACCUMULATORS16(7);
+    const float *base0 = context->padded + vectors[0].input;
+    const float *base1 = context->padded + vectors[count > 1 ? 1 : 0].input;
+    const float *base2 = context->padded + vectors[count > 2 ? 2 : 0].input;
+    for (int channel = 0; channel < context->shape->channels; channel++) {
+        size_t plane = (size_t)channel * context->layout.plane;
+        const float *p0 = base0 + plane, *p1 = base1 + plane, *p2 = base2 + plane;
+        for (int t = 0; t < tap_count; t++, w += BLOCK) {
+            int offset = context->taps[t];
+            __m512 x0 = _mm512_loadu_ps(p0 + offset), x1 = _mm512_loadu_ps(p1 + offset);
+            __m512 x2 = _mm512_loadu_ps(p2 + offset);
+            MULTIPLY_ADD16(0); MULTIPLY_ADD16(1); MULTIPLY_ADD16(2); MULTIPLY_ADD16(3);
+            MULTIPLY_ADD16(4); MULTIPLY_ADD16(5); MULTIPLY_ADD16(6); MULTIPLY_ADD16(7);
+        }
+    }
+    __m512 sums[BLOCK][TILE] = {
+        {a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32},
+        {a40, a41, a42}, {a50, a51, a52}, {a60, a61, a62}, {a70, a71, a72}};
+    for (int r = 0; r < BLOCK && first_channel + r < context->shape->out_channels; r++)
+        for (int v = 0; v < count; v++) store16(context, sums[r][v], first_channel + r, vectors[v]);
+}
+
+__attribute__((target("avx512f"))) static void block16(
+    const tile_context *context, const float *weights, int first_channel, const pixel_vector *vectors, int count) {
+    if (context->tap_count == 9)
+        tile16(context, 9, weights, first_channel, vectors, count);
+    else if (context->tap_count == 1)
+        tile16(context, 1, weights, first_channel, vectors, count);
+    else
+        tile16(context, context->tap_count, weights, first_channel, vectors, count);
+}
+
+void dl_conv_run(
+    const dl_conv_shape *shape, const float *padded, const float *packed_weights, const float *bias,
+    const float *residual, int relu, float *output, int vector_begin, int vector_end, int block_begin,
+    int block_end) {
+    padded_layout layout = layout_of(shape);
+    int k = shape->kernel, stride = shape->stride, dilation = shape->dilation;
+    int tap_count = k * k;
+    if (tap_count > MAX_TAPS || shape->level < 1 || shape->level > dl_conv_level()) return;
+    int taps[MAX_TAPS];
+    for (int ky = 0; ky < k; ky++) {
+        for (int kx = 0; kx < k; kx++) {
+            int reach = kx * dilation;
+            taps[ky * k + kx] = (int)((size_t)(ky * dilation) * layout.row_stride +
+                                      (size_t)(reach % stride) * (size_t)layout.phase_length + (size_t)(reach / stride));
+        }
+    }
+    tile_context context = {
+        shape, layout, padded, taps, tap_count, bias, residual, relu, output,
+        (size_t)shape->out_height * (size_t)shape->out_width};
+    size_t depth = (size_t)shape->channels * (size_t)tap_count;
+    int chunk = TILE * TILES_PER_CHUNK;
+    for (int chunk_begin = vector_begin; chunk_begin < vector_end; chunk_begin += chunk) {
+        int chunk_end = chunk_begin + chunk < vector_end ? chunk_begin + chunk : vector_end;
+        for (int block = block_begin; block < block_end; block++) {
+            const float *weights = packed_weights + (size_t)block * depth * BLOCK;
+            for (int first = chunk_begin; first < chunk_end; first += TILE) {
+                pixel_vector vectors[TILE];
+                int count = chunk_end - first < TILE ? chunk_end - first : TILE;
+                for (int v = 0; v < count; v++) vectors[v] = vector_at(shape, layout, first + v);
+                if (layout.lanes == 16)
+                    block16(&context, weights, block * BLOCK, vectors, count);
+                else if (shape->level == 2)
+                    block8_wide(&context, weights, block * BLOCK, vectors, count);
+                else
+                    block8(&context, weights, block * BLOCK, vectors, count);
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+#ifndef DELINEATE_CONVOLUTION_H
+#define DELINEATE_CONVOLUTION_H
+
+#include <stddef.h>
+
+/// Output channels per block of packed weights (one AVX-512 tile, two AVX2 tiles).
+#define DL_CONV_BLOCK_CHANNELS 8
+/// Vectors of output pixels per register tile.
+#define DL_CONV_TILE_VECTORS 3
+
+/// The geometry of one direct convolution (square kernel, same stride, padding and dilation in
+/// both axes) over an input whose channels may come from several tensors.
+typedef struct {
+    int channels, height, width;
+    int kernel, stride, padding, dilation;
+    int out_channels, out_height, out_width;
+    /// The instruction set: 2 = AVX-512, 1 = AVX2 + FMA; at most `dl_conv_level()`.
+    int level;
+} dl_conv_shape;
+
+/// The best instruction set this CPU offers the kernel: 2 = AVX-512 (F and VL), 1 = AVX2 + FMA,
+/// 0 = neither (callers fall back to another method).
+int dl_conv_level(void);
+
+/// Floats the packed weights take: output channels rounded up to whole blocks.
+size_t dl_conv_packed_weights_count(int out_channels, int in_channels, int kernel);
+
+/// Packs weights [out][in][k][k] as [block][in·k·k][DL_CONV_BLOCK_CHANNELS], zero-padded.
+void dl_conv_pack_weights(const float *weights, int out_channels, int in_channels, int kernel, float *packed);
+
+/// Floats of the padded, stride-phase input buffer `dl_conv_prepare_input` writes.
+size_t dl_conv_padded_input_count(const dl_conv_shape *shape);
+
+/// Vectors of output pixels: ceil(out_width / lanes) per output row, with 16 lanes on AVX-512 for
+/// rows wider than 8 pixels, else 8.
+int dl_conv_vector_count(const dl_conv_shape *shape);
+
+/// Copies channels [channel_begin, channel_end) of one image, from `source_count` NCHW sources
+/// concatenated in order, into the zero-padded buffer the kernel reads, each row split into
+/// `stride` column phases so every kernel tap reads consecutive floats. Writes every float of
+/// those channels' planes.
+void dl_conv_prepare_input(
+    const dl_conv_shape *shape, const float *const *sources, const int *source_channels, int source_count,
+    int channel_begin, int channel_end, float *padded);
+
+/// Computes output pixel vectors [vector_begin, vector_end) of output channel blocks
+/// [block_begin, block_end) for one image: bias, then `residual` (same layout as the output, or
+/// NULL) added, then ReLU when `relu` is nonzero.
+void dl_conv_run(
+    const dl_conv_shape *shape, const float *padded, const float *packed_weights, const float *bias,
+    const float *residual, int relu, float *output, int vector_begin, int vector_end, int block_begin,
+    int block_end);
+
+/// A spin-wait hint to the CPU (PAUSE), for the engine's worker threads.
+static inline void dl_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+#endif

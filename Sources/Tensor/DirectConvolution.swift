@@ -1,0 +1,143 @@
+import CConvolution
+
+/// One call of the direct convolution kernel (`CConvolution`): each image's inputs are copied
+/// once into the kernel's padded layout (which is where the channel concatenation happens), then
+/// the output's pixel tiles, or its channel blocks when there are few tiles, are shared among the
+/// engine's threads.
+struct DirectConvolution {
+    let convolution: Convolution2D
+    let inputs: [Tensor]
+    let outputShape: [Int]
+
+    /// The weights in the kernel's order: blocks of 4 output channels, zero-padded.
+    static func pack(_ weights: Tensor) -> [Float] {
+        let (outputs, inputs, kernel) = (weights.shape[0], weights.shape[1], weights.shape[2])
+        let count = dl_conv_packed_weights_count(Int32(outputs), Int32(inputs), Int32(kernel))
+        return [Float](unsafeUninitializedCapacity: count) { packed, initialized in
+            dl_conv_pack_weights(weights.values, Int32(outputs), Int32(inputs), Int32(kernel), packed.baseAddress!)
+            initialized = count
+        }
+    }
+
+    private var shape: dl_conv_shape {
+        let geometry = convolution.geometry
+        return dl_conv_shape(
+            channels: Int32(convolution.inputChannels), height: Int32(inputs[0].shape[2]),
+            width: Int32(inputs[0].shape[3]), kernel: Int32(geometry.kernel), stride: Int32(geometry.stride),
+            padding: Int32(geometry.padding), dilation: Int32(geometry.dilation),
+            out_channels: Int32(convolution.outputChannels), out_height: Int32(outputShape[2]),
+            out_width: Int32(outputShape[3]), level: Int32(convolution.method.level))
+    }
+
+    /// The output, with `residual` added before the activation when there is one.
+    func run(residual: Tensor?) -> Tensor {
+        let shape = self.shape
+        var layoutShape = shape
+        nonisolated(unsafe) let padded = UnsafeMutablePointer<Float>.allocate(
+            capacity: dl_conv_padded_input_count(&layoutShape))
+        defer { padded.deallocate() }
+        let partition = WorkPartition(shape: shape, threads: EngineThreads.available)
+        // Copying into the padded layout is shared by channels once there is enough of it.
+        let inputFloats = inputs.reduce(0) { $0 + $1.count } / outputShape[0]
+        let copyShares = min(inputFloats >= 1 << 15 ? EngineThreads.available : 1, convolution.inputChannels)
+        let outputArea = outputShape[1] * outputShape[2] * outputShape[3]
+        let channelCounts = inputs.map { Int32($0.shape[1]) }
+        let relu: Int32 = convolution.activation == .relu ? 1 : 0
+        return Tensor(shape: outputShape) { result in
+            withImages { images in
+                convolution.packedWeights.withUnsafeBufferPointer { weights in
+                    convolution.bias.withUnsafeBufferPointer { bias in
+                        withResidual(residual) { residual in
+                            nonisolated(unsafe) let (weights, bias, residual) = (
+                                weights.baseAddress!, bias.baseAddress!, residual
+                            )
+                            for image in 0..<outputShape[0] {
+                                nonisolated(unsafe) let sources = images(image)
+                                EngineThreads.parallel(copyShares) { share in
+                                    var shape = shape
+                                    let channels = Int(shape.channels)
+                                    dl_conv_prepare_input(
+                                        &shape, sources, channelCounts, Int32(channelCounts.count),
+                                        Int32(channels * share / copyShares),
+                                        Int32(channels * (share + 1) / copyShares),
+                                        padded)
+                                }
+                                nonisolated(unsafe) let output = result.baseAddress! + image * outputArea
+                                nonisolated(unsafe) let residual = residual.map { $0 + image * outputArea }
+                                EngineThreads.parallel(partition.shares) { share in
+                                    var shape = shape
+                                    let (vectors, blocks) = partition.ranges(of: share)
+                                    dl_conv_run(
+                                        &shape, padded, weights, bias, residual, relu, output,
+                                        Int32(vectors.lowerBound), Int32(vectors.upperBound),
+                                        Int32(blocks.lowerBound), Int32(blocks.upperBound))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Calls `body` with a function from an image index to that image's pointer in every input.
+    private func withImages(_ body: ((Int) -> [UnsafePointer<Float>?]) -> Void) {
+        var bases: [UnsafePointer<Float>] = []
+        func collect(_ index: Int) {
+            guard index < inputs.count else {
+                return body { image in
+                    zip(bases, inputs).map { base, input in base + image * input.count / input.shape[0] }
+                }
+            }
+            inputs[index].values.withUnsafeBufferPointer { values in
+                bases.append(values.baseAddress!)
+                collect(index + 1)
+            }
+        }
+        collect(0)
+    }
+
+    private func withResidual(_ residual: Tensor?, _ body: (UnsafePointer<Float>?) -> Void) {
+        guard let residual else { return body(nil) }
+        residual.values.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}
+
+/// How one convolution's work is shared: by ranges of pixel vectors (whole tiles) when there are
+/// enough tiles, else by ranges of output channel blocks, else not at all.
+struct WorkPartition {
+    let vectorCount: Int
+    let blockCount: Int
+    let shares: Int
+    let splitsChannels: Bool
+
+    init(shape: dl_conv_shape, threads: Int) {
+        var shape = shape
+        vectorCount = Int(dl_conv_vector_count(&shape))
+        blockCount = (Int(shape.out_channels) + Int(DL_CONV_BLOCK_CHANNELS) - 1) / Int(DL_CONV_BLOCK_CHANNELS)
+        let tiles = (vectorCount + Int(DL_CONV_TILE_VECTORS) - 1) / Int(DL_CONV_TILE_VECTORS)
+        let work = Int(shape.out_channels) * vectorCount * Int(shape.channels * shape.kernel * shape.kernel)
+        // Below about 16 K multiply-adds per 8-pixel vector in all, a thread hand-off costs more than it saves.
+        if threads <= 1 || work < 1 << 17 {
+            (shares, splitsChannels) = (1, false)
+        } else if tiles >= 4 * threads {
+            (shares, splitsChannels) = (threads, false)
+        } else {
+            (shares, splitsChannels) = (min(threads, blockCount), true)
+        }
+    }
+
+    /// The pixel vectors and channel blocks of share `share`.
+    func ranges(of share: Int) -> (vectors: Range<Int>, blocks: Range<Int>) {
+        if splitsChannels { return (0..<vectorCount, Self.split(blockCount, share: share, of: shares, unit: 1)) }
+        return (Self.split(vectorCount, share: share, of: shares, unit: Int(DL_CONV_TILE_VECTORS)), 0..<blockCount)
+    }
+
+    /// Share `share` of `count` items in whole units, as even as the units allow.
+    private static func split(_ count: Int, share: Int, of shares: Int, unit: Int) -> Range<Int> {
+        let units = (count + unit - 1) / unit
+        let first = units * share / shares * unit
+        let last = min(units * (share + 1) / shares * unit, count)
+        return min(first, count)..<last
+    }
+}
