@@ -64,52 +64,114 @@ static padded_layout layout_of(const dl_conv_shape *shape) {
     layout.lanes = lanes_for(shape);
     layout.vectors_per_row = (shape->out_width + layout.lanes - 1) / layout.lanes;
     layout.rows = shape->stride * (shape->out_height - 1) + reach + 1;
-    layout.phase_length = layout.vectors_per_row * layout.lanes + reach / shape->stride;
+    // Whole vectors, so that rows are copied without masked stores.
+    int needed = layout.vectors_per_row * layout.lanes + reach / shape->stride;
+    layout.phase_length = (needed + layout.lanes - 1) / layout.lanes * layout.lanes;
     layout.row_stride = (size_t)shape->stride * (size_t)layout.phase_length;
     layout.plane = (size_t)layout.rows * layout.row_stride;
     return layout;
+}
+
+int dl_conv_layout_is_plain(const dl_conv_shape *shape) {
+    padded_layout layout = layout_of(shape);
+    return shape->stride == 1 && layout.rows == shape->height && layout.phase_length == shape->width;
 }
 
 size_t dl_conv_padded_input_count(const dl_conv_shape *shape) {
     return (size_t)shape->channels * layout_of(shape).plane;
 }
 
+/// The lanes of 16 columns starting at `first` that lie inside [0, width).
+__attribute__((target("avx512f"))) static inline __mmask16 inside16(int first, int width) {
+    int begin = first < 0 ? -first : 0, end = width - first < 16 ? width - first : 16;
+    return end > begin ? (__mmask16)(((1u << (end - begin)) - 1) << begin) : 0;
+}
+
+/// Writes one padded phase row (`length` a multiple of 16): target[j] = line[j·stride + offset]
+/// where that column lies inside [0, width), else 0; 16 floats at a time with masked loads (lanes
+/// outside the row are neither read nor kept) and, for stride 2, a permutation that keeps every
+/// second column.
+__attribute__((target("avx512f"), always_inline)) static inline void copy_row16(
+    float *target, int length, const float *line, int offset, int width, int stride) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (int j = 0; j < length; j += 16) {
+        int first = j * stride + offset;
+        __m512 values = _mm512_maskz_loadu_ps(inside16(first, width), line + first);
+        if (stride == 2) {
+            __m512 next = _mm512_maskz_loadu_ps(inside16(first + 16, width), line + first + 16);
+            values = _mm512_permutex2var_ps(values, even, next);
+        }
+        _mm512_storeu_ps(target + j, values);
+    }
+}
+
+/// The same for AVX2 and stride 1 (`length` a multiple of 8).
+__attribute__((target("avx2,fma"), always_inline)) static inline void copy_row8(
+    float *target, int length, const float *line, int offset, int width) {
+    __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int j = 0; j < length; j += 8) {
+        __m256i columns = _mm256_add_epi32(_mm256_set1_epi32(j + offset), lanes);
+        __m256i inside = _mm256_andnot_si256(
+            _mm256_cmpgt_epi32(_mm256_setzero_si256(), columns), _mm256_cmpgt_epi32(_mm256_set1_epi32(width), columns));
+        _mm256_storeu_ps(target + j, _mm256_maskload_ps(line + j + offset, inside));
+    }
+}
+
+/// Any other row, one float at a time.
+static inline void copy_row_scalar(float *target, int length, const float *line, int offset, int width, int stride) {
+    for (int j = 0; j < length; j++) {
+        int column = j * stride + offset;
+        target[j] = column >= 0 && column < width ? line[column] : 0;
+    }
+}
+
+/// Every row of one channel's plane; `copy` is one of the row copies above, inlined.
+#define COPY_PLANE(copy, ...)                                                                        \
+    for (int y = 0; y < layout.rows; y++) {                                                          \
+        float *row = plane + (size_t)y * layout.row_stride;                                          \
+        int source_row = y - shape->padding;                                                         \
+        if (source_row < 0 || source_row >= shape->height) {                                         \
+            memset(row, 0, sizeof(float) * layout.row_stride);                                       \
+            continue;                                                                                \
+        }                                                                                            \
+        const float *line = image + (size_t)source_row * shape->width;                               \
+        for (int phase = 0; phase < shape->stride; phase++) {                                        \
+            copy(row + (size_t)phase * layout.phase_length, layout.phase_length, line,               \
+                 phase - shape->padding, shape->width, ##__VA_ARGS__);                               \
+        }                                                                                            \
+    }
+
+__attribute__((target("avx512f"))) static void copy_plane16(
+    const dl_conv_shape *shape, padded_layout layout, const float *image, float *plane) {
+    if (shape->stride == 1) {
+        COPY_PLANE(copy_row16, 1)
+    } else {
+        COPY_PLANE(copy_row16, 2)
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void copy_plane8(
+    const dl_conv_shape *shape, padded_layout layout, const float *image, float *plane) {
+    COPY_PLANE(copy_row8)
+}
+
+static void copy_plane(const dl_conv_shape *shape, padded_layout layout, const float *image, float *plane) {
+    if (shape->level == 2 && shape->stride <= 2) return copy_plane16(shape, layout, image, plane);
+    if (shape->level == 1 && shape->stride == 1) return copy_plane8(shape, layout, image, plane);
+    COPY_PLANE(copy_row_scalar, shape->stride)
+}
+
 void dl_conv_prepare_input(
     const dl_conv_shape *shape, const float *const *sources, const int *source_channels, int source_count,
     int channel_begin, int channel_end, float *padded) {
     padded_layout layout = layout_of(shape);
-    int stride = shape->stride, padding = shape->padding, width = shape->width, height = shape->height;
     int first_of_source = 0;
     for (int source = 0; source < source_count; first_of_source += source_channels[source++]) {
         for (int channel = 0; channel < source_channels[source]; channel++) {
             int index = first_of_source + channel;
             if (index < channel_begin || index >= channel_end) continue;
-            float *plane = padded + (size_t)index * layout.plane;
-            const float *image = sources[source] + (size_t)channel * height * width;
-            for (int y = 0; y < layout.rows; y++) {
-                int sourceRow = y - padding;
-                for (int phase = 0; phase < stride; phase++) {
-                    float *target = plane + (size_t)y * layout.row_stride + (size_t)phase * layout.phase_length;
-                    if (sourceRow < 0 || sourceRow >= height) {
-                        memset(target, 0, sizeof(float) * (size_t)layout.phase_length);
-                        continue;
-                    }
-                    // Column j reads source column j·stride + phase − padding: zeros outside the row.
-                    int first = (padding - phase + stride - 1) / stride;
-                    int last = (width + padding - phase + stride - 1) / stride;
-                    if (first > layout.phase_length) first = layout.phase_length;
-                    if (last > layout.phase_length) last = layout.phase_length;
-                    if (last < first) last = first;
-                    memset(target, 0, sizeof(float) * (size_t)first);
-                    const float *line = image + (size_t)sourceRow * width + (first * stride + phase - padding);
-                    if (stride == 1) {
-                        memcpy(target + first, line, sizeof(float) * (size_t)(last - first));
-                    } else {
-                        for (int j = first; j < last; j++, line += stride) target[j] = *line;
-                    }
-                    memset(target + last, 0, sizeof(float) * (size_t)(layout.phase_length - last));
-                }
-            }
+            const float *image = sources[source] + (size_t)channel * shape->height * shape->width;
+            copy_plane(shape, layout, image, padded + (size_t)index * layout.plane);
         }
     }
 }
@@ -149,10 +211,19 @@ __attribute__((target("avx2,fma"))) static inline void store8(
     const tile_context *context, __m256 sum, int channel, pixel_vector vector) {
     size_t at = (size_t)channel * context->out_plane + vector.output;
     __m256 value = _mm256_add_ps(sum, _mm256_set1_ps(context->bias[channel]));
-    __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(vector.lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    if (context->residual) value = _mm256_add_ps(value, _mm256_maskload_ps(context->residual + at, mask));
-    if (context->relu) value = _mm256_max_ps(value, _mm256_setzero_ps());
-    _mm256_maskstore_ps(context->output + at, mask, value);
+    if (vector.lanes == 8) {
+        if (context->residual) value = _mm256_add_ps(value, _mm256_loadu_ps(context->residual + at));
+        if (context->relu) value = _mm256_max_ps(value, _mm256_setzero_ps());
+        _mm256_storeu_ps(context->output + at, value);
+        return;
+    }
+    // A row's last partial vector, one float at a time (AMD's masked stores are slow).
+    float lanes[8];
+    _mm256_storeu_ps(lanes, value);
+    for (int lane = 0; lane < vector.lanes; lane++) {
+        float result = lanes[lane] + (context->residual ? context->residual[at + lane] : 0);
+        context->output[at + lane] = context->relu && result < 0 ? 0 : result;
+    }
 }
 
 /// Declares the three accumulators of output channel r.

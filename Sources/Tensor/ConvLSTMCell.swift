@@ -35,39 +35,59 @@ public struct ConvLSTMCell: Sendable {
         let previous = state ?? LSTMState(hidden: zero, cell: zero)
         let gateValues = try gates(concatenating: [input, previous.hidden])
         let area = hidden * height * width
-        let cell = Tensor(shape: [batch, hidden, height, width]) { cell in
-            gateValues.values.withUnsafeBufferPointer { gates in
-                previous.cell.values.withUnsafeBufferPointer { previousCell in
-                    for n in 0..<batch {
-                        // One pointer per stream, so that the loop has no index arithmetic to check.
-                        let inputGates = gates.baseAddress! + n * 4 * area
-                        let (forgetGates, candidates) = (inputGates + area, inputGates + 2 * area)
-                        let (previousCell, cell) = (previousCell.baseAddress! + n * area, cell.baseAddress! + n * area)
-                        for index in 0..<area {
-                            cell[index] =
-                                logistic(forgetGates[index]) * previousCell[index]
-                                + logistic(inputGates[index]) * fastTanh(candidates[index])
+        let shape = [batch, hidden, height, width]
+        // The gate maths of both new states in one pass, its positions shared among the threads.
+        let shares = min(area >= 1 << 14 ? EngineThreads.available : 1, area)
+        var newHidden: Tensor?
+        let newCell = Tensor(shape: shape) { cell in
+            newHidden = Tensor(shape: shape) { hiddenState in
+                gateValues.values.withUnsafeBufferPointer { gates in
+                    previous.cell.values.withUnsafeBufferPointer { previousCell in
+                        for n in 0..<batch {
+                            // One pointer per stream, so that the loop has no index arithmetic to check.
+                            nonisolated(unsafe) let streams = LSTMStreams(
+                                gates: gates.baseAddress! + n * 4 * area, area: area,
+                                previousCell: previousCell.baseAddress! + n * area, cell: cell.baseAddress! + n * area,
+                                hidden: hiddenState.baseAddress! + n * area)
+                            EngineThreads.parallel(shares) { share in
+                                streams.update(area * share / shares..<area * (share + 1) / shares)
+                            }
                         }
                     }
                 }
             }
         }
-        let hiddenState = Tensor(shape: [batch, hidden, height, width]) { hiddenState in
-            gateValues.values.withUnsafeBufferPointer { gates in
-                cell.values.withUnsafeBufferPointer { cell in
-                    for n in 0..<batch {
-                        let (outputGates, cell, hiddenState) = (
-                            gates.baseAddress! + n * 4 * area + 3 * area, cell.baseAddress! + n * area,
-                            hiddenState.baseAddress! + n * area
-                        )
-                        for index in 0..<area {
-                            hiddenState[index] = logistic(outputGates[index]) * fastTanh(cell[index])
-                        }
-                    }
-                }
-            }
+        return LSTMState(hidden: newHidden!, cell: newCell)
+    }
+}
+
+/// One image's gate planes and states, for the elementwise update.
+private struct LSTMStreams {
+    let inputGates: UnsafePointer<Float>
+    let forgetGates: UnsafePointer<Float>
+    let candidates: UnsafePointer<Float>
+    let outputGates: UnsafePointer<Float>
+    let previousCell: UnsafePointer<Float>
+    let cell: UnsafeMutablePointer<Float>
+    let hidden: UnsafeMutablePointer<Float>
+
+    init(
+        gates: UnsafePointer<Float>, area: Int, previousCell: UnsafePointer<Float>, cell: UnsafeMutablePointer<Float>,
+        hidden: UnsafeMutablePointer<Float>
+    ) {
+        (inputGates, forgetGates, candidates, outputGates) = (gates, gates + area, gates + 2 * area, gates + 3 * area)
+        (self.previousCell, self.cell, self.hidden) = (previousCell, cell, hidden)
+    }
+
+    /// c' = σ(f)·c + σ(i)·tanh(g) and h' = σ(o)·tanh(c') at `positions`.
+    func update(_ positions: Range<Int>) {
+        for index in positions {
+            let next =
+                logistic(forgetGates[index]) * previousCell[index] + logistic(inputGates[index])
+                * fastTanh(candidates[index])
+            cell[index] = next
+            hidden[index] = logistic(outputGates[index]) * fastTanh(next)
         }
-        return LSTMState(hidden: hiddenState, cell: cell)
     }
 }
 

@@ -31,11 +31,23 @@ struct DirectConvolution {
 
     /// The output, with `residual` added before the activation when there is one.
     func run(residual: Tensor?) -> Tensor {
-        let shape = self.shape
-        var layoutShape = shape
-        nonisolated(unsafe) let padded = UnsafeMutablePointer<Float>.allocate(
-            capacity: dl_conv_padded_input_count(&layoutShape))
-        defer { padded.deallocate() }
+        var shape = self.shape
+        if inputs.count == 1 && outputShape[0] == 1 && dl_conv_layout_is_plain(&shape) != 0 {
+            return inputs[0].values.withUnsafeBufferPointer { input in
+                run(shape: shape, padded: UnsafeMutablePointer(mutating: input.baseAddress!), copy: false, residual: residual)
+            }
+        }
+        return ScratchBuffers.with(count: dl_conv_padded_input_count(&shape)) { padded in
+            run(shape: shape, padded: padded, copy: true, residual: residual)
+        }
+    }
+
+    /// Runs with `padded` as the kernel's input, first filled from the inputs when `copy` (else it
+    /// is the one input itself, read in place).
+    private func run(
+        shape: dl_conv_shape, padded: UnsafeMutablePointer<Float>, copy: Bool, residual: Tensor?
+    ) -> Tensor {
+        nonisolated(unsafe) let padded = padded
         let partition = WorkPartition(shape: shape, threads: EngineThreads.available)
         // Copying into the padded layout is shared by channels once there is enough of it.
         let inputFloats = inputs.reduce(0) { $0 + $1.count } / outputShape[0]
@@ -53,7 +65,7 @@ struct DirectConvolution {
                             )
                             for image in 0..<outputShape[0] {
                                 nonisolated(unsafe) let sources = images(image)
-                                EngineThreads.parallel(copyShares) { share in
+                                EngineThreads.parallel(copy ? copyShares : 0) { share in
                                     var shape = shape
                                     let channels = Int(shape.channels)
                                     dl_conv_prepare_input(
@@ -118,12 +130,14 @@ struct WorkPartition {
         let tiles = (vectorCount + Int(DL_CONV_TILE_VECTORS) - 1) / Int(DL_CONV_TILE_VECTORS)
         let work = Int(shape.out_channels) * vectorCount * Int(shape.channels * shape.kernel * shape.kernel)
         // Below about 16 K multiply-adds per 8-pixel vector in all, a thread hand-off costs more than it saves.
+        // Threads claim shares one at a time, so a few shares per thread even out a late start.
+        let sharesPerThread = 4
         if threads <= 1 || work < 1 << 17 {
             (shares, splitsChannels) = (1, false)
         } else if tiles >= 4 * threads {
-            (shares, splitsChannels) = (threads, false)
+            (shares, splitsChannels) = (min(sharesPerThread * threads, tiles / 2), false)
         } else {
-            (shares, splitsChannels) = (min(threads, blockCount), true)
+            (shares, splitsChannels) = (min(sharesPerThread * threads, blockCount), true)
         }
     }
 

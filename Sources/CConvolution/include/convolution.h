@@ -31,6 +31,10 @@ void dl_conv_pack_weights(const float *weights, int out_channels, int in_channel
 /// Floats of the padded, stride-phase input buffer `dl_conv_prepare_input` writes.
 size_t dl_conv_padded_input_count(const dl_conv_shape *shape);
 
+/// Whether the padded layout is plain NCHW (an unpadded 1x1, stride-1 convolution over rows of
+/// whole vectors), so that one input tensor can be read in place without a copy.
+int dl_conv_layout_is_plain(const dl_conv_shape *shape);
+
 /// Vectors of output pixels: ceil(out_width / lanes) per output row, with 16 lanes on AVX-512 for
 /// rows wider than 8 pixels, else 8.
 int dl_conv_vector_count(const dl_conv_shape *shape);
