@@ -37,7 +37,7 @@ public struct ConvLSTMCell: Sendable {
         let area = hidden * height * width
         let shape = [batch, hidden, height, width]
         // The gate maths of both new states in one pass, its positions shared among the threads.
-        let shares = min(area >= 1 << 14 ? EngineThreads.available : 1, area)
+        let shares = EngineThreads.shares(units: area / 64, work: area, threshold: 1 << 14)
         var newHidden: Tensor?
         let newCell = Tensor(shape: shape) { cell in
             newHidden = Tensor(shape: shape) { hiddenState in

@@ -48,10 +48,10 @@ struct DirectConvolution {
         shape: dl_conv_shape, padded: UnsafeMutablePointer<Float>, copy: Bool, residual: Tensor?
     ) -> Tensor {
         nonisolated(unsafe) let padded = padded
-        let partition = WorkPartition(shape: shape, threads: EngineThreads.available)
+        let partition = WorkPartition(shape: shape)
         // Copying into the padded layout is shared by channels once there is enough of it.
         let inputFloats = inputs.reduce(0) { $0 + $1.count } / outputShape[0]
-        let copyShares = min(inputFloats >= 1 << 15 ? EngineThreads.available : 1, convolution.inputChannels)
+        let copyShares = EngineThreads.shares(units: convolution.inputChannels, work: inputFloats, threshold: 1 << 15)
         let outputArea = outputShape[1] * outputShape[2] * outputShape[3]
         let channelCounts = inputs.map { Int32($0.shape[1]) }
         let relu: Int32 = convolution.activation == .relu ? 1 : 0
@@ -123,22 +123,15 @@ struct WorkPartition {
     let shares: Int
     let splitsChannels: Bool
 
-    init(shape: dl_conv_shape, threads: Int) {
+    init(shape: dl_conv_shape) {
         var shape = shape
         vectorCount = Int(dl_conv_vector_count(&shape))
         blockCount = (Int(shape.out_channels) + Int(DL_CONV_BLOCK_CHANNELS) - 1) / Int(DL_CONV_BLOCK_CHANNELS)
         let tiles = (vectorCount + Int(DL_CONV_TILE_VECTORS) - 1) / Int(DL_CONV_TILE_VECTORS)
         let work = Int(shape.out_channels) * vectorCount * Int(shape.channels * shape.kernel * shape.kernel)
-        // Below about 16 K multiply-adds per 8-pixel vector in all, a thread hand-off costs more than it saves.
-        // Threads claim shares one at a time, so a few shares per thread even out a late start.
-        let sharesPerThread = 4
-        if threads <= 1 || work < 1 << 17 {
-            (shares, splitsChannels) = (1, false)
-        } else if tiles >= 4 * threads {
-            (shares, splitsChannels) = (min(sharesPerThread * threads, tiles / 2), false)
-        } else {
-            (shares, splitsChannels) = (min(sharesPerThread * threads, blockCount), true)
-        }
+        // Pixel tiles when there are plenty, else channel blocks.
+        splitsChannels = tiles < 8 * EngineThreads.available
+        shares = EngineThreads.shares(units: splitsChannels ? blockCount : tiles / 2, work: work, threshold: 1 << 17)
     }
 
     /// The pixel vectors and channel blocks of share `share`.

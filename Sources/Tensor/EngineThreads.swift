@@ -35,6 +35,15 @@ public enum EngineThreads {
     /// How many ways work may be split here: 1 inside a share of `parallel`, else `count`.
     public static var available: Int { insideParallel ? 1 : count }
 
+    /// Shares a `parallel` call should cut `units` items of work into: 1 when `work` is below
+    /// `threshold` (a hand-off would cost more than it saves) or nothing may be split here, else a
+    /// few per thread, so that threads that claim them one at a time finish together.
+    public static func shares(units: Int, work: Int, threshold: Int) -> Int {
+        let threads = available
+        guard threads > 1, work >= threshold else { return 1 }
+        return max(1, min(units, 4 * threads))
+    }
+
     /// Runs `body(0..<iterations)` on up to `available` threads and returns when all are done.
     /// Shares are claimed one at a time, so more shares than threads balance uneven work.
     /// Operation counting (`OperationCounter.measure`) carries into the shares.

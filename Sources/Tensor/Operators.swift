@@ -158,7 +158,7 @@ public func upsample2x(_ input: Tensor) throws(TensorError) -> Tensor {
     try input.requireFourDimensions("upsample")
     let (batch, channels, height, width) = input.nchw
     let planes = batch * channels
-    let shares = min(planes * height * width >= 1 << 14 ? EngineThreads.available : 1, planes)
+    let shares = EngineThreads.shares(units: planes, work: planes * height * width, threshold: 1 << 14)
     return Tensor(shape: [batch, channels, 2 * height, 2 * width]) { target in
         input.values.withUnsafeBufferPointer { source in
             nonisolated(unsafe) let (source, target) = (source.baseAddress!, target.baseAddress!)
