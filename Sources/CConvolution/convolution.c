@@ -72,9 +72,13 @@ static padded_layout layout_of(const dl_conv_shape *shape) {
     return layout;
 }
 
-int dl_conv_layout_is_plain(const dl_conv_shape *shape) {
-    padded_layout layout = layout_of(shape);
-    return shape->stride == 1 && layout.rows == shape->height && layout.phase_length == shape->width;
+/// The largest kernel the in-place path's per-tile tables hold (k·k taps).
+#define MAX_TAPS_IN_PLACE 25
+
+int dl_conv_reads_in_place(const dl_conv_shape *shape) {
+    return shape->level == 2 && shape->stride == 1 && lanes_for(shape) == 16 && shape->width % 16 == 0 &&
+           shape->out_width == shape->width && shape->out_height == shape->height &&
+           shape->kernel * shape->kernel <= MAX_TAPS_IN_PLACE;
 }
 
 size_t dl_conv_padded_input_count(const dl_conv_shape *shape) {
@@ -180,7 +184,7 @@ void dl_conv_prepare_input(
 /// output channel's plane, and how many of its lanes are real pixels.
 typedef struct {
     size_t input, output;
-    int lanes;
+    int row, column, lanes;
 } pixel_vector;
 
 static pixel_vector vector_at(const dl_conv_shape *shape, padded_layout layout, int index) {
@@ -188,6 +192,8 @@ static pixel_vector vector_at(const dl_conv_shape *shape, padded_layout layout, 
     pixel_vector vector;
     vector.input = (size_t)shape->stride * (size_t)row * layout.row_stride + (size_t)column;
     vector.output = (size_t)row * shape->out_width + (size_t)column;
+    vector.row = row;
+    vector.column = column;
     int lanes = shape->out_width - column;
     vector.lanes = lanes < layout.lanes ? lanes : layout.lanes;
     return vector;
@@ -198,6 +204,8 @@ typedef struct {
     const dl_conv_shape *shape;
     padded_layout layout;
     const float *padded;
+    /// Each input channel's plane when the input is read in place (else NULL).
+    const float *const *planes;
     const int *taps;
     int tap_count;
     const float *bias, *residual;
@@ -318,23 +326,61 @@ __attribute__((target("avx512f"))) static inline void store16(
 
 /// AVX-512: 8 output channels x 3 vectors of 16 pixels; the 24 accumulators are named so that
 /// they stay in registers. Inlined with a constant tap count.
+/// Where each tap of one pixel vector reads an unpadded plane, and which lanes lie inside it
+/// (none for rows above or below the image: those taps add zeros, as padding would).
+__attribute__((target("avx512f"))) static void in_place_taps(
+    const dl_conv_shape *shape, pixel_vector vector, int *offsets, __mmask16 *masks) {
+    int k = shape->kernel, reach = shape->dilation, padding = shape->padding;
+    for (int ky = 0; ky < k; ky++) {
+        int y = vector.row + ky * reach - padding;
+        for (int kx = 0; kx < k; kx++) {
+            int x = vector.column + kx * reach - padding, t = ky * k + kx;
+            int inside = y >= 0 && y < shape->height;
+            offsets[t] = inside ? y * shape->width + x : 0;
+            masks[t] = inside ? inside16(x, shape->width) : 0;
+        }
+    }
+}
+
+/// AVX-512: 8 output channels x 3 vectors of 16 pixels; the 24 accumulators are named so that
+/// they stay in registers. Inlined with a constant tap count and a constant `in_place`: the input
+/// is then read from the unpadded planes with masked loads instead of the padded copy.
 __attribute__((target("avx512f"), always_inline)) static inline void tile16(
-    const tile_context *context, int tap_count, const float *w, int first_channel, const pixel_vector *vectors,
-    int count) {
+    const tile_context *context, int tap_count, int in_place, const float *w, int first_channel,
+    const pixel_vector *vectors, int count) {
     ACCUMULATORS16(0); ACCUMULATORS16(1); ACCUMULATORS16(2); ACCUMULATORS16(3);
     ACCUMULATORS16(4); ACCUMULATORS16(5); ACCUMULATORS16(6); ACCUMULATORS16(7);
-    const float *base0 = context->padded + vectors[0].input;
-    const float *base1 = context->padded + vectors[count > 1 ? 1 : 0].input;
-    const float *base2 = context->padded + vectors[count > 2 ? 2 : 0].input;
-    for (int channel = 0; channel < context->shape->channels; channel++) {
-        size_t plane = (size_t)channel * context->layout.plane;
-        const float *p0 = base0 + plane, *p1 = base1 + plane, *p2 = base2 + plane;
-        for (int t = 0; t < tap_count; t++, w += BLOCK) {
-            int offset = context->taps[t];
-            __m512 x0 = _mm512_loadu_ps(p0 + offset), x1 = _mm512_loadu_ps(p1 + offset);
-            __m512 x2 = _mm512_loadu_ps(p2 + offset);
-            MULTIPLY_ADD16(0); MULTIPLY_ADD16(1); MULTIPLY_ADD16(2); MULTIPLY_ADD16(3);
-            MULTIPLY_ADD16(4); MULTIPLY_ADD16(5); MULTIPLY_ADD16(6); MULTIPLY_ADD16(7);
+    // Missing vectors of a partial tile repeat the first one; they are never stored.
+    const pixel_vector *v0 = vectors, *v1 = vectors + (count > 1 ? 1 : 0), *v2 = vectors + (count > 2 ? 2 : 0);
+    if (in_place) {
+        int offsets[TILE][MAX_TAPS_IN_PLACE];
+        __mmask16 masks[TILE][MAX_TAPS_IN_PLACE];
+        in_place_taps(context->shape, *v0, offsets[0], masks[0]);
+        in_place_taps(context->shape, *v1, offsets[1], masks[1]);
+        in_place_taps(context->shape, *v2, offsets[2], masks[2]);
+        for (int channel = 0; channel < context->shape->channels; channel++) {
+            const float *plane = context->planes[channel];
+            for (int t = 0; t < tap_count; t++, w += BLOCK) {
+                __m512 x0 = _mm512_maskz_loadu_ps(masks[0][t], plane + offsets[0][t]);
+                __m512 x1 = _mm512_maskz_loadu_ps(masks[1][t], plane + offsets[1][t]);
+                __m512 x2 = _mm512_maskz_loadu_ps(masks[2][t], plane + offsets[2][t]);
+                MULTIPLY_ADD16(0); MULTIPLY_ADD16(1); MULTIPLY_ADD16(2); MULTIPLY_ADD16(3);
+                MULTIPLY_ADD16(4); MULTIPLY_ADD16(5); MULTIPLY_ADD16(6); MULTIPLY_ADD16(7);
+            }
+        }
+    } else {
+        const float *base0 = context->padded + v0->input, *base1 = context->padded + v1->input;
+        const float *base2 = context->padded + v2->input;
+        for (int channel = 0; channel < context->shape->channels; channel++) {
+            size_t plane = (size_t)channel * context->layout.plane;
+            const float *p0 = base0 + plane, *p1 = base1 + plane, *p2 = base2 + plane;
+            for (int t = 0; t < tap_count; t++, w += BLOCK) {
+                int offset = context->taps[t];
+                __m512 x0 = _mm512_loadu_ps(p0 + offset), x1 = _mm512_loadu_ps(p1 + offset);
+                __m512 x2 = _mm512_loadu_ps(p2 + offset);
+                MULTIPLY_ADD16(0); MULTIPLY_ADD16(1); MULTIPLY_ADD16(2); MULTIPLY_ADD16(3);
+                MULTIPLY_ADD16(4); MULTIPLY_ADD16(5); MULTIPLY_ADD16(6); MULTIPLY_ADD16(7);
+            }
         }
     }
     __m512 sums[BLOCK][TILE] = {
@@ -346,22 +392,28 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile16(
 
 __attribute__((target("avx512f"))) static void block16(
     const tile_context *context, const float *weights, int first_channel, const pixel_vector *vectors, int count) {
-    if (context->tap_count == 9)
-        tile16(context, 9, weights, first_channel, vectors, count);
+    if (context->planes && context->tap_count == 9)
+        tile16(context, 9, 1, weights, first_channel, vectors, count);
+    else if (context->planes)
+        tile16(context, context->tap_count, 1, weights, first_channel, vectors, count);
+    else if (context->tap_count == 9)
+        tile16(context, 9, 0, weights, first_channel, vectors, count);
     else if (context->tap_count == 1)
-        tile16(context, 1, weights, first_channel, vectors, count);
+        tile16(context, 1, 0, weights, first_channel, vectors, count);
     else
-        tile16(context, context->tap_count, weights, first_channel, vectors, count);
+        tile16(context, context->tap_count, 0, weights, first_channel, vectors, count);
 }
 
 void dl_conv_run(
-    const dl_conv_shape *shape, const float *padded, const float *packed_weights, const float *bias,
+    const dl_conv_shape *shape, const float *padded, const float *const *planes, const float *packed_weights,
+    const float *bias,
     const float *residual, int relu, float *output, int vector_begin, int vector_end, int block_begin,
     int block_end) {
     padded_layout layout = layout_of(shape);
     int k = shape->kernel, stride = shape->stride, dilation = shape->dilation;
     int tap_count = k * k;
     if (tap_count > MAX_TAPS || shape->level < 1 || shape->level > dl_conv_level()) return;
+    if (planes && !dl_conv_reads_in_place(shape)) return;
     int taps[MAX_TAPS];
     for (int ky = 0; ky < k; ky++) {
         for (int kx = 0; kx < k; kx++) {
@@ -371,7 +423,7 @@ void dl_conv_run(
         }
     }
     tile_context context = {
-        shape, layout, padded, taps, tap_count, bias, residual, relu, output,
+        shape, layout, padded, planes, taps, tap_count, bias, residual, relu, output,
         (size_t)shape->out_height * (size_t)shape->out_width};
     size_t depth = (size_t)shape->channels * (size_t)tap_count;
     int chunk = TILE * TILES_PER_CHUNK;

@@ -32,21 +32,17 @@ struct DirectConvolution {
     /// The output, with `residual` added before the activation when there is one.
     func run(residual: Tensor?) -> Tensor {
         var shape = self.shape
-        if inputs.count == 1 && outputShape[0] == 1 && dl_conv_layout_is_plain(&shape) != 0 {
-            return inputs[0].values.withUnsafeBufferPointer { input in
-                run(shape: shape, padded: UnsafeMutablePointer(mutating: input.baseAddress!), copy: false, residual: residual)
-            }
+        guard dl_conv_reads_in_place(&shape) == 0 else {
+            return run(shape: shape, padded: nil, residual: residual)
         }
         return ScratchBuffers.with(count: dl_conv_padded_input_count(&shape)) { padded in
-            run(shape: shape, padded: padded, copy: true, residual: residual)
+            run(shape: shape, padded: padded, residual: residual)
         }
     }
 
-    /// Runs with `padded` as the kernel's input, first filled from the inputs when `copy` (else it
-    /// is the one input itself, read in place).
-    private func run(
-        shape: dl_conv_shape, padded: UnsafeMutablePointer<Float>, copy: Bool, residual: Tensor?
-    ) -> Tensor {
+    /// Runs the kernel over `padded`, filled from the inputs first, or, without it, over the
+    /// inputs' channel planes in place.
+    private func run(shape: dl_conv_shape, padded: UnsafeMutablePointer<Float>?, residual: Tensor?) -> Tensor {
         nonisolated(unsafe) let padded = padded
         let partition = WorkPartition(shape: shape)
         // Copying into the padded layout is shared by channels once there is enough of it.
@@ -54,6 +50,7 @@ struct DirectConvolution {
         let copyShares = EngineThreads.shares(units: convolution.inputChannels, work: inputFloats, threshold: 1 << 15)
         let outputArea = outputShape[1] * outputShape[2] * outputShape[3]
         let channelCounts = inputs.map { Int32($0.shape[1]) }
+        let planeArea = inputs[0].shape[2] * inputs[0].shape[3]
         let relu: Int32 = convolution.activation == .relu ? 1 : 0
         return Tensor(shape: outputShape) { result in
             withImages { images in
@@ -65,14 +62,21 @@ struct DirectConvolution {
                             )
                             for image in 0..<outputShape[0] {
                                 nonisolated(unsafe) let sources = images(image)
-                                EngineThreads.parallel(copy ? copyShares : 0) { share in
-                                    var shape = shape
-                                    let channels = Int(shape.channels)
-                                    dl_conv_prepare_input(
-                                        &shape, sources, channelCounts, Int32(channelCounts.count),
-                                        Int32(channels * share / copyShares),
-                                        Int32(channels * (share + 1) / copyShares),
-                                        padded)
+                                nonisolated(unsafe) var planes: [UnsafePointer<Float>?]? = nil
+                                if let buffer = padded {
+                                    nonisolated(unsafe) let buffer = buffer
+                                    EngineThreads.parallel(copyShares) { share in
+                                        var shape = shape
+                                        let channels = Int(shape.channels)
+                                        dl_conv_prepare_input(
+                                            &shape, sources, channelCounts, Int32(channelCounts.count),
+                                            Int32(channels * share / copyShares),
+                                            Int32(channels * (share + 1) / copyShares), buffer)
+                                    }
+                                } else {
+                                    planes = zip(sources, channelCounts).flatMap { source, count in
+                                        (0..<Int(count)).map { UnsafePointer(source!) + $0 * planeArea }
+                                    }
                                 }
                                 nonisolated(unsafe) let output = result.baseAddress! + image * outputArea
                                 nonisolated(unsafe) let residual = residual.map { $0 + image * outputArea }
@@ -80,7 +84,7 @@ struct DirectConvolution {
                                     var shape = shape
                                     let (vectors, blocks) = partition.ranges(of: share)
                                     dl_conv_run(
-                                        &shape, padded, weights, bias, residual, relu, output,
+                                        &shape, padded, planes, weights, bias, residual, relu, output,
                                         Int32(vectors.lowerBound), Int32(vectors.upperBound),
                                         Int32(blocks.lowerBound), Int32(blocks.upperBound))
                                 }

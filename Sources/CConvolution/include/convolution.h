@@ -31,9 +31,10 @@ void dl_conv_pack_weights(const float *weights, int out_channels, int in_channel
 /// Floats of the padded, stride-phase input buffer `dl_conv_prepare_input` writes.
 size_t dl_conv_padded_input_count(const dl_conv_shape *shape);
 
-/// Whether the padded layout is plain NCHW (an unpadded 1x1, stride-1 convolution over rows of
-/// whole vectors), so that one input tensor can be read in place without a copy.
-int dl_conv_layout_is_plain(const dl_conv_shape *shape);
+/// Whether the kernel reads this convolution's input in place, channel plane by channel plane,
+/// with masked loads for the borders (AVX-512, stride 1, same-size output, rows of whole
+/// 16-pixel vectors, kernels up to 5x5), so that no padded copy is needed.
+int dl_conv_reads_in_place(const dl_conv_shape *shape);
 
 /// Vectors of output pixels: ceil(out_width / lanes) per output row, with 16 lanes on AVX-512 for
 /// rows wider than 8 pixels, else 8.
@@ -49,9 +50,12 @@ void dl_conv_prepare_input(
 
 /// Computes output pixel vectors [vector_begin, vector_end) of output channel blocks
 /// [block_begin, block_end) for one image: bias, then `residual` (same layout as the output, or
-/// NULL) added, then ReLU when `relu` is nonzero.
+/// NULL) added, then ReLU when `relu` is nonzero. The input is either `padded` (filled by
+/// `dl_conv_prepare_input`) or, where `dl_conv_reads_in_place`, `planes`: one pointer per input
+/// channel to its height x width plane (then `padded` is unused).
 void dl_conv_run(
-    const dl_conv_shape *shape, const float *padded, const float *packed_weights, const float *bias,
+    const dl_conv_shape *shape, const float *padded, const float *const *planes, const float *packed_weights,
+    const float *bias,
     const float *residual, int relu, float *output, int vector_begin, int vector_end, int block_begin,
     int block_end);
 
