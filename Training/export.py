@@ -26,7 +26,7 @@ from safetensors.torch import save_file
 from common import CLICK_RADIUS, CT_WINDOW, MR_PERCENTILES, load_volumes
 from recalibrate import recalibrated
 from models import ConvLSTMCell, PropNet
-from train_sim import CLASSES, DEPTH, SIZE, make_net
+from train_sim import CLASSES, DEPTH, FILE_NAMES, SIZE, make_net
 
 ANATOMY = ["SCT", "123037004", "Anatomical Structure"]
 # The phantom anatomy's classes, as Sources/Server/LabelCatalogue.swift codes them.
@@ -55,7 +55,6 @@ ANY_CLASSES = [
 ANY_TRAINING_DATA = ("every structure of the procedural phantoms (delineate phantom --size 128 --slices 48, 48 CT "
                      "(seed 11) + 48 MR (seed 12)) one at a time, and dcmqi's 3-slice CT (liver, spine, heart); "
                      "the real MR cases are held out")
-FILE_NAMES = {"sim": "sim", "cim": "cim", "any": "sim-any"}
 
 
 def commit() -> str:

@@ -18,6 +18,8 @@ usage: train_sim.py --data DIR --variant sim|cim|any --minutes M [--max-steps S]
 """
 from __future__ import annotations
 
+import json
+
 import random
 from pathlib import Path
 
@@ -89,15 +91,25 @@ def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int |
     return memory
 
 
-def initialise(net: SimNet, path: Path) -> int:
-    """Copies every tensor of an exported network whose name and shape match; returns how many."""
+# The file each variant is exported to (Models/<name>.safetensors, and the metadata's "model").
+FILE_NAMES = {"sim": "sim", "cim": "cim", "any": "sim-any"}
+
+
+def initialise(net: SimNet, path: Path, variant: str) -> tuple[int, int]:
+    """Copies every tensor of an exported network whose name and shape match. Returns how many, and
+    the steps that network was trained for when it is this variant's own network (a run that goes
+    on counting from there), else 0 (a new network that borrows some of another's weights)."""
+    from safetensors import safe_open
     from safetensors.torch import load_file
     exported = load_file(path)
     state = net.state_dict()
     taken = {name: value for name, value in exported.items() if name in state and state[name].shape == value.shape}
     state.update(taken)
     net.load_state_dict(state)
-    return len(taken)
+    with safe_open(path, "pt") as file:
+        document = json.loads(file.metadata()["delineate"])
+    same = document["model"] == FILE_NAMES[variant] and len(taken) == len(exported)
+    return len(taken), document["trainingSteps"] if same else 0
 
 
 def structure_weights(volumes) -> torch.Tensor:
@@ -119,9 +131,13 @@ def main() -> int:
                         help="share of the DDG user's clicks left out (the paper's routine: 0.8)")
     args = parser.parse_args()
     net = make_net(args.variant)
+    earlier_steps = 0
     if args.init is not None:
-        print(f"started from {args.init}: {initialise(net, args.init)} tensors taken", flush=True)
+        taken, earlier_steps = initialise(net, args.init, args.variant)
+        print(f"started from {args.init}: {taken} tensors taken, {earlier_steps} steps before", flush=True)
     run = training_run.TrainingRun(args, net)
+    if run.step == 0:
+        run.step = earlier_steps
     volumes = load_volumes(args.data)
     if args.real is not None:
         from real_data import training_volumes

@@ -1,15 +1,16 @@
 import CConvolution
 
-/// One call of the direct convolution kernel (`CConvolution`): each image's inputs are copied
-/// once into the kernel's padded layout (which is where the channel concatenation happens), then
-/// the output's pixel tiles, or its channel blocks when there are few tiles, are shared among the
+/// One call of the direct convolution kernel (`CConvolution`): the kernel reads each image's input
+/// channels in place where it can (`dl_conv_reads_in_place`: a list of channel planes, so the
+/// concatenation costs nothing), else they are first copied into its padded layout; then the
+/// output's pixel tiles, or its channel blocks when there are few tiles, are shared among the
 /// engine's threads.
 struct DirectConvolution {
     let convolution: Convolution2D
     let inputs: [Tensor]
     let outputShape: [Int]
 
-    /// The weights in the kernel's order: blocks of 4 output channels, zero-padded.
+    /// The weights in the kernel's order: blocks of 8 output channels, zero-padded.
     static func pack(_ weights: Tensor) -> [Float] {
         let (outputs, inputs, kernel) = (weights.shape[0], weights.shape[1], weights.shape[2])
         let count = dl_conv_packed_weights_count(Int32(outputs), Int32(inputs), Int32(kernel))
