@@ -37,7 +37,7 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
-        // The engine's direct convolution kernel (AVX2 + FMA, chosen at run time), optimised in every build.
+        // The engine's direct convolution kernel (AVX-512 or AVX2 + FMA, chosen at run time), optimised in every build.
         .target(name: "CConvolution", cSettings: [.unsafeFlags(["-O3"])]),
 
         // Swift libraries, lowest first.

@@ -1,10 +1,12 @@
-// A direct convolution for x86-64 with AVX-512 or AVX2 + FMA: no im2col matrix. The input is
-// copied once into a zero-padded buffer whose rows are split into `stride` column phases, so every
-// kernel tap of a vector of neighbouring output pixels is consecutive floats. A register tile of
-// output channels x 3 pixel vectors accumulates over every (input channel, tap) with broadcast
-// weights, and the epilogue adds the bias, an optional residual and ReLU before the only store.
-// AVX-512 tiles are 8 channels x 48 pixels (24 accumulators of 32 registers); AVX2 tiles, used for
-// rows of at most 8 pixels or on CPUs without AVX-512, are 4 channels x 24 pixels (12 of 16).
+// A direct convolution for x86-64 with AVX-512 or AVX2 + FMA: no im2col matrix. Stride-1,
+// same-size convolutions on AVX-512 read each input channel's plane in place, with masked loads at
+// the borders; the others read a copy in a zero-padded buffer whose rows are split into `stride`
+// column phases, so every kernel tap of a vector of neighbouring output pixels is consecutive
+// floats. A register tile of output channels x 3 pixel vectors accumulates over every (input
+// channel, tap) with broadcast weights, and the epilogue adds the bias, an optional residual and
+// ReLU before the only store. AVX-512 tiles are 8 channels x 48 pixels (24 accumulators of 32
+// registers), or 8 channels x 24 pixels for rows of at most 8 pixels; AVX2 tiles are 4 channels x
+// 24 pixels (12 of 16).
 
 #include "convolution.h"
 
@@ -16,7 +18,7 @@
 /// Tiles that share one pass over every output channel block (their input stays in cache).
 #define TILES_PER_CHUNK 16
 /// The largest kernel the tap table holds (k·k taps).
-#define MAX_TAPS 121
+#define MAX_TAPS (DL_CONV_MAX_KERNEL * DL_CONV_MAX_KERNEL)
 
 int dl_conv_level(void) {
     __builtin_cpu_init();
@@ -187,6 +189,12 @@ typedef struct {
     int row, column, lanes;
 } pixel_vector;
 
+/// Where each tap of one pixel vector reads when the input is read in place, and its lanes.
+typedef struct {
+    int offsets[MAX_TAPS_IN_PLACE];
+    __mmask16 masks[MAX_TAPS_IN_PLACE];
+} vector_taps;
+
 static pixel_vector vector_at(const dl_conv_shape *shape, padded_layout layout, int index) {
     int row = index / layout.vectors_per_row, column = (index % layout.vectors_per_row) * layout.lanes;
     pixel_vector vector;
@@ -234,6 +242,17 @@ __attribute__((target("avx2,fma"))) static inline void store8(
     }
 }
 
+/// The epilogue of a tile: `store` (store8 or store16) each real vector of the first `channels`
+/// output channels' accumulators a<channel><vector>.
+#define STORE_TILE(vector_type, store, channels)                                                     \
+    do {                                                                                             \
+        vector_type sums[BLOCK][TILE] = {                                                            \
+            {a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32},                      \
+            {a40, a41, a42}, {a50, a51, a52}, {a60, a61, a62}, {a70, a71, a72}};                     \
+        for (int r = 0; r < (channels) && first_channel + r < context->shape->out_channels; r++)     \
+            for (int v = 0; v < count; v++) store(context, sums[r][v], first_channel + r, vectors[v]); \
+    } while (0)
+
 /// Declares the three accumulators of output channel r.
 #define ACCUMULATORS8(r) __m256 a##r##0 = _mm256_setzero_ps(), a##r##1 = a##r##0, a##r##2 = a##r##0
 /// Channel r's weight times the three pixel vectors.
@@ -271,11 +290,7 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void tile8(
             }
         }
     }
-    __m256 sums[BLOCK][TILE] = {
-        {a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32},
-        {a40, a41, a42}, {a50, a51, a52}, {a60, a61, a62}, {a70, a71, a72}};
-    for (int r = 0; r < channels && first_channel + r < context->shape->out_channels; r++)
-        for (int v = 0; v < count; v++) store8(context, sums[r][v], first_channel + r, vectors[v]);
+    STORE_TILE(__m256, store8, channels);
 }
 
 /// One AVX2 tile of a whole block: its two halves of 4 channels.
@@ -324,46 +339,41 @@ __attribute__((target("avx512f"))) static inline void store16(
         a##r##2 = _mm512_fmadd_ps(weight, x2, a##r##2);  \
     } while (0)
 
-/// AVX-512: 8 output channels x 3 vectors of 16 pixels; the 24 accumulators are named so that
-/// they stay in registers. Inlined with a constant tap count.
 /// Where each tap of one pixel vector reads an unpadded plane, and which lanes lie inside it
 /// (none for rows above or below the image: those taps add zeros, as padding would).
 __attribute__((target("avx512f"))) static void in_place_taps(
-    const dl_conv_shape *shape, pixel_vector vector, int *offsets, __mmask16 *masks) {
+    const dl_conv_shape *shape, pixel_vector vector, vector_taps *taps) {
     int k = shape->kernel, reach = shape->dilation, padding = shape->padding;
     for (int ky = 0; ky < k; ky++) {
         int y = vector.row + ky * reach - padding;
         for (int kx = 0; kx < k; kx++) {
             int x = vector.column + kx * reach - padding, t = ky * k + kx;
             int inside = y >= 0 && y < shape->height;
-            offsets[t] = inside ? y * shape->width + x : 0;
-            masks[t] = inside ? inside16(x, shape->width) : 0;
+            taps->offsets[t] = inside ? y * shape->width + x : 0;
+            taps->masks[t] = inside ? inside16(x, shape->width) : 0;
         }
     }
 }
 
 /// AVX-512: 8 output channels x 3 vectors of 16 pixels; the 24 accumulators are named so that
 /// they stay in registers. Inlined with a constant tap count and a constant `in_place`: the input
-/// is then read from the unpadded planes with masked loads instead of the padded copy.
+/// is then read from the unpadded planes, where `taps` (one per vector) says, with masked loads
+/// instead of the padded copy.
 __attribute__((target("avx512f"), always_inline)) static inline void tile16(
     const tile_context *context, int tap_count, int in_place, const float *w, int first_channel,
-    const pixel_vector *vectors, int count) {
+    const pixel_vector *vectors, const vector_taps *taps, int count) {
     ACCUMULATORS16(0); ACCUMULATORS16(1); ACCUMULATORS16(2); ACCUMULATORS16(3);
     ACCUMULATORS16(4); ACCUMULATORS16(5); ACCUMULATORS16(6); ACCUMULATORS16(7);
     // Missing vectors of a partial tile repeat the first one; they are never stored.
     const pixel_vector *v0 = vectors, *v1 = vectors + (count > 1 ? 1 : 0), *v2 = vectors + (count > 2 ? 2 : 0);
     if (in_place) {
-        int offsets[TILE][MAX_TAPS_IN_PLACE];
-        __mmask16 masks[TILE][MAX_TAPS_IN_PLACE];
-        in_place_taps(context->shape, *v0, offsets[0], masks[0]);
-        in_place_taps(context->shape, *v1, offsets[1], masks[1]);
-        in_place_taps(context->shape, *v2, offsets[2], masks[2]);
+        const vector_taps *t0 = taps + (v0 - vectors), *t1 = taps + (v1 - vectors), *t2 = taps + (v2 - vectors);
         for (int channel = 0; channel < context->shape->channels; channel++) {
             const float *plane = context->planes[channel];
             for (int t = 0; t < tap_count; t++, w += BLOCK) {
-                __m512 x0 = _mm512_maskz_loadu_ps(masks[0][t], plane + offsets[0][t]);
-                __m512 x1 = _mm512_maskz_loadu_ps(masks[1][t], plane + offsets[1][t]);
-                __m512 x2 = _mm512_maskz_loadu_ps(masks[2][t], plane + offsets[2][t]);
+                __m512 x0 = _mm512_maskz_loadu_ps(t0->masks[t], plane + t0->offsets[t]);
+                __m512 x1 = _mm512_maskz_loadu_ps(t1->masks[t], plane + t1->offsets[t]);
+                __m512 x2 = _mm512_maskz_loadu_ps(t2->masks[t], plane + t2->offsets[t]);
                 MULTIPLY_ADD16(0); MULTIPLY_ADD16(1); MULTIPLY_ADD16(2); MULTIPLY_ADD16(3);
                 MULTIPLY_ADD16(4); MULTIPLY_ADD16(5); MULTIPLY_ADD16(6); MULTIPLY_ADD16(7);
             }
@@ -383,32 +393,28 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile16(
             }
         }
     }
-    __m512 sums[BLOCK][TILE] = {
-        {a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32},
-        {a40, a41, a42}, {a50, a51, a52}, {a60, a61, a62}, {a70, a71, a72}};
-    for (int r = 0; r < BLOCK && first_channel + r < context->shape->out_channels; r++)
-        for (int v = 0; v < count; v++) store16(context, sums[r][v], first_channel + r, vectors[v]);
+    STORE_TILE(__m512, store16, BLOCK);
 }
 
 __attribute__((target("avx512f"))) static void block16(
-    const tile_context *context, const float *weights, int first_channel, const pixel_vector *vectors, int count) {
-    if (context->planes && context->tap_count == 9)
-        tile16(context, 9, 1, weights, first_channel, vectors, count);
-    else if (context->planes)
-        tile16(context, context->tap_count, 1, weights, first_channel, vectors, count);
+    const tile_context *context, const float *weights, int first_channel, const pixel_vector *vectors,
+    const vector_taps *taps, int count) {
+    if (taps && context->tap_count == 9)
+        tile16(context, 9, 1, weights, first_channel, vectors, taps, count);
+    else if (taps)
+        tile16(context, context->tap_count, 1, weights, first_channel, vectors, taps, count);
     else if (context->tap_count == 9)
-        tile16(context, 9, 0, weights, first_channel, vectors, count);
+        tile16(context, 9, 0, weights, first_channel, vectors, NULL, count);
     else if (context->tap_count == 1)
-        tile16(context, 1, 0, weights, first_channel, vectors, count);
+        tile16(context, 1, 0, weights, first_channel, vectors, NULL, count);
     else
-        tile16(context, context->tap_count, 0, weights, first_channel, vectors, count);
+        tile16(context, context->tap_count, 0, weights, first_channel, vectors, NULL, count);
 }
 
 void dl_conv_run(
     const dl_conv_shape *shape, const float *padded, const float *const *planes, const float *packed_weights,
-    const float *bias,
-    const float *residual, int relu, float *output, int vector_begin, int vector_end, int block_begin,
-    int block_end) {
+    const float *bias, const float *residual, int relu, float *output, int vector_begin, int vector_end,
+    int block_begin, int block_end) {
     padded_layout layout = layout_of(shape);
     int k = shape->kernel, stride = shape->stride, dilation = shape->dilation;
     int tap_count = k * k;
@@ -427,20 +433,25 @@ void dl_conv_run(
         (size_t)shape->out_height * (size_t)shape->out_width};
     size_t depth = (size_t)shape->channels * (size_t)tap_count;
     int chunk = TILE * TILES_PER_CHUNK;
+    // A chunk's vectors (and, read in place, their taps) are worked out once for every block.
+    pixel_vector vectors[TILE * TILES_PER_CHUNK];
+    vector_taps in_place[TILE * TILES_PER_CHUNK];
     for (int chunk_begin = vector_begin; chunk_begin < vector_end; chunk_begin += chunk) {
-        int chunk_end = chunk_begin + chunk < vector_end ? chunk_begin + chunk : vector_end;
+        int chunk_count = chunk_begin + chunk < vector_end ? chunk : vector_end - chunk_begin;
+        for (int v = 0; v < chunk_count; v++) {
+            vectors[v] = vector_at(shape, layout, chunk_begin + v);
+            if (planes) in_place_taps(shape, vectors[v], &in_place[v]);
+        }
         for (int block = block_begin; block < block_end; block++) {
             const float *weights = packed_weights + (size_t)block * depth * BLOCK;
-            for (int first = chunk_begin; first < chunk_end; first += TILE) {
-                pixel_vector vectors[TILE];
-                int count = chunk_end - first < TILE ? chunk_end - first : TILE;
-                for (int v = 0; v < count; v++) vectors[v] = vector_at(shape, layout, first + v);
+            for (int first = 0; first < chunk_count; first += TILE) {
+                int count = chunk_count - first < TILE ? chunk_count - first : TILE;
                 if (layout.lanes == 16)
-                    block16(&context, weights, block * BLOCK, vectors, count);
+                    block16(&context, weights, block * BLOCK, vectors + first, planes ? in_place + first : NULL, count);
                 else if (shape->level == 2)
-                    block8_wide(&context, weights, block * BLOCK, vectors, count);
+                    block8_wide(&context, weights, block * BLOCK, vectors + first, count);
                 else
-                    block8(&context, weights, block * BLOCK, vectors, count);
+                    block8(&context, weights, block * BLOCK, vectors + first, count);
             }
         }
     }

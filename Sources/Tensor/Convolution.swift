@@ -44,6 +44,11 @@ public enum ConvolutionMethod: Sendable, Equatable, CaseIterable {
     /// The methods this CPU runs, fastest first.
     public static let supported: [ConvolutionMethod] = allCases.filter { $0.level <= Int(dl_conv_level()) }
 
+    /// Whether this CPU runs the method for a square kernel of side `kernel`.
+    func runs(kernel: Int) -> Bool {
+        self == .im2col || (level <= Int(dl_conv_level()) && kernel <= Int(DL_CONV_MAX_KERNEL))
+    }
+
     /// The kernel's instruction-set level (0 for im2col, which needs none).
     var level: Int {
         switch self {
@@ -55,7 +60,8 @@ public enum ConvolutionMethod: Sendable, Equatable, CaseIterable {
 }
 
 /// A 2-D convolution layer with weights [out, in, k, k], a bias per output channel and an
-/// activation fused into the epilogue.
+/// activation fused into the epilogue. It runs by `method` when the CPU and the kernel size allow
+/// (the direct kernel takes sides up to `DL_CONV_MAX_KERNEL`), else by im2col.
 public struct Convolution2D: Sendable {
     public let weights: Tensor
     public let bias: [Float]
@@ -79,8 +85,9 @@ public struct Convolution2D: Sendable {
         self.bias = bias
         self.geometry = geometry
         self.activation = activation
-        self.method = method
-        self.packedWeights = method == .im2col ? [] : DirectConvolution.pack(weights)
+        // A method this CPU or this kernel size cannot run falls back to the portable one.
+        self.method = method.runs(kernel: geometry.kernel) ? method : .im2col
+        self.packedWeights = self.method == .im2col ? [] : DirectConvolution.pack(weights)
     }
 
     public var inputChannels: Int { weights.shape[1] }
@@ -109,11 +116,6 @@ public struct Convolution2D: Sendable {
 
     /// The same convolution with another epilogue.
     public func with(activation: Activation) -> Convolution2D {
-        try! Convolution2D(weights: weights, bias: bias, geometry: geometry, activation: activation, method: method)
-    }
-
-    /// The same convolution computed by another method.
-    public func using(_ method: ConvolutionMethod) -> Convolution2D {
         try! Convolution2D(weights: weights, bias: bias, geometry: geometry, activation: activation, method: method)
     }
 

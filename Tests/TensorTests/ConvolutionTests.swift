@@ -100,6 +100,17 @@ import Testing
         #expect(actual.relativeError(to: expected) <= 1e-5)
     }
 
+    /// Kernels wider than the direct kernel takes run by im2col whatever method was asked for.
+    @Test func largeKernelsFallBackToIm2col() throws {
+        let geometry = ConvolutionGeometry(kernel: 13, padding: 6)
+        let conv = try Convolution2D(
+            weights: try Tensor(shape: [2, 1, 13, 13], values: pseudoRandom(2 * 169, seed: 8)), bias: [0.5, -1],
+            geometry: geometry, method: .preferred)
+        #expect(conv.method == .im2col)
+        let input = try Tensor(shape: [1, 1, 16, 16], values: pseudoRandom(256, seed: 9))
+        expectClose(try conv(input), reference(input, conv))
+    }
+
     @Test func rejectsMismatchedResidualAndInputs() throws {
         let conv = try Convolution2D(
             weights: Tensor(shape: [2, 2, 3, 3]), bias: [0, 0], geometry: ConvolutionGeometry(kernel: 3, padding: 1))

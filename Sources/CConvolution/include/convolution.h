@@ -5,6 +5,8 @@
 
 /// Output channels per block of packed weights (one AVX-512 tile, two AVX2 tiles).
 #define DL_CONV_BLOCK_CHANNELS 8
+/// The largest kernel side the direct kernel runs (larger kernels need another method).
+#define DL_CONV_MAX_KERNEL 11
 /// Vectors of output pixels per register tile.
 #define DL_CONV_TILE_VECTORS 3
 
@@ -55,9 +57,8 @@ void dl_conv_prepare_input(
 /// channel to its height x width plane (then `padded` is unused).
 void dl_conv_run(
     const dl_conv_shape *shape, const float *padded, const float *const *planes, const float *packed_weights,
-    const float *bias,
-    const float *residual, int relu, float *output, int vector_begin, int vector_end, int block_begin,
-    int block_end);
+    const float *bias, const float *residual, int relu, float *output, int vector_begin, int vector_end,
+    int block_begin, int block_end);
 
 /// A spin-wait hint to the CPU (PAUSE), for the engine's worker threads.
 static inline void dl_spin_pause(void) {
