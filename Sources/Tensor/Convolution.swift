@@ -31,6 +31,9 @@ public enum Activation: Sendable, Equatable {
 
 /// How a convolution is computed.
 public enum ConvolutionMethod: Sendable, Equatable, CaseIterable {
+    /// Winograd F(2x2, 3x3) with AVX-512 for 3x3, stride-1, padding-1 convolutions (16
+    /// multiplications per 2x2 output tile instead of 36); the direct AVX-512 kernel for the rest.
+    case winograd
     /// The direct kernel (`CConvolution`) with AVX-512: tiles of 8 channels x 48 pixels.
     case avx512
     /// The direct kernel with AVX2 and FMA: tiles of 4 channels x 24 pixels.
@@ -44,15 +47,21 @@ public enum ConvolutionMethod: Sendable, Equatable, CaseIterable {
     /// The methods this CPU runs, fastest first.
     public static let supported: [ConvolutionMethod] = allCases.filter { $0.level <= Int(dl_conv_level()) }
 
-    /// Whether this CPU runs the method for a square kernel of side `kernel`.
-    func runs(kernel: Int) -> Bool {
-        self == .im2col || (level <= Int(dl_conv_level()) && kernel <= Int(DL_CONV_MAX_KERNEL))
+    /// The method that computes `geometry` on this CPU: this one, or for Winograd the direct
+    /// AVX-512 kernel when the geometry is not Winograd's, or im2col when the CPU lacks the
+    /// method's instructions or the kernel is wider than the direct kernel takes.
+    func resolved(for geometry: ConvolutionGeometry) -> ConvolutionMethod {
+        guard self != .im2col, level <= Int(dl_conv_level()), geometry.kernel <= Int(DL_CONV_MAX_KERNEL) else {
+            return .im2col
+        }
+        let winogradGeometry = ConvolutionGeometry(kernel: 3, stride: 1, padding: 1)
+        return self == .winograd && geometry != winogradGeometry ? .avx512 : self
     }
 
     /// The kernel's instruction-set level (0 for im2col, which needs none).
     var level: Int {
         switch self {
-        case .avx512: 2
+        case .winograd, .avx512: 2
         case .avx2: 1
         case .im2col: 0
         }
@@ -60,15 +69,16 @@ public enum ConvolutionMethod: Sendable, Equatable, CaseIterable {
 }
 
 /// A 2-D convolution layer with weights [out, in, k, k], a bias per output channel and an
-/// activation fused into the epilogue. It runs by `method` when the CPU and the kernel size allow
-/// (the direct kernel takes sides up to `DL_CONV_MAX_KERNEL`), else by im2col.
+/// activation fused into the epilogue. It runs by `method` where the CPU and the geometry allow
+/// (`ConvolutionMethod.resolved(for:)`).
 public struct Convolution2D: Sendable {
     public let weights: Tensor
     public let bias: [Float]
     public let geometry: ConvolutionGeometry
     public let activation: Activation
     public let method: ConvolutionMethod
-    /// The weights in the direct kernel's register-block order (empty for im2col).
+    /// The weights in the kernel's order: register blocks for the direct kernel, transformed for
+    /// Winograd, empty for im2col.
     let packedWeights: [Float]
 
     public init(
@@ -85,9 +95,12 @@ public struct Convolution2D: Sendable {
         self.bias = bias
         self.geometry = geometry
         self.activation = activation
-        // A method this CPU or this kernel size cannot run falls back to the portable one.
-        self.method = method.runs(kernel: geometry.kernel) ? method : .im2col
-        self.packedWeights = self.method == .im2col ? [] : DirectConvolution.pack(weights)
+        self.method = method.resolved(for: geometry)
+        switch self.method {
+        case .winograd: packedWeights = WinogradConvolution.pack(weights)
+        case .avx512, .avx2: packedWeights = DirectConvolution.pack(weights)
+        case .im2col: packedWeights = []
+        }
     }
 
     public var inputChannels: Int { weights.shape[1] }
@@ -151,9 +164,11 @@ public struct Convolution2D: Sendable {
         OperationCounter.recordProduct(
             m: outputChannels, n: outputShape[0] * outputShape[2] * outputShape[3],
             k: channels * geometry.kernel * geometry.kernel)
-        guard method == .im2col else {
-            return DirectConvolution(convolution: self, inputs: inputs, outputShape: outputShape).run(
-                residual: residual)
+        let operands = ConvolutionOperands(convolution: self, inputs: inputs, outputShape: outputShape)
+        switch method {
+        case .winograd: return WinogradConvolution(operands: operands).run(residual: residual)
+        case .avx512, .avx2: return DirectConvolution(operands: operands).run(residual: residual)
+        case .im2col: break
         }
         let input = inputs.count == 1 ? first : try concatChannels(inputs)
         let output = im2colProduct(input, outputShape: outputShape, activation: residual == nil ? activation : .none)

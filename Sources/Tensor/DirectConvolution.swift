@@ -6,9 +6,7 @@ import CConvolution
 /// output's pixel tiles, or its channel blocks when there are few tiles, are shared among the
 /// engine's threads.
 struct DirectConvolution {
-    let convolution: Convolution2D
-    let inputs: [Tensor]
-    let outputShape: [Int]
+    let operands: ConvolutionOperands
 
     /// The weights in the kernel's order: blocks of 8 output channels, zero-padded.
     static func pack(_ weights: Tensor) -> [Float] {
@@ -20,19 +18,9 @@ struct DirectConvolution {
         }
     }
 
-    private var shape: dl_conv_shape {
-        let geometry = convolution.geometry
-        return dl_conv_shape(
-            channels: Int32(convolution.inputChannels), height: Int32(inputs[0].shape[2]),
-            width: Int32(inputs[0].shape[3]), kernel: Int32(geometry.kernel), stride: Int32(geometry.stride),
-            padding: Int32(geometry.padding), dilation: Int32(geometry.dilation),
-            out_channels: Int32(convolution.outputChannels), out_height: Int32(outputShape[2]),
-            out_width: Int32(outputShape[3]), level: Int32(convolution.method.level))
-    }
-
     /// The output, with `residual` added before the activation when there is one.
     func run(residual: Tensor?) -> Tensor {
-        var shape = self.shape
+        var shape = operands.shape
         guard dl_conv_reads_in_place(&shape) == 0 else {
             return run(shape: shape, padded: nil, residual: residual)
         }
@@ -46,77 +34,43 @@ struct DirectConvolution {
     private func run(shape: dl_conv_shape, padded: UnsafeMutablePointer<Float>?, residual: Tensor?) -> Tensor {
         nonisolated(unsafe) let padded = padded
         let partition = WorkPartition(shape: shape)
+        let outputShape = operands.outputShape
         // Copying into the padded layout is shared by channels once there is enough of it.
-        let inputFloats = inputs.reduce(0) { $0 + $1.count } / outputShape[0]
-        let copyShares = EngineThreads.shares(units: convolution.inputChannels, work: inputFloats, threshold: 1 << 15)
-        let outputArea = outputShape[1] * outputShape[2] * outputShape[3]
-        let channelCounts = inputs.map { Int32($0.shape[1]) }
-        let planeArea = inputs[0].shape[2] * inputs[0].shape[3]
-        let relu: Int32 = convolution.activation == .relu ? 1 : 0
+        let inputFloats = operands.inputs.reduce(0) { $0 + $1.count } / outputShape[0]
+        let copyShares = EngineThreads.shares(units: Int(shape.channels), work: inputFloats, threshold: 1 << 15)
+        let (outputArea, channelCounts, relu) = (operands.outputArea, operands.sourceChannels, operands.relu)
         return Tensor(shape: outputShape) { result in
-            withImages { images in
-                convolution.packedWeights.withUnsafeBufferPointer { weights in
-                    convolution.bias.withUnsafeBufferPointer { bias in
-                        withResidual(residual) { residual in
-                            nonisolated(unsafe) let (weights, bias, residual) = (
-                                weights.baseAddress!, bias.baseAddress!, residual
-                            )
-                            for image in 0..<outputShape[0] {
-                                nonisolated(unsafe) let sources = images(image)
-                                nonisolated(unsafe) var planes: [UnsafePointer<Float>?]? = nil
-                                if let buffer = padded {
-                                    nonisolated(unsafe) let buffer = buffer
-                                    EngineThreads.parallel(copyShares) { share in
-                                        var shape = shape
-                                        let channels = Int(shape.channels)
-                                        dl_conv_prepare_input(
-                                            &shape, sources, channelCounts, Int32(channelCounts.count),
-                                            Int32(channels * share / copyShares),
-                                            Int32(channels * (share + 1) / copyShares), buffer)
-                                    }
-                                } else {
-                                    planes = zip(sources, channelCounts).flatMap { source, count in
-                                        (0..<Int(count)).map { UnsafePointer(source!) + $0 * planeArea }
-                                    }
-                                }
-                                nonisolated(unsafe) let output = result.baseAddress! + image * outputArea
-                                nonisolated(unsafe) let residual = residual.map { $0 + image * outputArea }
-                                EngineThreads.parallel(partition.shares) { share in
-                                    var shape = shape
-                                    let (vectors, blocks) = partition.ranges(of: share)
-                                    dl_conv_run(
-                                        &shape, padded, planes, weights, bias, residual, relu, output,
-                                        Int32(vectors.lowerBound), Int32(vectors.upperBound),
-                                        Int32(blocks.lowerBound), Int32(blocks.upperBound))
-                                }
-                            }
+            operands.withPointers(residual: residual) { images, weights, bias, residual in
+                nonisolated(unsafe) let (weights, bias, residual) = (weights, bias, residual)
+                for image in 0..<outputShape[0] {
+                    nonisolated(unsafe) let sources = images(image)
+                    nonisolated(unsafe) var planes: [UnsafePointer<Float>?]? = nil
+                    if let buffer = padded {
+                        nonisolated(unsafe) let buffer = buffer
+                        EngineThreads.parallel(copyShares) { share in
+                            var shape = shape
+                            let channels = Int(shape.channels)
+                            dl_conv_prepare_input(
+                                &shape, sources, channelCounts, Int32(channelCounts.count),
+                                Int32(channels * share / copyShares), Int32(channels * (share + 1) / copyShares),
+                                buffer)
                         }
+                    } else {
+                        planes = operands.planes(of: sources)
+                    }
+                    nonisolated(unsafe) let output = result.baseAddress! + image * outputArea
+                    nonisolated(unsafe) let residual = residual.map { $0 + image * outputArea }
+                    EngineThreads.parallel(partition.shares) { share in
+                        var shape = shape
+                        let (vectors, blocks) = partition.ranges(of: share)
+                        dl_conv_run(
+                            &shape, padded, planes, weights, bias, residual, relu, output,
+                            Int32(vectors.lowerBound), Int32(vectors.upperBound),
+                            Int32(blocks.lowerBound), Int32(blocks.upperBound))
                     }
                 }
             }
         }
-    }
-
-    /// Calls `body` with a function from an image index to that image's pointer in every input.
-    private func withImages(_ body: ((Int) -> [UnsafePointer<Float>?]) -> Void) {
-        var bases: [UnsafePointer<Float>] = []
-        func collect(_ index: Int) {
-            guard index < inputs.count else {
-                return body { image in
-                    zip(bases, inputs).map { base, input in base + image * input.count / input.shape[0] }
-                }
-            }
-            inputs[index].values.withUnsafeBufferPointer { values in
-                bases.append(values.baseAddress!)
-                collect(index + 1)
-            }
-        }
-        collect(0)
-    }
-
-    private func withResidual(_ residual: Tensor?, _ body: (UnsafePointer<Float>?) -> Void) {
-        guard let residual else { return body(nil) }
-        residual.values.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }
 
@@ -146,7 +100,7 @@ struct WorkPartition {
     }
 
     /// Share `share` of `count` items in whole units, as even as the units allow.
-    private static func split(_ count: Int, share: Int, of shares: Int, unit: Int) -> Range<Int> {
+    static func split(_ count: Int, share: Int, of shares: Int, unit: Int) -> Range<Int> {
         let units = (count + unit - 1) / unit
         let first = units * share / shares * unit
         let last = min(units * (share + 1) / shares * unit, count)

@@ -54,10 +54,11 @@ import Testing
 
     /// Every method against the six-loop reference: odd sizes (rows that end in a partial vector),
     /// a channel count that leaves a partial block, and a batch of two; 16 x 32 images are read
-    /// in place by the AVX-512 kernel wherever the output keeps their size.
+    /// in place by the AVX-512 kernel wherever the output keeps their size; 13 x 37 has 133
+    /// Winograd tiles, three blocks whose tile rows end inside a vector.
     @Test(arguments: geometries, ConvolutionMethod.supported)
     func matchesDirectConvolution(geometry: ConvolutionGeometry, method: ConvolutionMethod) throws {
-        for (height, width) in [(11, 9), (16, 32)] {
+        for (height, width) in [(11, 9), (16, 32), (13, 37)] {
             try expectReferenceResult(geometry: geometry, method: method, height: height, width: width)
         }
     }
@@ -109,6 +110,17 @@ import Testing
         #expect(conv.method == .im2col)
         let input = try Tensor(shape: [1, 1, 16, 16], values: pseudoRandom(256, seed: 9))
         expectClose(try conv(input), reference(input, conv))
+    }
+
+    /// Winograd computes 3x3, stride-1, padding-1 convolutions; the direct AVX-512 kernel the rest.
+    @Test(.enabled(if: ConvolutionMethod.supported.contains(.winograd)))
+    func winogradLeavesOtherGeometriesToTheDirectKernel() throws {
+        #expect(ConvolutionMethod.preferred == .winograd)
+        for geometry in Self.geometries {
+            let conv = try Convolution2D(
+                weights: Tensor(shape: [1, 1, geometry.kernel, geometry.kernel]), bias: [0], geometry: geometry)
+            #expect(conv.method == (geometry == ConvolutionGeometry(kernel: 3, padding: 1) ? .winograd : .avx512))
+        }
     }
 
     @Test func rejectsMismatchedResidualAndInputs() throws {

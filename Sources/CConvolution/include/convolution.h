@@ -60,6 +60,31 @@ void dl_conv_run(
     const float *bias, const float *residual, int relu, float *output, int vector_begin, int vector_end,
     int block_begin, int block_end);
 
+/// Whether Winograd F(2x2, 3x3) (`dl_winograd_run`) computes this convolution: AVX-512, a 3x3
+/// kernel, stride 1, padding 1, dilation 1.
+int dl_winograd_runs(const dl_conv_shape *shape);
+
+/// Floats the Winograd weights take: 16 transformed positions x output channel blocks x inputs.
+size_t dl_winograd_weights_count(int out_channels, int in_channels);
+
+/// Transforms weights [out][in][3][3] (U = G g Gᵀ) into [position][block][in][DL_CONV_BLOCK_CHANNELS].
+void dl_winograd_pack_weights(const float *weights, int out_channels, int in_channels, float *packed);
+
+/// The blocks of 2x2 output tiles one image is computed in (each `dl_winograd_run` call does one).
+int dl_winograd_block_count(const dl_conv_shape *shape);
+
+/// Floats of scratch one `dl_winograd_run` call needs (one per concurrent caller).
+size_t dl_winograd_scratch_count(const dl_conv_shape *shape);
+
+/// Computes tile block `tile_block` of output channel blocks [block_begin, block_end) for one
+/// image: the input read in place from `planes` (one pointer per input channel to its height x
+/// width plane), then bias, `residual` (same layout as the output, or NULL) and ReLU when `relu`
+/// is nonzero.
+void dl_winograd_run(
+    const dl_conv_shape *shape, const float *const *planes, const float *packed_weights, const float *bias,
+    const float *residual, int relu, float *output, int tile_block, int block_begin, int block_end,
+    float *scratch);
+
 /// A spin-wait hint to the CPU (PAUSE), for the engine's worker threads.
 static inline void dl_spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)
