@@ -28,10 +28,11 @@ static int tile_count(const dl_conv_shape *shape) { return tiles_across(shape) *
 
 static int channel_blocks(int out_channels) { return (out_channels + BLOCK - 1) / BLOCK; }
 
-/// Tiles per block: 48, or every tile rounded up to whole vectors when there are fewer.
+/// Tiles per block: the tiles shared evenly among as few blocks of at most 48 as hold them,
+/// rounded up to whole vectors.
 static int block_tiles(const dl_conv_shape *shape) {
-    int tiles = tile_count(shape);
-    return tiles < MAX_BLOCK_TILES ? (tiles + 15) / 16 * 16 : MAX_BLOCK_TILES;
+    int tiles = tile_count(shape), blocks = (tiles + MAX_BLOCK_TILES - 1) / MAX_BLOCK_TILES;
+    return ((tiles + blocks - 1) / blocks + 15) / 16 * 16;
 }
 
 int dl_winograd_block_count(const dl_conv_shape *shape) {
@@ -71,16 +72,21 @@ void dl_winograd_pack_weights(const float *weights, int out_channels, int in_cha
     }
 }
 
-/// Where a block's scratch holds the transformed input V[ξ][channel][tile] and the products
-/// M[ξ][output channel][tile], each row `tiles` floats long.
+/// Where a block's transformed input V[ξ][channel][tile] and its products M[ξ][output channel][tile]
+/// (output channels from the first of the call's channel blocks) are, each row `tiles` floats long.
 typedef struct {
     int tiles;
-    float *input, *products;
+    const float *input;
+    float *products;
 } block_scratch;
 
-size_t dl_winograd_scratch_count(const dl_conv_shape *shape) {
-    size_t rows = (size_t)POSITIONS * ((size_t)shape->channels + (size_t)channel_blocks(shape->out_channels) * BLOCK);
-    return rows * (size_t)block_tiles(shape) + 16;  // the last row's vectors may read past its end
+size_t dl_winograd_input_count(const dl_conv_shape *shape) {
+    return (size_t)POSITIONS * (size_t)shape->channels * (size_t)block_tiles(shape);
+}
+
+size_t dl_winograd_products_count(const dl_conv_shape *shape, int blocks) {
+    // The last row's vectors may be read past its end.
+    return (size_t)POSITIONS * (size_t)blocks * BLOCK * (size_t)block_tiles(shape) + 16;
 }
 
 /// The lanes of 16 columns starting at `first` that lie inside [0, width).
@@ -107,16 +113,26 @@ typedef struct {
                           : tiles_across(shape) - run.column) > 0;                                \
          run.offset += run.count, run.row++, run.column = 0)
 
-/// V = Bᵀ d B for every input channel and tile of the block, 16 tiles of a run at a time: the four
-/// columns of each tile row come from two masked loads and two-source permutations that keep every
-/// second column.
-__attribute__((target("avx512f"))) static void transform_input(
-    const dl_conv_shape *shape, const float *const *planes, int first, int count, block_scratch scratch) {
+/// The first tile of block `tile_block` and how many tiles it has.
+static void block_extent(const dl_conv_shape *shape, int tile_block, int *first, int *count) {
+    int per_block = block_tiles(shape);
+    *first = tile_block * per_block;
+    *count = tile_count(shape) - *first < per_block ? tile_count(shape) - *first : per_block;
+}
+
+/// V = Bᵀ d B for input channels [channel_begin, channel_end) and every tile of the block, 16 tiles
+/// of a run at a time: the four columns of each tile row come from masked loads and two-source
+/// permutations that keep every second column. Lanes past the block's last tile are zeros.
+__attribute__((target("avx512f"))) void dl_winograd_transform_input(
+    const dl_conv_shape *shape, const float *const *planes, int tile_block, int channel_begin, int channel_end,
+    float *input) {
+    int first, count, tiles = block_tiles(shape);
+    block_extent(shape, tile_block, &first, &count);
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     int height = shape->height, width = shape->width, channels = shape->channels;
     FOR_EACH_RUN(shape, first, count, run) {
-        for (int channel = 0; channel < channels; channel++) {
+        for (int channel = channel_begin; channel < channel_end; channel++) {
             const float *plane = planes[channel];
             for (int k = 0; k < run.count; k += 16) {
                 int column = 2 * (run.column + k) - 1;
@@ -145,8 +161,8 @@ __attribute__((target("avx512f"))) static void transform_input(
                     t[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
                 }
                 __mmask16 lanes = first_lanes(run.count - k);
-                float *target = scratch.input + (size_t)channel * scratch.tiles + run.offset + k;
-                size_t position_stride = (size_t)channels * scratch.tiles;
+                float *target = input + (size_t)channel * tiles + run.offset + k;
+                size_t position_stride = (size_t)channels * tiles;
                 for (int i = 0; i < 4; i++) {
                     __m512 v[4] = {_mm512_sub_ps(t[i][0], t[i][2]), _mm512_add_ps(t[i][1], t[i][2]),
                                    _mm512_sub_ps(t[i][2], t[i][1]), _mm512_sub_ps(t[i][1], t[i][3])};
@@ -157,12 +173,14 @@ __attribute__((target("avx512f"))) static void transform_input(
             }
         }
     }
-    // Zeros in the lanes past the block's last tile, which the products read as whole vectors.
+    // The products read whole vectors.
     int whole = (count + 15) / 16 * 16;
     if (whole == count) return;
-    for (size_t row = 0; row < (size_t)POSITIONS * channels; row++) {
-        _mm512_mask_storeu_ps(scratch.input + row * scratch.tiles + whole - 16,
-                              (__mmask16)~first_lanes(16 - (whole - count)), _mm512_setzero_ps());
+    for (int position = 0; position < POSITIONS; position++) {
+        for (int channel = channel_begin; channel < channel_end; channel++) {
+            _mm512_mask_storeu_ps(input + ((size_t)position * channels + channel) * tiles + whole - 16,
+                                  (__mmask16)~first_lanes(16 - (whole - count)), _mm512_setzero_ps());
+        }
     }
 }
 
@@ -189,7 +207,8 @@ __attribute__((target("avx512f"), always_inline)) static inline void multiply(
                     for (int v = 0; v < vectors; v++) sums[o][v] = _mm512_fmadd_ps(weight, x[v], sums[o][v]);
                 }
             }
-            float *target = scratch.products + ((size_t)position * blocks + block) * BLOCK * scratch.tiles;
+            float *target = scratch.products +
+                            ((size_t)position * (block_end - block_begin) + block - block_begin) * BLOCK * scratch.tiles;
             for (int o = 0; o < BLOCK; o++) {
                 for (int v = 0; v < vectors; v++) _mm512_storeu_ps(target + o * scratch.tiles + 16 * v, sums[o][v]);
             }
@@ -225,9 +244,9 @@ __attribute__((target("avx512f"))) static void transform_output(
     const float *bias, const float *residual, int relu, float *output) {
     int height = shape->height, width = shape->width;
     size_t plane = (size_t)height * width;
-    size_t position_stride = (size_t)channel_blocks(shape->out_channels) * BLOCK * scratch.tiles;
+    size_t position_stride = (size_t)(channel_end - channel_begin + BLOCK - 1) / BLOCK * BLOCK * scratch.tiles;
     for (int channel = channel_begin; channel < channel_end; channel++) {
-        const float *products = scratch.products + (size_t)channel * scratch.tiles;
+        const float *products = scratch.products + (size_t)(channel - channel_begin) * scratch.tiles;
         __m512 shift = _mm512_set1_ps(bias[channel]);
         float *target = output + (size_t)channel * plane;
         const float *added = residual ? residual + (size_t)channel * plane : NULL;
@@ -256,20 +275,18 @@ __attribute__((target("avx512f"))) static void transform_output(
     }
 }
 
-__attribute__((target("avx512f"))) void dl_winograd_run(
-    const dl_conv_shape *shape, const float *const *planes, const float *packed_weights, const float *bias,
+__attribute__((target("avx512f"))) void dl_winograd_multiply(
+    const dl_conv_shape *shape, const float *input, const float *packed_weights, const float *bias,
     const float *residual, int relu, float *output, int tile_block, int block_begin, int block_end,
-    float *scratch) {
-    int per_block = block_tiles(shape);
-    int first = tile_block * per_block;
-    int count = tile_count(shape) - first < per_block ? tile_count(shape) - first : per_block;
-    block_scratch buffers = {per_block, scratch, scratch + (size_t)POSITIONS * shape->channels * per_block};
-    transform_input(shape, planes, first, count, buffers);
+    float *products) {
+    int first, count;
+    block_extent(shape, tile_block, &first, &count);
+    block_scratch scratch = {block_tiles(shape), input, products};
     switch ((count + 15) / 16) {
-        case 1: multiply(shape, packed_weights, buffers, 1, block_begin, block_end); break;
-        case 2: multiply(shape, packed_weights, buffers, 2, block_begin, block_end); break;
-        default: multiply(shape, packed_weights, buffers, 3, block_begin, block_end); break;
+        case 1: multiply(shape, packed_weights, scratch, 1, block_begin, block_end); break;
+        case 2: multiply(shape, packed_weights, scratch, 2, block_begin, block_end); break;
+        default: multiply(shape, packed_weights, scratch, 3, block_begin, block_end); break;
     }
     int channel_end = block_end * BLOCK < shape->out_channels ? block_end * BLOCK : shape->out_channels;
-    transform_output(shape, buffers, first, count, block_begin * BLOCK, channel_end, bias, residual, relu, output);
+    transform_output(shape, scratch, first, count, block_begin * BLOCK, channel_end, bias, residual, relu, output);
 }

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import CConvolution
 
 /// The hidden and cell state of a convolutional LSTM, both [N, hidden, H, W].
 public struct LSTMState: Sendable, Equatable {
@@ -36,7 +34,8 @@ public struct ConvLSTMCell: Sendable {
         let gateValues = try gates(concatenating: [input, previous.hidden])
         let area = hidden * height * width
         let shape = [batch, hidden, height, width]
-        // The gate maths of both new states in one pass, its positions shared among the threads.
+        // The gate maths of both new states in one vectorised pass (`dl_lstm_update`), its
+        // positions shared among the threads.
         let shares = EngineThreads.shares(units: area / 64, work: area, threshold: 1 << 14)
         var newHidden: Tensor?
         let newCell = Tensor(shape: shape) { cell in
@@ -44,13 +43,16 @@ public struct ConvLSTMCell: Sendable {
                 gateValues.values.withUnsafeBufferPointer { gates in
                     previous.cell.values.withUnsafeBufferPointer { previousCell in
                         for n in 0..<batch {
-                            // One pointer per stream, so that the loop has no index arithmetic to check.
-                            nonisolated(unsafe) let streams = LSTMStreams(
-                                gates: gates.baseAddress! + n * 4 * area, area: area,
-                                previousCell: previousCell.baseAddress! + n * area, cell: cell.baseAddress! + n * area,
-                                hidden: hiddenState.baseAddress! + n * area)
+                            nonisolated(unsafe) let (gates, previousCell) = (
+                                gates.baseAddress! + n * 4 * area, previousCell.baseAddress! + n * area
+                            )
+                            nonisolated(unsafe) let (cell, hidden) = (
+                                cell.baseAddress! + n * area, hiddenState.baseAddress! + n * area
+                            )
                             EngineThreads.parallel(shares) { share in
-                                streams.update(area * share / shares..<area * (share + 1) / shares)
+                                dl_lstm_update(
+                                    gates, area, previousCell, cell, hidden, area * share / shares,
+                                    area * (share + 1) / shares, Int32(ConvolutionMethod.preferred.level))
                             }
                         }
                     }
@@ -60,39 +62,3 @@ public struct ConvLSTMCell: Sendable {
         return LSTMState(hidden: newHidden!, cell: newCell)
     }
 }
-
-/// One image's gate planes and states, for the elementwise update.
-private struct LSTMStreams {
-    let inputGates: UnsafePointer<Float>
-    let forgetGates: UnsafePointer<Float>
-    let candidates: UnsafePointer<Float>
-    let outputGates: UnsafePointer<Float>
-    let previousCell: UnsafePointer<Float>
-    let cell: UnsafeMutablePointer<Float>
-    let hidden: UnsafeMutablePointer<Float>
-
-    init(
-        gates: UnsafePointer<Float>, area: Int, previousCell: UnsafePointer<Float>, cell: UnsafeMutablePointer<Float>,
-        hidden: UnsafeMutablePointer<Float>
-    ) {
-        (inputGates, forgetGates, candidates, outputGates) = (gates, gates + area, gates + 2 * area, gates + 3 * area)
-        (self.previousCell, self.cell, self.hidden) = (previousCell, cell, hidden)
-    }
-
-    /// c' = σ(f)·c + σ(i)·tanh(g) and h' = σ(o)·tanh(c') at `positions`.
-    func update(_ positions: Range<Int>) {
-        for index in positions {
-            let next =
-                logistic(forgetGates[index]) * previousCell[index] + logistic(inputGates[index])
-                * fastTanh(candidates[index])
-            cell[index] = next
-            hidden[index] = logistic(outputGates[index]) * fastTanh(next)
-        }
-    }
-}
-
-/// The logistic function without a library call (`fastExp`), so loops over it vectorise.
-@inline(__always) func logistic(_ x: Float) -> Float { 1 / (1 + fastExp(-x)) }
-
-/// tanh x = 2σ(2x) − 1, absolute error about 10⁻⁷.
-@inline(__always) func fastTanh(_ x: Float) -> Float { 2 * logistic(2 * x) - 1 }

@@ -1,10 +1,10 @@
 import CConvolution
 
-/// One call of the Winograd F(2x2, 3x3) kernel (`dl_winograd_run`): the input's channel planes are
-/// read in place, and the work is cut into blocks of output tiles, each also split by output
-/// channel blocks when there are too few tile blocks to keep every thread busy (a split repeats
-/// the block's cheap input transform). Each share has its own scratch for the transformed input
-/// and the products.
+/// One call of the Winograd F(2x2, 3x3) kernel: the input's channel planes are read in place, and
+/// the work is cut into blocks of output tiles. With enough blocks for every thread, each share
+/// transforms and multiplies whole blocks in its own scratch. With fewer (small images), the input
+/// transform is shared out first, by blocks and input channels, into one buffer, and then the
+/// products, by blocks and output channel blocks.
 struct WinogradConvolution {
     let operands: ConvolutionOperands
 
@@ -21,37 +21,92 @@ struct WinogradConvolution {
     /// The output, with `residual` added before the activation when there is one.
     func run(residual: Tensor?) -> Tensor {
         let shape = operands.shape
-        let tileBlocks = withUnsafePointer(to: shape) { Int(dl_winograd_block_count($0)) }
+        let (tileBlocks, inputCount) = withUnsafePointer(to: shape) {
+            (Int(dl_winograd_block_count($0)), dl_winograd_input_count($0))
+        }
         let channelBlocks = (Int(shape.out_channels) + Int(DL_CONV_BLOCK_CHANNELS) - 1) / Int(DL_CONV_BLOCK_CHANNELS)
         let work = Int(shape.out_channels) * Int(shape.channels) * Int(shape.height * shape.width)
-        let wanted = 4 * EngineThreads.available
-        let parallel = EngineThreads.shares(units: wanted, work: work, threshold: 1 << 17) > 1
-        let channelSplits = parallel && tileBlocks < wanted ? min(channelBlocks, (wanted + tileBlocks - 1) / tileBlocks) : 1
-        let units = tileBlocks * channelSplits
-        let shares = parallel ? min(units, wanted) : 1
-        let scratchCount = withUnsafePointer(to: shape) { dl_winograd_scratch_count($0) }
+        let wanted = EngineThreads.shares(units: 4 * EngineThreads.available, work: work, threshold: 1 << 17)
         let (outputShape, outputArea, relu) = (operands.outputShape, operands.outputArea, operands.relu)
         return Tensor(shape: outputShape) { result in
             operands.withPointers(residual: residual) { images, weights, bias, residual in
-                nonisolated(unsafe) let (weights, bias, residual) = (weights, bias, residual)
                 for image in 0..<outputShape[0] {
-                    nonisolated(unsafe) let planes = operands.planes(of: images(image))
-                    nonisolated(unsafe) let output = result.baseAddress! + image * outputArea
-                    nonisolated(unsafe) let residual = residual.map { $0 + image * outputArea }
-                    EngineThreads.parallel(shares) { share in
-                        ScratchBuffers.with(count: scratchCount) { scratch in
-                            var shape = shape
-                            for unit in WorkPartition.split(units, share: share, of: shares, unit: 1) {
-                                let split = unit % channelSplits
-                                dl_winograd_run(
-                                    &shape, planes, weights, bias, residual, relu, output, Int32(unit / channelSplits),
-                                    Int32(channelBlocks * split / channelSplits),
-                                    Int32(channelBlocks * (split + 1) / channelSplits), scratch)
-                            }
+                    let call = Call(
+                        shape: shape, planes: operands.planes(of: images(image)), weights: weights, bias: bias,
+                        residual: residual.map { $0 + image * outputArea }, relu: relu,
+                        output: result.baseAddress! + image * outputArea, tileBlocks: tileBlocks,
+                        channelBlocks: channelBlocks)
+                    if tileBlocks >= wanted {
+                        call.blockByBlock(shares: wanted, inputCount: inputCount)
+                    } else {
+                        ScratchBuffers.with(count: tileBlocks * inputCount) { input in
+                            call.inTwoPhases(shares: wanted, input: input, inputCount: inputCount)
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// The pointers and extents of one image's convolution.
+    private struct Call: @unchecked Sendable {
+        var shape: dl_conv_shape
+        let planes: [UnsafePointer<Float>?]
+        let weights, bias: UnsafePointer<Float>
+        let residual: UnsafePointer<Float>?
+        let relu: Int32
+        let output: UnsafeMutablePointer<Float>
+        let tileBlocks, channelBlocks: Int
+
+        /// Each share transforms and multiplies whole tile blocks in its own scratch.
+        func blockByBlock(shares: Int, inputCount: Int) {
+            let productsCount = withUnsafePointer(to: shape) { dl_winograd_products_count($0, Int32(channelBlocks)) }
+            EngineThreads.parallel(shares) { share in
+                ScratchBuffers.with(count: inputCount + productsCount) { scratch in
+                    var shape = shape
+                    for block in WorkPartition.split(tileBlocks, share: share, of: shares, unit: 1) {
+                        dl_winograd_transform_input(&shape, planes, Int32(block), 0, shape.channels, scratch)
+                        multiply(block: block, blocks: 0..<channelBlocks, input: scratch, products: scratch + inputCount)
+                    }
+                }
+            }
+        }
+
+        /// Every block's input transformed into `input` first, shared by input channels; then the
+        /// products, shared by output channel blocks.
+        func inTwoPhases(shares: Int, input: UnsafeMutablePointer<Float>, inputCount: Int) {
+            nonisolated(unsafe) let input = input
+            let channelSplits = min(Int(shape.channels), (shares + tileBlocks - 1) / tileBlocks)
+            EngineThreads.parallel(tileBlocks * channelSplits) { unit in
+                var shape = shape
+                let (block, channels) = Self.part(unit, splits: channelSplits, of: Int(shape.channels))
+                dl_winograd_transform_input(
+                    &shape, planes, Int32(block), Int32(channels.lowerBound), Int32(channels.upperBound),
+                    input + block * inputCount)
+            }
+            let blockSplits = min(channelBlocks, (shares + tileBlocks - 1) / tileBlocks)
+            EngineThreads.parallel(tileBlocks * blockSplits) { unit in
+                let (block, blocks) = Self.part(unit, splits: blockSplits, of: channelBlocks)
+                let productsCount = withUnsafePointer(to: shape) { dl_winograd_products_count($0, Int32(blocks.count)) }
+                ScratchBuffers.with(count: productsCount) { products in
+                    multiply(block: block, blocks: blocks, input: input + block * inputCount, products: products)
+                }
+            }
+        }
+
+        /// Unit `unit` of tile blocks x `splits` ranges of `count` channels: its block and range.
+        private static func part(_ unit: Int, splits: Int, of count: Int) -> (block: Int, range: Range<Int>) {
+            let split = unit % splits
+            return (unit / splits, count * split / splits..<count * (split + 1) / splits)
+        }
+
+        private func multiply(
+            block: Int, blocks: Range<Int>, input: UnsafeMutablePointer<Float>, products: UnsafeMutablePointer<Float>
+        ) {
+            var shape = shape
+            dl_winograd_multiply(
+                &shape, input, weights, bias, residual, relu, output, Int32(block), Int32(blocks.lowerBound),
+                Int32(blocks.upperBound), products)
         }
     }
 }

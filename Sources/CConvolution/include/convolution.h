@@ -60,7 +60,7 @@ void dl_conv_run(
     const float *bias, const float *residual, int relu, float *output, int vector_begin, int vector_end,
     int block_begin, int block_end);
 
-/// Whether Winograd F(2x2, 3x3) (`dl_winograd_run`) computes this convolution: AVX-512, a 3x3
+/// Whether Winograd F(2x2, 3x3) computes this convolution: AVX-512, a 3x3
 /// kernel, stride 1, padding 1, dilation 1.
 int dl_winograd_runs(const dl_conv_shape *shape);
 
@@ -70,20 +70,37 @@ size_t dl_winograd_weights_count(int out_channels, int in_channels);
 /// Transforms weights [out][in][3][3] (U = G g Gᵀ) into [position][block][in][DL_CONV_BLOCK_CHANNELS].
 void dl_winograd_pack_weights(const float *weights, int out_channels, int in_channels, float *packed);
 
-/// The blocks of 2x2 output tiles one image is computed in (each `dl_winograd_run` call does one).
+/// The blocks of 2x2 output tiles one image is computed in.
 int dl_winograd_block_count(const dl_conv_shape *shape);
 
-/// Floats of scratch one `dl_winograd_run` call needs (one per concurrent caller).
-size_t dl_winograd_scratch_count(const dl_conv_shape *shape);
+/// Floats of one tile block's transformed input (`dl_winograd_transform_input`).
+size_t dl_winograd_input_count(const dl_conv_shape *shape);
+
+/// Floats of the products scratch of one `dl_winograd_multiply` call over `blocks` channel blocks.
+size_t dl_winograd_products_count(const dl_conv_shape *shape, int blocks);
+
+/// Transforms input channels [channel_begin, channel_end) of tile block `tile_block` of one image
+/// into `input` (`dl_winograd_input_count` floats, shared by the calls for the block's channel
+/// ranges), reading them in place from `planes`: one pointer per input channel to its height x
+/// width plane.
+void dl_winograd_transform_input(
+    const dl_conv_shape *shape, const float *const *planes, int tile_block, int channel_begin, int channel_end,
+    float *input);
 
 /// Computes tile block `tile_block` of output channel blocks [block_begin, block_end) for one
-/// image: the input read in place from `planes` (one pointer per input channel to its height x
-/// width plane), then bias, `residual` (same layout as the output, or NULL) and ReLU when `relu`
-/// is nonzero.
-void dl_winograd_run(
-    const dl_conv_shape *shape, const float *const *planes, const float *packed_weights, const float *bias,
+/// image from its transformed input: bias, then `residual` (same layout as the output, or NULL)
+/// added, then ReLU when `relu` is nonzero. `products` is this call's scratch.
+void dl_winograd_multiply(
+    const dl_conv_shape *shape, const float *input, const float *packed_weights, const float *bias,
     const float *residual, int relu, float *output, int tile_block, int block_begin, int block_end,
-    float *scratch);
+    float *products);
+
+/// The ConvLSTM update of one image at positions [begin, end): with `gates` the planes i, f, g, o
+/// (each `area` floats), c' = σ(f)·c + σ(i)·tanh(g) into `cell` and h' = σ(o)·tanh(c') into `hidden`,
+/// vectorised for instruction-set `level` (as `dl_conv_level`, at most it).
+void dl_lstm_update(
+    const float *gates, size_t area, const float *previous_cell, float *cell, float *hidden, size_t begin,
+    size_t end, int level);
 
 /// A spin-wait hint to the CPU (PAUSE), for the engine's worker threads.
 static inline void dl_spin_pause(void) {
