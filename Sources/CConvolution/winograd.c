@@ -131,23 +131,28 @@ __attribute__((target("avx512f"))) void dl_winograd_transform_input(
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     int height = shape->height, width = shape->width, channels = shape->channels;
+    size_t position_stride = (size_t)channels * tiles;
     FOR_EACH_RUN(shape, first, count, run) {
-        for (int channel = channel_begin; channel < channel_end; channel++) {
-            const float *plane = planes[channel];
-            for (int k = 0; k < run.count; k += 16) {
-                int column = 2 * (run.column + k) - 1;
+        for (int k = 0; k < run.count; k += 16) {
+            // Where the chunk's four tile rows read, the same for every channel.
+            int column = 2 * (run.column + k) - 1;
+            __mmask16 inside[4] = {columns_inside(column, width), columns_inside(column + 16, width),
+                                   columns_inside(column + 2, width), columns_inside(column + 18, width)};
+            int rows[4];
+            for (int i = 0; i < 4; i++) rows[i] = 2 * run.row - 1 + i;
+            __mmask16 lanes = first_lanes(run.count - k);
+            for (int channel = channel_begin; channel < channel_end; channel++) {
                 __m512 d[4][4];
                 for (int i = 0; i < 4; i++) {
-                    int row = 2 * run.row - 1 + i;
-                    if (row < 0 || row >= height) {
+                    if (rows[i] < 0 || rows[i] >= height) {
                         for (int j = 0; j < 4; j++) d[i][j] = _mm512_setzero_ps();
                         continue;
                     }
-                    const float *line = plane + (size_t)row * width;
-                    __m512 a = _mm512_maskz_loadu_ps(columns_inside(column, width), line + column);
-                    __m512 b = _mm512_maskz_loadu_ps(columns_inside(column + 16, width), line + column + 16);
-                    __m512 c = _mm512_maskz_loadu_ps(columns_inside(column + 2, width), line + column + 2);
-                    __m512 e = _mm512_maskz_loadu_ps(columns_inside(column + 18, width), line + column + 18);
+                    const float *line = planes[channel] + (size_t)rows[i] * width + column;
+                    __m512 a = _mm512_maskz_loadu_ps(inside[0], line);
+                    __m512 b = _mm512_maskz_loadu_ps(inside[1], line + 16);
+                    __m512 c = _mm512_maskz_loadu_ps(inside[2], line + 2);
+                    __m512 e = _mm512_maskz_loadu_ps(inside[3], line + 18);
                     d[i][0] = _mm512_permutex2var_ps(a, even, b);
                     d[i][1] = _mm512_permutex2var_ps(a, odd, b);
                     d[i][2] = _mm512_permutex2var_ps(c, even, e);
@@ -160,9 +165,7 @@ __attribute__((target("avx512f"))) void dl_winograd_transform_input(
                     t[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
                     t[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
                 }
-                __mmask16 lanes = first_lanes(run.count - k);
                 float *target = input + (size_t)channel * tiles + run.offset + k;
-                size_t position_stride = (size_t)channels * tiles;
                 for (int i = 0; i < 4; i++) {
                     __m512 v[4] = {_mm512_sub_ps(t[i][0], t[i][2]), _mm512_add_ps(t[i][1], t[i][2]),
                                    _mm512_sub_ps(t[i][2], t[i][1]), _mm512_sub_ps(t[i][1], t[i][3])};
