@@ -87,13 +87,18 @@ extension InteractiveSession {
                     let query = try keyFeatures(slice)
                     let image = networkImage(slice)
                     // One read for every active class: their values stacked along channels.
-                    let read = try MemoryRead.read(
-                        queryKey: query.key, keys: memory.map(\.key),
-                        values: memory.map { frame in try concatChannels(active.map { frame.values[$0]! }) })
-                    let reads = try splitChannels(read, parts: active.count)
+                    let reads = try network.arena.activate { () throws(TensorError) in
+                        let read = try MemoryRead.read(
+                            queryKey: query.key, keys: memory.map(\.key),
+                            values: memory.map { frame throws(TensorError) in
+                                try concatChannels(active.map { frame.values[$0]! })
+                            })
+                        return try splitChannels(read, parts: active.count)
+                    }
                     let steps = try EngineThreads.map(active.count) { index in
                         let decoded = try network.decode(query, read: reads[index])
-                        let probability = sigmoid(decoded.logits)
+                        let probability = try network.arena.activate { () throws(TensorError) in sigmoid(decoded.logits)
+                        }
                         return ClassStep(
                             probability: probability, quality: decoded.quality,
                             value: try network.encodeValue(image: image, mask: probability))

@@ -25,6 +25,8 @@ public struct PropagationNetwork: Sendable {
     let mask: Convolution2D
     let qualityConvolutions: [Convolution2D]
     let qualityLayers: [Linear]
+    /// The arena of this network's tensors.
+    public let arena = TensorPool()
 
     /// A ResNet-18-layout encoder to stride 8.
     struct Encoder: Sendable {
@@ -89,20 +91,24 @@ public struct PropagationNetwork: Sendable {
     /// The key encoder on one slice's image [1, 1, S, S] (S the input size).
     public func encodeKey(_ image: Tensor) throws(TensorError) -> KeyFeatures {
         try requireInput(image, channels: 1)
-        let features = try keyEncoder(image)
-        let learned = try keyProjection(features[2])
-        let position = Self.coordinates(
-            height: learned.shape[2], width: learned.shape[3], scale: metadata.keyCoordinateScale ?? 0)
-        return KeyFeatures(
-            skip1: features[0], skip2: features[1], key: try concatChannels([learned, position]),
-            queryValue: try queryValue(features[2]))
+        return try arena.activate { () throws(TensorError) in
+            let features = try keyEncoder(image)
+            let learned = try keyProjection(features[2])
+            let position = Self.coordinates(
+                height: learned.shape[2], width: learned.shape[3], scale: metadata.keyCoordinateScale ?? 0)
+            return KeyFeatures(
+                skip1: features[0], skip2: features[1], key: try concatChannels([learned, position]),
+                queryValue: try queryValue(features[2]))
+        }
     }
 
     /// The memory value of a slice from its image and one class's mask probability, both [1, 1, S, S].
     public func encodeValue(image: Tensor, mask: Tensor) throws(TensorError) -> Tensor {
-        let input = try concatChannels([image, mask])
-        try requireInput(input, channels: 2)
-        return try valueProjection(try valueEncoder(input)[2])
+        return try arena.activate { () throws(TensorError) in
+            let input = try concatChannels([image, mask])
+            try requireInput(input, channels: 2)
+            return try valueProjection(try valueEncoder(input)[2])
+        }
     }
 
     /// Reads the memory for a query slice and decodes its mask logits [1, 1, S, S] and the IoU the
@@ -110,12 +116,21 @@ public struct PropagationNetwork: Sendable {
     public func segment(_ query: KeyFeatures, memoryKeys: [Tensor], memoryValues: [Tensor]) throws(TensorError) -> (
         logits: Tensor, quality: Float
     ) {
-        try decode(query, read: try MemoryRead.read(queryKey: query.key, keys: memoryKeys, values: memoryValues))
+        let read = try arena.activate { () throws(TensorError) in
+            try MemoryRead.read(queryKey: query.key, keys: memoryKeys, values: memoryValues)
+        }
+        return try decode(query, read: read)
     }
 
     /// Decodes a query slice's mask logits [1, 1, S, S] and predicted IoU from what it read from the
     /// memory ([1, Cv, S/8, S/8]).
     public func decode(_ query: KeyFeatures, read: Tensor) throws(TensorError) -> (logits: Tensor, quality: Float) {
+        try arena.activate { () throws(TensorError) in try decodeInPool(query, read: read) }
+    }
+
+    private func decodeInPool(_ query: KeyFeatures, read: Tensor) throws(TensorError) -> (
+        logits: Tensor, quality: Float
+    ) {
         let features = try fuse(concatenating: [read, query.queryValue])
         var x = try up2(concatenating: [try upsample2x(features), query.skip2])
         x = try up1(concatenating: [try upsample2x(x), query.skip1])

@@ -9,6 +9,8 @@ import Tensor
 public struct SimNetwork: Sendable {
     public let metadata: ModelMetadata
     let regimes: [SimLayers]
+    /// The arena of this network's tensors.
+    public let arena = TensorPool()
 
     /// Input channels: the image and the interaction memory (1 + 2·D·N, or 1 + N when cumulative).
     public var inputChannels: Int {
@@ -43,7 +45,8 @@ public struct SimNetwork: Sendable {
         else {
             throw .shapeMismatch("SIM input \(input.shape) needs \(inputChannels) channels and sides divisible by 16")
         }
-        return try regimes[min(max(steps, 0), regimes.count - 1)].forward(input, states: states)
+        let layers = regimes[min(max(steps, 0), regimes.count - 1)]
+        return try arena.activate { () throws(TensorError) in try layers.forward(input, states: states) }
     }
 }
 

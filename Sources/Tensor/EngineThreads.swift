@@ -46,7 +46,8 @@ public enum EngineThreads {
 
     /// Runs `body(0..<iterations)` on up to `available` threads and returns when all are done.
     /// Shares are claimed one at a time, so more shares than threads balance uneven work.
-    /// Operation counting (`OperationCounter.measure`) carries into the shares.
+    /// Operation counting (`OperationCounter.measure`) and the current `TensorPool` carry into the
+    /// shares.
     public static func parallel(_ iterations: Int, _ body: @Sendable (Int) -> Void) {
         guard iterations > 1, available > 1 else {
             for index in 0..<iterations { body(index) }
@@ -59,10 +60,12 @@ public enum EngineThreads {
             pools[workers] = pool
             return pool
         }
-        let counter = OperationCounter.current
+        let (counter, tensorPool) = (OperationCounter.current, TensorPool.current)
         pool.run(iterations) { index in
             $insideParallel.withValue(true) {
-                OperationCounter.$current.withValue(counter) { body(index) }
+                OperationCounter.$current.withValue(counter) {
+                    TensorPool.$current.withValue(tensorPool) { body(index) }
+                }
             }
         }
     }

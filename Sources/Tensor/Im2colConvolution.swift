@@ -4,14 +4,24 @@ extension Convolution2D {
     /// The portable method: im2col and OpenBLAS sgemm (the input itself is the matrix for pointwise
     /// layers), bias and `activation` in the epilogue. The input's channels must match.
     func im2colProduct(_ input: Tensor, outputShape: [Int], activation: Activation) -> Tensor {
+        let patch = input.shape[1] * geometry.kernel * geometry.kernel
+        // im2col writes every element of the scratch, and sgemm every element of the output.
+        guard geometry.isPointwise else {
+            return ScratchBuffers.with(count: patch * outputShape[2] * outputShape[3]) { scratch in
+                im2colProduct(input, outputShape: outputShape, activation: activation, scratch: scratch)
+            }
+        }
+        return im2colProduct(input, outputShape: outputShape, activation: activation, scratch: nil)
+    }
+
+    /// The product over `scratch` (patch x positions floats), or over the input itself when nil.
+    private func im2colProduct(
+        _ input: Tensor, outputShape: [Int], activation: Activation, scratch: UnsafeMutablePointer<Float>?
+    ) -> Tensor {
         let (batch, channels, height, width) = input.nchw
         let (outHeight, outWidth) = (outputShape[2], outputShape[3])
         let patch = channels * geometry.kernel * geometry.kernel
         let positions = outHeight * outWidth
-        // im2col writes every element of the scratch, and sgemm every element of the output.
-        let scratch: UnsafeMutablePointer<Float>? =
-            geometry.isPointwise ? nil : .allocate(capacity: patch * positions)
-        defer { scratch?.deallocate() }
         // Slabs of output rows run in parallel when there is enough work to share.
         let slabs = min(positions >= 1024 ? EngineThreads.available : 1, outHeight)
         let rowsPerSlab = (outHeight + slabs - 1) / slabs
@@ -30,7 +40,7 @@ extension Convolution2D {
                             let last = min(first + rowsPerSlab, outHeight)
                             guard first < last else { return }
                             let matrix: UnsafePointer<Float>
-                            if geometry.isPointwise {
+                            if scratch == nil {
                                 matrix = image
                             } else {
                                 self.im2col(

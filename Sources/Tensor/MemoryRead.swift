@@ -28,60 +28,68 @@ public enum MemoryRead {
             }
         }
         let memory = keys.count * area
-        let memoryKeys = layout(keys, channels: keyChannels, area: area)
-        let memoryValues = layout(values, channels: valueChannels, area: area)
         OperationCounter.recordProduct(m: memory, n: area, k: keyChannels)
         OperationCounter.recordProduct(m: valueChannels, n: area, k: memory)
-        let scale = 1 / Float(keyChannels).squareRoot()
-        let norms = (0..<memory).map { position in
-            (0..<keyChannels).reduce(Float(0)) { sum, channel in
-                let value = memoryKeys[channel * memory + position]
-                return sum + value * value
-            } * scale
-        }
-        // The affinity is scratch that sgemm writes in full, the result an output it writes in full.
-        let affinity = UnsafeMutablePointer<Float>.allocate(capacity: memory * area)
-        defer { affinity.deallocate() }
-        // Query positions are independent: blocks of them run on the engine's threads.
-        let blocks = min(EngineThreads.available, max(area / 64, 1))
-        let perBlock = (area + blocks - 1) / blocks
-        let result = Tensor(shape: [1, valueChannels, height, width]) { read in
-            queryKey.values.withUnsafeBufferPointer { query in
-                nonisolated(unsafe) let (affinity, read, query) = (affinity, read.baseAddress!, query.baseAddress!)
-                EngineThreads.parallel(blocks) { block in
-                    let first = block * perBlock
-                    let count = min(perBlock, area - first)
-                    guard count > 0 else { return }
-                    let columns = affinity + first
-                    cblas_sgemm(
-                        CblasRowMajor, CblasTrans, CblasNoTrans, Int32(memory), Int32(count), Int32(keyChannels),
-                        2 * scale, memoryKeys, Int32(memory), query + first, Int32(area), 0, columns, Int32(area))
-                    for position in 0..<memory {
-                        let row = columns + position * area
-                        let norm = norms[position]
-                        for query in 0..<count { row[query] -= norm }
+        // Scratch: the affinity (sgemm writes all of it), the memory keys and values laid out as
+        // matrices, and the keys' squared norms.
+        let scratchCount = memory * (area + keyChannels + valueChannels + 1)
+        return ScratchBuffers.with(count: scratchCount) { scratch in
+            let affinity = scratch
+            let memoryKeys = affinity + memory * area
+            let memoryValues = memoryKeys + keyChannels * memory
+            let norms = memoryValues + valueChannels * memory
+            layout(keys, channels: keyChannels, area: area, into: memoryKeys)
+            layout(values, channels: valueChannels, area: area, into: memoryValues)
+            let scale = 1 / Float(keyChannels).squareRoot()
+            for position in 0..<memory {
+                var sum: Float = 0
+                for channel in 0..<keyChannels {
+                    let value = memoryKeys[channel * memory + position]
+                    sum += value * value
+                }
+                norms[position] = sum * scale
+            }
+            // Query positions are independent: blocks of them run on the engine's threads.
+            let blocks = min(EngineThreads.available, max(area / 64, 1))
+            let perBlock = (area + blocks - 1) / blocks
+            return Tensor(shape: [1, valueChannels, height, width]) { read in
+                queryKey.values.withUnsafeBufferPointer { query in
+                    nonisolated(unsafe) let (affinity, read, query) = (affinity, read.baseAddress!, query.baseAddress!)
+                    nonisolated(unsafe) let (memoryKeys, memoryValues, norms) = (memoryKeys, memoryValues, norms)
+                    EngineThreads.parallel(blocks) { block in
+                        let first = block * perBlock
+                        let count = min(perBlock, area - first)
+                        guard count > 0 else { return }
+                        let columns = affinity + first
+                        cblas_sgemm(
+                            CblasRowMajor, CblasTrans, CblasNoTrans, Int32(memory), Int32(count), Int32(keyChannels),
+                            2 * scale, memoryKeys, Int32(memory), query + first, Int32(area), 0, columns, Int32(area))
+                        for position in 0..<memory {
+                            let row = columns + position * area
+                            let norm = norms[position]
+                            for query in 0..<count { row[query] -= norm }
+                        }
+                        softmaxColumns(columns, rows: memory, columns: count, stride: area)
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(valueChannels), Int32(count),
+                            Int32(memory), 1, memoryValues, Int32(memory), columns, Int32(area), 0, read + first,
+                            Int32(area))
                     }
-                    softmaxColumns(columns, rows: memory, columns: count, stride: area)
-                    cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(valueChannels), Int32(count),
-                        Int32(memory), 1, memoryValues, Int32(memory), columns, Int32(area), 0, read + first,
-                        Int32(area))
                 }
             }
         }
-        return result
     }
 
-    /// [C, T·HW]: channel-major, then frame, then position (PyTorch's permute(0, 2, 1, 3, 4)).
-    private static func layout(_ frames: [Tensor], channels: Int, area: Int) -> [Float] {
-        var matrix = [Float](repeating: 0, count: channels * frames.count * area)
+    /// Writes [C, T·HW] into `matrix`: channel-major, then frame, then position (PyTorch's
+    /// permute(0, 2, 1, 3, 4)).
+    private static func layout(_ frames: [Tensor], channels: Int, area: Int, into matrix: UnsafeMutablePointer<Float>) {
         for (t, frame) in frames.enumerated() {
-            for channel in 0..<channels {
-                let destination = (channel * frames.count + t) * area
-                matrix.replaceSubrange(
-                    destination..<destination + area, with: frame.values[channel * area..<(channel + 1) * area])
+            frame.values.withUnsafeBufferPointer { values in
+                for channel in 0..<channels {
+                    (matrix + (channel * frames.count + t) * area).update(
+                        from: values.baseAddress! + channel * area, count: area)
+                }
             }
         }
-        return matrix
     }
 }

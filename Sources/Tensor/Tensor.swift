@@ -1,24 +1,39 @@
-/// A dense float32 tensor in NCHW order (row-major, contiguous).
+/// A dense float32 tensor in NCHW order (row-major, contiguous), a value type. Operators'
+/// outputs take their storage from the current `TensorPool` (a network's arena) when there is one,
+/// and give it back when the last tensor using it is gone.
 public struct Tensor: Sendable, Equatable {
     /// The extent of each dimension, outermost first.
     public let shape: [Int]
+    private var buffer: TensorBuffer
+
     /// The values, `shape.reduce(1, *)` of them.
-    public var values: [Float]
+    public var values: [Float] {
+        get { buffer.values }
+        _modify {
+            // Copy on write: a buffer shared with another tensor is never written through.
+            if !isKnownUniquelyReferenced(&buffer) { buffer = TensorBuffer(buffer.values) }
+            yield &buffer.values
+        }
+    }
 
     /// A tensor of the given shape filled with `value`.
     public init(shape: [Int], repeating value: Float = 0) {
-        self.shape = shape
-        self.values = [Float](repeating: value, count: shape.reduce(1, *))
+        self.init(shape: shape) { $0.initialize(repeating: value) }
     }
 
     /// A tensor whose values `fill` writes, every one of them, without zeroing them first (for
-    /// outputs an operator overwrites entirely).
+    /// outputs an operator overwrites entirely), in the current pool's storage when there is one.
     init(shape: [Int], filling fill: (UnsafeMutableBufferPointer<Float>) -> Void) {
         self.shape = shape
         let count = shape.reduce(1, *)
-        self.values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            fill(buffer)
-            initialized = count
+        if let pool = TensorPool.current {
+            buffer = pool.buffer(count: count, filling: fill)
+        } else {
+            buffer = TensorBuffer(
+                [Float](unsafeUninitializedCapacity: count) { values, initialized in
+                    fill(values)
+                    initialized = count
+                })
         }
     }
 
@@ -28,11 +43,15 @@ public struct Tensor: Sendable, Equatable {
             throw TensorError.shapeMismatch("shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)")
         }
         self.shape = shape
-        self.values = values
+        self.buffer = TensorBuffer(values)
     }
 
     /// The number of elements.
-    public var count: Int { values.count }
+    public var count: Int { buffer.values.count }
+
+    public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
+        lhs.shape == rhs.shape && lhs.values == rhs.values
+    }
 
     /// The same values under another shape with the same element count.
     public func reshaped(_ newShape: [Int]) throws(TensorError) -> Tensor {

@@ -66,7 +66,8 @@ struct WinogradConvolution {
                     var shape = shape
                     for block in WorkPartition.split(tileBlocks, share: share, of: shares, unit: 1) {
                         dl_winograd_transform_input(&shape, planes, Int32(block), 0, shape.channels, scratch)
-                        multiply(block: block, blocks: 0..<channelBlocks, input: scratch, products: scratch + inputCount)
+                        multiply(
+                            block: block, blocks: 0..<channelBlocks, input: scratch, products: scratch + inputCount)
                     }
                 }
             }
