@@ -27,6 +27,8 @@ struct WinogradConvolution {
         let channelBlocks = (Int(shape.out_channels) + Int(DL_CONV_BLOCK_CHANNELS) - 1) / Int(DL_CONV_BLOCK_CHANNELS)
         let work = Int(shape.out_channels) * Int(shape.channels) * Int(shape.height * shape.width)
         let wanted = EngineThreads.shares(units: 4 * EngineThreads.available, work: work, threshold: 1 << 17)
+        // Whole blocks as long as every thread gets one: no transform is shared between threads.
+        let threads = wanted > 1 ? EngineThreads.available : 1
         let (outputShape, outputArea, relu) = (operands.outputShape, operands.outputArea, operands.relu)
         return Tensor(shape: outputShape) { result in
             operands.withPointers(residual: residual) { images, weights, bias, residual in
@@ -36,8 +38,8 @@ struct WinogradConvolution {
                         residual: residual.map { $0 + image * outputArea }, relu: relu,
                         output: result.baseAddress! + image * outputArea, tileBlocks: tileBlocks,
                         channelBlocks: channelBlocks)
-                    if tileBlocks >= wanted {
-                        call.blockByBlock(shares: wanted, inputCount: inputCount)
+                    if tileBlocks >= threads {
+                        call.blockByBlock(shares: min(tileBlocks, wanted), inputCount: inputCount)
                     } else {
                         ScratchBuffers.with(count: tileBlocks * inputCount) { input in
                             call.inTwoPhases(shares: wanted, input: input, inputCount: inputCount)
