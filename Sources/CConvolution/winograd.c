@@ -17,11 +17,6 @@
 /// Tiles per block at most: 3 vectors of 16, the register tile's width.
 #define MAX_BLOCK_TILES 48
 
-int dl_winograd_runs(const dl_conv_shape *shape) {
-    return shape->level == 2 && shape->kernel == 3 && shape->stride == 1 && shape->padding == 1 &&
-           shape->dilation == 1 && shape->out_height == shape->height && shape->out_width == shape->width;
-}
-
 static int tiles_across(const dl_conv_shape *shape) { return (shape->width + 1) / 2; }
 
 static int tile_count(const dl_conv_shape *shape) { return tiles_across(shape) * ((shape->height + 1) / 2); }

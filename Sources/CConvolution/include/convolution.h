@@ -60,9 +60,8 @@ void dl_conv_run(
     const float *bias, const float *residual, int relu, float *output, int vector_begin, int vector_end,
     int block_begin, int block_end);
 
-/// Whether Winograd F(2x2, 3x3) computes this convolution: AVX-512, a 3x3
-/// kernel, stride 1, padding 1, dilation 1.
-int dl_winograd_runs(const dl_conv_shape *shape);
+// Winograd F(2x2, 3x3), AVX-512 only, for 3x3 kernels with stride 1, padding 1 and dilation 1
+// (`ConvolutionMethod.resolved(for:)` in Swift chooses it by geometry).
 
 /// Floats the Winograd weights take: 16 transformed positions x output channel blocks x inputs.
 size_t dl_winograd_weights_count(int out_channels, int in_channels);
