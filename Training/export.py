@@ -86,13 +86,11 @@ def load(path: Path, net):
     return net.eval(), checkpoint
 
 
-REGIMES = 4  # batch-norm statistics for 0, 1, 2 and 3-or-more interaction steps
-
-
-def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes):
+def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes, regime_count: int):
     """Batch norm saw one memory regime per training batch (the number of DDG steps), so the
     statistics are re-estimated per regime: the base tensors hold regime 0 (automatic), and
-    `regime{r}.<name>` the running mean and variance after r interaction steps (r = 3: three or more)."""
+    `regime{r}.<name>` the running mean and variance after r interaction steps (the last regime:
+    that many or more)."""
     net, checkpoint = load(checkpoints / f"{variant}.pt", make_net(variant))
     file_name = FILE_NAMES[variant]
     described = {"classes": ANY_CLASSES, "trainingData": ANY_TRAINING_DATA} if variant == "any" else {}
@@ -101,7 +99,7 @@ def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes):
         regimes = [net.state_dict()]  # fine-tuned with one fixed set of statistics: export that set
     else:
         regimes: list[dict] = []
-        for r in range(REGIMES):
+        for r in range(regime_count):
             regimes.append(recalibrated(net, variant, training_volumes(), 30, steps=r, earlier=regimes))
         net.load_state_dict(regimes[0])
     net.eval()
@@ -210,6 +208,9 @@ def main() -> int:
     parser.add_argument("--only", choices=["ops", "sim", "cim", "any", "prop"], action="append")
     parser.add_argument("--data", type=Path, default=Path(__file__).parent.parent / "data/train",
                         help="training volumes, for re-estimating batch-norm statistics")
+    parser.add_argument("--regimes", type=int, default=4,
+                        help="batch-norm statistic regimes of a SIM or CIM trained with batch statistics: after 0, "
+                             "1, ... interaction steps, the last for that many or more")
     args = parser.parse_args()
     (args.root / "Models").mkdir(exist_ok=True)
     (args.root / "Tests/Fixtures/engine").mkdir(parents=True, exist_ok=True)
@@ -221,7 +222,7 @@ def main() -> int:
     training_volumes = functools.cache(lambda: load_volumes(args.data))
     for variant in ("sim", "cim", "any"):
         if variant in wanted:
-            print(variant, "steps", export_sim(variant, args.checkpoints, args.root, training_volumes))
+            print(variant, "steps", export_sim(variant, args.checkpoints, args.root, training_volumes, args.regimes))
     if "prop" in wanted:
         print("prop steps", export_prop(args.checkpoints, args.root))
     return 0
