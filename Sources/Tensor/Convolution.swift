@@ -118,10 +118,12 @@ public struct Convolution2D: Sendable {
         var folded = weights
         var foldedBias = bias
         let perChannel = weights.count / outChannels
-        for channel in 0..<outChannels {
-            let factor = scale[channel] / (variance[channel] + epsilon).squareRoot()
-            for index in channel * perChannel..<(channel + 1) * perChannel { folded.values[index] *= factor }
-            foldedBias[channel] = (bias[channel] - mean[channel]) * factor + shift[channel]
+        folded.values.withUnsafeMutableBufferPointer { values in
+            for channel in 0..<outChannels {
+                let factor = scale[channel] / (variance[channel] + epsilon).squareRoot()
+                for index in channel * perChannel..<(channel + 1) * perChannel { values[index] *= factor }
+                foldedBias[channel] = (bias[channel] - mean[channel]) * factor + shift[channel]
+            }
         }
         return try Convolution2D(
             weights: folded, bias: foldedBias, geometry: geometry, activation: activation, method: method)

@@ -90,24 +90,26 @@ public func pool(_ input: Tensor, kernel: Int, stride: Int, maximum: Bool) throw
     let (batch, channels, height, width) = input.nchw
     guard height >= kernel, width >= kernel else { throw .shapeMismatch("pool \(kernel) over \(input.shape)") }
     let (outHeight, outWidth) = ((height - kernel) / stride + 1, (width - kernel) / stride + 1)
-    var result = Tensor(shape: [batch, channels, outHeight, outWidth])
     let scale = 1 / Float(kernel * kernel)
-    for plane in 0..<batch * channels {
-        let source = plane * height * width
-        for oy in 0..<outHeight {
-            for ox in 0..<outWidth {
-                var value: Float = maximum ? -.infinity : 0
-                for ky in 0..<kernel {
-                    for kx in 0..<kernel {
-                        let sample = input.values[source + (oy * stride + ky) * width + ox * stride + kx]
-                        value = maximum ? max(value, sample) : value + sample
+    return Tensor(shape: [batch, channels, outHeight, outWidth]) { result in
+        input.values.withUnsafeBufferPointer { values in
+            for plane in 0..<batch * channels {
+                let source = plane * height * width
+                for oy in 0..<outHeight {
+                    for ox in 0..<outWidth {
+                        var value: Float = maximum ? -.infinity : 0
+                        for ky in 0..<kernel {
+                            for kx in 0..<kernel {
+                                let sample = values[source + (oy * stride + ky) * width + ox * stride + kx]
+                                value = maximum ? max(value, sample) : value + sample
+                            }
+                        }
+                        result[(plane * outHeight + oy) * outWidth + ox] = maximum ? value : value * scale
                     }
                 }
-                result.values[(plane * outHeight + oy) * outWidth + ox] = maximum ? value : value * scale
             }
         }
     }
-    return result
 }
 
 /// The mean of every channel over its spatial positions: [N, C, H, W] → [N, C, 1, 1].
@@ -115,11 +117,13 @@ public func globalAveragePool(_ input: Tensor) throws(TensorError) -> Tensor {
     try input.requireFourDimensions("global average pool")
     let (batch, channels, height, width) = input.nchw
     let area = height * width
-    var result = Tensor(shape: [batch, channels, 1, 1])
-    for plane in 0..<batch * channels {
-        result.values[plane] = input.values[plane * area..<(plane + 1) * area].reduce(0, +) / Float(area)
+    return Tensor(shape: [batch, channels, 1, 1]) { result in
+        input.values.withUnsafeBufferPointer { values in
+            for plane in 0..<batch * channels {
+                result[plane] = values[plane * area..<(plane + 1) * area].reduce(0, +) / Float(area)
+            }
+        }
     }
-    return result
 }
 
 /// Bilinear resampling to `height` x `width` with PyTorch's align_corners=False convention
@@ -290,14 +294,18 @@ public struct Linear: Sendable {
         guard input.count == batch * inCount else {
             throw .shapeMismatch("linear input \(input.shape) does not have \(inCount) features per sample")
         }
-        var result = Tensor(shape: [batch, outCount])
-        for n in 0..<batch {
-            for o in 0..<outCount {
-                var sum = bias[o]
-                for i in 0..<inCount { sum += weights.values[o * inCount + i] * input.values[n * inCount + i] }
-                result.values[n * outCount + o] = activation == .relu ? max(sum, 0) : sum
+        return Tensor(shape: [batch, outCount]) { result in
+            weights.values.withUnsafeBufferPointer { weights in
+                input.values.withUnsafeBufferPointer { input in
+                    for n in 0..<batch {
+                        for o in 0..<outCount {
+                            var sum = bias[o]
+                            for i in 0..<inCount { sum += weights[o * inCount + i] * input[n * inCount + i] }
+                            result[n * outCount + o] = activation == .relu ? max(sum, 0) : sum
+                        }
+                    }
+                }
             }
         }
-        return result
     }
 }
