@@ -167,22 +167,22 @@ public func upsample2x(_ input: Tensor) throws(TensorError) -> Tensor {
         input.values.withUnsafeBufferPointer { source in
             nonisolated(unsafe) let (source, target) = (source.baseAddress!, target.baseAddress!)
             EngineThreads.parallel(shares) { share in
-                let blended = UnsafeMutablePointer<Float>.allocate(capacity: width)
-                defer { blended.deallocate() }
-                for plane in planes * share / shares..<planes * (share + 1) / shares {
-                    let image = source + plane * height * width
-                    let output = target + plane * 4 * height * width
-                    for oy in 0..<2 * height {
-                        // Rows: i − ¼ for 2i, i + ¼ for 2i + 1, clamped at the edges.
-                        let (near, far) =
-                            oy % 2 == 0 ? (oy / 2, max(oy / 2 - 1, 0)) : (oy / 2, min(oy / 2 + 1, height - 1))
-                        let (nearRow, farRow) = (image + near * width, image + far * width)
-                        for x in 0..<width { blended[x] = 0.75 * nearRow[x] + 0.25 * farRow[x] }
-                        let row = output + oy * 2 * width
-                        row[0] = blended[0]
-                        for x in 1..<width { row[2 * x] = 0.75 * blended[x] + 0.25 * blended[x - 1] }
-                        for x in 0..<width - 1 { row[2 * x + 1] = 0.75 * blended[x] + 0.25 * blended[x + 1] }
-                        row[2 * width - 1] = blended[width - 1]
+                ScratchBuffers.with(count: width) { blended in
+                    for plane in planes * share / shares..<planes * (share + 1) / shares {
+                        let image = source + plane * height * width
+                        let output = target + plane * 4 * height * width
+                        for oy in 0..<2 * height {
+                            // Rows: i − ¼ for 2i, i + ¼ for 2i + 1, clamped at the edges.
+                            let (near, far) =
+                                oy % 2 == 0 ? (oy / 2, max(oy / 2 - 1, 0)) : (oy / 2, min(oy / 2 + 1, height - 1))
+                            let (nearRow, farRow) = (image + near * width, image + far * width)
+                            for x in 0..<width { blended[x] = 0.75 * nearRow[x] + 0.25 * farRow[x] }
+                            let row = output + oy * 2 * width
+                            row[0] = blended[0]
+                            for x in 1..<width { row[2 * x] = 0.75 * blended[x] + 0.25 * blended[x - 1] }
+                            for x in 0..<width - 1 { row[2 * x + 1] = 0.75 * blended[x] + 0.25 * blended[x + 1] }
+                            row[2 * width - 1] = blended[width - 1]
+                        }
                     }
                 }
             }
@@ -227,9 +227,15 @@ public func softmaxChannels(_ input: Tensor) throws(TensorError) -> Tensor {
 func softmaxColumns(_ matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int? = nil) {
     let stride = stride ?? columns
     // Pointers rather than arrays in the loops, so that they vectorise without bounds checks.
-    let maxima = UnsafeMutablePointer<Float>.allocate(capacity: columns)
-    let sums = UnsafeMutablePointer<Float>.allocate(capacity: columns)
-    defer { (maxima.deallocate(), sums.deallocate()) }
+    ScratchBuffers.with(count: 2 * columns) { scratch in
+        softmaxColumns(matrix, rows: rows, columns: columns, stride: stride, maxima: scratch, sums: scratch + columns)
+    }
+}
+
+private func softmaxColumns(
+    _ matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int, maxima: UnsafeMutablePointer<Float>,
+    sums: UnsafeMutablePointer<Float>
+) {
     maxima.initialize(repeating: -.infinity, count: columns)
     sums.initialize(repeating: 0, count: columns)
     for row in 0..<rows {
