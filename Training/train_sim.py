@@ -108,7 +108,9 @@ def initialise(net: SimNet, path: Path, variant: str) -> tuple[int, int]:
     net.load_state_dict(state)
     with safe_open(path, "pt") as file:
         document = json.loads(file.metadata()["delineate"])
-    same = document["model"] == FILE_NAMES[variant] and len(taken) == len(exported)
+    # The per-regime batch-norm statistics (`regime{r}.*`) have no place in the network itself.
+    own = [name for name in exported if not name.startswith("regime")]
+    same = document["model"] == FILE_NAMES[variant] and len(taken) == len(own)
     return len(taken), document["trainingSteps"] if same else 0
 
 
@@ -132,9 +134,11 @@ def main() -> int:
     args = parser.parse_args()
     net = make_net(args.variant)
     earlier_steps = 0
-    if args.init is not None:
+    if args.init is not None and not args.out.exists():
         taken, earlier_steps = initialise(net, args.init, args.variant)
         print(f"started from {args.init}: {taken} tensors taken, {earlier_steps} steps before", flush=True)
+    elif args.init is not None:
+        print(f"{args.out} exists, so the run resumes it and --init is not used", flush=True)
     run = training_run.TrainingRun(args, net)
     if run.step == 0:
         run.step = earlier_steps
