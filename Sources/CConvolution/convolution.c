@@ -9,6 +9,7 @@
 // 24 pixels (12 of 16).
 
 #include "convolution.h"
+#include "lanes.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -87,19 +88,13 @@ size_t dl_conv_padded_input_count(const dl_conv_shape *shape) {
     return (size_t)shape->channels * layout_of(shape).plane;
 }
 
-/// The lanes of 16 columns starting at `first` that lie inside [0, width).
-__attribute__((target("avx512f"))) static inline __mmask16 inside16(int first, int width) {
-    int begin = first < 0 ? -first : 0, end = width - first < 16 ? width - first : 16;
-    return end > begin ? (__mmask16)(((1u << (end - begin)) - 1) << begin) : 0;
-}
-
 /// Writes one padded phase row (`length` a multiple of 16): target[j] = line[j·stride + offset]
 /// where that column lies inside [0, width), else 0; 16 floats at a time with masked loads (lanes
 /// outside the row are neither read nor kept) and, for stride 2, a permutation that keeps every
 /// second column.
 __attribute__((target("avx512f"), always_inline)) static inline void copy_row16(
     float *target, int length, const float *line, int offset, int width, int stride) {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i even = EVEN_FLOATS;
     for (int j = 0; j < length; j += 16) {
         int first = j * stride + offset;
         __m512 values = _mm512_maskz_loadu_ps(inside16(first, width), line + first);

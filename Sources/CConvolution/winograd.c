@@ -8,6 +8,7 @@
 // bias, an optional residual and ReLU and writes the 2x2 tiles, interleaved back into rows.
 
 #include "convolution.h"
+#include "lanes.h"
 
 #include <immintrin.h>
 
@@ -84,12 +85,6 @@ size_t dl_winograd_products_count(const dl_conv_shape *shape, int blocks) {
     return (size_t)POSITIONS * (size_t)blocks * BLOCK * (size_t)block_tiles(shape) + 16;
 }
 
-/// The lanes of 16 columns starting at `first` that lie inside [0, width).
-__attribute__((target("avx512f"))) static inline __mmask16 columns_inside(int first, int width) {
-    int begin = first < 0 ? -first : 0, end = width - first < 16 ? width - first : 16;
-    return end > begin ? (__mmask16)(((1u << (end - begin)) - 1) << begin) : 0;
-}
-
 /// The first `count` lanes.
 static inline __mmask16 first_lanes(int count) {
     return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
@@ -123,16 +118,15 @@ __attribute__((target("avx512f"))) void dl_winograd_transform_input(
     float *input) {
     int first, count, tiles = block_tiles(shape);
     block_extent(shape, tile_block, &first, &count);
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const __m512i even = EVEN_FLOATS, odd = ODD_FLOATS;
     int height = shape->height, width = shape->width, channels = shape->channels;
     size_t position_stride = (size_t)channels * tiles;
     FOR_EACH_RUN(shape, first, count, run) {
         for (int k = 0; k < run.count; k += 16) {
             // Where the chunk's four tile rows read, the same for every channel.
             int column = 2 * (run.column + k) - 1;
-            __mmask16 inside[4] = {columns_inside(column, width), columns_inside(column + 16, width),
-                                   columns_inside(column + 2, width), columns_inside(column + 18, width)};
+            __mmask16 inside[4] = {inside16(column, width), inside16(column + 16, width),
+                                   inside16(column + 2, width), inside16(column + 18, width)};
             int rows[4];
             for (int i = 0; i < 4; i++) rows[i] = 2 * run.row - 1 + i;
             __mmask16 lanes = first_lanes(run.count - k);

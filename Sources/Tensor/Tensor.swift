@@ -29,11 +29,7 @@ public struct Tensor: Sendable, Equatable {
         if let pool = TensorPool.current {
             buffer = pool.buffer(count: count, filling: fill)
         } else {
-            buffer = TensorBuffer(
-                [Float](unsafeUninitializedCapacity: count) { values, initialized in
-                    fill(values)
-                    initialized = count
-                })
+            buffer = TensorBuffer(count: count, pool: nil, filling: fill)
         }
     }
 

@@ -12,6 +12,15 @@ final class TensorBuffer: @unchecked Sendable {
         self.pool = pool
     }
 
+    /// A new array of `count` floats that `fill` writes, all of them (not zeroed first).
+    convenience init(count: Int, pool: TensorPool?, filling fill: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        self.init(
+            [Float](unsafeUninitializedCapacity: count) { values, initialized in
+                fill(values)
+                initialized = count
+            }, pool: pool)
+    }
+
     deinit { pool?.recycle(values) }
 }
 
@@ -54,13 +63,7 @@ public final class TensorPool: Sendable {
 
     /// A buffer for `count` floats that `fill` writes, all of them.
     func buffer(count: Int, filling fill: (UnsafeMutableBufferPointer<Float>) -> Void) -> TensorBuffer {
-        guard var values = take(count: count) else {
-            let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                fill(buffer)
-                initialized = count
-            }
-            return TensorBuffer(values, pool: self)
-        }
+        guard var values = take(count: count) else { return TensorBuffer(count: count, pool: self, filling: fill) }
         values.withUnsafeMutableBufferPointer { fill($0) }
         return TensorBuffer(values, pool: self)
     }

@@ -99,8 +99,7 @@ struct WinogradConvolution {
 
         /// Unit `unit` of tile blocks x `splits` ranges of `count` channels: its block and range.
         private static func part(_ unit: Int, splits: Int, of count: Int) -> (block: Int, range: Range<Int>) {
-            let split = unit % splits
-            return (unit / splits, count * split / splits..<count * (split + 1) / splits)
+            (unit / splits, WorkPartition.split(count, share: unit % splits, of: splits, unit: 1))
         }
 
         private func multiply(
