@@ -67,9 +67,11 @@ static padded_layout layout_of(const dl_conv_shape *shape) {
     layout.lanes = lanes_for(shape);
     layout.vectors_per_row = (shape->out_width + layout.lanes - 1) / layout.lanes;
     layout.rows = shape->stride * (shape->out_height - 1) + reach + 1;
-    // Whole vectors, so that rows are copied without masked stores.
+    // Whole vectors of the row copy (16 floats with AVX-512 even where the kernel's vectors are 8,
+    // 8 with AVX2), so that rows are copied without masked stores and never past the buffer.
     int needed = layout.vectors_per_row * layout.lanes + reach / shape->stride;
-    layout.phase_length = (needed + layout.lanes - 1) / layout.lanes * layout.lanes;
+    int copied = shape->level == 2 ? 16 : 8;
+    layout.phase_length = (needed + copied - 1) / copied * copied;
     layout.row_stride = (size_t)shape->stride * (size_t)layout.phase_length;
     layout.plane = (size_t)layout.rows * layout.row_stride;
     return layout;
