@@ -37,7 +37,7 @@ public struct TestDatabase: Sendable {
     public static func create(migrate: Bool = true) async throws -> TestDatabase {
         let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
         let admin = DatabasePool(url: DevServices.adminDatabaseURL, size: 1)
-        try await admin.withConnection { connection throws(StoreError) in
+        _ = try await admin.withConnection { connection throws(StoreError) in
             try connection.execute("CREATE DATABASE \(name) OWNER delineate")
         }
         let url = DevServices.adminDatabaseURL.replacingOccurrences(of: "postgres@", with: "delineate@")
@@ -57,7 +57,7 @@ public struct TestDatabase: Sendable {
         pool.closeIdle()
         let admin = DatabasePool(url: DevServices.adminDatabaseURL, size: 1)
         let name = self.name
-        try await admin.withConnection { connection throws(StoreError) in
+        _ = try await admin.withConnection { connection throws(StoreError) in
             try connection.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
         }
     }

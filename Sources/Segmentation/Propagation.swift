@@ -86,22 +86,14 @@ extension InteractiveSession {
                         limit: settings.memoryLimit)
                     let query = try keyFeatures(slice)
                     let image = networkImage(slice)
-                    // One read for every active class: their values stacked along channels.
-                    let reads = try network.arena.activate { () throws(TensorError) in
-                        let read = try MemoryRead.read(
-                            queryKey: query.key, keys: memory.map(\.key),
-                            values: memory.map { frame throws(TensorError) in
-                                try concatChannels(active.map { frame.values[$0]! })
-                            })
-                        return try splitChannels(read, parts: active.count)
-                    }
+                    let reads = try network.read(
+                        query, memoryKeys: memory.map(\.key),
+                        classValues: memory.map { frame in active.map { frame.values[$0]! } })
                     let steps = try EngineThreads.map(active.count) { index in
                         let decoded = try network.decode(query, read: reads[index])
-                        let probability = try network.arena.activate { () throws(TensorError) in sigmoid(decoded.logits)
-                        }
                         return ClassStep(
-                            probability: probability, quality: decoded.quality,
-                            value: try network.encodeValue(image: image, mask: probability))
+                            probability: decoded.probability, quality: decoded.quality,
+                            value: try network.encodeValue(image: image, mask: decoded.probability))
                     }
                     var frame = MemoryFrame(slice: slice, key: query.key, values: [:])
                     for (label, result) in zip(active, steps) {

@@ -111,35 +111,59 @@ public struct PropagationNetwork: Sendable {
         }
     }
 
-    /// Reads the memory for a query slice and decodes its mask logits [1, 1, S, S] and the IoU the
-    /// quality head predicts for that mask.
-    public func segment(_ query: KeyFeatures, memoryKeys: [Tensor], memoryValues: [Tensor]) throws(TensorError) -> (
-        logits: Tensor, quality: Float
-    ) {
+    /// Reads the memory for a query slice and decodes its mask (logits and probability, each
+    /// [1, 1, S, S]) and the IoU the quality head predicts for that mask.
+    public func segment(_ query: KeyFeatures, memoryKeys: [Tensor], memoryValues: [Tensor]) throws(TensorError)
+        -> Decoded
+    {
         let read = try arena.activate { () throws(TensorError) in
             try MemoryRead.read(queryKey: query.key, keys: memoryKeys, values: memoryValues)
         }
         return try decode(query, read: read)
     }
 
-    /// Decodes a query slice's mask logits [1, 1, S, S] and predicted IoU from what it read from the
-    /// memory ([1, Cv, S/8, S/8]).
-    public func decode(_ query: KeyFeatures, read: Tensor) throws(TensorError) -> (logits: Tensor, quality: Float) {
+    /// Reads the memory once for several classes: `classValues[frame][class]` is a frame's value
+    /// for each class, and the result holds one read per class, in the same order (the attention
+    /// over the frames depends on the keys alone, so the classes share it).
+    public func read(_ query: KeyFeatures, memoryKeys: [Tensor], classValues: [[Tensor]]) throws(TensorError)
+        -> [Tensor]
+    {
+        guard let classes = classValues.first?.count, classes > 0 else { return [] }
+        return try arena.activate { () throws(TensorError) in
+            let read = try MemoryRead.read(
+                queryKey: query.key, keys: memoryKeys,
+                values: classValues.map { values throws(TensorError) in try concatChannels(values) })
+            return try splitChannels(read, parts: classes)
+        }
+    }
+
+    /// A query slice's mask and its predicted IoU, as `decode` returns them.
+    public struct Decoded: Sendable {
+        /// Mask logits [1, 1, S, S].
+        public var logits: Tensor
+        /// The mask probability, the logits' sigmoid.
+        public var probability: Tensor
+        /// The quality head's predicted IoU of the mask.
+        public var quality: Float
+    }
+
+    /// Decodes a query slice's mask and predicted IoU from what it read from the memory
+    /// ([1, Cv, S/8, S/8]).
+    public func decode(_ query: KeyFeatures, read: Tensor) throws(TensorError) -> Decoded {
         try arena.activate { () throws(TensorError) in try decodeInPool(query, read: read) }
     }
 
-    private func decodeInPool(_ query: KeyFeatures, read: Tensor) throws(TensorError) -> (
-        logits: Tensor, quality: Float
-    ) {
+    private func decodeInPool(_ query: KeyFeatures, read: Tensor) throws(TensorError) -> Decoded {
         let features = try fuse(concatenating: [read, query.queryValue])
         var x = try up2(concatenating: [try upsample2x(features), query.skip2])
         x = try up1(concatenating: [try upsample2x(x), query.skip1])
         let logits = try mask(try head(try upsample2x(x)))
-        let small = try pool(sigmoid(logits), kernel: 8, stride: 8, maximum: false)
+        let probability = sigmoid(logits)
+        let small = try pool(probability, kernel: 8, stride: 8, maximum: false)
         var q = try concatChannels([features, small])
         for convolution in qualityConvolutions { q = try convolution(q) }
         for layer in qualityLayers { q = try layer(q) }
-        return (logits, 1 / (1 + expf(-q.values[0])))
+        return Decoded(logits: logits, probability: probability, quality: 1 / (1 + expf(-q.values[0])))
     }
 
     /// [1, 2, H, W]: x then y of every position's centre, from −scale to scale.

@@ -1,3 +1,4 @@
+import CConvolution
 import COpenBLAS
 
 #if canImport(Glibc)
@@ -225,57 +226,12 @@ public func softmaxChannels(_ input: Tensor) throws(TensorError) -> Tensor {
 /// Softmax down every column of a row-major [rows, columns] matrix whose rows lie `stride` apart
 /// (default: packed), in place.
 func softmaxColumns(_ matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int? = nil) {
-    let stride = stride ?? columns
-    // Pointers rather than arrays in the loops, so that they vectorise without bounds checks.
+    // In C (`dl_softmax_columns`), where the exponential vectorises with the CPU's instructions.
     ScratchBuffers.with(count: 2 * columns) { scratch in
-        softmaxColumns(matrix, rows: rows, columns: columns, stride: stride, maxima: scratch, sums: scratch + columns)
+        dl_softmax_columns(
+            matrix, rows, columns, stride ?? columns, scratch, scratch + columns,
+            Int32(ConvolutionMethod.preferred.level))
     }
-}
-
-private func softmaxColumns(
-    _ matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int, maxima: UnsafeMutablePointer<Float>,
-    sums: UnsafeMutablePointer<Float>
-) {
-    maxima.initialize(repeating: -.infinity, count: columns)
-    sums.initialize(repeating: 0, count: columns)
-    for row in 0..<rows {
-        let line = matrix + row * stride
-        for column in 0..<columns { maxima[column] = max(maxima[column], line[column]) }
-    }
-    for row in 0..<rows {
-        let line = matrix + row * stride
-        for column in 0..<columns {
-            line[column] = fastExp(line[column] - maxima[column])
-            sums[column] += line[column]
-        }
-    }
-    for column in 0..<columns { sums[column] = 1 / sums[column] }
-    for row in 0..<rows {
-        let line = matrix + row * stride
-        for column in 0..<columns { line[column] *= sums[column] }
-    }
-}
-
-/// eˣ for x ≤ 88 without a library call, so loops over it vectorise: x = n·ln 2 + r with
-/// |r| ≤ ln 2 / 2, eʳ by Cephes' degree-6 polynomial, 2ⁿ through the exponent bits. Relative
-/// error under 2·10⁻⁷; inputs below −87 give about 10⁻³⁸ instead of 0.
-@inline(__always)
-func fastExp(_ x: Float) -> Float {
-    let clamped = min(max(x, -87), 88)
-    let shift: Float = 12_582_912  // 1.5·2²³: adding and subtracting it rounds to an integer
-    let shifted = clamped * 1.442_695_04 + shift
-    let n = shifted - shift
-    let r = clamped - n * 0.693_359_375 + n * 2.121_944_4e-4
-    var p: Float = 1.987_569_15e-4
-    p = p * r + 1.398_199_95e-3
-    p = p * r + 8.333_451_9e-3
-    p = p * r + 4.166_579_6e-2
-    p = p * r + 1.666_666_55e-1
-    p = p * r + 5.000_000_1e-1
-    let e = p * r * r + r + 1
-    // The low bits of `shifted` hold n itself: 2ⁿ without a (trapping, unvectorisable) conversion.
-    let exponent = shifted.bitPattern &- shift.bitPattern &+ 127
-    return e * Float(bitPattern: exponent &<< 23)
 }
 
 /// A fully connected layer y = W·x + b with weights [out, in], applied to every row of [N, in].

@@ -101,6 +101,12 @@ void dl_lstm_update(
     const float *gates, size_t area, const float *previous_cell, float *cell, float *hidden, size_t begin,
     size_t end, int level);
 
+/// Softmax down every column of the row-major matrix [rows, columns] whose rows lie `stride` floats
+/// apart, in place; `maxima` and `sums` are scratch of `columns` floats each. Vectorised for
+/// instruction-set `level` (as `dl_conv_level`, at most it).
+void dl_softmax_columns(
+    float *matrix, size_t rows, size_t columns, size_t stride, float *maxima, float *sums, int level);
+
 /// A spin-wait hint to the CPU (PAUSE), for the engine's worker threads.
 static inline void dl_spin_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)
