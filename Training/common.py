@@ -119,8 +119,9 @@ def ddg_clicks(episode: Episode, prediction: np.ndarray, truth: np.ndarray, rng:
     return [c for c in clicks if rng.random() >= hold_out]
 
 
-def evaluation_click(prediction: np.ndarray, truth: np.ndarray, classes: int):
-    """The evaluation protocol's click: the interior maximum of the largest error region of any class."""
+def evaluation_click(prediction: np.ndarray, truth: np.ndarray, classes: int, rng: random.Random | None = None):
+    """The evaluation protocol's click, in the largest error region of any class: at its interior
+    maximum (rng None, as `delineate eval` clicks), or drawn ∝ distance² (training)."""
     best = None
     for label in range(classes):
         regions = error_regions(prediction, truth, label)
@@ -128,8 +129,21 @@ def evaluation_click(prediction: np.ndarray, truth: np.ndarray, classes: int):
             best = (label, regions[0])
     if best is None:
         return None
-    x, y = interior_click(best[1], None)
+    x, y = interior_click(best[1], rng)
     return x, y, best[0]
+
+
+@dataclass(frozen=True)
+class VirtualUser:
+    """How the DDG steps click. `hold_out`: the share of the paper's DDG clicks left out (rule 4).
+    `single_click_share`: the share of training images whose user clicks instead as a radiologist
+    does and as the evaluation does, one click per step in the largest error region of any class, so
+    that the classes nobody clicked must still come from the image and the previous output.
+    `clicked_region_weight`: the least focal-loss weight of the pixels of every error region a click
+    was placed in (0: the class weights alone, the paper's loss)."""
+    hold_out: float = 0.8
+    single_click_share: float = 0.0
+    clicked_region_weight: float = 0.0
 
 
 def augment(image: np.ndarray, labels: np.ndarray, rng: random.Random):
@@ -158,9 +172,23 @@ def class_weights(volumes: list[Volume], classes: int) -> torch.Tensor:
     return torch.tensor(weights / weights.mean(), dtype=torch.float32)
 
 
-def focal_loss(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor, gamma: float = 2.0):
+def focal_loss(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor, gamma: float = 2.0,
+               clicked: torch.Tensor | None = None, clicked_weight: float = 0.0):
+    """The focal loss with per-class weights; pixels where `clicked` (B, H, W) is set weigh at least
+    `clicked_weight` whatever their class."""
     log_p = F.log_softmax(logits, 1).gather(1, target[:, None]).squeeze(1)
-    return (-weights[target] * (1 - log_p.exp()) ** gamma * log_p).mean()
+    pixel_weights = weights[target]
+    if clicked is not None and clicked_weight > 0:
+        pixel_weights = torch.where(clicked, pixel_weights.clamp(min=clicked_weight), pixel_weights)
+    return (-pixel_weights * (1 - log_p.exp()) ** gamma * log_p).mean()
+
+
+def clicked_region(prediction: np.ndarray, truth: np.ndarray, click: tuple[int, int, int]) -> np.ndarray:
+    """The error region a click was placed in: the 8-connected pixels around it that should be the
+    click's class and are not (empty when the click's pixel is not such a pixel)."""
+    x, y, label = click
+    components, _ = ndimage.label((truth == label) & (prediction != label), EIGHT_CONNECTED)
+    return components == components[y, x] if components[y, x] else np.zeros_like(truth, dtype=bool)
 
 
 def dice(prediction: np.ndarray, truth: np.ndarray, label: int) -> float | None:

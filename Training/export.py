@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 
 from common import CLICK_RADIUS, CT_WINDOW, MR_PERCENTILES, load_volumes
-from recalibrate import recalibrated
+from recalibrate import recalibrated, training_user
 from models import ConvLSTMCell, PropNet
 from train_sim import CLASSES, DEPTH, FILE_NAMES, SIZE, make_net
 
@@ -100,7 +100,8 @@ def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes, re
     else:
         regimes: list[dict] = []
         for r in range(regime_count):
-            regimes.append(recalibrated(net, variant, training_volumes(), 30, steps=r, earlier=regimes))
+            regimes.append(recalibrated(net, variant, training_volumes(), 30, steps=r, earlier=regimes,
+                                        user=training_user(checkpoint)))
         net.load_state_dict(regimes[0])
     net.eval()
     tensors = weights_of(net)

@@ -19,18 +19,19 @@ from pathlib import Path
 
 import torch
 
-from common import load_volumes
+from common import VirtualUser, load_volumes
 from models import PropNet
 from train_prop import sample_sequence, sequence_loss
 from train_sim import ddg_memory, make_net, sample_batch
 
 
 def recalibrated(net, network: str, volumes, batches: int, steps: int | None = None, seed: int = 99,
-                 earlier: list[dict] | None = None) -> dict:
+                 earlier: list[dict] | None = None, user: VirtualUser = VirtualUser()) -> dict:
     """The state dict of `net` with batch-norm statistics re-estimated on `batches` training batches;
     the weights are unchanged. SIM/CIM with `steps`: the statistics of the pass after exactly that
     many DDG steps (as the training's final pass saw them), the DDG steps themselves run in eval mode
-    with the statistics already estimated for their own regimes (`earlier[j]`)."""
+    with the statistics already estimated for their own regimes (`earlier[j]`), and the DDG user clicks
+    as it did in training (`user`)."""
     rng = random.Random(seed)
     driver = copy.deepcopy(net).eval()
 
@@ -50,12 +51,17 @@ def recalibrated(net, network: str, volumes, batches: int, steps: int | None = N
                 sequence_loss(net, torch.stack([s[0] for s in sequences]), torch.stack([s[1] for s in sequences]))
             else:
                 images, labels = sample_batch(volumes, 8, rng, agnostic=network == "any")
-                memory = ddg_memory(net, network, images, labels, rng, 6, exactly=steps,
-                                    step_net=step_net if earlier else None)
+                memory, _ = ddg_memory(net, network, images, labels, rng, 6, exactly=steps,
+                                    step_net=step_net if earlier else None, user=user)
                 net.train()
                 memory.run(net, images)
     net.eval()
     return {k: v.clone() for k, v in net.state_dict().items()}
+
+
+def training_user(checkpoint: dict) -> VirtualUser:
+    """The DDG user the checkpoint was trained with (older checkpoints did not record it: the default)."""
+    return VirtualUser(**checkpoint.get("user", {}))
 
 
 def main() -> int:
@@ -74,7 +80,7 @@ def main() -> int:
     net = PropNet() if args.network == "prop" else make_net(args.network)
     net.load_state_dict(checkpoint["model"])
     volumes = load_volumes(args.data)
-    recalibrated(net, args.network, volumes, args.batches, args.steps)
+    recalibrated(net, args.network, volumes, args.batches, args.steps, user=training_user(checkpoint))
     checkpoint["model"] = net.state_dict()
     checkpoint["recalibrated_batches"] = args.batches
     torch.save(checkpoint, args.out or args.checkpoint)

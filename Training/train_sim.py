@@ -4,7 +4,9 @@ Data Generation.
 Each batch: slices drawn from the training phantoms (90% with foreground), augmented; k in 0..D
 interaction steps are simulated with fixed weights (DDG: the virtual user clicks on the network's own
 output, the clicks and outputs fill the memory), then one forward pass with the filled memory is
-backpropagated with the focal loss. Time-bounded and resumable: the checkpoint holds the weights,
+backpropagated with the focal loss. With `--single-click-share` a share of the images gets a user
+that clicks as a radiologist and the evaluation do instead: one click per step, in the largest
+error region of any class. Time-bounded and resumable: the checkpoint holds the weights,
 the optimiser, the step count and the random state.
 
 The class-agnostic variant `any` is the SIM network with N = 2 (background, "this structure"):
@@ -14,19 +16,21 @@ the real labelled training images (real_data.py), `--init FILE` starts from an e
 weights wherever the shapes agree (everything but the first convolution and the classifier).
 
 usage: train_sim.py --data DIR --variant sim|cim|any --minutes M [--max-steps S] --out checkpoints/sim.pt
-                    [--threads 1] [--real DIR] [--init Models/sim.safetensors]
+                    [--threads 1] [--real DIR] [--init Models/sim.safetensors] [--hold-out 0.8]
+                    [--single-click-share 0]
 """
 from __future__ import annotations
 
 import json
-
 import random
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from common import augment, class_weights, ddg_clicks, click_maps, focal_loss, load_volumes, start_episode
+from common import (VirtualUser, augment, class_weights, clicked_region, ddg_clicks, click_maps, evaluation_click,
+                    focal_loss, load_volumes, start_episode)
 from interaction import InteractionMemory
 from models import SimNet
 import training_run
@@ -67,10 +71,11 @@ def sample_batch(volumes, batch: int, rng: random.Random, agnostic: bool = False
 
 
 def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int | None = None, step_net=None,
-               hold_out: float = 0.8):
-    """Runs k (0..max_steps) DDG steps with fixed weights and returns the filled memory. With
-    max_steps > D the memory rolls over as it does when a radiologist clicks more than D times.
-    `step_net(j)`, when given, is the network that runs step j (batch-norm recalibration)."""
+               user: VirtualUser = VirtualUser()):
+    """Runs k (0..max_steps) DDG steps with fixed weights and returns the filled memory, and (B, H, W)
+    the error regions the clicks were placed in. With max_steps > D the memory rolls over as it does
+    when a radiologist clicks more than D times. `step_net(j)`, when given, is the network that runs
+    step j (batch-norm recalibration)."""
     batch = images.shape[0]
     classes = classes_of(variant)
     memory = InteractionMemory(batch, classes, DEPTH, SIZE, cumulative=variant == "cim")
@@ -79,16 +84,27 @@ def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int |
     # with every initial click kept (one per error component, the structure's included).
     steps = rng.randint(1 if agnostic else 0, max_steps) if exactly is None else exactly
     episodes = [start_episode(labels[i], classes, rng, exclude_one=not agnostic) for i in range(batch)]
+    clicks_singly = [not agnostic and rng.random() < user.single_click_share for _ in range(batch)]
+
+    def clicks_of(i: int, step: int, prediction: np.ndarray) -> list:
+        if clicks_singly[i]:
+            click = evaluation_click(prediction, labels[i], classes, rng)
+            return [] if click is None else [click]
+        held_out = 0.0 if agnostic and step == 0 else user.hold_out
+        return ddg_clicks(episodes[i], prediction, labels[i], rng, hold_out=held_out)
+
+    clicked = np.zeros(labels.shape, dtype=bool)
     with torch.no_grad():
         for step in range(steps):
             probabilities = torch.softmax(memory.run(step_net(step) if step_net else net, images), 1)
             predictions = probabilities.argmax(1).numpy()
-            held_out = 0.0 if agnostic and step == 0 else hold_out
-            clicks = torch.from_numpy(np.stack([
-                click_maps(ddg_clicks(episodes[i], predictions[i], labels[i], rng, hold_out=held_out), classes, SIZE)
-                for i in range(batch)]))
+            step_clicks = [clicks_of(i, step, predictions[i]) for i in range(batch)]
+            for i, image_clicks in enumerate(step_clicks):
+                for click in image_clicks:
+                    clicked[i] |= clicked_region(predictions[i], labels[i], click)
+            clicks = torch.from_numpy(np.stack([click_maps(c, classes, SIZE) for c in step_clicks]))
             memory.push(clicks, probabilities)
-    return memory
+    return memory, torch.from_numpy(clicked)
 
 
 # The file each variant is exported to (Models/<name>.safetensors, and the metadata's "model").
@@ -131,6 +147,10 @@ def main() -> int:
     parser.add_argument("--ddg-steps", type=int, default=6, help="at most this many DDG steps per batch")
     parser.add_argument("--hold-out", type=float, default=0.8,
                         help="share of the DDG user's clicks left out (the paper's routine: 0.8)")
+    parser.add_argument("--clicked-region-weight", type=float, default=0.0,
+                        help="least focal-loss weight of the pixels of the error regions clicked (0: off)")
+    parser.add_argument("--single-click-share", type=float, default=0.0,
+                        help="share of images whose DDG user clicks once per step, as the evaluation does (multi-class variants)")
     args = parser.parse_args()
     net = make_net(args.variant)
     earlier_steps = 0
@@ -156,10 +176,14 @@ def main() -> int:
         run.freeze_statistics(lambda net: net.load_state_dict(
             recalibrated(net, args.variant, volumes, RECALIBRATION_BATCHES)))
 
+    user = VirtualUser(args.hold_out, args.single_click_share, args.clicked_region_weight)
+    run.settings["user"] = asdict(user)  # the export re-estimates batch-norm statistics with the same user
+
     def step(rng):
         images, labels = sample_batch(volumes, args.batch, rng, agnostic)
-        memory = ddg_memory(run.net, args.variant, images, labels, rng, args.ddg_steps, hold_out=args.hold_out)
-        return [focal_loss(memory.run(run.net, images), torch.from_numpy(labels).long(), weights)]
+        memory, clicked = ddg_memory(run.net, args.variant, images, labels, rng, args.ddg_steps, user=user)
+        return [focal_loss(memory.run(run.net, images), torch.from_numpy(labels).long(), weights, clicked=clicked,
+                           clicked_weight=user.clicked_region_weight)]
 
     run.loop(step, ["loss"])
     return 0

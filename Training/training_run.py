@@ -40,6 +40,7 @@ class TrainingRun:
         self.optimiser = torch.optim.Adam(net.parameters(), lr=args.lr)
         self.step, self.seconds = 0, 0.0
         self.frozen_statistics = False
+        self.settings: dict = {}  # what the script records for the export (saved with the checkpoint)
         if args.out.exists():
             checkpoint = torch.load(args.out, weights_only=False)
             net.load_state_dict(checkpoint["model"])
@@ -92,5 +93,5 @@ class TrainingRun:
         temporary = path.with_suffix(".tmp")
         torch.save({"model": self.net.state_dict(), "optimiser": self.optimiser.state_dict(), "step": self.step,
                     "seconds": seconds, "rng": self.rng.getstate(),
-                    "frozen_statistics": self.frozen_statistics}, temporary)
+                    "frozen_statistics": self.frozen_statistics, **self.settings}, temporary)
         temporary.replace(path)
