@@ -13,14 +13,16 @@ usage: probe_clicks.py --models ../Models --data ../data/validation [--every 16]
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file
 from scipy import ndimage
 
-from common import click_maps, dice, error_regions, evaluation_click, load_volumes
+from common import click_maps, clicked_region, dice, evaluation_click, load_volumes
 from interaction import InteractionMemory
 from train_sim import CLASSES, DEPTH, SIZE, make_net
 
@@ -28,11 +30,14 @@ DEPTH_BINS = [(0, 1.5), (1.5, 2.5), (2.5, 4), (4, float("inf"))]
 
 
 def regime_networks(path: Path, variant: str) -> list[torch.nn.Module]:
-    """One network per batch-norm regime of an exported file (regime r: after r interaction steps)."""
+    """One network per batch-norm regime of an exported file (regime r: after r interaction steps;
+    the metadata's `statisticRegimes` says how many; the base tensors are regime 0)."""
     tensors = load_file(path)
+    with safe_open(path, "pt") as file:
+        regimes = json.loads(file.metadata()["delineate"])["statisticRegimes"]
     base = {name: value for name, value in tensors.items() if not name.startswith("regime")}
     networks = []
-    for regime in range(4):
+    for regime in range(regimes):
         prefix = f"regime{regime}."
         state = dict(base)
         state.update({name[len(prefix):]: value for name, value in tensors.items() if name.startswith(prefix)})
@@ -65,7 +70,7 @@ def probe(networks, variant: str, volumes, every: int, clicks: int):
                     if click is None:
                         break
                     label = click[2]
-                    region = error_regions(prediction, truth, label)[0]
+                    region = clicked_region(prediction, truth, click)
                     depth = ndimage.distance_transform_edt(np.pad(region, 1))[1:-1, 1:-1].max()
                     memory.push(torch.from_numpy(click_maps([click], CLASSES, SIZE))[None], probabilities)
                     probabilities = torch.softmax(memory.run(networks[min(step, len(networks) - 1)], image), 1)

@@ -128,12 +128,12 @@ public struct PropagationNetwork: Sendable {
     public func read(_ query: KeyFeatures, memoryKeys: [Tensor], classValues: [[Tensor]]) throws(TensorError)
         -> [Tensor]
     {
-        guard let classes = classValues.first?.count, classes > 0 else { return [] }
-        return try arena.activate { () throws(TensorError) in
+        try arena.activate { () throws(TensorError) in
             let read = try MemoryRead.read(
                 queryKey: query.key, keys: memoryKeys,
                 values: classValues.map { values throws(TensorError) in try concatChannels(values) })
-            return try splitChannels(read, parts: classes)
+            // The read needs at least one frame, so `classValues[0]` is there.
+            return try splitChannels(read, parts: classValues[0].count)
         }
     }
 
