@@ -57,6 +57,12 @@ ANY_TRAINING_DATA = ("every structure of the procedural phantoms (delineate phan
                      "the real MR cases are held out")
 
 
+# SIM and CIM went on from their session-9 steps (10,600 and 10,000) on the session-10 generator.
+MULTI_CLASS_TRAINING_DATA = ("procedural phantoms: delineate phantom --size 128 --slices 48, 48 CT (seed 11) + 48 MR "
+                             "(seed 12); the last steps (from 10,600 for SIM, 10,000 for CIM) on session 10's "
+                             "generator, whose organs move between cases")
+
+
 def commit() -> str:
     return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 
@@ -93,7 +99,8 @@ def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes, re
     that many or more)."""
     net, checkpoint = load(checkpoints / f"{variant}.pt", make_net(variant))
     file_name = FILE_NAMES[variant]
-    described = {"classes": ANY_CLASSES, "trainingData": ANY_TRAINING_DATA} if variant == "any" else {}
+    described = ({"classes": ANY_CLASSES, "trainingData": ANY_TRAINING_DATA} if variant == "any"
+                 else {"trainingData": MULTI_CLASS_TRAINING_DATA})
     steps = checkpoint["step"]
     if checkpoint.get("frozen_statistics", False):
         regimes = [net.state_dict()]  # fine-tuned with one fixed set of statistics: export that set

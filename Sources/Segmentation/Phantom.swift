@@ -129,15 +129,23 @@ public struct PhantomGenerator: Sendable {
         let body = Blob(
             centre: (0, 0, 0), radii: (width * 0.42, height * 0.32, depth * 0.75),
             harmonics: [(0.03, 2, Double.random(in: 0..<6, using: &random))])
+        /// An offset of up to `share` of the extent either way: organs sit somewhere else in every case.
+        func shift(_ extent: Double, _ share: Double = 0.06) -> Double {
+            Double.random(in: -share...share, using: &random) * extent
+        }
         let large = Blob(
-            centre: (-width * 0.12, -height * 0.04, Double.random(in: -0.1...0.1, using: &random) * depth),
+            centre: (-width * 0.12 + shift(width), -height * 0.04 + shift(height), shift(depth, 0.1)),
             radii: (width * 0.16, height * 0.13, max(depth * 0.3, 25)), harmonics: harmonics())
         let medium = Blob(
-            centre: (width * 0.14, height * 0.08, Double.random(in: -0.15...0.15, using: &random) * depth),
+            centre: (width * 0.14 + shift(width), height * 0.08 + shift(height), shift(depth, 0.15)),
             radii: (width * 0.08, height * 0.07, max(depth * 0.18, 18)), harmonics: harmonics())
+        // The cavity is about a third of the organ across (a uterine cavity), off its centre by up to a quarter.
         let cavity = Blob(
-            centre: medium.centre, radii: (medium.radii.x * 0.22, medium.radii.y * 0.12, medium.radii.z * 0.5),
-            harmonics: [])
+            centre: (
+                medium.centre.x + shift(medium.radii.x, 0.25), medium.centre.y + shift(medium.radii.y, 0.25),
+                medium.centre.z
+            ),
+            radii: (medium.radii.x * 0.4, medium.radii.y * 0.35, medium.radii.z * 0.5), harmonics: [])
         let lesions: [Blob] = (0..<Int.random(in: 0...4, using: &random)).map { _ in
             let r = Double.random(in: 6...18, using: &random)
             let angle = Double.random(in: 0..<(2 * .pi), using: &random)

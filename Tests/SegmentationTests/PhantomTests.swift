@@ -47,6 +47,30 @@ import Testing
         #expect(edges.count > 20 && edgeMean > 30 && edgeMean < 52, "edge mean \(edgeMean) over \(edges.count)")
     }
 
+    @Test func organsSitElsewhereInEveryCaseAndTheCavityIsAStructureNotASliver() {
+        let generator = PhantomGenerator(columns: 128, rows: 128, slices: 48, modality: .ct)
+        let plane = 128 * 128
+        var centres: [(x: Double, y: Double)] = []
+        for seed in UInt64(1)...4 {
+            let phantom = generator.generate(seed: seed)
+            let cavity = phantom.labels.indices.filter { phantom.labels[$0] == PhantomClass.cavity.rawValue }
+            let largestSlice = Dictionary(grouping: cavity, by: { $0 / plane }).values.map(\.count).max() ?? 0
+            let rows = Set(cavity.map { ($0 % plane) / 128 })
+            #expect(largestSlice >= 20 && rows.count >= 4, "cavity: \(largestSlice) pixels in its largest slice")
+            let medium = phantom.labels.indices.filter { phantom.labels[$0] == PhantomClass.mediumOrgan.rawValue }
+            let count = Double(medium.count)
+            centres.append(
+                (
+                    medium.map { Double($0 % 128) }.reduce(0, +) / count,
+                    medium.map { Double(($0 % plane) / 128) }.reduce(0, +) / count
+                ))
+        }
+        // A network must find the organ, not learn where it always is.
+        let spread =
+            centres.map(\.x).max()! - centres.map(\.x).min()! + centres.map(\.y).max()! - centres.map(\.y).min()!
+        #expect(spread > 4, "medium organ centres \(centres)")
+    }
+
     @Test func aVesselSliceHasSeveralComponents() {
         let phantom = PhantomGenerator(columns: 128, rows: 128, slices: 40, modality: .ct).generate(seed: 11)
         let size = phantom.columns * phantom.rows
