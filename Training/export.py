@@ -57,7 +57,6 @@ ANY_TRAINING_DATA = ("every structure of the procedural phantoms (delineate phan
                      "the real MR cases are held out")
 
 
-# SIM and CIM went on from their session-9 steps (10,600 and 10,000) on the session-10 generator.
 MULTI_CLASS_TRAINING_DATA = ("procedural phantoms: delineate phantom --size 128 --slices 48, 48 CT (seed 11) + 48 MR "
                              "(seed 12); the last steps (from 10,600 for SIM, 10,000 for CIM) on session 10's "
                              "generator, whose organs move between cases")
@@ -106,9 +105,9 @@ def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes, re
         regimes = [net.state_dict()]  # fine-tuned with one fixed set of statistics: export that set
     else:
         regimes: list[dict] = []
+        user = training_user(checkpoint)
         for r in range(regime_count):
-            regimes.append(recalibrated(net, variant, training_volumes(), 30, steps=r, earlier=regimes,
-                                        user=training_user(checkpoint)))
+            regimes.append(recalibrated(net, variant, training_volumes(), 30, steps=r, earlier=regimes, user=user))
         net.load_state_dict(regimes[0])
     net.eval()
     tensors = weights_of(net)

@@ -73,9 +73,9 @@ def sample_batch(volumes, batch: int, rng: random.Random, agnostic: bool = False
 def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int | None = None, step_net=None,
                user: VirtualUser = VirtualUser()):
     """Runs k (0..max_steps) DDG steps with fixed weights and returns the filled memory, and (B, H, W)
-    the error regions the clicks were placed in. With max_steps > D the memory rolls over as it does
-    when a radiologist clicks more than D times. `step_net(j)`, when given, is the network that runs
-    step j (batch-norm recalibration)."""
+    the error regions the clicks were placed in (none when the user's clicked-region weight is 0).
+    With max_steps > D the memory rolls over as it does when a radiologist clicks more than D times.
+    `step_net(j)`, when given, is the network that runs step j (batch-norm recalibration)."""
     batch = images.shape[0]
     classes = classes_of(variant)
     memory = InteractionMemory(batch, classes, DEPTH, SIZE, cumulative=variant == "cim")
@@ -99,9 +99,10 @@ def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int |
             probabilities = torch.softmax(memory.run(step_net(step) if step_net else net, images), 1)
             predictions = probabilities.argmax(1).numpy()
             step_clicks = [clicks_of(i, step, predictions[i]) for i in range(batch)]
-            for i, image_clicks in enumerate(step_clicks):
-                for click in image_clicks:
-                    clicked[i] |= clicked_region(predictions[i], labels[i], click)
+            if user.clicked_region_weight > 0:  # the regions only matter to the loss's weighting
+                for i, image_clicks in enumerate(step_clicks):
+                    for click in image_clicks:
+                        clicked[i] |= clicked_region(predictions[i], labels[i], click)
             clicks = torch.from_numpy(np.stack([click_maps(c, classes, SIZE) for c in step_clicks]))
             memory.push(clicks, probabilities)
     return memory, torch.from_numpy(clicked)
