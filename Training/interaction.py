@@ -25,6 +25,13 @@ class InteractionMemory:
             state = torch.cat([clicks, probabilities], 1)
             self.tensor = torch.cat([state, self.tensor[:, : -2 * self.classes]], 1)
 
+    def drop_probabilities(self, dropped: torch.Tensor):
+        """Zeroes the probability maps of every state of the images where `dropped` (B,) is true (SIM
+        only), so that those images are segmented from the image and the clicks alone."""
+        for state in range(self.depth):
+            first = (2 * state + 1) * self.classes
+            self.tensor[dropped, first: first + self.classes] = 0
+
     def input(self, image: torch.Tensor) -> torch.Tensor:
         return torch.cat([image, self.tensor], 1)
 

@@ -17,7 +17,7 @@ weights wherever the shapes agree (everything but the first convolution and the 
 
 usage: train_sim.py --data DIR --variant sim|cim|any --minutes M [--max-steps S] --out checkpoints/sim.pt
                     [--threads 1] [--real DIR] [--init Models/sim.safetensors] [--hold-out 0.8]
-                    [--single-click-share 0]
+                    [--single-click-share 0] [--probability-dropout 0] [--final-lr L]
 """
 from __future__ import annotations
 
@@ -152,7 +152,11 @@ def main() -> int:
                         help="least focal-loss weight of the pixels of the error regions clicked (0: off)")
     parser.add_argument("--single-click-share", type=float, default=0.0,
                         help="share of images whose DDG user clicks once per step, as the evaluation does (multi-class variants)")
+    parser.add_argument("--probability-dropout", type=float, default=0.0,
+                        help="share of images whose memory's probability maps are zeroed for the loss pass (SIM)")
     args = parser.parse_args()
+    if args.probability_dropout > 0 and args.variant == "cim":
+        raise SystemExit("--probability-dropout: the CIM memory holds no probability maps")
     net = make_net(args.variant)
     earlier_steps = 0
     if args.init is not None and not args.out.exists():
@@ -183,6 +187,8 @@ def main() -> int:
     def step(rng):
         images, labels = sample_batch(volumes, args.batch, rng, agnostic)
         memory, clicked = ddg_memory(run.net, args.variant, images, labels, rng, args.ddg_steps, user=user)
+        if args.probability_dropout > 0:
+            memory.drop_probabilities(torch.tensor([rng.random() < args.probability_dropout for _ in labels]))
         return [focal_loss(memory.run(run.net, images), torch.from_numpy(labels).long(), weights, clicked=clicked,
                            clicked_weight=user.clicked_region_weight)]
 

@@ -21,6 +21,8 @@ def parser(batch: int, lr: float, seed: int) -> argparse.ArgumentParser:
     parser.add_argument("--lr", type=float, default=lr)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=seed)
+    parser.add_argument("--final-lr", type=float, default=None,
+                        help="decay the learning rate linearly from --lr to this by --max-steps (needs it)")
     parser.add_argument("--freeze-statistics", action="store_true",
                         help="keep batch norm in evaluation mode: fixed statistics, so every memory regime in a "
                              "batch sees the same normalisation (fine-tuning after recalibration)")
@@ -67,13 +69,25 @@ class TrainingRun:
                 if isinstance(module, torch.nn.BatchNorm2d):
                     module.eval()
 
+    def learning_rate(self, first_step: int) -> float:
+        """--lr, or with --final-lr the linear decay from --lr at this run's first step to it at --max-steps."""
+        if self.args.final_lr is None:
+            return self.args.lr
+        progress = (self.step - first_step) / max(1, self.args.max_steps - first_step)
+        return self.args.lr + (self.args.final_lr - self.args.lr) * progress
+
     def loop(self, step_fn, names: list[str]):
+        if self.args.final_lr is not None and self.args.max_steps is None:
+            raise SystemExit("--final-lr needs --max-steps: the decay ends there")
         start = time.time()
+        first_step = self.step
         history = []
         while time.time() - start < self.args.minutes * 60 and (
                 self.args.max_steps is None or self.step < self.args.max_steps):
             self.train_mode()
             losses = step_fn(self.rng)
+            for group in self.optimiser.param_groups:
+                group["lr"] = self.learning_rate(first_step)
             self.optimiser.zero_grad()
             sum(losses).backward()
             self.optimiser.step()
