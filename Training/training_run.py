@@ -34,6 +34,8 @@ class TrainingRun:
     and saves to `args.out` (every 200 steps and at the end)."""
 
     def __init__(self, args, net: torch.nn.Module):
+        if args.final_lr is not None and args.max_steps is None:
+            raise SystemExit("--final-lr needs --max-steps: the decay ends there")
         torch.set_num_threads(args.threads)
         torch.manual_seed(args.seed)
         self.args = args
@@ -50,8 +52,6 @@ class TrainingRun:
             self.step, self.seconds = checkpoint["step"], checkpoint["seconds"]
             self.rng.setstate(checkpoint["rng"])
             self.frozen_statistics = checkpoint.get("frozen_statistics", False)
-            for group in self.optimiser.param_groups:
-                group["lr"] = args.lr  # a resumed run may continue at a lower rate
             print(f"resumed at step {self.step} with learning rate {args.lr}", flush=True)
 
     def freeze_statistics(self, recalibrate):
@@ -77,8 +77,6 @@ class TrainingRun:
         return self.args.lr + (self.args.final_lr - self.args.lr) * progress
 
     def loop(self, step_fn, names: list[str]):
-        if self.args.final_lr is not None and self.args.max_steps is None:
-            raise SystemExit("--final-lr needs --max-steps: the decay ends there")
         start = time.time()
         first_step = self.step
         history = []
@@ -86,7 +84,7 @@ class TrainingRun:
                 self.args.max_steps is None or self.step < self.args.max_steps):
             self.train_mode()
             losses = step_fn(self.rng)
-            for group in self.optimiser.param_groups:
+            for group in self.optimiser.param_groups:  # a resumed run may also go on at another rate
                 group["lr"] = self.learning_rate(first_step)
             self.optimiser.zero_grad()
             sum(losses).backward()
