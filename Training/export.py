@@ -58,8 +58,14 @@ ANY_TRAINING_DATA = ("every structure of the procedural phantoms (delineate phan
 
 
 MULTI_CLASS_TRAINING_DATA = ("procedural phantoms: delineate phantom --size 128 --slices 48, 48 CT (seed 11) + 48 MR "
-                             "(seed 12); the last steps (from 10,600 for SIM, 10,000 for CIM) on session 10's "
-                             "generator, whose organs move between cases")
+                             "(seed 12); the steps from 10,000 on session 10's generator, whose organs move between "
+                             "cases")
+TRAINING_DATA = {
+    "cim": MULTI_CLASS_TRAINING_DATA,
+    "sim": MULTI_CLASS_TRAINING_DATA + "; steps 0-23,400 are the CIM network's, whose first convolution was spread "
+                                       "over SIM's input (train_sim.py sim_stem_from_cim), and SIM trained on from there",
+    "any": ANY_TRAINING_DATA,
+}
 
 
 def commit() -> str:
@@ -98,8 +104,7 @@ def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes, re
     that many or more)."""
     net, checkpoint = load(checkpoints / f"{variant}.pt", make_net(variant))
     file_name = FILE_NAMES[variant]
-    described = ({"classes": ANY_CLASSES, "trainingData": ANY_TRAINING_DATA} if variant == "any"
-                 else {"trainingData": MULTI_CLASS_TRAINING_DATA})
+    described = {"trainingData": TRAINING_DATA[variant], **({"classes": ANY_CLASSES} if variant == "any" else {})}
     steps = checkpoint["step"]
     if checkpoint.get("frozen_statistics", False):
         regimes = [net.state_dict()]  # fine-tuned with one fixed set of statistics: export that set

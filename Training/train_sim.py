@@ -13,7 +13,8 @@ The class-agnostic variant `any` is the SIM network with N = 2 (background, "thi
 each sampled slice keeps one structure of its case as the foreground, drawn at random among the
 structures present, so every structure of every case is learned one at a time. `--real DIR` adds
 the real labelled training images (real_data.py), `--init FILE` starts from an exported network's
-weights wherever the shapes agree (everything but the first convolution and the classifier).
+weights wherever the shapes agree (everything but the first convolution and the classifier); a SIM
+network started from the CIM network also takes its first convolution (`sim_stem_from_cim`).
 
 usage: train_sim.py --data DIR --variant sim|cim|any --minutes M [--max-steps S] --out checkpoints/sim.pt
                     [--threads 1] [--real DIR] [--init Models/sim.safetensors] [--hold-out 0.8]
@@ -112,23 +113,38 @@ def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int |
 FILE_NAMES = {"sim": "sim", "cim": "cim", "any": "sim-any"}
 
 
+def sim_stem_from_cim(weight: torch.Tensor) -> torch.Tensor:
+    """The CIM stem's weights (C, 1 + N, k, k) spread over SIM's input (C, 1 + 2·D·N, k, k): the image
+    channel as it is, CIM's merged click masks for the click masks of every state, zeros for the
+    probability maps. Without clicks, or with clicks at distinct places in the last D steps, the SIM
+    network then gives CIM's output, and learns from there what the probability maps add."""
+    image, clicks = weight[:, :1], weight[:, 1:]
+    state = torch.cat([clicks, torch.zeros_like(clicks)], 1)
+    return torch.cat([image] + [state] * DEPTH, 1)
+
+
 def initialise(net: SimNet, path: Path, variant: str) -> tuple[int, int]:
-    """Copies every tensor of an exported network whose name and shape match. Returns how many, and
-    the steps that network was trained for when it is this variant's own network (a run that goes
-    on counting from there), else 0 (a new network that borrows some of another's weights)."""
+    """Copies every tensor of an exported network whose name and shape match; a SIM network started
+    from a CIM network also takes its stem (`sim_stem_from_cim`). Returns how many, and the steps that
+    network was trained for when it is this variant's own network or a CIM network a SIM network
+    starts from (a run that goes on counting from there), else 0 (a new network that borrows some of
+    another's weights)."""
     from safetensors import safe_open
     from safetensors.torch import load_file
     exported = load_file(path)
+    with safe_open(path, "pt") as file:
+        document = json.loads(file.metadata()["delineate"])
+    from_cim = variant == "sim" and document["model"] == FILE_NAMES["cim"]
+    if from_cim:
+        exported["stem.conv.weight"] = sim_stem_from_cim(exported["stem.conv.weight"])
     state = net.state_dict()
     taken = {name: value for name, value in exported.items() if name in state and state[name].shape == value.shape}
     state.update(taken)
     net.load_state_dict(state)
-    with safe_open(path, "pt") as file:
-        document = json.loads(file.metadata()["delineate"])
     # The per-regime batch-norm statistics (`regime{r}.*`) have no place in the network itself.
     own = [name for name in exported if not name.startswith("regime")]
-    same = document["model"] == FILE_NAMES[variant] and len(taken) == len(own)
-    return len(taken), document["trainingSteps"] if same else 0
+    whole = len(taken) == len(own) and (from_cim or document["model"] == FILE_NAMES[variant])
+    return len(taken), document["trainingSteps"] if whole else 0
 
 
 def structure_weights(volumes) -> torch.Tensor:

@@ -63,6 +63,21 @@ public enum ClickEvaluation {
     public struct Curve: Sendable {
         public var tallies: [DiceTally]
         public var sliceScores: [[Double]]
+
+        public init(tallies: [DiceTally], sliceScores: [[Double]]) {
+            self.tallies = tallies
+            self.sliceScores = sliceScores
+        }
+
+        /// The slices whose automatic output (0 clicks) has a mean foreground Dice below `threshold`,
+        /// the ones a radiologist has to correct: how many, and their mean slice Dice after each
+        /// click count.
+        public func failedSlices(below threshold: Double) -> (count: Int, meanDice: [Double]) {
+            let failed = sliceScores.filter { ($0.first ?? 1) < threshold }
+            guard let length = failed.first?.count else { return (0, []) }
+            let means = (0..<length).map { count in failed.map { $0[count] }.reduce(0, +) / Double(failed.count) }
+            return (failed.count, means)
+        }
     }
 
     /// Every `sliceStep`-th slice that holds foreground, in every case. With `startEmpty` the user

@@ -65,6 +65,7 @@ struct EvalCommand: ParsableCommand {
         report += "| --- | ---: |" + String(repeating: " ---: |", count: classes) + "\n"
         var csvLines = ["method,clicks," + names.joined(separator: ",") + ",mean_foreground"]
         var noc: [String] = []
+        var failed: [String] = []
         var lines: [LineChart.Series] = []
         for (name, method) in clickMethods {
             let curve = try ClickEvaluation.run(
@@ -93,6 +94,13 @@ struct EvalCommand: ParsableCommand {
                 String(
                     format: "| %@ | %.2f | %.2f | %d |", name, n85.reduce(0, +) / Double(n85.count),
                     n90.reduce(0, +) / Double(n90.count), n85.count))
+            let corrected = curve.failedSlices(below: Self.failedSliceDice)
+            failed.append(
+                "| \(name) | \(corrected.count) | "
+                    + reported.map { count in
+                        corrected.meanDice.indices.contains(count)
+                            ? String(format: "%.3f", corrected.meanDice[count]) : "–"
+                    }.joined(separator: " | ") + " |")
         }
         if let chart {
             let png = LineChart(
@@ -109,6 +117,12 @@ struct EvalCommand: ParsableCommand {
             "\nNoC@85 / NoC@90: mean clicks until a slice's mean foreground Dice reaches 0.85 / 0.90 (\(maxClicks + 1) when never).\n\n"
         report +=
             "| method | NoC@85 | NoC@90 | slices |\n| --- | ---: | ---: | ---: |\n" + noc.joined(separator: "\n") + "\n"
+        report +=
+            "\nSlices the automatic output gets wrong (mean foreground Dice below \(Self.failedSliceDice) without clicks): "
+            + "how many, and their mean slice Dice after \(reported.map(String.init).joined(separator: ", ")) clicks.\n\n"
+        report +=
+            "| method | slices | " + reported.map(String.init).joined(separator: " | ") + " |\n| --- | ---: |"
+            + String(repeating: " ---: |", count: reported.count) + "\n" + failed.joined(separator: "\n") + "\n"
         if !skipPropagation, let propagation = try? PropagationNetwork(contentsOf: "\(models)/prop.safetensors") {
             report +=
                 "\nPropagation (VMN protocol): round 1 corrects each class's largest slice with \(propagationClicks) clicks and propagates; "
@@ -170,6 +184,9 @@ struct EvalCommand: ParsableCommand {
         print(report)
         if let writeDocs { try MarkdownSection.replace(named: "eval-structures", in: writeDocs, with: report) }
     }
+
+    /// A slice whose automatic output scores below this mean foreground Dice needs correcting.
+    static let failedSliceDice = 0.85
 
     /// The chart's line colours, one per method in order, named for the caption.
     static let chartColours: [(name: String, rgb: [UInt8])] = [

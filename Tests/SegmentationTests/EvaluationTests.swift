@@ -28,6 +28,17 @@ import Testing
         #expect(clicked >= automatic, "mean foreground Dice after 3 clicks \(clicked), automatic \(automatic)")
     }
 
+    /// Only the slices whose automatic output fails count, with their own means after each click.
+    @Test func failedSlicesAreTheOnesTheAutomaticOutputGotWrong() {
+        let curve = ClickEvaluation.Curve(
+            tallies: [], sliceScores: [[0.5, 0.8, 0.9], [0.9, 0.95, 0.96], [0.7, 0.9, 0.94]])
+        let failed = curve.failedSlices(below: 0.85)
+        #expect(failed.count == 2)
+        #expect(zip(failed.meanDice, [0.6, 0.85, 0.92]).allSatisfy { abs($0 - $1) < 1e-12 })
+        #expect(curve.failedSlices(below: 0.5).count == 0)
+        #expect(curve.failedSlices(below: 0.5).meanDice.isEmpty)
+    }
+
     @Test func randomWalkerBaselineStartsEmptyAndFollowsTheClicks() throws {
         let curve = try ClickEvaluation.run(
             Self.cases, method: .randomWalker, classes: 6, maxClicks: 3, sliceStep: 4)
