@@ -34,6 +34,7 @@ import Testing
             tallies: [], sliceScores: [[0.5, 0.8, 0.9], [0.9, 0.95, 0.96], [0.7, 0.9, 0.94]])
         let failed = curve.failedSlices(below: 0.85)
         #expect(failed.count == 2)
+        #expect(failed.meanDice.count == 3)
         #expect(zip(failed.meanDice, [0.6, 0.85, 0.92]).allSatisfy { abs($0 - $1) < 1e-12 })
         #expect(curve.failedSlices(below: 0.5).count == 0)
         #expect(curve.failedSlices(below: 0.5).meanDice.isEmpty)
