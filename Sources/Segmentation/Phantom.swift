@@ -43,6 +43,8 @@ public struct Phantom: Sendable {
     public let pixelSpacing: Double
     public let sliceSpacing: Double
     public let modality: PhantomModality
+    /// The generator's `contrast` (1: the standard phantom).
+    public let contrast: Double
     /// CT: Hounsfield units; MR: arbitrary signal units.
     public let intensities: [Int16]
     public let labels: [UInt8]
@@ -61,12 +63,19 @@ public struct PhantomGenerator: Sendable {
     public var rows: Int
     public var slices: Int?
     public var modality: PhantomModality
+    /// How far each structure's intensity departs from the soft tissue around it: 1 is the standard
+    /// phantom, 0.35 a low-contrast one (iso-attenuating lesions, an organ barely above the noise)
+    /// where the image alone is ambiguous. The anatomy of a seed does not depend on it.
+    public var contrast: Double
 
-    public init(columns: Int = 512, rows: Int = 512, slices: Int? = nil, modality: PhantomModality = .ct) {
+    public init(
+        columns: Int = 512, rows: Int = 512, slices: Int? = nil, modality: PhantomModality = .ct, contrast: Double = 1
+    ) {
         self.columns = columns
         self.rows = rows
         self.slices = slices
         self.modality = modality
+        self.contrast = contrast
     }
 
     /// A smooth closed shape: an ellipsoid whose radius is modulated by low-frequency harmonics.
@@ -169,7 +178,8 @@ public struct PhantomGenerator: Sendable {
         let mr: [PhantomClass: Double] = [
             .background: 420, .largeOrgan: 300, .mediumOrgan: 520, .cavity: 900, .lesion: 700, .vessel: 150,
         ]
-        let tissue = modality == .ct ? ct : mr
+        let surroundings = (modality == .ct ? ct : mr)[.background]!
+        let tissue = (modality == .ct ? ct : mr).mapValues { surroundings + contrast * ($0 - surroundings) }
         let (air, fat, muscle) = modality == .ct ? (-1000.0, -100.0, 45.0) : (0.0, 800.0, 350.0)
         let noise = modality == .ct ? 12.0 : 18.0
         let bias = (Double.random(in: -0.3...0.3, using: &random), Double.random(in: -0.3...0.3, using: &random))
@@ -222,6 +232,6 @@ public struct PhantomGenerator: Sendable {
         }
         return Phantom(
             columns: columns, rows: rows, slices: sliceCount, pixelSpacing: pixelSpacing, sliceSpacing: sliceSpacing,
-            modality: modality, intensities: intensities, labels: labels)
+            modality: modality, contrast: contrast, intensities: intensities, labels: labels)
     }
 }

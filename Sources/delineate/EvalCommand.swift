@@ -37,6 +37,11 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Write the CSV of the click curves here.") var csv: String?
     @Option(help: "Write a PNG chart of mean foreground Dice vs clicks here.") var chart: String?
     @Option(help: "Markdown file whose eval section is replaced with this run's tables.") var writeDocs: String?
+    @Option(
+        help:
+            "The section of --write-docs to replace, between <!-- bench:NAME --> markers (default: eval, or eval-structures for --image pairs)."
+    )
+    var docsSection: String?
     @Option(help: "Engine threads.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func run() throws {
@@ -148,7 +153,7 @@ struct EvalCommand: ParsableCommand {
         if let csv {
             try (csvLines.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8)
         }
-        if let writeDocs { try MarkdownSection.replace(named: "eval", in: writeDocs, with: report) }
+        if let writeDocs { try MarkdownSection.replace(named: docsSection ?? "eval", in: writeDocs, with: report) }
     }
 
     /// Each labelled structure of the --image/--label pairs, with the class-agnostic network.
@@ -182,7 +187,9 @@ struct EvalCommand: ParsableCommand {
             reported: reported, sliceStep: sliceStep, rounds: rounds, propagationClicks: propagationClicks)
         let report = try evaluation.run()
         print(report)
-        if let writeDocs { try MarkdownSection.replace(named: "eval-structures", in: writeDocs, with: report) }
+        if let writeDocs {
+            try MarkdownSection.replace(named: docsSection ?? "eval-structures", in: writeDocs, with: report)
+        }
     }
 
     /// A slice whose automatic output scores below this mean foreground Dice needs correcting.

@@ -16,6 +16,9 @@ struct PhantomCommand: ParsableCommand {
     @Option(help: "Columns and rows of each slice.") var size: Int = 512
     @Option(help: "Slices per case (default: drawn from 64 to 300).") var slices: Int?
     @Option(help: "Output folder.") var out: String
+    @Option(
+        help: "Structure contrast against the surrounding tissue: 1 standard, 0.35 low (the same anatomy per seed).")
+    var contrast: Double = 1
 
     func validate() throws {
         guard PhantomModality(rawValue: modality.uppercased()) != nil else {
@@ -23,6 +26,7 @@ struct PhantomCommand: ParsableCommand {
         }
         guard (16...1024).contains(size) else { throw ValidationError("size must be 16 to 1024") }
         guard cases >= 1 else { throw ValidationError("cases must be at least 1") }
+        guard contrast > 0 && contrast <= 2 else { throw ValidationError("contrast must be above 0 and at most 2") }
     }
 
     @Option(help: "Cases generated at once (default: the machine's cores).")
@@ -30,15 +34,16 @@ struct PhantomCommand: ParsableCommand {
 
     func run() throws {
         let modality = PhantomModality(rawValue: modality.uppercased())!
-        let (seed, size, slices, out) = (seed, size, slices, out)
+        let (seed, size, slices, out, contrast) = (seed, size, slices, out, contrast)
         let failures = FailureList()
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = max(1, parallel)
         for number in 1...cases {
             queue.addOperation {
                 let caseSeed = (seed &* 1_000_003 &+ UInt64(number)) &* 2 &+ (modality == .mr ? 1 : 0)
-                let phantom = PhantomGenerator(columns: size, rows: size, slices: slices, modality: modality)
-                    .generate(seed: caseSeed)
+                let phantom = PhantomGenerator(
+                    columns: size, rows: size, slices: slices, modality: modality, contrast: contrast
+                ).generate(seed: caseSeed)
                 let folder = "\(out)/\(modality.rawValue.lowercased())-\(String(format: "%03d", number))"
                 do {
                     try Self.write(phantom, seed: caseSeed, number: number, to: folder)
@@ -79,7 +84,8 @@ struct PhantomCommand: ParsableCommand {
     @discardableResult
     static func write(_ phantom: Phantom, seed: UInt64, number: Int, to folder: String) throws -> [String] {
         try FileManager.default.createDirectory(atPath: folder + "/dicom", withIntermediateDirectories: true)
-        let root = "2.25.\(seed)"
+        // Another contrast is another series of the same anatomy: its own UIDs, so both can sit in one PACS.
+        let root = phantom.contrast == 1 ? "2.25.\(seed)" : "2.25.\(seed).\(Int((phantom.contrast * 1000).rounded()))"
         let writer = ImageSeriesWriter(
             series: SeriesDescription(
                 patientName: "Phantom^\(phantom.modality.rawValue)\(number)", patientID: "PH-\(seed)",
@@ -108,6 +114,7 @@ struct PhantomCommand: ParsableCommand {
             "spacing_mm": [phantom.sliceSpacing, phantom.pixelSpacing, phantom.pixelSpacing],
             "classes": PhantomClass.allCases.map { ["index": Int($0.rawValue), "name": $0.name] },
             "class_voxels": phantom.classCounts, "seed": seed, "modality": phantom.modality.rawValue,
+            "contrast": phantom.contrast,
             "series_instance_uid": root + ".2",
         ]
         try JSONSerialization.data(withJSONObject: header, options: [.prettyPrinted, .sortedKeys])

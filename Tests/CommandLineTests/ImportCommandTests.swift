@@ -91,6 +91,40 @@ import Testing
         #expect(training.contains("mr-001 MR (6, 32, 32)"), "\(training)")
         #expect(training.contains("'large organ'"))
     }
+
+    @Test func aLowContrastSeriesHasTheSameAnatomyAndItsOwnUIDs() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for (run, contrast) in [("standard", "1"), ("low", "0.35")] {
+            _ = try Process.output(
+                of: delineate,
+                arguments: [
+                    "phantom", "--seed", "9", "--size", "32", "--slices", "6", "--contrast", contrast, "--out",
+                    "\(folder)/\(run)",
+                ])
+        }
+        func file(_ run: String, _ name: String) throws -> Data {
+            try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(run)/ct-001/\(name)"))
+        }
+        func header(_ run: String) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: try file(run, "labels.json")) as? [String: Any] ?? [:]
+        }
+        #expect(try file("standard", "labels.raw") == file("low", "labels.raw"))
+        #expect(try file("standard", "dicom/0003.dcm") != file("low", "dicom/0003.dcm"))
+        let (standard, low) = (try header("standard"), try header("low"))
+        #expect(low["contrast"] as? Double == 0.35 && standard["contrast"] as? Double == 1)
+        let lowSeries = low["series_instance_uid"] as? String ?? ""
+        #expect(lowSeries.hasSuffix(".350.2") && lowSeries != standard["series_instance_uid"] as? String)
+        let check = try Process.output(
+            of: DevServices.python, arguments: [DevServices.fixture("check_series.py"), folder + "/low/ct-001"])
+        #expect(check.contains("OK"), "\(check)")
+        do {
+            _ = try Process.output(of: delineate, arguments: ["phantom", "--contrast", "0", "--out", folder + "/none"])
+            Issue.record("a contrast of 0 was accepted")
+        } catch let error as ExternalToolError {
+            #expect(error.output.contains("contrast must be above 0"), "\(error.output)")
+        }
+    }
 }
 
 /// The API benchmark runs end to end on a small scale (its figures come from the full run in

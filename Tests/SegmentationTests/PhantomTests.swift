@@ -20,23 +20,9 @@ import Testing
 
     @Test func ctIntensitiesFollowTheLabelsAwayFromEdges() {
         let phantom = PhantomGenerator(columns: 128, rows: 128, slices: 24, modality: .ct).generate(seed: 3)
-        let (width, plane) = (phantom.columns, phantom.columns * phantom.rows)
-        /// The mean HU of voxels whose in-plane 8 neighbours share their label (no partial-volume blur there).
-        func interiorMean(_ label: PhantomClass) -> Double {
-            var sum = 0.0
-            var count = 0
-            for index in phantom.labels.indices where phantom.labels[index] == label.rawValue {
-                let (x, y) = (index % width, (index % plane) / width)
-                guard x > 0, y > 0, x < width - 1, y < phantom.rows - 1 else { continue }
-                let neighbours = [-width - 1, -width, -width + 1, -1, 1, width - 1, width, width + 1]
-                guard neighbours.allSatisfy({ phantom.labels[index + $0] == label.rawValue }) else { continue }
-                sum += Double(phantom.intensities[index])
-                count += 1
-            }
-            return sum / Double(max(count, 1))
-        }
-        #expect(abs(interiorMean(.largeOrgan) - 60) < 5)
-        #expect(abs(interiorMean(.mediumOrgan) - 45) < 5)
+        let width = phantom.columns
+        #expect(abs(Self.interiorMean(of: .largeOrgan, in: phantom) - 60) < 5)
+        #expect(abs(Self.interiorMean(of: .mediumOrgan, in: phantom) - 45) < 5)
         #expect(phantom.intensities[0] < -900)  // a corner voxel is air
         // At the organ's edge the blur mixes organ (60 HU) and surroundings (20 HU): partial volume.
         let edges = phantom.labels.indices.filter {
@@ -45,6 +31,32 @@ import Testing
         }
         let edgeMean = edges.map { Double(phantom.intensities[$0]) }.reduce(0, +) / Double(max(edges.count, 1))
         #expect(edges.count > 20 && edgeMean > 30 && edgeMean < 52, "edge mean \(edgeMean) over \(edges.count)")
+    }
+
+    @Test func lowContrastKeepsTheAnatomyAndPullsStructuresTowardTheirSurroundings() {
+        let standard = PhantomGenerator(columns: 128, rows: 128, slices: 24, modality: .ct).generate(seed: 3)
+        let low = PhantomGenerator(columns: 128, rows: 128, slices: 24, modality: .ct, contrast: 0.35)
+            .generate(seed: 3)
+        #expect(low.labels == standard.labels && low.contrast == 0.35)
+        // 20 HU soft tissue around: the large organ at 20 + 0.35 · 40, the medium one at 20 + 0.35 · 25.
+        #expect(abs(Self.interiorMean(of: .largeOrgan, in: low) - 34) < 4)
+        #expect(abs(Self.interiorMean(of: .mediumOrgan, in: low) - 28.75) < 4)
+    }
+
+    /// The mean intensity of voxels whose in-plane 8 neighbours share their label (no partial-volume blur there).
+    static func interiorMean(of label: PhantomClass, in phantom: Phantom) -> Double {
+        let (width, plane) = (phantom.columns, phantom.columns * phantom.rows)
+        var sum = 0.0
+        var count = 0
+        for index in phantom.labels.indices where phantom.labels[index] == label.rawValue {
+            let (x, y) = (index % width, (index % plane) / width)
+            guard x > 0, y > 0, x < width - 1, y < phantom.rows - 1 else { continue }
+            let neighbours = [-width - 1, -width, -width + 1, -1, 1, width - 1, width, width + 1]
+            guard neighbours.allSatisfy({ phantom.labels[index + $0] == label.rawValue }) else { continue }
+            sum += Double(phantom.intensities[index])
+            count += 1
+        }
+        return sum / Double(max(count, 1))
     }
 
     @Test func organsSitElsewhereInEveryCaseAndTheCavityIsAStructureNotASliver() {
