@@ -18,6 +18,16 @@ extension Process {
         }
         return text
     }
+
+    /// The same from async code: the process is waited for on a dispatch queue, never on one of
+    /// Swift's cooperative threads (two on a 2-core machine), which the servers under test need.
+    public static func output(of executable: String, arguments: [String]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try output(of: executable, arguments: arguments) })
+            }
+        }
+    }
 }
 
 /// An external tool (dcmdump, storescu, ...) exited with a failure status.

@@ -39,12 +39,12 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = folder + "/store"
-        _ = try Process.output(
+        _ = try await Process.output(
             of: delineate,
             arguments: [
                 "phantom", "--cases", "1", "--seed", "8", "--size", "48", "--slices", "10", "--out", folder + "/in",
             ])
-        _ = try Process.output(
+        _ = try await Process.output(
             of: delineate, arguments: ["import", "--database-url", database.url, "--file-store", store, folder + "/in"])
         let before = try await snapshot(database)
         #expect(
@@ -70,7 +70,7 @@ import Testing
             #expect(SHA256.hex(try files.get(sha256: sha)) == sha)
         }
         // The restored schema is current: the daemon's migrator has nothing to apply.
-        let migrate = try Process.output(of: delineate, arguments: ["migrate", "--database-url", database.url])
+        let migrate = try await Process.output(of: delineate, arguments: ["migrate", "--database-url", database.url])
         #expect(migrate.contains("database schema is up to date") && !migrate.contains("applied migration"))
         try await database.drop()
     }

@@ -46,7 +46,7 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let (dicomPort, httpPort) = (FreePort.next(), FreePort.next())
-        _ = try Process.output(
+        _ = try await Process.output(
             of: delineate,
             arguments: [
                 "phantom", "--cases", "1", "--seed", "6", "--size", "128", "--slices", "200", "--out", folder + "/in",

@@ -15,14 +15,14 @@ import Testing
         let database = try await TestDatabase.create()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        _ = try Process.output(
+        _ = try await Process.output(
             of: delineate,
             arguments: [
                 "phantom", "--cases", "1", "--seed", "4", "--size", "48", "--slices", "12", "--out", folder + "/in",
             ])
         try "not dicom".write(toFile: folder + "/in/ct-001/notes.txt", atomically: true, encoding: .utf8)
 
-        let output = try Process.output(
+        let output = try await Process.output(
             of: delineate,
             arguments: ["import", "--database-url", database.url, "--file-store", folder + "/store", folder + "/in"])
         // 12 slices and the ground-truth SEG; labels.raw, labels.json and notes.txt are refused.
@@ -33,7 +33,7 @@ import Testing
         let cases = try await CaseRepository(pool: database.pool).list(CaseFilter())
         #expect(cases.total == 1 && cases.cases[0].modality == "CT")
 
-        let again = try Process.output(
+        let again = try await Process.output(
             of: delineate,
             arguments: ["import", "--database-url", database.url, "--file-store", folder + "/store", folder + "/in"])
         #expect(again.contains("imported 0 new, 13 already present"))
@@ -46,11 +46,11 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let seed = String(UInt32.random(in: 1...UInt32.max))
-        _ = try Process.output(
+        _ = try await Process.output(
             of: delineate,
             arguments: ["phantom", "--seed", seed, "--size", "40", "--slices", "6", "--out", folder + "/in"])
         let store = ["--database-url", database.url, "--file-store", folder + "/store"]
-        _ = try Process.output(of: delineate, arguments: ["import"] + store + [folder + "/in"])
+        _ = try await Process.output(of: delineate, arguments: ["import"] + store + [folder + "/in"])
         // The ground truth stands in for an annotator's rounds.
         let labels = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/in/ct-001/labels.raw")))
         _ = try await RoundRepository(pool: database.pool).commit(
@@ -58,10 +58,10 @@ import Testing
                 caseID: 1, userID: nil, number: 1, kind: .propagate,
                 mask: LabelVolumeData(columns: 40, rows: 40, slices: 6, labels: labels)))
         let pacs = "\(DevServices.orthancAE)@\(DevServices.orthancHost):\(DevServices.orthancDicomPort)"
-        let accepted = try Process.output(
+        let accepted = try await Process.output(
             of: delineate, arguments: ["accept", "1", "--creator", "Smith^Rachel", "--to", pacs] + store)
         #expect(accepted.contains("delivered 1, failed 0"), "\(accepted)")
-        let resent = try Process.output(of: delineate, arguments: ["export", "1", "--to", pacs] + store)
+        let resent = try await Process.output(of: delineate, arguments: ["export", "1", "--to", pacs] + store)
         #expect(resent.contains("delivered 1, failed 0"), "\(resent)")
         #expect(try await CaseRepository(pool: database.pool).find(id: 1).status == .exported)
         try await database.drop()
@@ -134,7 +134,7 @@ import Testing
         let database = try await TestDatabase.create()
         let delineate = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("delineate").path
-        let output = try Process.output(
+        let output = try await Process.output(
             of: delineate,
             arguments: [
                 "bench", "api", "--database-url", database.url, "--size", "64", "--slices", "4", "--annotators", "1,2",

@@ -21,7 +21,7 @@ import Testing
         #expect(try await JobQueue(pool: database.pool).backlog().counts.isEmpty)
 
         let series = try PhantomSeries.write("cache", slices: 6, size: 40, seed: 9, in: folder)
-        for path in series.paths { _ = try Process.output(of: "/usr/bin/dcmcjpls", arguments: [path, path]) }
+        for path in series.paths { _ = try await Process.output(of: "/usr/bin/dcmcjpls", arguments: [path, path]) }
         let caseID = try await ingestedCase(series, database: database, files: files)
         let record = try await CaseRepository(pool: database.pool).find(id: caseID)
         let queued = try await database.pool.withConnection { connection throws(StoreError) in

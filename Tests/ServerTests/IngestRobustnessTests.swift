@@ -22,7 +22,7 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let (path, pixels) = try sampleFile(in: folder)
-        _ = try Process.output(of: tool, arguments: options + [path, folder + "/compressed.dcm"])
+        _ = try await Process.output(of: tool, arguments: options + [path, folder + "/compressed.dcm"])
         let compressed = try DicomFile(path: folder + "/compressed.dcm")
         #expect(compressed.string(.transferSyntaxUID) != "1.2.840.10008.1.2.1")
         let decoded = try compressed.frame(0, rows: 48, columns: 48).map { Int16($0 - 1024) }
@@ -44,7 +44,7 @@ import Testing
             let hostile = folder + "/hostile.dcm"
             try? FileManager.default.removeItem(atPath: hostile)
             try FileManager.default.copyItem(atPath: path, toPath: hostile)
-            _ = try Process.output(
+            _ = try await Process.output(
                 of: "/usr/bin/dcmodify", arguments: ["-nb", "-m", "\(tag)=../../../../tmp/\(target)", hostile])
             await #expect(throws: DicomError.self) {
                 try await ingest.ingest([UInt8](try Data(contentsOf: URL(fileURLWithPath: hostile))))
@@ -74,7 +74,7 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         let store = folder + "/store"
         try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
-        _ = try Process.output(of: "/usr/bin/mount", arguments: ["-t", "tmpfs", "-o", "size=3m", "tmpfs", store])
+        _ = try await Process.output(of: "/usr/bin/mount", arguments: ["-t", "tmpfs", "-o", "size=3m", "tmpfs", store])
         defer {
             _ = try? Process.output(of: "/usr/bin/umount", arguments: [store])
             try? FileManager.default.removeItem(atPath: folder)
