@@ -178,8 +178,9 @@ public struct PhantomGenerator: Sendable {
         let mr: [PhantomClass: Double] = [
             .background: 420, .largeOrgan: 300, .mediumOrgan: 520, .cavity: 900, .lesion: 700, .vessel: 150,
         ]
-        let surroundings = (modality == .ct ? ct : mr)[.background]!
-        let tissue = (modality == .ct ? ct : mr).mapValues { surroundings + contrast * ($0 - surroundings) }
+        let standard = modality == .ct ? ct : mr
+        let surroundings = standard[.background]!
+        let tissue = standard.mapValues { surroundings + contrast * ($0 - surroundings) }
         let (air, fat, muscle) = modality == .ct ? (-1000.0, -100.0, 45.0) : (0.0, 800.0, 350.0)
         let noise = modality == .ct ? 12.0 : 18.0
         let bias = (Double.random(in: -0.3...0.3, using: &random), Double.random(in: -0.3...0.3, using: &random))
