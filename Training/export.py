@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
-from common import CLICK_RADIUS, CT_WINDOW, MR_PERCENTILES, load_volumes
+from common import CLICK_RADIUS, CT_WINDOW, MR_PERCENTILES, class_weights, load_volumes
 from recalibrate import recalibrated, training_user
 from models import ConvLSTMCell, PropNet
 from train_sim import CLASSES, DEPTH, FILE_NAMES, SIZE, make_net
@@ -59,7 +59,11 @@ ANY_TRAINING_DATA = ("every structure of the procedural phantoms (delineate phan
 
 MULTI_CLASS_TRAINING_DATA = ("procedural phantoms: delineate phantom --size 128 --slices 48, 48 CT (seed 11) + 48 MR "
                              "(seed 12); the steps from 10,000 on session 10's generator, whose organs move between "
-                             "cases")
+                             "cases; from step 27,800 also 64 low-contrast phantoms: --contrast 0.5, 16 CT (seed 13) + "
+                             "16 MR (seed 14), and --contrast 0.25, 16 CT (seed 15) + 16 MR (seed 16)")
+# The share of the log class weights the exported multi-class networks take out of their logits,
+# chosen on the validation phantoms (Docs/models.md, session 15).
+LOGIT_ADJUSTMENT_SHARE = 0.3
 TRAINING_DATA = {
     "cim": MULTI_CLASS_TRAINING_DATA,
     "sim": MULTI_CLASS_TRAINING_DATA + "; steps 0-23,400 are the CIM network's, whose first convolution was spread "
@@ -97,14 +101,29 @@ def load(path: Path, net):
     return net.eval(), checkpoint
 
 
-def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes, regime_count: int):
+def logit_adjustment(training_volumes, share: float) -> list[float]:
+    """Per class, −share · ln(w) for the focal loss's class weights w on the training volumes: the
+    weights moved the decision towards rare classes wherever the image is ambiguous (the networks
+    trained on low-contrast phantoms drew every structure too large), and this takes that share
+    of the prior back out of the logits (the engine adds it before the argmax)."""
+    weights = class_weights(training_volumes, CLASSES)
+    return [round(-share * float(w), 6) for w in torch.log(weights)]
+
+
+def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes, regime_count: int,
+               adjustment_share: float):
     """Batch norm saw one memory regime per training batch (the number of DDG steps), so the
     statistics are re-estimated per regime: the base tensors hold regime 0 (automatic), and
     `regime{r}.<name>` the running mean and variance after r interaction steps (the last regime:
-    that many or more)."""
+    that many or more). The multi-class networks get the logit adjustment; the class-agnostic one
+    none (its decision was never tuned)."""
     net, checkpoint = load(checkpoints / f"{variant}.pt", make_net(variant))
     file_name = FILE_NAMES[variant]
-    described = {"trainingData": TRAINING_DATA[variant], **({"classes": ANY_CLASSES} if variant == "any" else {})}
+    described = {"trainingData": TRAINING_DATA[variant]}
+    if variant == "any":
+        described["classes"] = ANY_CLASSES
+    elif adjustment_share > 0:
+        described["logitAdjustment"] = logit_adjustment(training_volumes(), adjustment_share)
     steps = checkpoint["step"]
     if checkpoint.get("frozen_statistics", False):
         regimes = [net.state_dict()]  # fine-tuned with one fixed set of statistics: export that set
@@ -219,7 +238,10 @@ def main() -> int:
     parser.add_argument("--root", type=Path, default=Path(__file__).parent.parent)
     parser.add_argument("--only", choices=["ops", "sim", "cim", "any", "prop"], action="append")
     parser.add_argument("--data", type=Path, default=Path(__file__).parent.parent / "data/train",
-                        help="training volumes, for re-estimating batch-norm statistics")
+                        help="training volumes, for re-estimating batch-norm statistics and the class weights "
+                             "the logit adjustment undoes")
+    parser.add_argument("--logit-adjustment", type=float, default=LOGIT_ADJUSTMENT_SHARE,
+                        help="share of the log class weights taken out of SIM's and CIM's logits (0: none)")
     parser.add_argument("--regimes", type=int, default=4,
                         help="batch-norm statistic regimes of a SIM or CIM trained with batch statistics: after 0, "
                              "1, ... interaction steps, the last for that many or more")
@@ -234,7 +256,8 @@ def main() -> int:
     training_volumes = functools.cache(lambda: load_volumes(args.data))
     for variant in ("sim", "cim", "any"):
         if variant in wanted:
-            print(variant, "steps", export_sim(variant, args.checkpoints, args.root, training_volumes, args.regimes))
+            print(variant, "steps", export_sim(variant, args.checkpoints, args.root, training_volumes, args.regimes,
+                                               args.logit_adjustment))
     if "prop" in wanted:
         print("prop steps", export_prop(args.checkpoints, args.root))
     return 0

@@ -250,22 +250,28 @@ public final class InteractiveSession {
         return maps
     }
 
-    /// Per-class probabilities [1, N, S, S] upsampled to the slice size, then the argmax.
+    /// SIM's per-class probabilities [1, N, S, S] upsampled to the slice size, then the argmax
+    /// with the model's logit adjustment.
     func argmaxAtFullResolution(_ probabilities: Tensor) throws -> [UInt8] {
-        try Self.argmax(probabilities, rows: volume.rows, columns: volume.columns)
+        try Self.argmax(
+            probabilities, rows: volume.rows, columns: volume.columns, factors: sim.metadata.decisionFactors)
     }
 
-    /// Per-class probabilities [1, N, S, S] upsampled to rows × columns, then the argmax.
-    static func argmax(_ probabilities: Tensor, rows: Int, columns: Int) throws -> [UInt8] {
+    /// Per-class probabilities [1, N, S, S] upsampled to rows × columns, then the argmax of the
+    /// probabilities times `factors` (per class; nil: all 1).
+    static func argmax(_ probabilities: Tensor, rows: Int, columns: Int, factors: [Float]? = nil) throws -> [UInt8] {
         let full = try resizeBilinear(probabilities, height: rows, width: columns)
         let area = rows * columns
         let classes = probabilities.shape[1]
+        let factors = factors ?? [Float](repeating: 1, count: classes)
         var result = [UInt8](repeating: 0, count: area)
         full.values.withUnsafeBufferPointer { values in
             for pixel in 0..<area {
                 var best = 0
-                for label in 1..<classes where values[label * area + pixel] > values[best * area + pixel] {
-                    best = label
+                var bestScore = values[pixel] * factors[0]
+                for label in 1..<classes {
+                    let score = values[label * area + pixel] * factors[label]
+                    if score > bestScore { (best, bestScore) = (label, score) }
                 }
                 result[pixel] = UInt8(best)
             }

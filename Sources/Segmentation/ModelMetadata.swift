@@ -43,6 +43,11 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
     public var keyCoordinateScale: Float?
     /// Sets of batch-norm statistics for 0, 1, ... interaction steps (the last: that many or more).
     public var statisticRegimes: Int?
+    /// Per class, added to the logits before the labels are chosen (logit adjustment): the training
+    /// loss weighed rare classes up, which moves the decision towards them where the image is
+    /// ambiguous; this takes a share of that prior back out. The memory and the stored
+    /// probabilities keep the network's own output. Absent: the argmax of the probabilities.
+    public var logitAdjustment: [Float]?
     public var valueChannels: Int
     public var trainingData: String
     public var trainingSteps: Int
@@ -59,5 +64,14 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
         do { self = try JSONDecoder().decode(ModelMetadata.self, from: Data(text.utf8)) } catch {
             throw .invalidFile("the \"delineate\" metadata is malformed: \(error)")
         }
+        if let adjustment = logitAdjustment, adjustment.count != classCount {
+            throw .invalidFile("the logit adjustment has \(adjustment.count) values for \(classCount) classes")
+        }
+    }
+
+    /// Per class, the factor its probability is multiplied by before the argmax: e^adjustment, the
+    /// same decision as the argmax of the adjusted logits. Nil without an adjustment.
+    public var decisionFactors: [Float]? {
+        logitAdjustment.map { $0.map { Float(exp(Double($0))) } }
     }
 }
