@@ -252,7 +252,7 @@ def main() -> int:
     torch.manual_seed(0)
     if "ops" in wanted:
         export_operators(args.root)
-    # Read only when a checkpoint needs per-regime statistics re-estimated.
+    # Read only when a checkpoint needs per-regime statistics re-estimated or the logit adjustment its class weights.
     training_volumes = functools.cache(lambda: load_volumes(args.data))
     for variant in ("sim", "cim", "any"):
         if variant in wanted:
