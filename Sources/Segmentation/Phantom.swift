@@ -45,6 +45,8 @@ public struct Phantom: Sendable {
     public let modality: PhantomModality
     /// The generator's `contrast` (1: the standard phantom).
     public let contrast: Double
+    /// The generator's `mimics`: at most this many lesion look-alikes that are not lesions (0: none).
+    public let mimics: Int
     /// CT: Hounsfield units; MR: arbitrary signal units.
     public let intensities: [Int16]
     public let labels: [UInt8]
@@ -67,15 +69,22 @@ public struct PhantomGenerator: Sendable {
     /// phantom, 0.35 a low-contrast one (iso-attenuating lesions, an organ barely above the noise)
     /// where the image alone is ambiguous. The anatomy of a seed does not depend on it.
     public var contrast: Double
+    /// Up to this many lesion mimics per case (1 to `mimics`, drawn per case): blobs placed and shaded
+    /// exactly as lesions are but labelled as the tissue they lie in (benign cysts beside metastases).
+    /// The image cannot tell them from the lesions; only the annotator knows which finding is the target.
+    /// Drawn from a random stream of their own, so a seed's anatomy and noise do not depend on it.
+    public var mimics: Int
 
     public init(
-        columns: Int = 512, rows: Int = 512, slices: Int? = nil, modality: PhantomModality = .ct, contrast: Double = 1
+        columns: Int = 512, rows: Int = 512, slices: Int? = nil, modality: PhantomModality = .ct, contrast: Double = 1,
+        mimics: Int = 0
     ) {
         self.columns = columns
         self.rows = rows
         self.slices = slices
         self.modality = modality
         self.contrast = contrast
+        self.mimics = mimics
     }
 
     /// A smooth closed shape: an ellipsoid whose radius is modulated by low-frequency harmonics.
@@ -155,17 +164,23 @@ public struct PhantomGenerator: Sendable {
                 medium.centre.z
             ),
             radii: (medium.radii.x * 0.4, medium.radii.y * 0.35, medium.radii.z * 0.5), harmonics: [])
-        let lesions: [Blob] = (0..<Int.random(in: 0...4, using: &random)).map { _ in
-            let r = Double.random(in: 6...18, using: &random)
-            let angle = Double.random(in: 0..<(2 * .pi), using: &random)
-            let reach = Double.random(in: 0.2...0.95, using: &random)
+        /// A lesion-shaped blob in or at the edge of the large organ.
+        func lesionBlob(using generator: inout SplitMix64) -> Blob {
+            let r = Double.random(in: 6...18, using: &generator)
+            let angle = Double.random(in: 0..<(2 * .pi), using: &generator)
+            let reach = Double.random(in: 0.2...0.95, using: &generator)
             return Blob(
                 centre: (
                     large.centre.x + cos(angle) * large.radii.x * reach,
                     large.centre.y + sin(angle) * large.radii.y * reach,
-                    large.centre.z + Double.random(in: -0.5...0.5, using: &random) * large.radii.z
+                    large.centre.z + Double.random(in: -0.5...0.5, using: &generator) * large.radii.z
                 ), radii: (r, r * 0.9, max(r, sliceSpacing * 1.5)), harmonics: [])
         }
+        let lesions = (0..<Int.random(in: 0...4, using: &random)).map { _ in lesionBlob(using: &random) }
+        var mimicRandom = SplitMix64(seed: seed ^ 0x6D69_6D69_6373)
+        let mimicBlobs =
+            mimics > 0
+            ? (0..<Int.random(in: 1...mimics, using: &mimicRandom)).map { _ in lesionBlob(using: &mimicRandom) } : []
         // A U-shaped tube in the x-z plane: axial slices cut it into two components.
         let tubeRadius = Double.random(in: 4...7, using: &random)
         let tubeBend = (x: width * 0.05, y: -height * 0.17, radius: min(width * 0.1, depth * 0.3))
@@ -216,6 +231,10 @@ public struct PhantomGenerator: Sendable {
                                 + (y - tubeBend.y) * (y - tubeBend.y)).squareRoot()
                         if tubeDistance < tubeRadius && label == .background { label = .vessel }
                         if label != .background { value = tissue[label]! }
+                        let mimicShows = label == .background || label == .largeOrgan
+                        if mimicShows && mimicBlobs.contains(where: { $0.value(x, y, z) < 0 }) {
+                            value = tissue[.lesion]!
+                        }
                     }
                     if modality == .mr {
                         value *= 1 + bias.0 * x / width + bias.1 * y / height
@@ -233,6 +252,6 @@ public struct PhantomGenerator: Sendable {
         }
         return Phantom(
             columns: columns, rows: rows, slices: sliceCount, pixelSpacing: pixelSpacing, sliceSpacing: sliceSpacing,
-            modality: modality, contrast: contrast, intensities: intensities, labels: labels)
+            modality: modality, contrast: contrast, mimics: mimics, intensities: intensities, labels: labels)
     }
 }

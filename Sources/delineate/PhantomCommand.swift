@@ -19,6 +19,11 @@ struct PhantomCommand: ParsableCommand {
     @Option(
         help: "Structure contrast against the surrounding tissue: 1 standard, 0.35 low (the same anatomy per seed).")
     var contrast: Double = 1
+    @Option(
+        help:
+            "Up to this many lesion mimics per case: lesion-looking blobs labelled as the tissue they lie in (0: none)."
+    )
+    var mimics: Int = 0
 
     func validate() throws {
         guard PhantomModality(rawValue: modality.uppercased()) != nil else {
@@ -27,6 +32,7 @@ struct PhantomCommand: ParsableCommand {
         guard (16...1024).contains(size) else { throw ValidationError("size must be 16 to 1024") }
         guard cases >= 1 else { throw ValidationError("cases must be at least 1") }
         guard contrast > 0 && contrast <= 2 else { throw ValidationError("contrast must be above 0 and at most 2") }
+        guard (0...8).contains(mimics) else { throw ValidationError("mimics must be 0 to 8") }
     }
 
     @Option(help: "Cases generated at once (default: the machine's cores).")
@@ -34,7 +40,7 @@ struct PhantomCommand: ParsableCommand {
 
     func run() throws {
         let modality = PhantomModality(rawValue: modality.uppercased())!
-        let (seed, size, slices, out, contrast) = (seed, size, slices, out, contrast)
+        let (seed, size, slices, out, contrast, mimics) = (seed, size, slices, out, contrast, mimics)
         let failures = FailureList()
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = max(1, parallel)
@@ -42,7 +48,7 @@ struct PhantomCommand: ParsableCommand {
             queue.addOperation {
                 let caseSeed = (seed &* 1_000_003 &+ UInt64(number)) &* 2 &+ (modality == .mr ? 1 : 0)
                 let phantom = PhantomGenerator(
-                    columns: size, rows: size, slices: slices, modality: modality, contrast: contrast
+                    columns: size, rows: size, slices: slices, modality: modality, contrast: contrast, mimics: mimics
                 ).generate(seed: caseSeed)
                 let folder = "\(out)/\(modality.rawValue.lowercased())-\(String(format: "%03d", number))"
                 do {
@@ -84,8 +90,13 @@ struct PhantomCommand: ParsableCommand {
     @discardableResult
     static func write(_ phantom: Phantom, seed: UInt64, number: Int, to folder: String) throws -> [String] {
         try FileManager.default.createDirectory(atPath: folder + "/dicom", withIntermediateDirectories: true)
-        // Another contrast is another series of the same anatomy: its own UIDs, so both can sit in one PACS.
-        let root = phantom.contrast == 1 ? "2.25.\(seed)" : "2.25.\(seed).\(Int((phantom.contrast * 1000).rounded()))"
+        // Another contrast, or mimics, make another series of the same anatomy: its own UIDs, so all can sit
+        // in one PACS (2.25.SEED, 2.25.SEED.CONTRAST·1000, 2.25.SEED.CONTRAST·1000.MIMICS).
+        let contrastPart = Int((phantom.contrast * 1000).rounded())
+        let root =
+            phantom.mimics > 0
+            ? "2.25.\(seed).\(contrastPart).\(phantom.mimics)"
+            : phantom.contrast == 1 ? "2.25.\(seed)" : "2.25.\(seed).\(contrastPart)"
         let writer = ImageSeriesWriter(
             series: SeriesDescription(
                 patientName: "Phantom^\(phantom.modality.rawValue)\(number)", patientID: "PH-\(seed)",
@@ -114,7 +125,7 @@ struct PhantomCommand: ParsableCommand {
             "spacing_mm": [phantom.sliceSpacing, phantom.pixelSpacing, phantom.pixelSpacing],
             "classes": PhantomClass.allCases.map { ["index": Int($0.rawValue), "name": $0.name] },
             "class_voxels": phantom.classCounts, "seed": seed, "modality": phantom.modality.rawValue,
-            "contrast": phantom.contrast,
+            "contrast": phantom.contrast, "mimics": phantom.mimics,
             "series_instance_uid": root + ".2",
         ]
         try JSONSerialization.data(withJSONObject: header, options: [.prettyPrinted, .sortedKeys])

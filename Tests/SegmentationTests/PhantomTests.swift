@@ -43,6 +43,22 @@ import Testing
         #expect(abs(Self.interiorMean(of: .mediumOrgan, in: low) - 28.75) < 4)
     }
 
+    @Test(arguments: [3, 4, 5] as [UInt64])
+    func mimicsLookLikeLesionsButKeepTheLabelsAndTheNoise(seed: UInt64) {
+        let generator = PhantomGenerator(columns: 128, rows: 128, slices: 24, modality: .ct)
+        let standard = generator.generate(seed: seed)
+        var mimicking = generator
+        mimicking.mimics = 3
+        let phantom = mimicking.generate(seed: seed)
+        #expect(phantom.labels == standard.labels && phantom.mimics == 3)
+        // The noise is the same draw, so the difference is the mimic alone: lesion (110 HU) over tissue
+        // (20 or 60 HU), never on a lesion's own voxels.
+        let changed = phantom.intensities.indices.filter { phantom.intensities[$0] != standard.intensities[$0] }
+        let full = changed.filter { [50, 90].contains(Int(phantom.intensities[$0]) - Int(standard.intensities[$0])) }
+        #expect(full.count > 20, "\(full.count) of \(changed.count) voxels changed by a full mimic's contrast")
+        #expect(full.allSatisfy { phantom.labels[$0] != PhantomClass.lesion.rawValue })
+    }
+
     /// The mean intensity of voxels whose in-plane 8 neighbours share their label (no partial-volume blur there).
     static func interiorMean(of label: PhantomClass, in phantom: Phantom) -> Double {
         let (width, plane) = (phantom.columns, phantom.columns * phantom.rows)
