@@ -26,7 +26,7 @@ from safetensors.torch import save_file
 from common import CLICK_RADIUS, CT_WINDOW, MR_PERCENTILES, class_weights, load_volumes
 from recalibrate import recalibrated, training_user
 from models import ConvLSTMCell, PropNet
-from train_sim import CLASSES, DEPTH, FILE_NAMES, SIZE, make_net
+from train_sim import CLASSES, FILE_NAMES, SIZE, net_of_checkpoint
 
 ANATOMY = ["SCT", "123037004", "Anatomical Structure"]
 # The phantom anatomy's classes, as Sources/Server/LabelCatalogue.swift codes them.
@@ -60,14 +60,16 @@ ANY_TRAINING_DATA = ("every structure of the procedural phantoms (delineate phan
 MULTI_CLASS_TRAINING_DATA = ("procedural phantoms: delineate phantom --size 128 --slices 48, 48 CT (seed 11) + 48 MR "
                              "(seed 12); the steps from 10,000 on session 10's generator, whose organs move between "
                              "cases; from step 27,800 also 64 low-contrast phantoms: --contrast 0.5, 16 CT (seed 13) + "
-                             "16 MR (seed 14), and --contrast 0.25, 16 CT (seed 15) + 16 MR (seed 16)")
+                             "16 MR (seed 14), and --contrast 0.25, 16 CT (seed 15) + 16 MR (seed 16); from step 36,400 also 64 "
+                             "phantoms with lesion mimics: --mimics 3, 32 CT (seed 17) + 32 MR (seed 18)")
 # The share of the log class weights the exported multi-class networks take out of their logits,
 # chosen on the validation phantoms (Docs/models.md, session 15).
 LOGIT_ADJUSTMENT_SHARE = 0.3
 TRAINING_DATA = {
     "cim": MULTI_CLASS_TRAINING_DATA,
     "sim": MULTI_CLASS_TRAINING_DATA + "; steps 0-23,400 are the CIM network's, whose first convolution was spread "
-                                       "over SIM's input (train_sim.py sim_stem_from_cim), and SIM trained on from there",
+                                       "over SIM's input (train_sim.py sim_stem_from_cim), and SIM trained on from there; "
+                                       "memory depth 2 until step 40,281, 6 from there (train_sim.py deepened_stem)",
     "any": ANY_TRAINING_DATA,
 }
 
@@ -117,7 +119,8 @@ def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes, re
     `regime{r}.<name>` the running mean and variance after r interaction steps (the last regime:
     that many or more). The multi-class networks get the logit adjustment; the class-agnostic one
     none (its decision was never tuned)."""
-    net, checkpoint = load(checkpoints / f"{variant}.pt", make_net(variant))
+    checkpoint = torch.load(checkpoints / f"{variant}.pt", weights_only=False)
+    net = net_of_checkpoint(variant, checkpoint).eval()
     file_name = FILE_NAMES[variant]
     described = {"trainingData": TRAINING_DATA[variant]}
     if variant == "any":

@@ -27,7 +27,7 @@ from scipy import ndimage
 
 from common import click_maps, clicked_region, dice, evaluation_click, load_volumes
 from interaction import InteractionMemory
-from train_sim import CLASSES, DEPTH, SIZE, make_net
+from train_sim import CLASSES, SIZE, make_net
 
 DEPTH_BINS = [(0, 1.5), (1.5, 2.5), (2.5, 4), (4, float("inf"))]
 
@@ -37,14 +37,15 @@ def regime_networks(path: Path, variant: str) -> list[torch.nn.Module]:
     the metadata's `statisticRegimes` says how many; the base tensors are regime 0)."""
     tensors = load_file(path)
     with safe_open(path, "pt") as file:
-        regimes = json.loads(file.metadata()["delineate"])["statisticRegimes"]
+        document = json.loads(file.metadata()["delineate"])
+    regimes = document["statisticRegimes"]
     base = {name: value for name, value in tensors.items() if not name.startswith("regime")}
     networks = []
     for regime in range(regimes):
         prefix = f"regime{regime}."
         state = dict(base)
         state.update({name[len(prefix):]: value for name, value in tensors.items() if name.startswith(prefix)})
-        net = make_net(variant)
+        net = make_net(variant, document["memoryDepth"])
         net.load_state_dict(state, strict=False)  # the exported file leaves out num_batches_tracked
         networks.append(net.eval())
     return networks
@@ -70,7 +71,7 @@ def probe(networks, variant: str, volumes, every: int, clicks: int):
         for index in slices:
             image = torch.from_numpy(np.ascontiguousarray(volume.image[index], dtype=np.float32))[None, None]
             truth = volume.labels[index]
-            memory = InteractionMemory(1, CLASSES, DEPTH, SIZE, cumulative=variant == "cim")
+            memory = InteractionMemory(1, CLASSES, networks[0].memory_depth, SIZE, cumulative=variant == "cim")
             with torch.no_grad():
                 probabilities = torch.softmax(memory.run(networks[0], image), 1)
                 prediction = probabilities.argmax(1)[0].numpy()

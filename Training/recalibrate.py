@@ -22,7 +22,7 @@ import torch
 from common import VirtualUser, load_volumes
 from models import PropNet
 from train_prop import sample_sequence, sequence_loss
-from train_sim import ddg_memory, make_net, sample_batch
+from train_sim import ddg_memory, net_of_checkpoint, sample_batch
 
 
 def recalibrated(net, network: str, volumes, batches: int, steps: int | None = None, seed: int = 99,
@@ -77,8 +77,11 @@ def main() -> int:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     checkpoint = torch.load(args.checkpoint, weights_only=False)
-    net = PropNet() if args.network == "prop" else make_net(args.network)
-    net.load_state_dict(checkpoint["model"])
+    if args.network == "prop":
+        net = PropNet()
+        net.load_state_dict(checkpoint["model"])
+    else:
+        net = net_of_checkpoint(args.network, checkpoint)
     volumes = load_volumes(args.data)
     recalibrated(net, args.network, volumes, args.batches, args.steps, user=training_user(checkpoint))
     checkpoint["model"] = net.state_dict()

@@ -19,6 +19,7 @@ network started from the CIM network also takes its first convolution (`sim_stem
 usage: train_sim.py --data DIR --variant sim|cim|any --minutes M [--max-steps S] --out checkpoints/sim.pt
                     [--threads 1] [--real DIR] [--init Models/sim.safetensors] [--hold-out 0.8]
                     [--single-click-share 0] [--probability-dropout 0] [--final-lr L]
+                    [--memory-depth 2]
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from interaction import InteractionMemory
 from models import SimNet
 import training_run
 
-CLASSES, DEPTH, SIZE = 6, 2, 128
+CLASSES, DEPTH, SIZE = 6, 2, 128  # DEPTH: the memory depth D a SIM network gets unless told otherwise
 RECALIBRATION_BATCHES = 60  # batches of every memory regime (0..6 DDG steps) for frozen statistics
 
 
@@ -45,8 +46,15 @@ def classes_of(variant: str) -> int:
     return 2 if variant == "any" else CLASSES
 
 
-def make_net(variant: str) -> SimNet:
-    return SimNet(classes_of(variant), 0 if variant == "cim" else DEPTH, cumulative=variant == "cim")
+def make_net(variant: str, depth: int = DEPTH) -> SimNet:
+    return SimNet(classes_of(variant), 0 if variant == "cim" else depth, cumulative=variant == "cim")
+
+
+def net_of_checkpoint(variant: str, checkpoint: dict) -> SimNet:
+    """The network a training checkpoint holds, with its memory depth (older checkpoints: DEPTH)."""
+    net = make_net(variant, checkpoint.get("memory_depth", DEPTH))
+    net.load_state_dict(checkpoint["model"])
+    return net
 
 
 def one_structure(labels: np.ndarray, rng: random.Random) -> np.ndarray:
@@ -79,7 +87,7 @@ def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int |
     `step_net(j)`, when given, is the network that runs step j (batch-norm recalibration)."""
     batch = images.shape[0]
     classes = classes_of(variant)
-    memory = InteractionMemory(batch, classes, DEPTH, SIZE, cumulative=variant == "cim")
+    memory = InteractionMemory(batch, classes, net.memory_depth, SIZE, cumulative=variant == "cim")
     agnostic = variant == "any"
     # A class-agnostic network has nothing to go on without a click: it always gets its first step,
     # with every initial click kept (one per error component, the structure's included).
@@ -113,14 +121,22 @@ def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int |
 FILE_NAMES = {"sim": "sim", "cim": "cim", "any": "sim-any"}
 
 
-def sim_stem_from_cim(weight: torch.Tensor) -> torch.Tensor:
+def sim_stem_from_cim(weight: torch.Tensor, depth: int) -> torch.Tensor:
     """The CIM stem's weights (C, 1 + N, k, k) spread over SIM's input (C, 1 + 2·D·N, k, k): the image
     channel as it is, CIM's merged click masks for the click masks of every state, zeros for the
     probability maps. Without clicks, or with clicks at distinct places in the last D steps, the SIM
     network then gives CIM's output, and learns from there what the probability maps add."""
     image, clicks = weight[:, :1], weight[:, 1:]
     state = torch.cat([clicks, torch.zeros_like(clicks)], 1)
-    return torch.cat([image] + [state] * DEPTH, 1)
+    return torch.cat([image] + [state] * depth, 1)
+
+
+def deepened_stem(weight: torch.Tensor, channels: int) -> torch.Tensor:
+    """A shallower SIM network's stem weights (C, 1 + 2·d·N, k, k) for a deeper memory's input: zeros for
+    the older states it did not have, so the deeper network starts as the shallower one's function
+    and learns from there what the older states add."""
+    missing = channels - weight.shape[1]
+    return torch.cat([weight, weight.new_zeros(weight.shape[0], missing, *weight.shape[2:])], 1)
 
 
 def initialise(net: SimNet, path: Path, variant: str) -> tuple[int, int]:
@@ -128,15 +144,19 @@ def initialise(net: SimNet, path: Path, variant: str) -> tuple[int, int]:
     from a CIM network also takes its stem (`sim_stem_from_cim`). Returns how many, and the steps that
     network was trained for when it is this variant's own network or a CIM network a SIM network
     starts from (a run that goes on counting from there), else 0 (a new network that borrows some of
-    another's weights)."""
+    another's weights). A SIM network started from its own variant with a shallower memory takes the
+    stem too (`deepened_stem`) and goes on counting."""
     from safetensors import safe_open
     from safetensors.torch import load_file
     exported = load_file(path)
     with safe_open(path, "pt") as file:
         document = json.loads(file.metadata()["delineate"])
     from_cim = variant == "sim" and document["model"] == FILE_NAMES["cim"]
+    stem = "stem.conv.weight"
     if from_cim:
-        exported["stem.conv.weight"] = sim_stem_from_cim(exported["stem.conv.weight"])
+        exported[stem] = sim_stem_from_cim(exported[stem], net.memory_depth)
+    elif document["model"] == FILE_NAMES[variant] and document["memoryDepth"] < net.memory_depth:
+        exported[stem] = deepened_stem(exported[stem], net.input_channels)
     state = net.state_dict()
     taken = {name: value for name, value in exported.items() if name in state and state[name].shape == value.shape}
     state.update(taken)
@@ -168,12 +188,17 @@ def main() -> int:
                         help="least focal-loss weight of the pixels of the error regions clicked (0: off)")
     parser.add_argument("--single-click-share", type=float, default=0.0,
                         help="share of images whose DDG user clicks once per step, as the evaluation does (multi-class variants)")
+    parser.add_argument("--memory-depth", type=int, default=DEPTH,
+                        help="SIM's memory depth D: the interaction states it keeps (a resumed run keeps its own)")
     parser.add_argument("--probability-dropout", type=float, default=0.0,
                         help="share of images whose memory's probability maps are zeroed for the loss pass (SIM)")
     args = parser.parse_args()
     if args.probability_dropout > 0 and args.variant == "cim":
         raise SystemExit("--probability-dropout: the CIM memory holds no probability maps")
-    net = make_net(args.variant)
+    depth = args.memory_depth
+    if args.out.exists():
+        depth = torch.load(args.out, weights_only=False).get("memory_depth", DEPTH)
+    net = make_net(args.variant, depth)
     earlier_steps = 0
     if args.init is not None and not args.out.exists():
         taken, earlier_steps = initialise(net, args.init, args.variant)
@@ -198,6 +223,7 @@ def main() -> int:
             recalibrated(net, args.variant, volumes, RECALIBRATION_BATCHES)))
 
     user = VirtualUser(args.hold_out, args.single_click_share, args.clicked_region_weight)
+    run.settings["memory_depth"] = net.memory_depth
     run.settings["user"] = asdict(user)  # the export re-estimates batch-norm statistics with the same user
 
     def step(rng):
