@@ -23,14 +23,14 @@ import Testing
     }()
 
     /// The largest cross-section of one mimic: its slice and its pixels.
-    static var largestMimic: (slice: Int, pixels: [Int]) {
+    static let largestMimic: (slice: Int, pixels: [Int]) = {
         let area = size * size
         let blobs = (0..<phantom.slices).flatMap { slice in
             ConnectedComponents.of(Array(mimicVoxels[slice * area..<(slice + 1) * area]), width: size, height: size)
                 .map { (slice: slice, pixels: $0) }
         }
         return blobs.max { $0.pixels.count < $1.pixels.count }!
-    }
+    }()
 
     @Test(arguments: ["sim", "cim"])
     func aClickOnAMimicTakesItOutOfTheLesions(network: String) throws {
