@@ -67,9 +67,9 @@ MULTI_CLASS_TRAINING_DATA = ("procedural phantoms: delineate phantom --size 128 
 LOGIT_ADJUSTMENT_SHARE = 0.3
 TRAINING_DATA = {
     "cim": MULTI_CLASS_TRAINING_DATA,
-    "sim": MULTI_CLASS_TRAINING_DATA + "; steps 0-23,400 are the CIM network's, whose first convolution was spread "
-                                       "over SIM's input (train_sim.py sim_stem_from_cim), and SIM trained on from there; "
-                                       "memory depth 2 until step 40,281, 6 from there (train_sim.py deepened_stem)",
+    "sim": MULTI_CLASS_TRAINING_DATA + "; steps 0-45,372 are the CIM network's, whose first convolution was spread "
+                                       "over SIM's input with memory depth 6 (train_sim.py sim_stem_from_cim), and SIM "
+                                       "trained on from there",
     "any": ANY_TRAINING_DATA,
 }
 
