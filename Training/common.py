@@ -183,6 +183,16 @@ def focal_loss(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor
     return (-pixel_weights * (1 - log_p.exp()) ** gamma * log_p).mean()
 
 
+def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """1 − the soft Dice of the foreground classes (every class but 0), per image, averaged: the
+    overlap the evaluation scores, which the focal loss alone lets a blurry prior trade away."""
+    probabilities = torch.softmax(logits, 1)[:, 1:]
+    truth = F.one_hot(target, logits.shape[1]).permute(0, 3, 1, 2)[:, 1:].float()
+    overlap = (probabilities * truth).sum((2, 3))
+    total = probabilities.sum((2, 3)) + truth.sum((2, 3))
+    return (1 - (2 * overlap + 1) / (total + 1)).mean()
+
+
 def clicked_region(prediction: np.ndarray, truth: np.ndarray, click: tuple[int, int, int]) -> np.ndarray:
     """The error region a click was placed in: the 8-connected pixels around it that should be the
     click's class and are not (empty when the click's pixel is not such a pixel)."""

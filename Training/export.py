@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 
 from common import CLICK_RADIUS, CT_WINDOW, MR_PERCENTILES, class_weights, load_volumes
+from focus import GROWTH, MARGIN, MAX_GROWTHS, MIN_SIDE, FocusCrop, FocusSampler
 from recalibrate import recalibrated, training_user
 from models import ConvLSTMCell, PropNet
 from train_sim import CLASSES, FILE_NAMES, SIZE, net_of_checkpoint
@@ -52,6 +53,11 @@ ANY_CLASSES = [
     {"name": "structure", "scheme": "SCT", "code": "85756007", "meaning": "Tissue", "colour": [255, 200, 0],
      "category": ["SCT", "85756007", "Tissue"]},
 ]
+FOCUS_TRAINING_DATA = ("focus windows (Training/focus.py) of real slices in three orientations with Felzenszwalb "
+                       "superpixel pseudo-targets (one, or a union of up to 6 adjacent ones) and FreeSurfer structures "
+                       "(Training/pseudo_targets.py: shared/data/train-real freesurfer-bert, CT_AVM, CT_pitch, MR_Gd, "
+                       "Debian invesalius-examples head CT) and of the structures of the procedural phantoms (48 CT "
+                       "seed 11 + 48 MR seed 12), from step 3,619 (session 19); before that ")
 ANY_TRAINING_DATA = ("every structure of the procedural phantoms (delineate phantom --size 128 --slices 48, 48 CT "
                      "(seed 11) + 48 MR (seed 12)) one at a time, and dcmqi's 3-slice CT (liver, spine, heart); "
                      "the real MR cases are held out")
@@ -123,8 +129,14 @@ def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes, re
     net = net_of_checkpoint(variant, checkpoint).eval()
     file_name = FILE_NAMES[variant]
     described = {"trainingData": TRAINING_DATA[variant]}
+    volumes = training_volumes
     if variant == "any":
         described["classes"] = ANY_CLASSES
+        if "focus" in checkpoint:
+            described["focus"] = {"minimumSide": MIN_SIDE, "margin": MARGIN, "growth": GROWTH, "maxGrowths": MAX_GROWTHS}
+            described["trainingData"] = FOCUS_TRAINING_DATA + ANY_TRAINING_DATA
+            sampler = functools.cache(lambda: FocusSampler(Path(checkpoint["focus"]), training_volumes(), SIZE))
+            volumes = sampler
     elif adjustment_share > 0:
         described["logitAdjustment"] = logit_adjustment(training_volumes(), adjustment_share)
     steps = checkpoint["step"]
@@ -134,7 +146,7 @@ def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes, re
         regimes: list[dict] = []
         user = training_user(checkpoint)
         for r in range(regime_count):
-            regimes.append(recalibrated(net, variant, training_volumes(), 30, steps=r, earlier=regimes, user=user))
+            regimes.append(recalibrated(net, variant, volumes(), 30, steps=r, earlier=regimes, user=user))
         net.load_state_dict(regimes[0])
     net.eval()
     tensors = weights_of(net)
@@ -231,6 +243,11 @@ def export_operators(root: Path):
     for t in range(3):
         tensors[f"read_key{t}"], tensors[f"read_value{t}"] = keys[:, t], values[:, t]
     tensors["read_output"] = PropNet.read(query, keys, values)
+    # The focus window's sampling (focus.py) of a 23 x 19 plane, the window reaching past its corner.
+    plane = torch.randn(23, 19, generator=torch.Generator().manual_seed(6))
+    window = FocusCrop(left=-3.25, top=6.5, side=21.0)
+    tensors["focus_plane"], tensors["focus_window"] = plane, torch.tensor([window.left, window.top, window.side])
+    tensors["focus_output"] = torch.from_numpy(window.sample(plane.numpy(), 16, -1.0))
     save_file({k: v.detach().contiguous() for k, v in tensors.items()}, root / "Tests/Fixtures/engine/ops.safetensors",
               {"convolutions": json.dumps(cases)})
 

@@ -32,6 +32,13 @@ class InteractionMemory:
             first = (2 * state + 1) * self.classes
             self.tensor[dropped, first: first + self.classes] = 0
 
+    def reset_states(self, reset: torch.Tensor):
+        """Empties the ConvLSTM states of the images where `reset` (B,) is true: the engine starts them
+        afresh when the focus window moves, and the memory's maps are resampled into the new window."""
+        if self.states is not None:
+            keep = (~reset).float()[:, None, None, None]
+            self.states = [(h * keep, c * keep) for h, c in self.states]
+
     def input(self, image: torch.Tensor) -> torch.Tensor:
         return torch.cat([image, self.tensor], 1)
 

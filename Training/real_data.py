@@ -32,7 +32,14 @@ def resized(volume: np.ndarray, size: int, order: int) -> np.ndarray:
 
 
 def dcmqi_ct(folder: Path, size: int) -> Volume:
-    """dcmqi's 3-slice CT with its three structures as labels 1-3, slices in the labels' order."""
+    """dcmqi's 3-slice CT with its three structures as labels 1-3, resized to the network's input."""
+    image, labels = dcmqi_native(folder)
+    return Volume("dcmqi-ct-3slice", normalise(resized(image, size, 1), "CT"), resized(labels, size, 0))
+
+
+def dcmqi_native(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """dcmqi's 3-slice CT in HU and its three structures as labels 1-3 (slices, rows, columns), slices
+    in the labels' order."""
     datasets = [pydicom.dcmread(folder / f"{n:02d}.dcm") for n in (1, 2, 3)]
     datasets.sort(key=lambda d: float(d.ImagePositionPatient[2]))
     image = np.stack([d.pixel_array.astype(np.float32) * float(d.RescaleSlope) + float(d.RescaleIntercept)
@@ -44,7 +51,7 @@ def dcmqi_ct(folder: Path, size: int) -> Volume:
         if header["space directions"][2][2] < 0:
             mask = mask[::-1]
         labels[mask & (labels == 0)] = value
-    return Volume("dcmqi-ct-3slice", normalise(resized(image, size, 1), "CT"), resized(labels, size, 0))
+    return image, labels
 
 
 def training_volumes(root: Path, size: int) -> list[Volume]:

@@ -32,7 +32,8 @@ import numpy as np
 import torch
 
 from common import (VirtualUser, augment, class_weights, clicked_region, ddg_clicks, click_maps, evaluation_click,
-                    focal_loss, load_volumes, start_episode)
+                    focal_loss, load_volumes, soft_dice_loss, start_episode)
+from focus import FocusSampler
 from interaction import InteractionMemory
 from models import SimNet
 import training_run
@@ -66,6 +67,11 @@ def one_structure(labels: np.ndarray, rng: random.Random) -> np.ndarray:
 
 
 def sample_batch(volumes, batch: int, rng: random.Random, agnostic: bool = False):
+    """A batch of (B, 1, S, S) images and (B, S, S) labels: whole phantom slices, or with a
+    FocusSampler (the class-agnostic network on real images) structures seen through focus windows."""
+    if isinstance(volumes, FocusSampler):
+        pairs = [volumes.sample(rng) for _ in range(batch)]
+        return torch.from_numpy(np.stack([p[0] for p in pairs]))[:, None], np.stack([p[1] for p in pairs])
     images, labels = [], []
     while len(images) < batch:
         volume = rng.choice(volumes)
@@ -93,10 +99,13 @@ def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int |
     # with every initial click kept (one per error component, the structure's included).
     steps = rng.randint(1 if agnostic else 0, max_steps) if exactly is None else exactly
     episodes = [start_episode(labels[i], classes, rng, exclude_one=not agnostic) for i in range(batch)]
-    clicks_singly = [not agnostic and rng.random() < user.single_click_share for _ in range(batch)]
+    # The class-agnostic network's single-click user takes over after the first step (whose clicks
+    # name the structure); with no share given it draws nothing, as before session 19.
+    clicks_singly = [(not agnostic or user.single_click_share > 0) and rng.random() < user.single_click_share
+                     for _ in range(batch)]
 
     def clicks_of(i: int, step: int, prediction: np.ndarray) -> list:
-        if clicks_singly[i]:
+        if clicks_singly[i] and not (agnostic and step == 0):
             click = evaluation_click(prediction, labels[i], classes, rng)
             return [] if click is None else [click]
         held_out = 0.0 if agnostic and step == 0 else user.hold_out
@@ -146,11 +155,14 @@ def initialise(net: SimNet, path: Path, variant: str) -> tuple[int, int]:
     starts from (a run that goes on counting from there), else 0 (a new network that borrows some of
     another's weights). A SIM network started from its own variant with a shallower memory takes the
     stem too (`deepened_stem`) and goes on counting."""
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-    exported = load_file(path)
-    with safe_open(path, "pt") as file:
-        document = json.loads(file.metadata()["delineate"])
+    if path.suffix == ".pt":
+        exported, document = checkpoint_as_export(path, variant)
+    else:
+        from safetensors import safe_open
+        from safetensors.torch import load_file
+        exported = load_file(path)
+        with safe_open(path, "pt") as file:
+            document = json.loads(file.metadata()["delineate"])
     from_cim = variant == "sim" and document["model"] == FILE_NAMES["cim"]
     stem = "stem.conv.weight"
     if from_cim:
@@ -167,6 +179,15 @@ def initialise(net: SimNet, path: Path, variant: str) -> tuple[int, int]:
     return len(taken), document["trainingSteps"] if whole else 0
 
 
+def checkpoint_as_export(path: Path, variant: str) -> tuple[dict, dict]:
+    """A training checkpoint of this variant read as `initialise` reads an exported network: its
+    weights, and the model, memory depth and steps the export's metadata would give."""
+    checkpoint = torch.load(path, weights_only=False)
+    document = {"model": FILE_NAMES[variant], "memoryDepth": checkpoint.get("memory_depth", DEPTH),
+                "trainingSteps": checkpoint["step"]}
+    return {name: value for name, value in checkpoint["model"].items() if "num_batches" not in name}, document
+
+
 def structure_weights(volumes) -> torch.Tensor:
     """Focal-loss weights for one structure against the rest: ∝ 1/sqrt(frequency), mean 1, where the
     frequency is a structure's mean share of its case's voxels."""
@@ -180,14 +201,24 @@ def main() -> int:
     parser = training_run.parser(batch=8, lr=2e-3, seed=7)
     parser.add_argument("--variant", choices=["sim", "cim", "any"], default="sim")
     parser.add_argument("--real", type=Path, default=None, help="add the real labelled training images here")
-    parser.add_argument("--init", type=Path, default=None, help="start from these exported weights")
+    parser.add_argument("--focus", type=Path, default=None,
+                        help="class-agnostic network: train on focus windows of the real slices and pseudo-targets "
+                             "here (pseudo_targets.py) and of the phantoms")
+    parser.add_argument("--dice-weight", type=float, default=0.0,
+                        help="add this times the soft Dice loss of the foreground to the focal loss (0: focal only)")
+    parser.add_argument("--state-reset", type=float, default=0.0,
+                        help="share of images whose ConvLSTM states start empty in the loss pass (inference resets "
+                             "them when the focus window moves)")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="start from these exported weights (or a training checkpoint .pt of this variant)")
     parser.add_argument("--ddg-steps", type=int, default=6, help="at most this many DDG steps per batch")
     parser.add_argument("--hold-out", type=float, default=0.8,
                         help="share of the DDG user's clicks left out (the paper's routine: 0.8)")
     parser.add_argument("--clicked-region-weight", type=float, default=0.0,
                         help="least focal-loss weight of the pixels of the error regions clicked (0: off)")
     parser.add_argument("--single-click-share", type=float, default=0.0,
-                        help="share of images whose DDG user clicks once per step, as the evaluation does (multi-class variants)")
+                        help="share of images whose DDG user clicks once per step, as the evaluation does (the "
+                             "class-agnostic network: after its first step)")
     parser.add_argument("--memory-depth", type=int, default=DEPTH,
                         help="SIM's memory depth D: the interaction states it keeps (a resumed run keeps its own)")
     parser.add_argument("--probability-dropout", type=float, default=0.0,
@@ -215,8 +246,16 @@ def main() -> int:
         print(f"real training images: {', '.join(v.name for v in real)}", flush=True)
         volumes += real
     agnostic = args.variant == "any"
-    weights = structure_weights(volumes) if agnostic else class_weights(volumes, CLASSES)
-    print(f"{len(volumes)} training volumes, class weights {weights.numpy().round(2)}", flush=True)
+    if args.focus is not None:
+        if not agnostic:
+            raise SystemExit("--focus: only the class-agnostic network sees focus windows")
+        volumes = FocusSampler(args.focus, volumes, SIZE)
+        weights = torch.tensor(volumes.structure_weights(), dtype=torch.float32)
+        print(f"{volumes.describe()}; class weights {weights.numpy().round(2)}", flush=True)
+        run.settings["focus"] = str(args.focus)
+    else:
+        weights = structure_weights(volumes) if agnostic else class_weights(volumes, CLASSES)
+        print(f"{len(volumes)} training volumes, class weights {weights.numpy().round(2)}", flush=True)
     if args.freeze_statistics:
         from recalibrate import recalibrated
         run.freeze_statistics(lambda net: net.load_state_dict(
@@ -231,10 +270,13 @@ def main() -> int:
         memory, clicked = ddg_memory(run.net, args.variant, images, labels, rng, args.ddg_steps, user=user)
         if args.probability_dropout > 0:
             memory.drop_probabilities(torch.tensor([rng.random() < args.probability_dropout for _ in labels]))
-        return [focal_loss(memory.run(run.net, images), torch.from_numpy(labels).long(), weights, clicked=clicked,
-                           clicked_weight=user.clicked_region_weight)]
+        if args.state_reset > 0:
+            memory.reset_states(torch.tensor([rng.random() < args.state_reset for _ in labels]))
+        logits, target = memory.run(run.net, images), torch.from_numpy(labels).long()
+        losses = [focal_loss(logits, target, weights, clicked=clicked, clicked_weight=user.clicked_region_weight)]
+        return losses + ([args.dice_weight * soft_dice_loss(logits, target)] if args.dice_weight > 0 else [])
 
-    run.loop(step, ["loss"])
+    run.loop(step, ["loss"] + (["dice"] if args.dice_weight > 0 else []))
     return 0
 
 

@@ -2,8 +2,8 @@
 public enum StructureEngine: String, Sendable, CaseIterable {
     /// The class-agnostic network (N = 2) with its sequential interaction memory.
     case network
-    /// The random walker on the slice's clicks (no training; better than this session's network on
-    /// real MR, see Docs/evaluation.md).
+    /// The random walker on the slice's clicks (no training; the default: better than the
+    /// class-agnostic network on real images so far, see Docs/evaluation.md).
     case walker
 }
 
@@ -41,7 +41,7 @@ public final class CaseAnnotation {
 
     public init(
         volume: ScanVolume, sim: SimNetwork, propagation: PropagationNetwork?, structureModel: SimNetwork?,
-        structureEngine: StructureEngine = .network
+        structureEngine: StructureEngine = .walker
     ) {
         main = InteractiveSession(volume: volume, sim: sim, propagation: propagation)
         self.structureModel = structureModel

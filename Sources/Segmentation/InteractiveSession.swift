@@ -72,11 +72,14 @@ public final class InteractiveSession {
         /// write to `labels` copy the whole volume.
         var labels: [UInt8]
         var memory: SliceMemory?
+        var focused: FocusedSlice?
         var probabilities: [UInt8]?
         var wasCorrected: Bool
     }
 
     var memories: [Int: SliceMemory] = [:]
+    /// The state of every slice a focus network (metadata `focus`) was clicked on in this round.
+    var focusedSlices: [Int: FocusedSlice] = [:]
     var undoStack: [Snapshot] = []
     var images: [Int: Tensor] = [:]
     var keys: [Int: KeyFeatures] = [:]
@@ -105,24 +108,15 @@ public final class InteractiveSession {
         return image
     }
 
-    /// Runs the SIM network for one click and replaces the slice's labels with its output.
+    /// Runs the SIM network for one click and replaces the slice's labels with its output (a focus
+    /// network: on a window around the structure, `focusedClick`).
     public func click(_ click: SessionClick) throws -> ClickOutcome {
-        guard (0..<volume.slices).contains(click.slice) else {
-            throw SessionError("slice \(click.slice) is outside 0..<\(volume.slices)")
-        }
-        guard click.x >= 0, click.y >= 0, click.x < Double(volume.columns), click.y < Double(volume.rows) else {
-            throw SessionError("point (\(click.x), \(click.y)) is outside the \(volume.columns)x\(volume.rows) slice")
-        }
-        guard (0..<input.classes).contains(click.label) else {
-            throw SessionError("class \(click.label) is not one of the model's \(input.classes) classes")
-        }
+        try validate(click)
+        if let policy = sim.metadata.focus { return try focusedClick(click, policy: policy) }
         let start = ContinuousClock.now
         let image = networkImage(click.slice)
         var state = memories[click.slice] ?? SliceMemory(memory: emptyMemory(), states: nil, shown: nil)
-        undoStack.append(
-            Snapshot(
-                slice: click.slice, labels: Array(sliceLabels(click.slice)), memory: memories[click.slice],
-                probabilities: probabilityMaps[click.slice], wasCorrected: corrected.contains(click.slice)))
+        undoStack.append(snapshot(of: click.slice))
         if state.shown == nil {
             // The automatic pass fills the ConvLSTM states; the user saw the slice's current labels
             // (from propagation or an earlier round) or, on an empty slice, the automatic output.
@@ -144,22 +138,49 @@ public final class InteractiveSession {
         memories[click.slice] = state
         probabilityMaps[click.slice] = Self.quantise(probabilities.values)
         var sliceResult = try argmaxAtFullResolution(probabilities)
-        paint(click, into: &sliceResult)
-        labels.replaceSubrange(
-            click.slice * volume.sliceArea..<(click.slice + 1) * volume.sliceArea, with: sliceResult)
-        corrected.insert(click.slice)
-        quality[click.slice] = nil
+        paint(
+            click, into: &sliceResult,
+            pixelsPerCell: (Double(volume.columns) / Double(input.size), Double(volume.rows) / Double(input.size)))
+        store(sliceResult, on: click.slice)
         let elapsed = ContinuousClock.now - start
         return ClickOutcome(slice: click.slice, labels: sliceResult, milliseconds: elapsed.milliseconds)
     }
 
-    /// Gives the disk the network saw for a click (the model's click radius, scaled to the slice)
-    /// the click's class: a click always holds where it was made. (An erase once cleared the whole
-    /// connected region under it: a background click on a leak then wiped the organ it leaked from.)
-    func paint(_ click: SessionClick, into labels: inout [UInt8]) {
+    /// What undo needs to restore a slice as it is now.
+    func snapshot(of slice: Int) -> Snapshot {
+        Snapshot(
+            slice: slice, labels: Array(sliceLabels(slice)), memory: memories[slice], focused: focusedSlices[slice],
+            probabilities: probabilityMaps[slice], wasCorrected: corrected.contains(slice))
+    }
+
+    /// Replaces a clicked slice's labels with a click's result: the slice is the user's from now on.
+    func store(_ sliceResult: [UInt8], on slice: Int) {
+        labels.replaceSubrange(slice * volume.sliceArea..<(slice + 1) * volume.sliceArea, with: sliceResult)
+        corrected.insert(slice)
+        quality[slice] = nil
+    }
+
+    /// Throws when a click lies outside the volume or names a class the model lacks.
+    func validate(_ click: SessionClick) throws {
+        guard (0..<volume.slices).contains(click.slice) else {
+            throw SessionError("slice \(click.slice) is outside 0..<\(volume.slices)")
+        }
+        guard click.x >= 0, click.y >= 0, click.x < Double(volume.columns), click.y < Double(volume.rows) else {
+            throw SessionError("point (\(click.x), \(click.y)) is outside the \(volume.columns)x\(volume.rows) slice")
+        }
+        guard (0..<input.classes).contains(click.label) else {
+            throw SessionError("class \(click.label) is not one of the model's \(input.classes) classes")
+        }
+    }
+
+    /// Gives the disk the network saw for a click (the model's click radius, scaled by the slice
+    /// pixels per network cell) the click's class: a click always holds where it was made. (An erase
+    /// once cleared the whole connected region under it: a background click on a leak then wiped the
+    /// organ it leaked from.)
+    func paint(_ click: SessionClick, into labels: inout [UInt8], pixelsPerCell: (x: Double, y: Double)) {
         let (columns, rows) = (volume.columns, volume.rows)
-        let radiusX = max(Double(input.clickRadius) * Double(columns) / Double(input.size), 0.5)
-        let radiusY = max(Double(input.clickRadius) * Double(rows) / Double(input.size), 0.5)
+        let radiusX = max(Double(input.clickRadius) * pixelsPerCell.x, 0.5)
+        let radiusY = max(Double(input.clickRadius) * pixelsPerCell.y, 0.5)
         let centre = (x: click.x, y: click.y)
         for y in max(Int(centre.y - radiusY), 0)...min(Int(centre.y + radiusY), rows - 1) {
             for x in max(Int(centre.x - radiusX), 0)...min(Int(centre.x + radiusX), columns - 1) {
@@ -176,6 +197,7 @@ public final class InteractiveSession {
         labels.replaceSubrange(
             snapshot.slice * volume.sliceArea..<(snapshot.slice + 1) * volume.sliceArea, with: snapshot.labels)
         memories[snapshot.slice] = snapshot.memory
+        focusedSlices[snapshot.slice] = snapshot.focused
         probabilityMaps[snapshot.slice] = snapshot.probabilities
         if !snapshot.wasCorrected { corrected.remove(snapshot.slice) }
         return snapshot.slice
@@ -218,6 +240,7 @@ public final class InteractiveSession {
     public func startRound() {
         round += 1
         memories = [:]
+        focusedSlices = [:]
         undoStack = []
     }
 

@@ -49,6 +49,9 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
     /// probabilities keep the network's own output. Absent: the argmax of the probabilities.
     public var logitAdjustment: [Float]?
     public var valueChannels: Int
+    /// A focus network sees a window around the structure at its input size, not the whole slice
+    /// (FocusCrop); absent: the whole slice resampled.
+    public var focus: FocusCrop.Policy?
     public var trainingData: String
     public var trainingSteps: Int
     public var commit: String

@@ -4,7 +4,9 @@
 /// exp(−β·(gᵢ − gⱼ)² / (10·σ)) over 4-neighbours of the intensities scaled to [0, 1] (σ their
 /// standard deviation, as scikit-image scales β). For each seeded class the probability that a
 /// walker from each pixel first reaches that class's seeds solves L_U x = −B m (conjugate
-/// gradients with a Jacobi preconditioner); every pixel takes the most probable class.
+/// gradients with a Jacobi preconditioner to a relative residual of 10⁻³, started from the
+/// solution at half the resolution); every pixel takes the most probable class. The probabilities
+/// sum to 1, so the first class's are what the others leave.
 public enum RandomWalker {
     public static func segment(
         volume: ScanVolume, slice: Int, clicks: [SimulatedClick], beta: Float = 130, radius: Int = 2
@@ -32,10 +34,15 @@ public enum RandomWalker {
             }
         }
         let labels = Set(seeds.filter { $0 >= 0 }).sorted()
-        var best = [Float](repeating: -1, count: width * height)
-        var result = [UInt8](repeating: 0, count: width * height)
-        for label in labels {
-            let probability = graph.solve(seeds: seeds, label: label)
+        guard let first = labels.first else { return [UInt8](repeating: 0, count: width * height) }
+        // A walker reaches some seed: the probabilities sum to 1, so the first label's are the rest.
+        let solved = labels.dropFirst().map { (label: $0, probability: graph.solve(seeds: seeds, label: $0)) }
+        var best = [Float](repeating: 1, count: width * height)
+        for (_, probability) in solved {
+            for pixel in best.indices { best[pixel] -= probability[pixel] }
+        }
+        var result = [UInt8](repeating: UInt8(first), count: width * height)
+        for (label, probability) in solved {
             for pixel in probability.indices where probability[pixel] > best[pixel] {
                 best[pixel] = probability[pixel]
                 result[pixel] = UInt8(label)
@@ -51,16 +58,25 @@ public enum RandomWalker {
         var right: [Float]
         var down: [Float]
 
+        /// The intensities scaled to [0, 1], and the factor of the edge weights.
+        let scaled: [Float]
+        let factor: Float
+
         init(intensities: [Float], width: Int, height: Int, beta: Float) {
-            self.width = width
-            self.height = height
             let low = intensities.min() ?? 0
             let span = max((intensities.max() ?? 1) - low, 1e-6)
             let scaled = intensities.map { ($0 - low) / span }
             let mean = scaled.reduce(0, +) / Float(max(scaled.count, 1))
             let deviation = (scaled.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(max(scaled.count, 1)))
                 .squareRoot()
-            let factor = beta / (10 * max(deviation, 1e-6))
+            self.init(scaled: scaled, width: width, height: height, factor: beta / (10 * max(deviation, 1e-6)))
+        }
+
+        init(scaled: [Float], width: Int, height: Int, factor: Float) {
+            self.width = width
+            self.height = height
+            self.scaled = scaled
+            self.factor = factor
             right = [Float](repeating: 0, count: width * height)
             down = [Float](repeating: 0, count: width * height)
             for y in 0..<height {
@@ -78,63 +94,114 @@ public enum RandomWalker {
             }
         }
 
-        /// Calls `body(neighbour, weight)` for the 4-neighbours of a pixel.
-        @inline(__always)
-        func neighbours(of pixel: Int, _ body: (Int, Float) -> Void) {
-            let (x, y) = (pixel % width, pixel / width)
-            if x > 0 { body(pixel - 1, right[pixel - 1]) }
-            if x + 1 < width { body(pixel + 1, right[pixel]) }
-            if y > 0 { body(pixel - width, down[pixel - width]) }
-            if y + 1 < height { body(pixel + width, down[pixel]) }
+        /// Slices at least this wide and high start their solve from the solution at half the resolution.
+        static let coarseningSide = 96
+
+        /// The solution of the same problem at half the resolution (2 x 2 block means, a block seeded
+        /// with the first seed found in it), as a starting point at this one (cascadic multigrid:
+        /// about 1.4 times fewer iterations at 512 x 512 than from zero; the same tolerance decides
+        /// when the solve ends).
+        func coarseStart(seeds: [Int16], label: Int16) -> [Float] {
+            let (coarseWidth, coarseHeight) = ((width + 1) / 2, (height + 1) / 2)
+            var sums = [Float](repeating: 0, count: coarseWidth * coarseHeight)
+            var counts = [Float](repeating: 0, count: coarseWidth * coarseHeight)
+            var coarseSeeds = [Int16](repeating: -1, count: coarseWidth * coarseHeight)
+            for y in 0..<height {
+                for x in 0..<width {
+                    let (pixel, coarse) = (y * width + x, (y / 2) * coarseWidth + x / 2)
+                    sums[coarse] += scaled[pixel]
+                    counts[coarse] += 1
+                    if coarseSeeds[coarse] < 0 { coarseSeeds[coarse] = seeds[pixel] }
+                }
+            }
+            let coarse = Graph(
+                scaled: zip(sums, counts).map { $0 / $1 }, width: coarseWidth, height: coarseHeight, factor: factor)
+            let solution = coarse.solve(seeds: coarseSeeds, label: label)
+            return (0..<width * height).map { pixel in
+                seeds[pixel] < 0 ? solution[(pixel / width / 2) * coarseWidth + (pixel % width) / 2] : 0
+            }
         }
 
         /// The probability that a walker from each pixel reaches `label`'s seeds first (seeds: the
-        /// class per pixel, −1 where unseeded).
-        func solve(seeds: [Int16], label: Int16, tolerance: Float = 1e-4, maxIterations: Int = 2000) -> [Float] {
+        /// class per pixel, −1 where unseeded): L_U x = −B m by conjugate gradients with a Jacobi
+        /// preconditioner. Vectors that the operator reads are padded by a row and a pixel on both
+        /// sides, so a pixel's four neighbours are always in range (their weights are 0 where the
+        /// neighbour is outside the slice or seeded); seeded pixels have no equation (zero rows).
+        func solve(seeds: [Int16], label: Int16, tolerance: Float = 1e-3, maxIterations: Int = 2000) -> [Float] {
             let count = width * height
-            var x = seeds.map { $0 == label ? Float(1) : 0 }
+            let pad = width + 1
+            var inverseDegree = [Float](repeating: 0, count: count)
             var degree = [Float](repeating: 0, count: count)
             var b = [Float](repeating: 0, count: count)
+            // The weights to the unseeded left, right, upper and lower neighbours.
+            var toUnknown = [[Float]](repeating: [Float](repeating: 0, count: count), count: 4)
             for pixel in 0..<count where seeds[pixel] < 0 {
-                neighbours(of: pixel) { neighbour, weight in
+                func link(_ side: Int, _ neighbour: Int, _ weight: Float) {
                     degree[pixel] += weight
-                    if seeds[neighbour] == label { b[pixel] += weight }
-                }
-            }
-            func apply(_ p: [Float]) -> [Float] {
-                var result = [Float](repeating: 0, count: count)
-                for pixel in 0..<count where seeds[pixel] < 0 {
-                    var sum = degree[pixel] * p[pixel]
-                    neighbours(of: pixel) { neighbour, weight in
-                        if seeds[neighbour] < 0 { sum -= weight * p[neighbour] }
+                    if seeds[neighbour] == label {
+                        b[pixel] += weight
+                    } else if seeds[neighbour] < 0 {
+                        toUnknown[side][pixel] = weight
                     }
-                    result[pixel] = sum
                 }
-                return result
+                let (x, y) = (pixel % width, pixel / width)
+                if x > 0 { link(0, pixel - 1, right[pixel - 1]) }
+                if x + 1 < width { link(1, pixel + 1, right[pixel]) }
+                if y > 0 { link(2, pixel - width, down[pixel - width]) }
+                if y + 1 < height { link(3, pixel + width, down[pixel]) }
+                inverseDegree[pixel] = 1 / degree[pixel]
             }
-            // Conjugate gradients over the unseeded pixels (seeded entries stay 0 in r, z, p).
-            var r = b
-            var z = (0..<count).map { seeds[$0] < 0 ? r[$0] / degree[$0] : 0 }
-            var p = z
-            var rz = zip(r, z).reduce(0) { $0 + $1.0 * $1.1 }
+            let (left, rightward, up, downward) = (toUnknown[0], toUnknown[1], toUnknown[2], toUnknown[3])
+            var direction = [Float](repeating: 0, count: count + 2 * pad)
+            var product = [Float](repeating: 0, count: count)
+            /// product = L_U p for p in `direction`; returns p · L_U p.
+            func applyOperator() -> Float {
+                var dot: Float = 0
+                direction.withUnsafeBufferPointer { p in
+                    for pixel in 0..<count {
+                        let centre = pad + pixel
+                        let value =
+                            degree[pixel] * p[centre] - left[pixel] * p[centre - 1] - rightward[pixel] * p[centre + 1]
+                            - up[pixel] * p[centre - width] - downward[pixel] * p[centre + width]
+                        product[pixel] = value
+                        dot += p[centre] * value
+                    }
+                }
+                return dot
+            }
+            var solution =
+                min(width, height) >= Self.coarseningSide
+                ? coarseStart(seeds: seeds, label: label) : [Float](repeating: 0, count: count)
+            for pixel in 0..<count { direction[pad + pixel] = solution[pixel] }
+            _ = applyOperator()
+            var residual = (0..<count).map { b[$0] - product[$0] }
+            var rz: Float = 0
+            for pixel in 0..<count {
+                direction[pad + pixel] = residual[pixel] * inverseDegree[pixel]
+                rz += residual[pixel] * direction[pad + pixel]
+            }
             let norm = max(b.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
             for _ in 0..<maxIterations {
-                let ap = apply(p)
-                let denominator = zip(p, ap).reduce(0) { $0 + $1.0 * $1.1 }
+                let denominator = applyOperator()
                 guard denominator > 0 else { break }
                 let alpha = rz / denominator
-                for pixel in 0..<count where seeds[pixel] < 0 {
-                    x[pixel] += alpha * p[pixel]
-                    r[pixel] -= alpha * ap[pixel]
+                var residualNorm: Float = 0
+                var next: Float = 0
+                for pixel in 0..<count {
+                    solution[pixel] += alpha * direction[pad + pixel]
+                    residual[pixel] -= alpha * product[pixel]
+                    residualNorm += residual[pixel] * residual[pixel]
+                    next += residual[pixel] * residual[pixel] * inverseDegree[pixel]
                 }
-                if r.reduce(0, { $0 + $1 * $1 }).squareRoot() < tolerance * norm { break }
-                for pixel in 0..<count { z[pixel] = seeds[pixel] < 0 ? r[pixel] / degree[pixel] : 0 }
-                let next = zip(r, z).reduce(0) { $0 + $1.0 * $1.1 }
+                if residualNorm.squareRoot() < tolerance * norm { break }
                 let ratio = next / rz
                 rz = next
-                for pixel in 0..<count { p[pixel] = z[pixel] + ratio * p[pixel] }
+                for pixel in 0..<count {
+                    direction[pad + pixel] = residual[pixel] * inverseDegree[pixel] + ratio * direction[pad + pixel]
+                }
             }
-            return x
+            for pixel in 0..<count where seeds[pixel] == label { solution[pixel] = 1 }
+            return solution
         }
     }
 }

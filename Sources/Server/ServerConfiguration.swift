@@ -47,7 +47,7 @@ public struct ServerConfiguration: Sendable {
         pacsSources: [PacsDestination] = [], tls: TLSSettings? = nil, corsOrigins: [String] = [],
         segmentationSeriesDescription: String = CaseAcceptance.defaultSeriesDescription,
         fractionalSegmentation: Bool = false, labelCodings: [String: LabelCoding] = [:],
-        structureEngine: StructureEngine = .network,
+        structureEngine: StructureEngine = .walker,
         modelsDirectory: String = "Models",
         webRoot: String? = "Web", sessionLimit: Int = 4, loginLifetime: Double = 12 * 3600,
         idleSeconds: Double = 120

@@ -25,24 +25,9 @@ struct BenchInteractive: ParsableCommand {
         let volume = ScanVolume(
             columns: size, rows: size, slices: slices, voxels: phantom.intensities.map(Float.init), modality: "CT")
         let session = InteractiveSession(volume: volume, sim: sim, propagation: propagation)
-        let user = VirtualUser(width: size, height: size, labels: (0..<UInt8(sim.metadata.classCount)).map { $0 })
-        var random = SplitMix64(seed: 1)
-        let middle = slices / 2
-        var first: [Double] = []
-        var later: [Double] = []
-        // Clicks on the middle slice and its neighbours, as a radiologist corrects a key slice.
-        for index in 0..<clicks {
-            let slice = middle + (index % 3) - 1
-            let truth = Array(phantom.labels[slice * size * size..<(slice + 1) * size * size])
-            guard
-                let click = user.nextClick(
-                    prediction: Array(session.sliceLabels(slice)), truth: truth, using: &random)
-            else { continue }
-            let isFirst = !session.corrected.contains(slice)
-            let outcome = try session.click(
-                SessionClick(slice: slice, x: Double(click.x), y: Double(click.y), label: Int(click.label)))
-            if isFirst { first.append(outcome.milliseconds) } else { later.append(outcome.milliseconds) }
-        }
+        let (first, later) = try Self.timeClicks(
+            clicks, in: volume, truth: phantom.labels, labels: (0..<UInt8(sim.metadata.classCount)).map { $0 },
+            shown: { Array(session.sliceLabels($0)) }, send: { _ = try session.click($0) })
         // The daemon computes the key features in the background when a case opens.
         let keysStart = ContinuousClock.now
         try session.prepareKeyFeatures(0..<slices)
@@ -70,12 +55,66 @@ struct BenchInteractive: ParsableCommand {
         table += String(
             format: "| propagation including the key features (s) | %.2f |\n", keySeconds + propagationSeconds)
         table += String(format: "| slices updated by the propagation | %d |\n", outcome.updatedSlices.count)
+        // A structure the user names (the large organ), by each engine: the random walker (the
+        // default) and the class-agnostic network (in focus windows when its metadata says so).
+        let structureModel = try? SimNetwork(contentsOf: "\(models)/sim-any.safetensors")
+        for engine in StructureEngine.allCases where engine == .walker || structureModel != nil {
+            let annotation = CaseAnnotation(
+                volume: volume, sim: sim, propagation: nil, structureModel: structureModel, structureEngine: engine)
+            let value = UInt8(sim.metadata.classCount)
+            try annotation.addStructure(value: value)
+            let organ = phantom.labels.map { $0 == 1 ? value : 0 }
+            let (firstNamed, laterNamed) = try Self.timeClicks(
+                clicks, in: volume, truth: organ, labels: [0, value], shown: { Array(annotation.sliceLabels($0)) },
+                send: { click in
+                    // A background click erases from the structure: the daemon sends it with the structure's label.
+                    var routed = click
+                    routed.label = Int(value)
+                    _ = try annotation.click(routed, erase: click.label == 0)
+                })
+            let mode =
+                engine == .walker
+                ? "random walker"
+                : structureModel?.metadata.focus == nil ? "network, whole slice" : "network, focus window"
+            table += String(
+                format: "| named structure (\(mode)): click p50 / p99, all clicks (ms) | %.1f / %.1f |\n",
+                percentile(firstNamed + laterNamed, 0.5), percentile(firstNamed + laterNamed, 0.99))
+            table += String(
+                format: "| named structure (\(mode)): first click on a slice, p50 (ms) | %.1f |\n",
+                percentile(firstNamed, 0.5))
+        }
         table +=
-            "\n\(threads) thread(s); \(all.count) clicks by the virtual user on 3 slices of a \(size)x\(size)x\(slices) CT phantom (seed 2026)."
+            "\n\(threads) thread(s); \(all.count) clicks by the virtual user on 3 slices of a \(size)x\(size)x\(slices) CT phantom (seed 2026); a named structure: the same number of clicks on its large organ, through the case's annotation as the daemon sends them."
         print(table)
         if let writeDocs {
             let section = slices == 100 ? "interactive" : "interactive-\(slices)"
             try MarkdownSection.replace(named: section, in: writeDocs, with: table)
         }
+    }
+
+    /// Times `count` clicks of the virtual user (choosing among `labels`, on what `shown` gives for a
+    /// slice) on the middle slice and its neighbours, as a radiologist corrects a key slice: the first
+    /// click on each slice, and the later ones (ms). `send` gives one to the engine.
+    static func timeClicks(
+        _ count: Int, in volume: ScanVolume, truth: [UInt8], labels: [UInt8], shown: (Int) -> [UInt8],
+        send: (SessionClick) throws -> Void
+    ) throws -> (first: [Double], later: [Double]) {
+        let user = VirtualUser(width: volume.columns, height: volume.rows, labels: labels)
+        var random = SplitMix64(seed: 1)
+        var first: [Double] = []
+        var later: [Double] = []
+        var clicked: Set<Int> = []
+        for index in 0..<count {
+            let slice = volume.slices / 2 + (index % 3) - 1
+            let sliceTruth = Array(truth[slice * volume.sliceArea..<(slice + 1) * volume.sliceArea])
+            guard let click = user.nextClick(prediction: shown(slice), truth: sliceTruth, using: &random) else {
+                continue
+            }
+            let start = ContinuousClock.now
+            try send(SessionClick(slice: slice, x: Double(click.x), y: Double(click.y), label: Int(click.label)))
+            let milliseconds = (ContinuousClock.now - start).milliseconds
+            if clicked.insert(slice).inserted { first.append(milliseconds) } else { later.append(milliseconds) }
+        }
+        return (first, later)
     }
 }

@@ -185,7 +185,7 @@ struct EvalCommand: ParsableCommand {
             multiClass: try? SimNetwork(contentsOf: "\(models)/sim.safetensors"),
             propagation: skipPropagation ? nil : try? PropagationNetwork(contentsOf: "\(models)/prop.safetensors"),
             reported: reported, sliceStep: sliceStep, rounds: rounds, propagationClicks: propagationClicks)
-        let report = try evaluation.run()
+        let report = try evaluation.run(chart: chart)
         print(report)
         if let writeDocs {
             try MarkdownSection.replace(named: docsSection ?? "eval-structures", in: writeDocs, with: report)

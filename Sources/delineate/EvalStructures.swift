@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Segmentation
+import Server
 import VolumeFiles
 
 /// `delineate eval --image … --label …`: each labelled structure of real image/label pairs
@@ -29,11 +30,26 @@ struct StructureEvaluation {
     let rounds: Int
     let propagationClicks: Int
 
-    /// The report's Markdown tables.
-    func run() throws -> String {
+    /// One structure's click curves: the network's and the random walker's on the same slices.
+    struct StructureResult {
+        var image: String
+        var structure: String
+        /// The structure's volume in cm³ (voxels times the voxel volume).
+        var cubicCentimetres: Double
+        var slices: Int
+        var network: ClickEvaluation.Curve
+        var walker: ClickEvaluation.Curve
+    }
+
+    /// Structures of at least this volume are where the network must beat the walker (issue 36).
+    static let largeStructure = 20.0
+
+    /// The report's Markdown tables; with `chart`, a PNG of the mean Dice against clicks there.
+    func run(chart: String? = nil) throws -> String {
         let maxClicks = reported.max() ?? 0
         var clickRows: [String] = []
         var propagationRows: [String] = []
+        var results: [StructureResult] = []
         for pair in pairs {
             let image = try VolumeFile.read(path: pair.image)
             let labels = try VolumeFile.read(path: pair.label)
@@ -42,6 +58,7 @@ struct StructureEvaluation {
                     "\(pair.label) is \(labels.grid.sizes) voxels, \(pair.image) \(image.grid.sizes)")
             }
             let sizes = image.grid.sizes
+            let voxelVolume = labels.grid.spacing.reduce(1, *) / 1000
             let volume = ScanVolume(
                 columns: sizes[0], rows: sizes[1], slices: sizes[2], voxels: image.values, modality: modality)
             let structures = pair.structures
@@ -51,7 +68,8 @@ struct StructureEvaluation {
             let name = (pair.image as NSString).lastPathComponent
             for value in values {
                 let truth = labels.values.map { Int($0) == value ? UInt8(1) : 0 }
-                guard truth.contains(1) else { continue }
+                let voxels = truth.reduce(0) { $0 + Int($1) }
+                guard voxels > 0 else { continue }
                 let structure = structures[value] ?? "label \(value)"
                 let item = EvaluationCase(name: "\(name) \(structure)", volume: volume, truth: truth)
                 // A named structure starts empty: the user's first click lands on it.
@@ -60,13 +78,14 @@ struct StructureEvaluation {
                     startEmpty: true)
                 let walker = try ClickEvaluation.run(
                     [item], method: .randomWalker, classes: 2, maxClicks: maxClicks, sliceStep: sliceStep)
-                func dice(_ curve: ClickEvaluation.Curve, label: Int) -> String {
-                    reported.map { curve.tallies[$0].dice(label).map { String(format: "%.3f", $0) } ?? "–" }.joined(
-                        separator: " | ")
-                }
-                let slices = network.sliceScores.count
-                clickRows.append(
-                    "| \(name) | \(structure) | \(slices) | SIM, class-agnostic | \(dice(network, label: 1)) |")
+                let result = StructureResult(
+                    image: name, structure: structure, cubicCentimetres: Double(voxels) * voxelVolume,
+                    slices: network.sliceScores.count, network: network, walker: walker)
+                results.append(result)
+                let prefix =
+                    "| \(name) | \(structure) | " + String(format: "%.1f", result.cubicCentimetres)
+                    + " | \(result.slices) |"
+                clickRows.append("\(prefix) SIM, class-agnostic | \(diceCells(network))")
                 if let multiClass,
                     let index = multiClass.metadata.classes.dropFirst().firstIndex(where: {
                         $0.name.caseInsensitiveCompare(structure) == .orderedSame
@@ -77,11 +96,9 @@ struct StructureEvaluation {
                     let curve = try ClickEvaluation.run(
                         [classCase], method: .network(multiClass), classes: multiClass.metadata.classCount,
                         maxClicks: maxClicks, sliceStep: sliceStep)
-                    clickRows.append(
-                        "| \(name) | \(structure) | \(slices) | SIM, multi-class (its class) | \(dice(curve, label: index)) |"
-                    )
+                    clickRows.append("\(prefix) SIM, multi-class (its class) | \(diceCells(curve, label: index))")
                 }
-                clickRows.append("| \(name) | \(structure) | \(slices) | random walker | \(dice(walker, label: 1)) |")
+                clickRows.append("\(prefix) random walker | \(diceCells(walker))")
                 guard let propagation else { continue }
                 let outcome = try PropagationEvaluation.run(
                     [item], sim: model, propagation: propagation, classes: 2, clicksPerSlice: propagationClicks,
@@ -92,12 +109,21 @@ struct StructureEvaluation {
                         + String(format: " | %.1f |", outcome.seconds))
             }
         }
+        let columns = reported.map { "\($0) clicks" }.joined(separator: " | ")
         var report =
-            "Structures evaluated one at a time with `\(model.metadata.model) \(model.metadata.version)` (N = 2); "
-            + "one slice in \(sliceStep) of those that hold the structure; the same virtual user's clicks for both methods.\n\n"
-        report += "| image | structure | slices | method | " + reported.map { "\($0) clicks" }.joined(separator: " | ")
-        report += " |\n| --- | --- | ---: | --- |" + String(repeating: " ---: |", count: reported.count) + "\n"
+            "Structures evaluated one at a time with `\(model.metadata.model) \(model.metadata.version)` (N = 2"
+            + (model.metadata.focus == nil ? ", whole slices" : ", focus windows") + "); one slice in \(sliceStep) "
+            + "of those that hold the structure; the same virtual user's clicks for both methods.\n\n"
+        report += "| image | structure | cm³ | slices | method | \(columns) |\n"
+        report += "| --- | --- | ---: | ---: | --- |" + String(repeating: " ---: |", count: reported.count) + "\n"
         report += clickRows.joined(separator: "\n") + "\n"
+        report += summary(results)
+        if let chart {
+            try Data(Self.chart(results, maxClicks: maxClicks)).write(to: URL(fileURLWithPath: chart))
+            report +=
+                "\nChart (\((chart as NSString).lastPathComponent)): mean Dice over the structures against clicks; "
+                + "blue: the class-agnostic network, orange: the random walker.\n"
+        }
         if propagation != nil {
             report +=
                 "\nPropagation (VMN protocol, next slice by predicted quality): round 1 corrects the largest slice "
@@ -107,6 +133,57 @@ struct StructureEvaluation {
             report += propagationRows.joined(separator: "\n") + "\n"
         }
         return report
+    }
+
+    /// The structure's Dice after each reported click count, as table cells.
+    func diceCells(_ curve: ClickEvaluation.Curve, label: Int = 1) -> String {
+        reported.map { curve.tallies[$0].dice(label).map { String(format: "%.3f", $0) } ?? "–" }.joined(
+            separator: " | ") + " |"
+    }
+
+    /// Mean Dice over the structures (every structure weighs the same), all of them and those of
+    /// at least `largeStructure` cm³, for the network and the walker, and the network's lead.
+    func summary(_ results: [StructureResult]) -> String {
+        func mean(_ group: [StructureResult], _ curve: (StructureResult) -> ClickEvaluation.Curve, _ count: Int)
+            -> Double
+        {
+            group.map { curve($0).tallies[count].dice(1) ?? 0 }.reduce(0, +) / Double(max(group.count, 1))
+        }
+        let large = results.filter { $0.cubicCentimetres >= Self.largeStructure }
+        var text = "\nMean Dice over the structures (each structure counts once):\n\n"
+        text += "| structures | method | " + reported.map { "\($0) clicks" }.joined(separator: " | ") + " |\n"
+        text += "| --- | --- |" + String(repeating: " ---: |", count: reported.count) + "\n"
+        for (title, group) in [("all \(results.count)", results), ("\(large.count) of 20 cm³ or more", large)]
+        where !group.isEmpty {
+            let network = reported.map { mean(group, \.network, $0) }
+            let walker = reported.map { mean(group, \.walker, $0) }
+            func cells(_ values: [Double]) -> String {
+                values.map { String(format: "%.3f", $0) }.joined(separator: " | ")
+            }
+            text += "| \(title) | SIM, class-agnostic | \(cells(network)) |\n"
+            text += "| \(title) | random walker | \(cells(walker)) |\n"
+            text +=
+                "| \(title) | network − walker | "
+                + zip(network, walker).map {
+                    String(format: "%+.3f", $0 - $1)
+                }.joined(separator: " | ") + " |\n"
+        }
+        return text
+    }
+
+    /// A line chart of the mean Dice over the structures after 0...maxClicks clicks.
+    static func chart(_ results: [StructureResult], maxClicks: Int) -> [UInt8] {
+        func series(_ curve: (StructureResult) -> ClickEvaluation.Curve, colour: [UInt8]) -> LineChart.Series {
+            LineChart.Series(
+                points: (0...maxClicks).map { count in
+                    let values = results.map { curve($0).tallies[count].dice(1) ?? 0 }
+                    return (Double(count), values.reduce(0, +) / Double(max(values.count, 1)))
+                }, colour: colour)
+        }
+        return LineChart(
+            xTicks: (0...maxClicks).map(Double.init), yTicks: stride(from: 0, through: 1, by: 0.1).map { $0 }
+        )
+        .png([series(\.network, colour: [31, 119, 180]), series(\.walker, colour: [255, 127, 14])])
     }
 
     /// `1=tumour,2=oedema` as a map; throws on a malformed entry.

@@ -43,10 +43,18 @@ import Testing
         #expect(rows.count == 8, "\(output)")
         #expect(rows.filter { $0.contains("SIM, multi-class") }.count == 2)
         let walker = try #require(rows.first { $0.contains("large organ") && $0.contains("random walker") })
-        let dice = walker.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.compactMap(Double.init)
+        // Volume (cm³), slices, then the Dice after 0, 1 and 3 clicks.
+        let numbers = walker.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.compactMap(
+            Double.init)
+        let organVoxels = phantom.labels.filter { $0 == 1 }.count
+        #expect(numbers.count == 5 && abs(numbers[0] - Double(organVoxels) / 1000) < 0.06, "\(walker)")
         // The walker has nothing without clicks and something with three.
-        #expect(dice.count == 4 && dice[1] == 0 && dice[3] > 0.3, "\(walker)")
+        let dice = numbers.suffix(3)
+        #expect(dice.first == 0 && dice.last! > 0.3, "\(walker)")
         #expect(rows.filter { $0.contains("SIM, class-agnostic") }.count == 2)
+        // The summary: per method the mean over both structures, and the network's lead over the walker.
+        let summary = output.split(separator: "\n").filter { $0.hasPrefix("| all 2 |") }
+        #expect(summary.count == 3 && summary[2].contains("network − walker"), "\(output)")
 
         let refused = try? Process.output(
             of: delineate, arguments: ["eval", "--image", folder + "/image.nrrd", "--structures", "x"])

@@ -61,7 +61,7 @@ actor CaseSessions {
 
     init(
         pool: DatabasePool, files: FileStore, models: LoadedModels, queue: InferenceQueue, limit: Int,
-        structureEngine: StructureEngine = .network
+        structureEngine: StructureEngine = .walker
     ) {
         self.structureEngine = structureEngine
         self.pool = pool

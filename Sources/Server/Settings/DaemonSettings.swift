@@ -30,7 +30,7 @@ public struct DaemonSettings: Sendable, Equatable {
     /// A YAML file with the project's coding of classes (`LabelCoding`); empty: the models' own.
     public var segLabels = ""
     /// `network` (the class-agnostic network) or `walker` (the random walker) for named structures.
-    public var structureEngine = "network"
+    public var structureEngine = "walker"
     public var httpHost = "127.0.0.1"
     public var httpPort = 8080
     public var corsOrigins: [String] = []
@@ -126,7 +126,7 @@ public struct DaemonSettings: Sendable, Equatable {
             pacsSources: try sources(), tls: dicomTLS, corsOrigins: corsOrigins,
             segmentationSeriesDescription: segSeriesDescription, fractionalSegmentation: segType == "fractional",
             labelCodings: segLabels.isEmpty ? [:] : try LabelCoding.read(path: segLabels),
-            structureEngine: StructureEngine(rawValue: structureEngine) ?? .network,
+            structureEngine: StructureEngine(rawValue: structureEngine) ?? .walker,
             modelsDirectory: modelsDirectory, webRoot: webRoot.isEmpty ? nil : webRoot, sessionLimit: openCases,
             loginLifetime: loginLifetimeHours * 3600, idleSeconds: idleSeconds)
     }
