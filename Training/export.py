@@ -135,8 +135,7 @@ def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes, re
         if "focus" in checkpoint:
             described["focus"] = {"minimumSide": MIN_SIDE, "margin": MARGIN, "growth": GROWTH, "maxGrowths": MAX_GROWTHS}
             described["trainingData"] = FOCUS_TRAINING_DATA + ANY_TRAINING_DATA
-            sampler = functools.cache(lambda: FocusSampler(Path(checkpoint["focus"]), training_volumes(), SIZE))
-            volumes = sampler
+            volumes = functools.cache(lambda: FocusSampler(Path(checkpoint["focus"]), training_volumes(), SIZE))
     elif adjustment_share > 0:
         described["logitAdjustment"] = logit_adjustment(training_volumes(), adjustment_share)
     steps = checkpoint["step"]

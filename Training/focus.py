@@ -128,7 +128,9 @@ class FocusSampler:
         self.size, self.volumes = size, volumes
         self.slices: list[tuple[np.ndarray, np.ndarray]] = []  # (image, superpixel maps)
         self.labelled: list[tuple[np.ndarray, np.ndarray]] = []  # (image, structures)
+        self.names: list[str] = []
         for path in sorted(real.glob("*.npz")) if real else []:
+            self.names.append(path.stem)
             with np.load(path) as file:
                 for i in range(int(file["count"])):
                     image = file[f"image{i}"].astype(np.float32)
@@ -137,18 +139,15 @@ class FocusSampler:
                         self.labelled.append((image, file[f"structures{i}"]))
         available = [bool(self.slices), bool(self.labelled), bool(volumes)]
         self.shares = [share if ok else 0.0 for share, ok in zip(shares, available)]
-        self.names = [path.stem for path in sorted(real.glob("*.npz"))] if real else []
 
     def describe(self) -> str:
         return (f"{len(self.slices)} real slices ({', '.join(self.names)}), {len(self.labelled)} with FreeSurfer "
                 f"structures, {len(self.volumes)} phantom volumes; shares {self.shares}")
 
-    def structure_weights(self, samples: int = 256):
-        """Focal-loss weights of background and structure ∝ 1/sqrt(their share of the windows), mean 1."""
+    def structure_share(self, samples: int = 256) -> float:
+        """The structure's mean share of a window, over `samples` draws (a fixed seed)."""
         rng = random.Random(0)
-        foreground = float(np.mean([self.sample(rng)[1].mean() for _ in range(samples)]))
-        weights = 1 / np.sqrt(np.array([1 - foreground, foreground]))
-        return weights / weights.mean()
+        return float(np.mean([self.sample(rng)[1].mean() for _ in range(samples)]))
 
     def draw(self, rng: random.Random) -> tuple[np.ndarray, np.ndarray] | None:
         """One (image, target mask) at the slice's own size, or None when the draw found no target."""

@@ -189,10 +189,14 @@ def checkpoint_as_export(path: Path, variant: str) -> tuple[dict, dict]:
 
 
 def structure_weights(volumes) -> torch.Tensor:
-    """Focal-loss weights for one structure against the rest: ∝ 1/sqrt(frequency), mean 1, where the
-    frequency is a structure's mean share of its case's voxels."""
+    """Focal-loss weights for one structure against the rest where the structure's frequency is its
+    mean share of its case's voxels."""
     shares = [np.mean(volume.labels == value) for volume in volumes for value in np.unique(volume.labels) if value]
-    foreground = float(np.mean(shares))
+    return weights_of_share(float(np.mean(shares)))
+
+
+def weights_of_share(foreground: float) -> torch.Tensor:
+    """Focal-loss weights of background and structure ∝ 1/sqrt(frequency), mean 1."""
     weights = 1 / np.sqrt(np.array([1 - foreground, foreground]))
     return torch.tensor(weights / weights.mean(), dtype=torch.float32)
 
@@ -250,7 +254,7 @@ def main() -> int:
         if not agnostic:
             raise SystemExit("--focus: only the class-agnostic network sees focus windows")
         volumes = FocusSampler(args.focus, volumes, SIZE)
-        weights = torch.tensor(volumes.structure_weights(), dtype=torch.float32)
+        weights = weights_of_share(volumes.structure_share())
         print(f"{volumes.describe()}; class weights {weights.numpy().round(2)}", flush=True)
         run.settings["focus"] = str(args.focus)
     else:

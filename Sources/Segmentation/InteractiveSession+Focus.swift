@@ -39,8 +39,10 @@ extension InteractiveSession {
             try focusedSlices[click.slice] ?? firstFocus(on: click.slice, plane: plane, click: click, policy: policy)
         if !state.window.holds(x: click.x, y: click.y) {
             let moved = windowAround(slice: click.slice, adding: click, policy: policy)
-            state.shown = state.window == moved ? state.shown : reframe(state.shown, from: state.window, to: moved)
-            (state.window, state.lstm) = (moved, state.window == moved ? state.lstm : nil)
+            if moved != state.window {
+                state.shown = reframe(state.shown, from: state.window, to: moved)
+                (state.window, state.lstm) = (moved, nil)
+            }
         }
         state.states.insert(FocusedState(click: click, shown: state.shown, window: state.window), at: 0)
         state.states = Array(state.states.prefix(max(sim.metadata.memoryDepth, 1)))
@@ -50,7 +52,12 @@ extension InteractiveSession {
             let output = try sim.forward(
                 try focusInput(plane: plane, state: state), states: state.lstm, steps: state.clicks)
             probabilities = try softmaxChannels(output.logits).values
-            let grid = (0..<size * size).map { UInt8(probabilities[size * size + $0] > probabilities[$0] ? 1 : 0) }
+            // Where some structure class is more probable than the background (the argmax is not 0).
+            let grid = (0..<size * size).map { pixel in
+                UInt8(
+                    (1..<input.classes).contains { probabilities[$0 * size * size + pixel] > probabilities[pixel] }
+                        ? 1 : 0)
+            }
             guard growth < policy.maxGrowths, !state.window.coversSlice(columns: columns, rows: rows),
                 state.window.touchesInnerEdge(grid, size: size, columns: columns, rows: rows)
             else {
@@ -113,10 +120,7 @@ extension InteractiveSession {
 
     /// The slice normalised to the network's range, at full resolution.
     func normalisedPlane(_ slice: Int) -> [Float] {
-        let scale = 1 / max(window.high - window.low, 1e-6)
-        return volume.voxels[slice * volume.sliceArea..<(slice + 1) * volume.sliceArea].map {
-            min(max(($0 - window.low) * scale, 0), 1) * 2 - 1
-        }
+        ModelInput.normalised(volume.voxels[slice * volume.sliceArea..<(slice + 1) * volume.sliceArea], window: window)
     }
 
     /// Probabilities (N × S × S) made in one window, seen through another (outside it: background).

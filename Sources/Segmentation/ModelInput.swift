@@ -56,12 +56,14 @@ public struct ModelInput: Sendable {
     public func image(of volume: ScanVolume, slice: Int, window: (low: Float, high: Float)) -> Tensor {
         let start = slice * volume.sliceArea
         let plane = Array(volume.voxels[start..<start + volume.sliceArea])
-        var resampled = Self.resample(plane, columns: volume.columns, rows: volume.rows, to: size)
+        let resampled = Self.resample(plane, columns: volume.columns, rows: volume.rows, to: size)
+        return try! Tensor(shape: [1, 1, size, size], values: Self.normalised(resampled[...], window: window))
+    }
+
+    /// Real-world values mapped to [-1, 1] through the window (clamped outside it).
+    public static func normalised(_ values: ArraySlice<Float>, window: (low: Float, high: Float)) -> [Float] {
         let scale = 1 / max(window.high - window.low, 1e-6)
-        for index in resampled.indices {
-            resampled[index] = min(max((resampled[index] - window.low) * scale, 0), 1) * 2 - 1
-        }
-        return try! Tensor(shape: [1, 1, size, size], values: resampled)
+        return values.map { min(max(($0 - window.low) * scale, 0), 1) * 2 - 1 }
     }
 
     /// A plane resampled to size x size: the mean of each block when the sides are whole multiples

@@ -71,7 +71,7 @@ struct EvalCommand: ParsableCommand {
         var csvLines = ["method,clicks," + names.joined(separator: ",") + ",mean_foreground"]
         var noc: [String] = []
         var failed: [String] = []
-        var lines: [LineChart.Series] = []
+        var lines: [[(x: Double, y: Double)]] = []
         for (name, method) in clickMethods {
             let curve = try ClickEvaluation.run(
                 cases, method: method, classes: classes, maxClicks: maxClicks, sliceStep: sliceStep)
@@ -89,10 +89,7 @@ struct EvalCommand: ParsableCommand {
                             separator: ",")
                         + String(format: ",%.4f", tally.meanForeground))
             }
-            lines.append(
-                LineChart.Series(
-                    points: curve.tallies.enumerated().map { (Double($0.offset), $0.element.meanForeground) },
-                    colour: Self.chartColours[lines.count % Self.chartColours.count].rgb))
+            lines.append(curve.tallies.enumerated().map { (Double($0.offset), $0.element.meanForeground) })
             let n85 = curve.sliceScores.map { Double(OverlapMetrics.clicksToReach(0.85, scores: $0)) }
             let n90 = curve.sliceScores.map { Double(OverlapMetrics.clicksToReach(0.90, scores: $0)) }
             noc.append(
@@ -108,10 +105,7 @@ struct EvalCommand: ParsableCommand {
                     }.joined(separator: " | ") + " |")
         }
         if let chart {
-            let png = LineChart(
-                xTicks: (0...maxClicks).map(Double.init), yTicks: stride(from: 0, through: 1, by: 0.1).map { $0 }
-            )
-            .png(lines)
+            let png = Self.diceChart(lines, maxClicks: maxClicks)
             try Data(png).write(to: URL(fileURLWithPath: chart))
             let legend = clickMethods.indices.map { index in
                 "\(Self.chartColours[index % Self.chartColours.count].name): \(clickMethods[index].0)"
@@ -199,6 +193,15 @@ struct EvalCommand: ParsableCommand {
     static let chartColours: [(name: String, rgb: [UInt8])] = [
         ("blue", [31, 119, 180]), ("orange", [255, 127, 14]), ("grey", [127, 127, 127]),
     ]
+
+    /// A PNG of Dice (0-1) against 0...maxClicks clicks, one line per method in `chartColours` order.
+    static func diceChart(_ lines: [[(x: Double, y: Double)]], maxClicks: Int) -> [UInt8] {
+        LineChart(xTicks: (0...maxClicks).map(Double.init), yTicks: stride(from: 0, through: 1, by: 0.1).map { $0 })
+            .png(
+                lines.enumerated().map { index, points in
+                    LineChart.Series(points: points, colour: chartColours[index % chartColours.count].rgb)
+                })
+    }
 
     /// Every case folder (with labels.json) under `root`: the DICOM series and the raw labels.
     static func loadCases(under root: String) throws -> [EvaluationCase] {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Segmentation
-import Server
 import VolumeFiles
 
 /// `delineate eval --image … --label …`: each labelled structure of real image/label pairs
@@ -32,8 +31,6 @@ struct StructureEvaluation {
 
     /// One structure's click curves: the network's and the random walker's on the same slices.
     struct StructureResult {
-        var image: String
-        var structure: String
         /// The structure's volume in cm³ (voxels times the voxel volume).
         var cubicCentimetres: Double
         var slices: Int
@@ -79,7 +76,7 @@ struct StructureEvaluation {
                 let walker = try ClickEvaluation.run(
                     [item], method: .randomWalker, classes: 2, maxClicks: maxClicks, sliceStep: sliceStep)
                 let result = StructureResult(
-                    image: name, structure: structure, cubicCentimetres: Double(voxels) * voxelVolume,
+                    cubicCentimetres: Double(voxels) * voxelVolume,
                     slices: network.sliceScores.count, network: network, walker: walker)
                 results.append(result)
                 let prefix =
@@ -144,19 +141,14 @@ struct StructureEvaluation {
     /// Mean Dice over the structures (every structure weighs the same), all of them and those of
     /// at least `largeStructure` cm³, for the network and the walker, and the network's lead.
     func summary(_ results: [StructureResult]) -> String {
-        func mean(_ group: [StructureResult], _ curve: (StructureResult) -> ClickEvaluation.Curve, _ count: Int)
-            -> Double
-        {
-            group.map { curve($0).tallies[count].dice(1) ?? 0 }.reduce(0, +) / Double(max(group.count, 1))
-        }
         let large = results.filter { $0.cubicCentimetres >= Self.largeStructure }
         var text = "\nMean Dice over the structures (each structure counts once):\n\n"
         text += "| structures | method | " + reported.map { "\($0) clicks" }.joined(separator: " | ") + " |\n"
         text += "| --- | --- |" + String(repeating: " ---: |", count: reported.count) + "\n"
         for (title, group) in [("all \(results.count)", results), ("\(large.count) of 20 cm³ or more", large)]
         where !group.isEmpty {
-            let network = reported.map { mean(group, \.network, $0) }
-            let walker = reported.map { mean(group, \.walker, $0) }
+            let network = reported.map { Self.meanDice(group, \.network, after: $0) }
+            let walker = reported.map { Self.meanDice(group, \.walker, after: $0) }
             func cells(_ values: [Double]) -> String {
                 values.map { String(format: "%.3f", $0) }.joined(separator: " | ")
             }
@@ -171,19 +163,20 @@ struct StructureEvaluation {
         return text
     }
 
-    /// A line chart of the mean Dice over the structures after 0...maxClicks clicks.
+    /// The mean over the structures (each counts once) of one method's Dice after `count` clicks.
+    static func meanDice(
+        _ results: [StructureResult], _ curve: KeyPath<StructureResult, ClickEvaluation.Curve>, after count: Int
+    ) -> Double {
+        results.map { $0[keyPath: curve].tallies[count].dice(1) ?? 0 }.reduce(0, +) / Double(max(results.count, 1))
+    }
+
+    /// A line chart of the mean Dice over the structures after 0...maxClicks clicks: the network in
+    /// the chart's first colour, the walker in its second.
     static func chart(_ results: [StructureResult], maxClicks: Int) -> [UInt8] {
-        func series(_ curve: (StructureResult) -> ClickEvaluation.Curve, colour: [UInt8]) -> LineChart.Series {
-            LineChart.Series(
-                points: (0...maxClicks).map { count in
-                    let values = results.map { curve($0).tallies[count].dice(1) ?? 0 }
-                    return (Double(count), values.reduce(0, +) / Double(max(values.count, 1)))
-                }, colour: colour)
-        }
-        return LineChart(
-            xTicks: (0...maxClicks).map(Double.init), yTicks: stride(from: 0, through: 1, by: 0.1).map { $0 }
-        )
-        .png([series(\.network, colour: [31, 119, 180]), series(\.walker, colour: [255, 127, 14])])
+        EvalCommand.diceChart(
+            [\StructureResult.network, \.walker].map { curve in
+                (0...maxClicks).map { (Double($0), meanDice(results, curve, after: $0)) }
+            }, maxClicks: maxClicks)
     }
 
     /// `1=tumour,2=oedema` as a map; throws on a malformed entry.
