@@ -7,6 +7,8 @@ then slices):
   data/heldout-real/dcmqi-ct{,-labels}.nii.gz          dcmqi's 3-slice CT (HU) with liver (1), spine
       (2) and heart (3): a reported held-out case (the class-agnostic network trained on it until
       session 18; from session 19 it is held out)
+  data/heldout-phantom/<case>{,-labels}.nii.gz          every phantom case `delineate phantom` wrote
+      below data/heldout-phantom (the class-agnostic network's phantom check, Docs/models.md)
 
 usage: eval_volumes.py [--shared ../../shared] [--out ../data]
 """
@@ -19,6 +21,7 @@ import nibabel
 import numpy as np
 import pydicom
 
+from phantom_data import case_folders, load_case
 from real_data import dcmqi_native
 
 
@@ -44,7 +47,11 @@ def main() -> int:
     spacing = (float(first.SliceThickness), *map(float, first.PixelSpacing))
     write(image.astype(np.float32), spacing, args.out / "heldout-real/dcmqi-ct.nii.gz")
     write(labels.astype(np.int16), spacing, args.out / "heldout-real/dcmqi-ct-labels.nii.gz")
-    print("written", *sorted(str(p) for p in args.out.glob("*-real/*.nii.gz")), sep="\n  ")
+    for case_folder in case_folders(args.out / "heldout-phantom"):
+        case = load_case(case_folder)
+        write(case.image, case.spacing_mm, args.out / f"heldout-phantom/{case.name}.nii.gz")
+        write(case.labels.astype(np.int16), case.spacing_mm, args.out / f"heldout-phantom/{case.name}-labels.nii.gz")
+    print("written", *sorted(str(p) for p in args.out.glob("*-*/*.nii.gz")), sep="\n  ")
     return 0
 
 
