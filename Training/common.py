@@ -41,6 +41,12 @@ class Volume:
 
 
 def load_volumes(root: Path) -> list[Volume]:
+    """The phantom cases below `root`, normalised; or the volumes pack_volumes.py packed into `root`
+    (an .npz file: a subset for a GPU machine, which the whole set does not fit the transfer to)."""
+    if root.suffix == ".npz":
+        with np.load(root) as file:
+            return [Volume(str(name), file[f"image{i}"].astype(np.float32), file[f"labels{i}"])
+                    for i, name in enumerate(file["names"])]
     volumes = []
     for folder in case_folders(root):
         case = load_case(folder)

@@ -27,6 +27,7 @@ from common import CLICK_RADIUS, CT_WINDOW, MR_PERCENTILES, class_weights, load_
 from focus import GROWTH, MARGIN, MAX_GROWTHS, MIN_SIDE, FocusCrop, FocusSampler
 from recalibrate import recalibrated, training_user
 from models import ConvLSTMCell, PropNet
+from walker import probabilities as walker_probabilities
 from train_sim import CLASSES, FILE_NAMES, SIZE, net_of_checkpoint
 
 ANATOMY = ["SCT", "123037004", "Anatomical Structure"]
@@ -57,7 +58,10 @@ FOCUS_TRAINING_DATA = ("focus windows (Training/focus.py) of real slices in thre
                        "superpixel pseudo-targets (one, or a union of up to 6 adjacent ones) and FreeSurfer structures "
                        "(Training/pseudo_targets.py: shared/data/train-real freesurfer-bert, CT_AVM, CT_pitch, MR_Gd, "
                        "Debian invesalius-examples head CT) and of the structures of the procedural phantoms (48 CT "
-                       "seed 11 + 48 MR seed 12), from step 3,619 (session 19); before that ")
+                       "seed 11 + 48 MR seed 12), from step 3,619 (session 19); from step 7,200 on a GPU with batch 32, the phantoms a "
+                       "subset (pack_volumes.py: 24 then 12 cases of each modality, every 3rd slice), and from step "
+                       "7,633 the random walker's probability in the window as a last input channel with its log-odds "
+                       "added to the structure logit (session 20); before that ")
 ANY_TRAINING_DATA = ("every structure of the procedural phantoms (delineate phantom --size 128 --slices 48, 48 CT "
                      "(seed 11) + 48 MR (seed 12)) one at a time, and dcmqi's 3-slice CT (liver, spine, heart); "
                      "the real MR cases are held out")
@@ -104,7 +108,7 @@ def weights_of(net) -> dict[str, torch.Tensor]:
 
 def load(path: Path, net):
     """The network with the checkpoint's weights, in evaluation mode, and the checkpoint itself."""
-    checkpoint = torch.load(path, weights_only=False)
+    checkpoint = torch.load(path, weights_only=False, map_location="cpu")
     net.load_state_dict(checkpoint["model"])
     return net.eval(), checkpoint
 
@@ -125,7 +129,7 @@ def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes, re
     `regime{r}.<name>` the running mean and variance after r interaction steps (the last regime:
     that many or more). The multi-class networks get the logit adjustment; the class-agnostic one
     none (its decision was never tuned)."""
-    checkpoint = torch.load(checkpoints / f"{variant}.pt", weights_only=False)
+    checkpoint = torch.load(checkpoints / f"{variant}.pt", weights_only=False, map_location="cpu")
     net = net_of_checkpoint(variant, checkpoint).eval()
     file_name = FILE_NAMES[variant]
     described = {"trainingData": TRAINING_DATA[variant]}
@@ -136,6 +140,8 @@ def export_sim(variant: str, checkpoints: Path, root: Path, training_volumes, re
             described["focus"] = {"minimumSide": MIN_SIDE, "margin": MARGIN, "growth": GROWTH, "maxGrowths": MAX_GROWTHS}
             described["trainingData"] = FOCUS_TRAINING_DATA + ANY_TRAINING_DATA
             volumes = functools.cache(lambda: FocusSampler(Path(checkpoint["focus"]), training_volumes(), SIZE))
+        if net.walker:
+            described["walkerChannel"] = True  # the input's last channel: walker.py's probability in the window
     elif adjustment_share > 0:
         described["logitAdjustment"] = logit_adjustment(training_volumes(), adjustment_share)
     steps = checkpoint["step"]
@@ -247,6 +253,14 @@ def export_operators(root: Path):
     window = FocusCrop(left=-3.25, top=6.5, side=21.0)
     tensors["focus_plane"], tensors["focus_window"] = plane, torch.tensor([window.left, window.top, window.side])
     tensors["focus_output"] = torch.from_numpy(window.sample(plane.numpy(), 16, -1.0))
+    # The walker channel (walker.py) in a 96 x 96 window: a bright disk in noise, two structure clicks
+    # and a background one, solved to a tight tolerance (the engine's solve starts at half the resolution).
+    grid = torch.arange(96, dtype=torch.float32)
+    disk = ((grid[None, :] - 40) ** 2 + (grid[:, None] - 50) ** 2 < 20 ** 2).float()
+    image = disk - 0.5 + 0.1 * torch.randn(96, 96, generator=torch.Generator().manual_seed(7))
+    clicks = [(40, 50, 1), (52, 45, 1), (75, 20, 0)]
+    tensors["walker_image"], tensors["walker_clicks"] = image, torch.tensor(clicks, dtype=torch.float32)
+    tensors["walker_output"] = walker_probabilities(image[None], [clicks], tolerance=1e-6)[0, 0]
     save_file({k: v.detach().contiguous() for k, v in tensors.items()}, root / "Tests/Fixtures/engine/ops.safetensors",
               {"convolutions": json.dumps(cases)})
 

@@ -3,22 +3,36 @@
 SIM (sequential): D states, newest first; each state is the N click masks of one interaction step
 followed by the N probability maps the user saw when making it. Empty states are zeros.
 CIM (cumulative): the N click masks of every click so far, merged.
+With a walker channel (the walker-refinement network), the random walker's structure probability
+from every click so far follows as the last channel.
 The Swift engine builds the same tensor (Sources/Segmentation/InteractionMemory.swift).
 """
 from __future__ import annotations
 
 import torch
 
+from walker import probabilities as walker_probabilities
+
 
 class InteractionMemory:
-    def __init__(self, batch: int, classes: int, depth: int, size: int, cumulative: bool):
+    def __init__(self, batch: int, classes: int, depth: int, size: int, cumulative: bool, walker: bool = False,
+                 device: torch.device | str = "cpu"):
         self.classes, self.depth, self.cumulative = classes, depth, cumulative
         channels = classes if cumulative else 2 * depth * classes
-        self.tensor = torch.zeros(batch, channels, size, size)
+        self.tensor = torch.zeros(batch, channels, size, size, device=device)
+        self.walker = torch.zeros(batch, 1, size, size, device=device) if walker else None
+        self.clicks: list[list[tuple[int, int, int]]] = [[] for _ in range(batch)]  # every click so far
         self.states = None  # the network's ConvLSTM states
 
-    def push(self, clicks: torch.Tensor, probabilities: torch.Tensor):
-        """clicks: (B, N, H, W) masks of this step's clicks; probabilities: (B, N, H, W) the output shown."""
+    def push(self, clicks: torch.Tensor, probabilities: torch.Tensor, images: torch.Tensor | None = None,
+             step_clicks: list[list[tuple[int, int, int]]] | None = None):
+        """clicks: (B, N, H, W) masks of this step's clicks; probabilities: (B, N, H, W) the output shown.
+        With a walker channel also the images and this step's clicks (x, y, label) per image: the
+        walker runs again from every click so far."""
+        if self.walker is not None:
+            for so_far, new in zip(self.clicks, step_clicks):
+                so_far += new
+            self.walker = walker_probabilities(images, self.clicks)
         if self.cumulative:
             self.tensor = torch.maximum(self.tensor, clicks)
         else:
@@ -40,7 +54,7 @@ class InteractionMemory:
             self.states = [(h * keep, c * keep) for h, c in self.states]
 
     def input(self, image: torch.Tensor) -> torch.Tensor:
-        return torch.cat([image, self.tensor], 1)
+        return torch.cat([image, self.tensor] + ([] if self.walker is None else [self.walker]), 1)
 
     def run(self, net, image: torch.Tensor) -> torch.Tensor:
         """One forward pass; keeps the ConvLSTM states (detached) for the next step."""

@@ -79,14 +79,23 @@ def upsample2(x):
     return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
 
 
+WALKER_EPSILON = 1e-2  # the walker's probability is clamped to [ε, 1 − ε] before its log-odds are taken
+WALKER_SKIP_START = 1.0  # the factor of the walker's log-odds in the structure logits at the start (validation, session 20)
+
+
 class SimNet(nn.Module):
     def __init__(self, classes: int, memory_depth: int, widths=(16, 32, 64, 128), blocks=(3, 4, 6, 3),
-                 decoder=(16, 32, 64, 64), cumulative: bool = False):
+                 decoder=(16, 32, 64, 64), cumulative: bool = False, walker: bool = False):
         super().__init__()
         self.classes = classes
         self.memory_depth = memory_depth
         self.cumulative = cumulative
-        self.input_channels = 1 + classes if cumulative else 1 + 2 * memory_depth * classes
+        # A last input channel, the random walker's structure probability (walker.py), whose log-odds
+        # also reach the structure logits through a learned factor: the network refines the walker.
+        self.walker = walker
+        if walker:
+            self.walker_skip = nn.Parameter(torch.full((1,), WALKER_SKIP_START))
+        self.input_channels = (1 + classes if cumulative else 1 + 2 * memory_depth * classes) + int(walker)
         self.stem = ConvBN(self.input_channels, widths[0], 3, 2)
         self.layer1 = resnet_stage(widths[0], widths[0], blocks[0], 1)
         self.layer2 = resnet_stage(widths[0], widths[1], blocks[1], 2)
@@ -115,7 +124,12 @@ class SimNet(nn.Module):
         d, s3 = self.lstm3(self.dec3(torch.cat([upsample2(d), e3], 1)), states[1])
         d, s2 = self.lstm2(self.dec2(torch.cat([upsample2(d), e2], 1)), states[2])
         d, s1 = self.lstm1(self.dec1(torch.cat([upsample2(d), e1], 1)), states[3])
-        return self.classifier(self.head(upsample2(d))), [s4, s3, s2, s1]
+        logits = self.classifier(self.head(upsample2(d)))
+        if self.walker:
+            walker = x[:, -1:].clamp(WALKER_EPSILON, 1 - WALKER_EPSILON)
+            log_odds = self.walker_skip * torch.log(walker / (1 - walker))
+            logits = torch.cat([logits[:, :1], logits[:, 1:] + log_odds], 1)
+        return logits, [s4, s3, s2, s1]
 
 
 class Encoder(nn.Module):

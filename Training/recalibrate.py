@@ -76,7 +76,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None, help="write here instead of over the checkpoint")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    checkpoint = torch.load(args.checkpoint, weights_only=False)
+    checkpoint = torch.load(args.checkpoint, weights_only=False, map_location="cpu")
     if args.network == "prop":
         net = PropNet()
         net.load_state_dict(checkpoint["model"])

@@ -47,13 +47,14 @@ def classes_of(variant: str) -> int:
     return 2 if variant == "any" else CLASSES
 
 
-def make_net(variant: str, depth: int = DEPTH) -> SimNet:
-    return SimNet(classes_of(variant), 0 if variant == "cim" else depth, cumulative=variant == "cim")
+def make_net(variant: str, depth: int = DEPTH, walker: bool = False) -> SimNet:
+    return SimNet(classes_of(variant), 0 if variant == "cim" else depth, cumulative=variant == "cim", walker=walker)
 
 
 def net_of_checkpoint(variant: str, checkpoint: dict) -> SimNet:
-    """The network a training checkpoint holds, with its memory depth (older checkpoints: DEPTH)."""
-    net = make_net(variant, checkpoint.get("memory_depth", DEPTH))
+    """The network a training checkpoint holds, with its memory depth (older checkpoints: DEPTH) and
+    walker channel."""
+    net = make_net(variant, checkpoint.get("memory_depth", DEPTH), checkpoint.get("walker_channel", False))
     net.load_state_dict(checkpoint["model"])
     return net
 
@@ -93,7 +94,8 @@ def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int |
     `step_net(j)`, when given, is the network that runs step j (batch-norm recalibration)."""
     batch = images.shape[0]
     classes = classes_of(variant)
-    memory = InteractionMemory(batch, classes, net.memory_depth, SIZE, cumulative=variant == "cim")
+    memory = InteractionMemory(batch, classes, net.memory_depth, SIZE, cumulative=variant == "cim",
+                               walker=net.walker, device=images.device)
     agnostic = variant == "any"
     # A class-agnostic network has nothing to go on without a click: it always gets its first step,
     # with every initial click kept (one per error component, the structure's included).
@@ -115,15 +117,15 @@ def ddg_memory(net, variant, images, labels, rng, max_steps: int, exactly: int |
     with torch.no_grad():
         for step in range(steps):
             probabilities = torch.softmax(memory.run(step_net(step) if step_net else net, images), 1)
-            predictions = probabilities.argmax(1).numpy()
+            predictions = probabilities.argmax(1).cpu().numpy()
             step_clicks = [clicks_of(i, step, predictions[i]) for i in range(batch)]
             if user.clicked_region_weight > 0:  # the regions only matter to the loss's weighting
                 for i, image_clicks in enumerate(step_clicks):
                     for click in image_clicks:
                         clicked[i] |= clicked_region(predictions[i], labels[i], click)
             clicks = torch.from_numpy(np.stack([click_maps(c, classes, SIZE) for c in step_clicks]))
-            memory.push(clicks, probabilities)
-    return memory, torch.from_numpy(clicked)
+            memory.push(clicks.to(images.device), probabilities, images, step_clicks)
+    return memory, torch.from_numpy(clicked).to(images.device)
 
 
 # The file each variant is exported to (Models/<name>.safetensors, and the metadata's "model").
@@ -141,9 +143,10 @@ def sim_stem_from_cim(weight: torch.Tensor, depth: int) -> torch.Tensor:
 
 
 def deepened_stem(weight: torch.Tensor, channels: int) -> torch.Tensor:
-    """A shallower SIM network's stem weights (C, 1 + 2·d·N, k, k) for a deeper memory's input: zeros for
-    the older states it did not have, so the deeper network starts as the shallower one's function
-    and learns from there what the older states add."""
+    """A shallower SIM network's stem weights (C, 1 + 2·d·N, k, k) for a deeper memory's input, or for
+    the same memory and a walker channel after it: zeros for the older states or the walker channel it
+    did not have, so the new network starts as the old one's function and learns from there what the
+    new channels add."""
     missing = channels - weight.shape[1]
     return torch.cat([weight, weight.new_zeros(weight.shape[0], missing, *weight.shape[2:])], 1)
 
@@ -153,8 +156,8 @@ def initialise(net: SimNet, path: Path, variant: str) -> tuple[int, int]:
     from a CIM network also takes its stem (`sim_stem_from_cim`). Returns how many, and the steps that
     network was trained for when it is this variant's own network or a CIM network a SIM network
     starts from (a run that goes on counting from there), else 0 (a new network that borrows some of
-    another's weights). A SIM network started from its own variant with a shallower memory takes the
-    stem too (`deepened_stem`) and goes on counting."""
+    another's weights). A SIM network started from its own variant with a shallower memory, or without
+    the walker channel, takes the stem too (`deepened_stem`) and goes on counting."""
     if path.suffix == ".pt":
         exported, document = checkpoint_as_export(path, variant)
     else:
@@ -167,7 +170,9 @@ def initialise(net: SimNet, path: Path, variant: str) -> tuple[int, int]:
     stem = "stem.conv.weight"
     if from_cim:
         exported[stem] = sim_stem_from_cim(exported[stem], net.memory_depth)
-    elif document["model"] == FILE_NAMES[variant] and document["memoryDepth"] < net.memory_depth:
+    elif document["model"] == FILE_NAMES[variant] and exported[stem].shape[1] < net.input_channels:
+        if net.walker and document.get("walkerChannel", False):
+            raise SystemExit("--init: a walker network's memory cannot be deepened")
         exported[stem] = deepened_stem(exported[stem], net.input_channels)
     state = net.state_dict()
     taken = {name: value for name, value in exported.items() if name in state and state[name].shape == value.shape}
@@ -182,9 +187,9 @@ def initialise(net: SimNet, path: Path, variant: str) -> tuple[int, int]:
 def checkpoint_as_export(path: Path, variant: str) -> tuple[dict, dict]:
     """A training checkpoint of this variant read as `initialise` reads an exported network: its
     weights, and the model, memory depth and steps the export's metadata would give."""
-    checkpoint = torch.load(path, weights_only=False)
+    checkpoint = torch.load(path, weights_only=False, map_location="cpu")
     document = {"model": FILE_NAMES[variant], "memoryDepth": checkpoint.get("memory_depth", DEPTH),
-                "trainingSteps": checkpoint["step"]}
+                "trainingSteps": checkpoint["step"], "walkerChannel": checkpoint.get("walker_channel", False)}
     return {name: value for name, value in checkpoint["model"].items() if "num_batches" not in name}, document
 
 
@@ -227,13 +232,19 @@ def main() -> int:
                         help="SIM's memory depth D: the interaction states it keeps (a resumed run keeps its own)")
     parser.add_argument("--probability-dropout", type=float, default=0.0,
                         help="share of images whose memory's probability maps are zeroed for the loss pass (SIM)")
+    parser.add_argument("--walker-channel", action="store_true",
+                        help="class-agnostic network: the random walker's probability from the same clicks as a last "
+                             "input channel (a learned refinement of the walker; a resumed run keeps its own)")
     args = parser.parse_args()
     if args.probability_dropout > 0 and args.variant == "cim":
         raise SystemExit("--probability-dropout: the CIM memory holds no probability maps")
-    depth = args.memory_depth
+    depth, walker = args.memory_depth, args.walker_channel
+    if args.walker_channel and args.variant != "any":
+        raise SystemExit("--walker-channel: only the class-agnostic network takes the walker's probability")
     if args.out.exists():
-        depth = torch.load(args.out, weights_only=False).get("memory_depth", DEPTH)
-    net = make_net(args.variant, depth)
+        resumed = torch.load(args.out, weights_only=False, map_location="cpu")
+        depth, walker = resumed.get("memory_depth", DEPTH), resumed.get("walker_channel", False)
+    net = make_net(args.variant, depth, walker)
     earlier_steps = 0
     if args.init is not None and not args.out.exists():
         taken, earlier_steps = initialise(net, args.init, args.variant)
@@ -267,16 +278,21 @@ def main() -> int:
 
     user = VirtualUser(args.hold_out, args.single_click_share, args.clicked_region_weight)
     run.settings["memory_depth"] = net.memory_depth
+    run.settings["walker_channel"] = net.walker
+    device = run.device
+    weights = weights.to(device)
     run.settings["user"] = asdict(user)  # the export re-estimates batch-norm statistics with the same user
 
     def step(rng):
         images, labels = sample_batch(volumes, args.batch, rng, agnostic)
+        images = images.to(device)
         memory, clicked = ddg_memory(run.net, args.variant, images, labels, rng, args.ddg_steps, user=user)
         if args.probability_dropout > 0:
-            memory.drop_probabilities(torch.tensor([rng.random() < args.probability_dropout for _ in labels]))
+            memory.drop_probabilities(
+                torch.tensor([rng.random() < args.probability_dropout for _ in labels], device=device))
         if args.state_reset > 0:
-            memory.reset_states(torch.tensor([rng.random() < args.state_reset for _ in labels]))
-        logits, target = memory.run(run.net, images), torch.from_numpy(labels).long()
+            memory.reset_states(torch.tensor([rng.random() < args.state_reset for _ in labels], device=device))
+        logits, target = memory.run(run.net, images), torch.from_numpy(labels).long().to(device)
         losses = [focal_loss(logits, target, weights, clicked=clicked, clicked_weight=user.clicked_region_weight)]
         return losses + ([args.dice_weight * soft_dice_loss(logits, target)] if args.dice_weight > 0 else [])
 

@@ -21,6 +21,7 @@ def parser(batch: int, lr: float, seed: int) -> argparse.ArgumentParser:
     parser.add_argument("--lr", type=float, default=lr)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=seed)
+    parser.add_argument("--device", default="cpu", help="where the network trains: cpu, or cuda on a GPU machine")
     parser.add_argument("--final-lr", type=float, default=None,
                         help="decay the learning rate linearly from --lr to this by --max-steps (needs it)")
     parser.add_argument("--freeze-statistics", action="store_true",
@@ -39,14 +40,16 @@ class TrainingRun:
         torch.set_num_threads(args.threads)
         torch.manual_seed(args.seed)
         self.args = args
-        self.net = net
+        self.device = torch.device(args.device)
+        torch.backends.cudnn.benchmark = self.device.type == "cuda"  # one input size throughout
+        self.net = net.to(self.device)
         self.rng = random.Random(args.seed)
         self.optimiser = torch.optim.Adam(net.parameters(), lr=args.lr)
         self.step, self.seconds = 0, 0.0
         self.frozen_statistics = False
         self.settings: dict = {}  # what the script records for the export (saved with the checkpoint)
         if args.out.exists():
-            checkpoint = torch.load(args.out, weights_only=False)
+            checkpoint = torch.load(args.out, weights_only=False, map_location="cpu")
             net.load_state_dict(checkpoint["model"])
             self.optimiser.load_state_dict(checkpoint["optimiser"])
             self.step, self.seconds = checkpoint["step"], checkpoint["seconds"]

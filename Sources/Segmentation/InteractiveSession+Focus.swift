@@ -7,7 +7,9 @@ import Tensor
 /// AutoZoom). The interaction memory keeps each state's click (slice coordinates) and the
 /// probabilities shown with the window they were made in, so that a moved window re-renders it;
 /// the ConvLSTM states start afresh when the window moves (training empties them for a share of
-/// its images for that reason: train_sim.py --state-reset).
+/// its images for that reason: train_sim.py --state-reset). A walker-refinement network (metadata
+/// `walkerChannel`) also sees the random walker's probability in the window from every click on the
+/// slice this round.
 extension InteractiveSession {
     /// One state of the interaction memory: a click and what the user saw when making it.
     struct FocusedState {
@@ -26,8 +28,8 @@ extension InteractiveSession {
         var lstm: [LSTMState]?
         /// The probabilities the user sees now (N × S × S in `window`).
         var shown: [Float]
-        /// Clicks on the slice this round: the network's batch-norm regime.
-        var clicks = 0
+        /// Every click on the slice this round, oldest first (their count: the batch-norm regime).
+        var clicks: [SessionClick] = []
     }
 
     func focusedClick(_ click: SessionClick, policy: FocusCrop.Policy) throws -> ClickOutcome {
@@ -46,11 +48,11 @@ extension InteractiveSession {
         }
         state.states.insert(FocusedState(click: click, shown: state.shown, window: state.window), at: 0)
         state.states = Array(state.states.prefix(max(sim.metadata.memoryDepth, 1)))
-        state.clicks += 1
+        state.clicks.append(click)
         var probabilities: [Float] = []
         for growth in 0...policy.maxGrowths {
             let output = try sim.forward(
-                try focusInput(plane: plane, state: state), states: state.lstm, steps: state.clicks)
+                try focusInput(plane: plane, state: state), states: state.lstm, steps: state.clicks.count)
             probabilities = try softmaxChannels(output.logits).values
             // Where some structure class is more probable than the background (the argmax is not 0).
             let grid = (0..<size * size).map { pixel in
@@ -129,18 +131,28 @@ extension InteractiveSession {
         return window.resample(maps, count: input.classes, from: previous, size: input.size, fill: fill)
     }
 
-    /// The network input [1, 1 + 2·D·N, S, S] in the slice's window: the image, then every memory
-    /// state (its click's mask, the probabilities shown) newest first, empty states zero.
+    /// The network input [1, C, S, S] in the slice's window: the image, then every memory state (its
+    /// click's mask, the probabilities shown) newest first, empty states zero, then for a
+    /// walker-refinement network the walker's probability from every click this round.
     func focusInput(plane: [Float], state: FocusedSlice) throws -> Tensor {
         let size = input.size
         let window = state.window
-        var channels = window.sample(plane[...], columns: volume.columns, rows: volume.rows, size: size, fill: -1)
+        let image = window.sample(plane[...], columns: volume.columns, rows: volume.rows, size: size, fill: -1)
+        var channels = image
         for memoryState in state.states {
             let point = window.gridPoint(x: memoryState.click.x, y: memoryState.click.y, size: size)
             channels += input.clickMaps([(point.x, point.y, memoryState.click.label)])
             channels += reframe(memoryState.shown, from: memoryState.window, to: window)
         }
         channels += [Float](repeating: 0, count: (1 + memoryChannels) * size * size - channels.count)
-        return try Tensor(shape: [1, 1 + memoryChannels, size, size], values: channels)
+        if sim.metadata.takesWalkerChannel {
+            let clicks = state.clicks.map { click in
+                let point = window.gridPoint(x: click.x, y: click.y, size: size)
+                return (x: point.x, y: point.y, label: click.label)
+            }
+            channels += RandomWalker.windowProbability(
+                image: image, size: size, clicks: clicks, radius: input.clickRadius)
+        }
+        return try Tensor(shape: [1, sim.inputChannels, size, size], values: channels)
     }
 }

@@ -244,7 +244,8 @@ public final class InteractiveSession {
         undoStack = []
     }
 
-    var memoryChannels: Int { sim.inputChannels - 1 }
+    /// The interaction memory's channels: the input's, less the image and a walker channel.
+    var memoryChannels: Int { sim.inputChannels - 1 - (sim.metadata.takesWalkerChannel ? 1 : 0) }
 
     func emptyMemory() -> [Float] { [Float](repeating: 0, count: memoryChannels * input.size * input.size) }
 

@@ -52,12 +52,24 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
     /// A focus network sees a window around the structure at its input size, not the whole slice
     /// (FocusCrop); absent: the whole slice resampled.
     public var focus: FocusCrop.Policy?
+    /// A walker-refinement network: its input ends with the random walker's structure probability
+    /// in the focus window from every click so far (RandomWalker.windowProbability); absent: false.
+    public var walkerChannel: Bool?
     public var trainingData: String
     public var trainingSteps: Int
     public var commit: String
 
     /// N, the class count (background included).
     public var classCount: Int { classes.count }
+
+    /// True when the input ends with the walker's probability channel.
+    public var takesWalkerChannel: Bool { walkerChannel ?? false }
+
+    /// SIM's input channels: the image, the interaction memory (2·D·N, or N when cumulative) and
+    /// the walker channel of a walker-refinement network.
+    public var simInputChannels: Int {
+        1 + (cumulative ? classCount : 2 * memoryDepth * classCount) + (takesWalkerChannel ? 1 : 0)
+    }
 
     /// Reads the metadata of a weights file.
     public init(_ weights: WeightFile) throws(TensorError) {
@@ -66,6 +78,9 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
         }
         do { self = try JSONDecoder().decode(ModelMetadata.self, from: Data(text.utf8)) } catch {
             throw .invalidFile("the \"delineate\" metadata is malformed: \(error)")
+        }
+        if takesWalkerChannel && focus == nil {
+            throw .invalidFile("a walker channel is computed in the focus window: the metadata names no \"focus\"")
         }
         if let adjustment = logitAdjustment, adjustment.count != classCount {
             throw .invalidFile("the logit adjustment has \(adjustment.count) values for \(classCount) classes")

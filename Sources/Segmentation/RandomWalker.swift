@@ -51,6 +51,36 @@ public enum RandomWalker {
         return result
     }
 
+    /// The walker-refinement network's input channel (Training/walker.py): the probability that a
+    /// walker from each pixel of the S × S window `image` (the network's own image channel) first
+    /// reaches a structure seed. Seeds: a disk of `radius` at every click (x, y in window pixels;
+    /// label 0 background, anything else the structure; a later disk overwrites an earlier one) and
+    /// the window's border (background). Zeros when no click names the structure.
+    public static func windowProbability(
+        image: [Float], size: Int, clicks: [(x: Int, y: Int, label: Int)], radius: Int, beta: Float = 130,
+        tolerance: Float = 1e-3
+    ) -> [Float] {
+        var seeds = [Int16](repeating: -1, count: size * size)
+        for index in 0..<size {
+            seeds[index] = 0
+            seeds[(size - 1) * size + index] = 0
+            seeds[index * size] = 0
+            seeds[index * size + size - 1] = 0
+        }
+        for click in clicks {
+            for dy in -radius...radius {
+                for dx in -radius...radius where dx * dx + dy * dy <= radius * radius {
+                    let (x, y) = (click.x + dx, click.y + dy)
+                    guard x >= 0, y >= 0, x < size, y < size else { continue }
+                    seeds[y * size + x] = click.label == 0 ? 0 : 1
+                }
+            }
+        }
+        guard seeds.contains(1) else { return [Float](repeating: 0, count: size * size) }
+        let graph = Graph(intensities: image, width: size, height: size, beta: beta)
+        return graph.solve(seeds: seeds, label: 1, tolerance: tolerance).map { min(max($0, 0), 1) }
+    }
+
     /// The 4-connected grid: the weight of each pixel's right and down edges.
     struct Graph {
         let width: Int

@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 
 /// The DDG-SIM interactive network: a U-Net with a ResNet-34-layout encoder and a ConvLSTM after
@@ -12,10 +13,9 @@ public struct SimNetwork: Sendable {
     /// The arena of this network's tensors.
     public let arena = TensorPool()
 
-    /// Input channels: the image and the interaction memory (1 + 2·D·N, or 1 + N when cumulative).
-    public var inputChannels: Int {
-        metadata.cumulative ? 1 + metadata.classCount : 1 + 2 * metadata.memoryDepth * metadata.classCount
-    }
+    /// Input channels: the image, the interaction memory (2·D·N, or N when cumulative) and the walker
+    /// channel where the network takes one.
+    public var inputChannels: Int { metadata.simInputChannels }
 
     /// How many statistic regimes the weights carry (1 when they carry only the base statistics).
     public var regimeCount: Int { regimes.count }
@@ -58,14 +58,16 @@ struct SimLayers: Sendable {
     let decoder: [(convolution: Convolution2D, lstm: ConvLSTMCell)]
     let head: Convolution2D
     let classifier: Convolution2D
+    /// A walker-refinement network's factor of the walker's log-odds in the structure logits.
+    let walkerSkip: Float?
 
     init(_ weights: WeightFile, metadata: ModelMetadata) throws(TensorError) {
         let (widths, blocks, decoderWidths) = (metadata.widths, metadata.blocks, metadata.decoderWidths)
         guard widths.count == 4, blocks.count == 4, decoderWidths.count == 4 else {
             throw .invalidFile("SIM metadata needs 4 encoder widths, 4 block counts and 4 decoder widths")
         }
-        let input = metadata.cumulative ? 1 + metadata.classCount : 1 + 2 * metadata.memoryDepth * metadata.classCount
-        stem = try weights.convolutionBatchNormReLU("stem", input: input, output: widths[0], stride: 2)
+        stem = try weights.convolutionBatchNormReLU(
+            "stem", input: metadata.simInputChannels, output: widths[0], stride: 2)
         var stages: [ResNetStage] = []
         for index in 0..<4 {
             stages.append(
@@ -93,6 +95,24 @@ struct SimLayers: Sendable {
         classifier = try weights.convolution(
             "classifier", input: decoderWidths[0], output: metadata.classCount, geometry: ConvolutionGeometry(kernel: 1)
         )
+        walkerSkip = metadata.takesWalkerChannel ? try weights.tensor("walker_skip", shape: [1]).values[0] : nil
+    }
+
+    /// The walker's probability is clamped to [ε, 1 − ε] before its log-odds are taken (models.py).
+    static let walkerEpsilon: Float = 1e-2
+
+    /// Adds skip · log(p / (1 − p)) of the input's last channel p (the walker's probability) to every
+    /// structure class's logits.
+    static func addingWalkerLogOdds(to logits: Tensor, input: Tensor, skip: Float) throws(TensorError) -> Tensor {
+        let (classes, area) = (logits.shape[1], logits.shape[2] * logits.shape[3])
+        let walker = input.values.suffix(area)
+        var values = logits.values
+        for (pixel, probability) in walker.enumerated() {
+            let p = min(max(probability, walkerEpsilon), 1 - walkerEpsilon)
+            let logOdds = skip * logf(p / (1 - p))
+            for label in 1..<classes { values[label * area + pixel] += logOdds }
+        }
+        return try Tensor(shape: logits.shape, values: values)
     }
 
     func forward(_ input: Tensor, states: [LSTMState]?) throws(TensorError) -> (
@@ -113,6 +133,7 @@ struct SimLayers: Sendable {
             newStates.append(state)
         }
         let logits = try classifier(try head(try upsample2x(state.hidden)))
-        return (logits, newStates)
+        guard let walkerSkip else { return (logits, newStates) }
+        return (try Self.addingWalkerLogOdds(to: logits, input: input, skip: walkerSkip), newStates)
     }
 }

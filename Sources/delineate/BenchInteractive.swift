@@ -75,7 +75,10 @@ struct BenchInteractive: ParsableCommand {
             let mode =
                 engine == .walker
                 ? "random walker"
-                : structureModel?.metadata.focus == nil ? "network, whole slice" : "network, focus window"
+                : structureModel?.metadata.focus == nil
+                    ? "network, whole slice"
+                    : structureModel?.metadata.takesWalkerChannel == true
+                        ? "network refining the walker, focus window" : "network, focus window"
             table += String(
                 format: "| named structure (\(mode)): click p50 / p99, all clicks (ms) | %.1f / %.1f |\n",
                 percentile(firstNamed + laterNamed, 0.5), percentile(firstNamed + laterNamed, 0.99))

@@ -42,6 +42,11 @@ struct StructureEvaluation {
     static let largeStructure = 20.0
 
     /// The report's Markdown tables; with `chart`, a PNG of the mean Dice against clicks there.
+    /// The network's row name: the class-agnostic network, or the one that refines the walker.
+    var networkMethod: String {
+        model.metadata.takesWalkerChannel ? "SIM refining the walker" : "SIM, class-agnostic"
+    }
+
     func run(chart: String? = nil) throws -> String {
         let maxClicks = reported.max() ?? 0
         var clickRows: [String] = []
@@ -82,7 +87,7 @@ struct StructureEvaluation {
                 let prefix =
                     "| \(name) | \(structure) | " + String(format: "%.1f", result.cubicCentimetres)
                     + " | \(result.slices) |"
-                clickRows.append("\(prefix) SIM, class-agnostic | \(diceCells(network))")
+                clickRows.append("\(prefix) \(networkMethod) | \(diceCells(network))")
                 if let multiClass,
                     let index = multiClass.metadata.classes.dropFirst().firstIndex(where: {
                         $0.name.caseInsensitiveCompare(structure) == .orderedSame
@@ -109,7 +114,9 @@ struct StructureEvaluation {
         let columns = reported.map { "\($0) clicks" }.joined(separator: " | ")
         var report =
             "Structures evaluated one at a time with `\(model.metadata.model) \(model.metadata.version)` (N = 2"
-            + (model.metadata.focus == nil ? ", whole slices" : ", focus windows") + "); one slice in \(sliceStep) "
+            + (model.metadata.focus == nil ? ", whole slices" : ", focus windows")
+            + (model.metadata.takesWalkerChannel ? ", the walker's probability as input" : "")
+            + "); one slice in \(sliceStep) "
             + "of those that hold the structure; the same virtual user's clicks for both methods.\n\n"
         report += "| image | structure | cm³ | slices | method | \(columns) |\n"
         report += "| --- | --- | ---: | ---: | --- |" + String(repeating: " ---: |", count: reported.count) + "\n"
@@ -119,7 +126,7 @@ struct StructureEvaluation {
             try Data(Self.chart(results, maxClicks: maxClicks)).write(to: URL(fileURLWithPath: chart))
             report +=
                 "\nChart (\((chart as NSString).lastPathComponent)): mean Dice over the structures against clicks; "
-                + "blue: the class-agnostic network, orange: the random walker.\n"
+                + "blue: the network (\(networkMethod)), orange: the random walker.\n"
         }
         if propagation != nil {
             report +=
@@ -152,7 +159,7 @@ struct StructureEvaluation {
             func cells(_ values: [Double]) -> String {
                 values.map { String(format: "%.3f", $0) }.joined(separator: " | ")
             }
-            text += "| \(title) | SIM, class-agnostic | \(cells(network)) |\n"
+            text += "| \(title) | \(networkMethod) | \(cells(network)) |\n"
             text += "| \(title) | random walker | \(cells(walker)) |\n"
             text +=
                 "| \(title) | network − walker | "

@@ -51,7 +51,9 @@ import Testing
         // The walker has nothing without clicks and something with three.
         let dice = numbers.suffix(3)
         #expect(dice.first == 0 && dice.last! > 0.3, "\(walker)")
-        #expect(rows.filter { $0.contains("SIM, class-agnostic") }.count == 2)
+        let structureModel = try SimNetwork(contentsOf: root + "/Models/sim-any.safetensors")
+        let networkRow = structureModel.metadata.takesWalkerChannel ? "SIM refining the walker" : "SIM, class-agnostic"
+        #expect(rows.filter { $0.contains(networkRow) }.count == 2)
         // The summary: per method the mean over both structures, and the network's lead over the walker.
         let summary = output.split(separator: "\n").filter { $0.hasPrefix("| all 2 |") }
         #expect(summary.count == 3 && summary[2].contains("network − walker"), "\(output)")
