@@ -23,7 +23,11 @@ public enum DelineateApplication {
             .register(on: router)
         MonaiLabelAPI(api: api).register(on: router)
         PacsPullAPI(api: api, logger: logger).register(on: router)
-        StowRS(ingest: DicomIngest(files: files, pool: pool), logger: logger).register(on: router)
+        StowRS(
+            ingest: DicomIngest(files: files, pool: pool), authenticator: api.authenticator,
+            audit: AuditLog(pool: pool),
+            logger: logger
+        ).register(on: router)
         router.add(middleware: LogRequestsMiddleware(.debug))
         let health = HealthCheck(pool: pool, configuration: configuration)
         router.get("/healthz") { _, _ -> EditedResponse<HealthReport> in

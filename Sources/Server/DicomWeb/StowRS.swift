@@ -2,20 +2,30 @@ import DicomKit
 import Foundation
 import Hummingbird
 import Logging
+import Store
 
 /// DICOMweb STOW-RS (PS3.18 §10.5): POST /dicomweb/studies with multipart/related; type="application/dicom".
+/// Only a signed-in reviewer or admin may store (a PACS or modality sends as a service account over
+/// HTTP Basic); each instance records the sender (`STOW-RS:<user>`) and each request is audited
+/// as `dicomweb.store`.
 struct StowRS: Sendable {
     /// The largest request body accepted (a CT series of 1,000 slices fits).
     static let maximumBodyBytes = 1 << 30
+    /// The roles that may store.
+    static let senders: Set<Role> = [.reviewer, .admin]
 
     let ingest: DicomIngest
+    let authenticator: Authenticator
+    let audit: AuditLog
     let logger: Logger
 
     func register(on router: Router<DelineateContext>) {
-        router.post("/dicomweb/studies") { request, context in try await self.store(request, context: context) }
+        authenticator.route(router, .post, "/dicomweb/studies", roles: Self.senders) { request, context, session in
+            try await self.store(request, context: context, session: session)
+        }
     }
 
-    func store(_ request: Request, context: DelineateContext) async throws -> Response {
+    func store(_ request: Request, context: DelineateContext, session: AuthSession) async throws -> Response {
         let contentType = request.headers[.contentType] ?? ""
         let boundary: String
         do {
@@ -45,6 +55,7 @@ struct StowRS: Sendable {
         }
         var stored: [[String: Any]] = []
         var failed: [[String: Any]] = []
+        var studies: Set<String> = []
         for part in parts {
             let bytes = Array(part.body)
             let file = try? DicomFile(bytes: bytes)
@@ -53,14 +64,23 @@ struct StowRS: Sendable {
                 "00081155": ["vr": "UI", "Value": [file?.string(.sopInstanceUID) ?? ""]],
             ]
             do {
-                _ = try await ingest.ingest(bytes, callingAE: "STOW-RS")
+                _ = try await ingest.ingest(bytes, callingAE: "STOW-RS:\(session.user.username)")
                 stored.append(identity)
+                studies.insert(file?.string(.studyInstanceUID) ?? "")
             } catch let error as DicomError {
-                logger.warning("STOW-RS refused \(file?.string(.sopInstanceUID) ?? "an instance"): \(error.reason)")
+                logger.warning(
+                    "STOW-RS from \(session.user.username) refused \(file?.string(.sopInstanceUID) ?? "an instance"): \(error.reason)"
+                )
                 let status: StoreStatus = error.code == .unreadableFile ? .cannotUnderstand : .dataSetDoesNotMatch
                 failed.append(identity.merging(["00081197": ["vr": "US", "Value": [Int(status.rawValue)]]]) { $1 })
             }
         }
+        let detail = try JSONSerialization.data(withJSONObject: ["stored": stored.count, "failed": failed.count])
+        try await audit.record(
+            AuditEntry(
+                userID: session.user.id, username: session.user.username, action: "dicomweb.store", patientID: nil,
+                studyInstanceUID: studies.count == 1 ? studies.first : nil, clientAddress: context.clientAddress,
+                detailJSON: String(decoding: detail, as: UTF8.self)))
         var dataset: [String: Any] = [:]
         if !stored.isEmpty { dataset["00081199"] = ["vr": "SQ", "Value": stored] }
         if !failed.isEmpty { dataset["00081198"] = ["vr": "SQ", "Value": failed] }
