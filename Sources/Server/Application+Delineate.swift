@@ -14,6 +14,8 @@ public enum DelineateApplication {
         router.add(middleware: CrossOriginMiddleware(allowedOrigins: configuration.corsOrigins))
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestIDMiddleware())
+        // Router middleware wraps only the routes added after it: the request log comes before them all.
+        router.add(middleware: LogRequestsMiddleware(.debug))
         if let webRoot = configuration.webRoot {
             router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true))
         }
@@ -28,7 +30,6 @@ public enum DelineateApplication {
             audit: AuditLog(pool: pool),
             logger: logger
         ).register(on: router)
-        router.add(middleware: LogRequestsMiddleware(.debug))
         let health = HealthCheck(pool: pool, configuration: configuration)
         router.get("/healthz") { _, _ -> EditedResponse<HealthReport> in
             let report = await health.report()
