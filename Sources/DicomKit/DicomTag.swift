@@ -18,6 +18,7 @@ extension DicomTag {
     public static let sopClassUID = DicomTag(0x0008, 0x0016)
     public static let sopInstanceUID = DicomTag(0x0008, 0x0018)
     public static let modality = DicomTag(0x0008, 0x0060)
+    public static let contentCreatorName = DicomTag(0x0070, 0x0084)
     public static let seriesDescription = DicomTag(0x0008, 0x103E)
     public static let patientName = DicomTag(0x0010, 0x0010)
     public static let patientID = DicomTag(0x0010, 0x0020)

@@ -70,6 +70,16 @@ import Testing
         return (folder + "/seg.dcm", phantom.labels, plan.geometry)
     }
 
+    /// Content Creator's Name is a DICOM person name: accounts' display names are turned around.
+    @Test func displayNamesBecomePersonNames() {
+        #expect(PersonName.fromDisplayName("Demo Administrator") == "Administrator^Demo")
+        #expect(PersonName.fromDisplayName("Mary Ann  Smith") == "Smith^Mary^Ann")
+        #expect(PersonName.fromDisplayName("Jean Paul Marie Dupont") == "Dupont^Jean^Paul Marie")
+        #expect(PersonName.fromDisplayName("Ann") == "Ann")
+        #expect(PersonName.fromDisplayName(" Smith^Rachel ") == "Smith^Rachel")
+        #expect(PersonName.fromDisplayName("Back\\slash Name") == "Name^Back^slash")
+    }
+
     @Test(arguments: [false, true]) func dciodvfyFindsNoErrors(fractional: Bool) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }

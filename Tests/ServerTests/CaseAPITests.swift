@@ -34,7 +34,8 @@ import Testing
         let caseID = try await ingestedCase(series, database: database, files: files)
         let users = UserRepository(pool: database.pool)
         let hash = PasswordHasher.hash("correct horse", cost: 4)
-        _ = try await users.create(username: "admin", displayName: "Admin", role: .admin, passwordHash: hash)
+        _ = try await users.create(
+            username: "admin", displayName: "Demo Administrator", role: .admin, passwordHash: hash)
         let assignee = try await users.create(username: "ann", displayName: "Ann", role: .annotator, passwordHash: hash)
         _ = try await users.create(username: "bob", displayName: "Bob", role: .annotator, passwordHash: hash)
         let cases = CaseRepository(pool: database.pool)
@@ -189,6 +190,10 @@ import Testing
                 let report = try await Process.asyncOutput(
                     of: "/bin/sh", arguments: ["-c", "/usr/bin/dciodvfy '\(seg)' 2>&1; true"])
                 #expect(!report.contains("Error"), "\(report)")
+                // The creator is the accepting user's display name in DICOM's Family^Given form.
+                #expect(!report.contains("Content Creator's Name"), "\(report)")
+                let creator = try DicomFile(path: seg).string(.contentCreatorName)
+                #expect(creator == "Administrator^Demo")
                 let segments = try await Process.asyncOutput(
                     of: DevServices.python,
                     arguments: [

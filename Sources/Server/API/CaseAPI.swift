@@ -521,7 +521,8 @@ struct CaseAPI: Sendable {
             seriesDescription: configuration.segmentationSeriesDescription)
         return try await acceptance.accept(
             caseID: record.id,
-            creatorName: session.user.displayName.isEmpty ? session.user.username : session.user.displayName,
+            creatorName: PersonName.fromDisplayName(
+                session.user.displayName.isEmpty ? session.user.username : session.user.displayName),
             destinations: configuration.pacs, fractions: fractions)
     }
 
