@@ -21,9 +21,9 @@ extension DicomFile {
         }
         func number(_ tag: DicomTag) -> Int? { string(tag).flatMap { Int($0.filter { $0 != " " }) } }
         guard let rows = number(.rows), let columns = number(.columns),
-            let bitsAllocated = number(DicomTag(0x0028, 0x0100))
+            let bitsAllocated = number(.bitsAllocated)
         else { throw DicomError(.missingAttribute, "Rows, Columns or Bits Allocated is missing") }
-        let samples = number(DicomTag(0x0028, 0x0002)) ?? 1
+        let samples = number(.samplesPerPixel) ?? 1
         let frames = max(number(.numberOfFrames) ?? 1, 1)
         let bitsPerFrame = rows * columns * samples * bitsAllocated
         guard bytes.count * 8 >= bitsPerFrame * frames else {

@@ -56,7 +56,7 @@ extension DicomFile {
         else { throw DicomError(.missingAttribute, "Rows/Columns are missing in \(uid)") }
         let frames = string(.numberOfFrames).flatMap { Int($0.filter { $0 != " " }) } ?? 1
         let isMonochrome1 = string(.photometricInterpretation)?.hasPrefix("MONOCHROME1") == true
-        let bitsStored = string(DicomTag(0x0028, 0x0101)).flatMap { Int($0) } ?? 16
+        let bitsStored = string(.bitsStored).flatMap { Int($0) } ?? 16
         var headers: [FrameHeader] = []
         for frame in 0..<frames {
             // Look in the per-frame group first, then the shared group, then the top level.

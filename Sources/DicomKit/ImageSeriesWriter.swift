@@ -73,36 +73,36 @@ public struct ImageSeriesWriter: Sendable {
         let attributes: [(DicomTag, String)] = [
             (.sopClassUID, isCT ? Self.ctImageStorage : Self.mrImageStorage),
             (.sopInstanceUID, instanceUID(slice: index)),
-            (DicomTag(0x0008, 0x0008), "ORIGINAL\\PRIMARY\\AXIAL"),
-            (DicomTag(0x0008, 0x0020), series.studyDate), (DicomTag(0x0008, 0x0030), "120000"),
-            (DicomTag(0x0008, 0x0021), series.studyDate), (DicomTag(0x0008, 0x0031), "120000"),
-            (DicomTag(0x0008, 0x0050), ""), (.modality, series.modality),
-            (DicomTag(0x0008, 0x0070), "Delineate phantom"), (DicomTag(0x0008, 0x0090), ""),
+            (.imageType, "ORIGINAL\\PRIMARY\\AXIAL"),
+            (.studyDate, series.studyDate), (.studyTime, "120000"),
+            (.seriesDate, series.studyDate), (.seriesTime, "120000"),
+            (.accessionNumber, ""), (.modality, series.modality),
+            (.manufacturer, "Delineate phantom"), (.referringPhysicianName, ""),
             (.seriesDescription, series.seriesDescription), (.patientName, series.patientName),
-            (.patientID, series.patientID), (DicomTag(0x0010, 0x0030), ""), (DicomTag(0x0010, 0x0040), "O"),
+            (.patientID, series.patientID), (.patientBirthDate, ""), (.patientSex, "O"),
             (.studyInstanceUID, series.studyInstanceUID), (.seriesInstanceUID, series.seriesInstanceUID),
-            (DicomTag(0x0020, 0x0010), "1"), (DicomTag(0x0020, 0x0011), String(series.seriesNumber)),
-            (.instanceNumber, String(index + 1)), (DicomTag(0x0020, 0x0012), "1"),
-            (DicomTag(0x0018, 0x5100), "HFS"),
+            (.studyID, "1"), (.seriesNumber, String(series.seriesNumber)),
+            (.instanceNumber, String(index + 1)), (.acquisitionNumber, "1"),
+            (.patientPosition, "HFS"),
             (.imagePositionPatient, [origin.x, origin.y, z].map(Self.decimal).joined(separator: "\\")),
             (.imageOrientationPatient, "1\\0\\0\\0\\1\\0"),
-            (DicomTag(0x0020, 0x0052), series.frameOfReferenceUID), (DicomTag(0x0020, 0x1040), ""),
-            (DicomTag(0x0020, 0x1041), Self.decimal(z)),
+            (.frameOfReferenceUID, series.frameOfReferenceUID), (.positionReferenceIndicator, ""),
+            (.sliceLocation, Self.decimal(z)),
             (.sliceThickness, Self.decimal(sliceSpacing)),
             (.pixelSpacing, Self.decimal(pixelSpacing) + "\\" + Self.decimal(pixelSpacing)),
-            (DicomTag(0x0028, 0x1050), isCT ? "40" : "500"), (DicomTag(0x0028, 0x1051), isCT ? "400" : "1000"),
+            (.windowCenter, isCT ? "40" : "500"), (.windowWidth, isCT ? "400" : "1000"),
         ]
         for (tag, value) in attributes { try file.set(tag, value) }
         if isCT {
-            try file.set(DicomTag(0x0018, 0x0060), "120")  // KVP
+            try file.set(.kvp, "120")
             try file.set(.rescaleIntercept, Self.decimal(rescaleIntercept))
             try file.set(.rescaleSlope, "1")
-            try file.set(DicomTag(0x0028, 0x1054), "HU")
+            try file.set(.rescaleType, "HU")
         } else {
             for (tag, value) in [
-                (DicomTag(0x0018, 0x0020), "SE"), (DicomTag(0x0018, 0x0021), "NONE"), (DicomTag(0x0018, 0x0022), ""),
-                (DicomTag(0x0018, 0x0023), "2D"), (DicomTag(0x0018, 0x0080), "500"), (DicomTag(0x0018, 0x0081), "15"),
-                (DicomTag(0x0018, 0x0091), "1"),
+                (DicomTag.scanningSequence, "SE"), (.sequenceVariant, "NONE"), (.scanOptions, ""),
+                (.mrAcquisitionType, "2D"), (.repetitionTime, "500"), (.echoTime, "15"),
+                (.echoTrainLength, "1"),
             ] { try file.set(tag, value) }
         }
         let stored = values.map { UInt16(clamping: Int($0) - Int(rescaleIntercept)) }

@@ -43,27 +43,28 @@ public struct SegmentationReader: Sendable {
         }
         self.rows = rows
         self.columns = columns
-        type = file.string(DicomTag(0x0062, 0x0001)) ?? "BINARY"
-        maximumFraction = number(DicomTag(0x0062, 0x000E)) ?? 255
-        let sequence = DicomTag(0x0062, 0x0002)
+        type = file.string(.segmentationType) ?? "BINARY"
+        maximumFraction = number(.maximumFractionalValue) ?? 255
+        let sequence = DicomTag.segmentSequence
         func code(_ item: Int, _ tag: DicomTag) -> CodedConcept? {
             let path = [(sequence, item), (tag, 0)]
-            guard let value = file.string(in: path, DicomTag(0x0008, 0x0100)) else { return nil }
+            guard let value = file.string(in: path, .codeValue) else { return nil }
             return CodedConcept(
-                value, file.string(in: path, DicomTag(0x0008, 0x0102)) ?? "",
-                file.string(in: path, DicomTag(0x0008, 0x0104)) ?? "")
+                value, file.string(in: path, .codingSchemeDesignator) ?? "",
+                file.string(in: path, .codeMeaning) ?? "")
         }
         var segments: [Segment] = []
         var item = 0
-        while let value = file.string(in: [(sequence, item)], DicomTag(0x0062, 0x0004)).flatMap({ Int($0) }) {
+        while let value = file.string(in: [(sequence, item)], .segmentNumber).flatMap({ Int($0) }) {
             segments.append(
                 Segment(
-                    number: value, label: file.string(in: [(sequence, item)], DicomTag(0x0062, 0x0005)) ?? "",
-                    category: code(item, DicomTag(0x0062, 0x0003)), type: code(item, DicomTag(0x0062, 0x000F))))
+                    number: value, label: file.string(in: [(sequence, item)], .segmentLabel) ?? "",
+                    category: code(item, .segmentedPropertyCategoryCodeSequence),
+                    type: code(item, .segmentedPropertyTypeCodeSequence)))
             item += 1
         }
         self.segments = segments
-        let bitsAllocated = number(DicomTag(0x0028, 0x0100)) ?? 1
+        let bitsAllocated = number(.bitsAllocated) ?? 1
         let perFrame = DicomTag.perFrameFunctionalGroups
         frames = try file.nativeFrames().enumerated().map { index, bytes throws(DicomError) in
             let pixels: [UInt8]
@@ -75,10 +76,10 @@ public struct SegmentationReader: Sendable {
             let position = file.string(in: [(perFrame, index), (.planePositionSequence, 0)], .imagePositionPatient)
                 .map { $0.split(separator: "\\").compactMap { Double($0.filter { $0 != " " }) } }
             let segment = file.string(
-                in: [(perFrame, index), (DicomTag(0x0062, 0x000A), 0)], DicomTag(0x0062, 0x000B))
+                in: [(perFrame, index), (.segmentIdentificationSequence, 0)], .referencedSegmentNumber)
             let source = file.string(
-                in: [(perFrame, index), (DicomTag(0x0008, 0x9124), 0), (DicomTag(0x0008, 0x2112), 0)],
-                DicomTag(0x0008, 0x1155))
+                in: [(perFrame, index), (.derivationImageSequence, 0), (.sourceImageSequence, 0)],
+                DicomTag.referencedSOPInstanceUID)
             return Frame(
                 segment: segment.flatMap { Int($0) },
                 position: position.flatMap { $0.count == 3 ? Vector3($0[0], $0[1], $0[2]) : nil },

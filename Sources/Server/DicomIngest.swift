@@ -63,10 +63,10 @@ public struct DicomIngest: Sendable {
         }
         let instance = IndexedInstance(
             patientID: patientID, patientName: file.string(.patientName) ?? "", studyInstanceUID: studyInstanceUID,
-            studyDate: file.string(DicomTag(0x0008, 0x0020)) ?? "", seriesInstanceUID: seriesInstanceUID,
+            studyDate: file.string(.studyDate) ?? "", seriesInstanceUID: seriesInstanceUID,
             modality: modality, seriesDescription: file.string(.seriesDescription) ?? "",
-            bodyPart: file.string(DicomTag(0x0018, 0x0015)) ?? "",
-            seriesNumber: file.string(DicomTag(0x0020, 0x0011)).flatMap { Int($0) }, sopInstanceUID: sopInstance,
+            bodyPart: file.string(.bodyPartExamined) ?? "",
+            seriesNumber: file.string(.seriesNumber).flatMap { Int($0) }, sopInstanceUID: sopInstance,
             sopClassUID: sopClass, transferSyntaxUID: file.string(.transferSyntaxUID) ?? "",
             instanceNumber: file.string(.instanceNumber).flatMap { Int($0) }, fileSHA256: try files.put(bytes),
             fileSize: bytes.count, numberOfFrames: frames,

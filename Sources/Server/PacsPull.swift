@@ -57,16 +57,16 @@ public struct PacsPull: Sendable {
     }
 
     static let studyKeys: [(DicomTag, String)] = [
-        (DicomTag(0x0008, 0x0052), "STUDY"), (.studyInstanceUID, ""), (DicomTag(0x0008, 0x1030), ""),
-        (DicomTag(0x0008, 0x0061), ""),
+        (.queryRetrieveLevel, "STUDY"), (.studyInstanceUID, ""), (.studyDescription, ""),
+        (.modalitiesInStudy, ""),
     ]
 
     /// The studies on `source` matching `search`.
     public func search(_ source: PacsDestination, _ search: Search) async throws(DicomError) -> [RemoteStudy] {
         let keys: [(DicomTag, String, String)] = [
             (.patientID, "PatientID", search.patientID), (.patientName, "PatientName", search.patientName),
-            (DicomTag(0x0008, 0x0020), "StudyDate", search.studyDate),
-            (DicomTag(0x0008, 0x0050), "AccessionNumber", search.accessionNumber),
+            (.studyDate, "StudyDate", search.studyDate),
+            (.accessionNumber, "AccessionNumber", search.accessionNumber),
         ]
         let matches: [DicomAttributes]
         switch source.transport {
@@ -85,10 +85,10 @@ public struct PacsPull: Sendable {
             guard let uid = match.string(.studyInstanceUID) else { return nil }
             return RemoteStudy(
                 studyInstanceUID: uid, patientID: match.string(.patientID) ?? "",
-                patientName: match.string(.patientName) ?? "", studyDate: match.string(DicomTag(0x0008, 0x0020)) ?? "",
-                accessionNumber: match.string(DicomTag(0x0008, 0x0050)) ?? "",
-                studyDescription: match.string(DicomTag(0x0008, 0x1030)) ?? "",
-                modalities: match.values[DicomTag(0x0008, 0x0061)] ?? [])
+                patientName: match.string(.patientName) ?? "", studyDate: match.string(.studyDate) ?? "",
+                accessionNumber: match.string(.accessionNumber) ?? "",
+                studyDescription: match.string(.studyDescription) ?? "",
+                modalities: match.values[.modalitiesInStudy] ?? [])
         }
     }
 
@@ -99,7 +99,7 @@ public struct PacsPull: Sendable {
         case .cStore(let node):
             let outcome = try await QueryRetrieveSCU.move(
                 node, callingAE: aeTitle, destination: aeTitle,
-                keys: [(DicomTag(0x0008, 0x0052), "STUDY"), (.studyInstanceUID, studyInstanceUID)], tls: tls)
+                keys: [(.queryRetrieveLevel, "STUDY"), (.studyInstanceUID, studyInstanceUID)], tls: tls)
             guard outcome.status == 0 || outcome.status == 0xB000 else {
                 throw DicomError(
                     .association,

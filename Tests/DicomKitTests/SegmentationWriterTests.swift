@@ -92,8 +92,8 @@ import Testing
         #expect(file.string(.sopClassUID) == "1.2.840.10008.5.1.4.1.1.66.4")
         #expect(file.string(.sopInstanceUID) == "2.25.61.5")
         #expect(file.string(.studyInstanceUID) == "2.25.61.1")
-        #expect(file.string(DicomTag(0x0070, 0x0084)) == "Smith^Rachel")
-        #expect(file.string(DicomTag(0x0062, 0x0001)) == (fractional ? "FRACTIONAL" : "BINARY"))
+        #expect(file.string(.contentCreatorName) == "Smith^Rachel")
+        #expect(file.string(.segmentationType) == (fractional ? "FRACTIONAL" : "BINARY"))
     }
 
     @Test(arguments: [false, true]) func highdicomReadsBackEverySegmentVoxelForVoxel(fractional: Bool) throws {

@@ -238,7 +238,7 @@ import Testing
             var seriesID = 0
             for path in knee.paths {
                 let file = try DicomFile(path: path)
-                try file.set(DicomTag(0x0018, 0x0015), "KNEE")
+                try file.set(.bodyPartExamined, "KNEE")
                 try file.write(to: path)
                 if case .stored(let id, _) = try await ingest.ingest(
                     try Array(Data(contentsOf: URL(fileURLWithPath: path))))

@@ -39,14 +39,14 @@ import Testing
 
         #expect(seg.string(.sopClassUID) == "1.2.840.10008.5.1.4.1.1.66.4")
         #expect(seg.string(.modality) == "SEG")
-        #expect(seg.string(DicomTag(0x0062, 0x0001)) == (fractional ? "FRACTIONAL" : "BINARY"))
-        if fractional { #expect(seg.string(DicomTag(0x0062, 0x0010)) == "PROBABILITY") }
-        #expect(seg.string(DicomTag(0x0070, 0x0084)) == "Reviewer^Rita")
+        #expect(seg.string(.segmentationType) == (fractional ? "FRACTIONAL" : "BINARY"))
+        if fractional { #expect(seg.string(.segmentationFractionalType) == "PROBABILITY") }
+        #expect(seg.string(.contentCreatorName) == "Reviewer^Rita")
         #expect(seg.string(.studyInstanceUID) == series.writer.series.studyInstanceUID)
         #expect(seg.string(.frameOfReferenceUID) == series.writer.series.frameOfReferenceUID)
         #expect(seg.string(.patientID) == "TEST-coding")
 
-        let segments = DicomTag(0x0062, 0x0002)
+        let segments = DicomTag.segmentSequence
         let expected: [(label: String, category: CodedConcept, type: CodedConcept)] = [
             ("large organ", .anatomicalStructure, CodedConcept("10200004", "SCT", "Liver")),
             ("lesion", .morphologicallyAlteredStructure, CodedConcept("108369006", "SCT", "Neoplasm")),
@@ -55,25 +55,25 @@ import Testing
             func at(_ tag: DicomTag) -> String? { seg.string(in: [(segments, item)], tag) }
             func code(_ sequence: DicomTag) -> CodedConcept? {
                 let path = [(segments, item), (sequence, 0)]
-                guard let value = seg.string(in: path, DicomTag(0x0008, 0x0100)),
-                    let scheme = seg.string(in: path, DicomTag(0x0008, 0x0102)),
-                    let meaning = seg.string(in: path, DicomTag(0x0008, 0x0104))
+                guard let value = seg.string(in: path, .codeValue),
+                    let scheme = seg.string(in: path, .codingSchemeDesignator),
+                    let meaning = seg.string(in: path, .codeMeaning)
                 else { return nil }
                 return CodedConcept(value, scheme, meaning)
             }
-            #expect(at(DicomTag(0x0062, 0x0004)) == "\(item + 1)")
-            #expect(at(DicomTag(0x0062, 0x0005)) == segment.label)
-            #expect(code(DicomTag(0x0062, 0x0003)) == segment.category)
-            #expect(code(DicomTag(0x0062, 0x000F)) == segment.type)
-            #expect(at(DicomTag(0x0062, 0x0008)) == "SEMIAUTOMATIC")
-            #expect(at(DicomTag(0x0062, 0x0009)) == "Delineate sim")
+            #expect(at(.segmentNumber) == "\(item + 1)")
+            #expect(at(.segmentLabel) == segment.label)
+            #expect(code(.segmentedPropertyCategoryCodeSequence) == segment.category)
+            #expect(code(.segmentedPropertyTypeCodeSequence) == segment.type)
+            #expect(at(.segmentAlgorithmType) == "SEMIAUTOMATIC")
+            #expect(at(.segmentAlgorithmName) == "Delineate sim")
             // Segmentation Algorithm Identification: the model's name and version.
-            let algorithm = [(segments, item), (DicomTag(0x0062, 0x0007), 0)]
-            #expect(seg.string(in: algorithm, DicomTag(0x0066, 0x0036)) == "Delineate sim")
-            #expect(seg.string(in: algorithm, DicomTag(0x0066, 0x0031)) == metadata.version)
-            #expect(at(DicomTag(0x0062, 0x000D)) != nil)  // Recommended Display CIELab Value
+            let algorithm = [(segments, item), (.segmentationAlgorithmIdentificationSequence, 0)]
+            #expect(seg.string(in: algorithm, .algorithmName) == "Delineate sim")
+            #expect(seg.string(in: algorithm, .algorithmVersion) == metadata.version)
+            #expect(at(.recommendedDisplayCIELabValue) != nil)
         }
-        #expect(seg.string(in: [(segments, 2)], DicomTag(0x0062, 0x0005)) == nil)
+        #expect(seg.string(in: [(segments, 2)], .segmentLabel) == nil)
 
         // A project's catalogue recodes a class; the others keep the model's codes.
         let spleen = CodedConcept("78961009", "SCT", "Spleen")
@@ -84,11 +84,11 @@ import Testing
         #expect(recoded[0].colour == LabelCatalogue(model: metadata).segments(present: [1])[0].colour)
 
         // Every source image is referenced, under its series.
-        let referencedSeries = DicomTag(0x0008, 0x1115)
+        let referencedSeries = DicomTag.referencedSeriesSequence
         #expect(seg.string(in: [(referencedSeries, 0)], .seriesInstanceUID) == series.writer.series.seriesInstanceUID)
         let sources = Set(
             (0..<4).compactMap {
-                seg.string(in: [(referencedSeries, 0), (DicomTag(0x0008, 0x114A), $0)], DicomTag(0x0008, 0x1155))
+                seg.string(in: [(referencedSeries, 0), (.referencedInstanceSequence, $0)], .referencedSOPInstanceUID)
             })
         let written = Set(try (0..<4).map { try DicomFile(bytes: series.bytes($0)).string(.sopInstanceUID) ?? "" })
         #expect(sources == written)
