@@ -23,8 +23,12 @@ if ! psql "$DELINEATE_DATABASE_URL" -tAc "SELECT 1 FROM users WHERE username = '
     echo "delineate-demo" | "$delineate" user add admin --role admin --display-name "Demo Administrator"
     echo "demo login: admin / delineate-demo"
 fi
-# The demo case: a deterministic 512x512 CT phantom, imported like any series from a modality.
+# The demo cases, imported like any series from a modality: a real head CT (Debian's
+# invesalius-examples, written as a coronal DICOM series) and a deterministic 512x512 CT phantom.
 export DELINEATE_FILE_STORE="$root/data/files"
+if [[ ! -d data/demo/head-ct ]]; then
+    "$DELINEATE_PYTHON" Deploy/dev/invesalius_ct.py data/demo/head-ct
+fi
 if [[ ! -d data/demo/ct-001 ]]; then
     "$delineate" phantom --cases 1 --seed 1 --modality CT --size 512 --slices 64 --out data/demo
 fi

@@ -14,6 +14,8 @@ packages=(
     chromium fonts-dejavu-core
     # tools the scripts use
     curl ca-certificates openssl procps python3 python3-venv
+    # the demo's real patient: a head CT (InVesalius project, GPL-2; Deploy/dev/invesalius_ct.py)
+    invesalius-examples
     # checkers of the deployment files (systemd units, logrotate) in the tests
     systemd logrotate
 )

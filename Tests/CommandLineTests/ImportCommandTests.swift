@@ -11,6 +11,29 @@ import Testing
             .appendingPathComponent("delineate").path
     }
 
+    /// The demo's real patient: Debian's invesalius-examples head CT, written as a DICOM series by
+    /// Deploy/dev/invesalius_ct.py, passes dciodvfy and imports as one 108-slice coronal CT case.
+    @Test func theDemoHeadCTImportsAsACase() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let written = try await Process.output(
+            of: DevServices.python,
+            arguments: [FileManager.default.currentDirectoryPath + "/Deploy/dev/invesalius_ct.py", folder + "/ct"])
+        #expect(written.contains("108 slices of 256 x 256"), "\(written)")
+        let report = try await Process.output(
+            of: "/bin/sh", arguments: ["-c", "/usr/bin/dciodvfy '\(folder)/ct/0054.dcm' 2>&1; true"])
+        #expect(!report.contains("Error") && !report.contains("Warning"), "\(report)")
+        let output = try await Process.output(
+            of: delineate,
+            arguments: ["import", "--database-url", database.url, "--file-store", folder + "/store", folder + "/ct"])
+        #expect(output.contains("imported 108 new, 0 already present, 0 rejected"), "\(output)")
+        #expect(output.contains("volume 256x256x108, case 1"), "\(output)")
+        let cases = try await CaseRepository(pool: database.pool).list(CaseFilter())
+        #expect(cases.total == 1 && cases.cases[0].modality == "CT")
+        try await database.drop()
+    }
+
     @Test func phantomThenImportOpensACaseAndRejectsJunkByName() async throws {
         let database = try await TestDatabase.create()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
