@@ -21,7 +21,7 @@ import Testing
         status: Int32, output: String
     ) {
         let result = try await StoreSCUTool.send(
-            files, to: "127.0.0.1", port: port, calledAE: "DELINEATE", callingAE: callingAE, timeoutSeconds: 20)
+            files, to: "127.0.0.1", port: port, calledAE: "DELINEATE", callingAE: callingAE, timeoutSeconds: 120)
         return (result.exitStatus, result.output)
     }
 
