@@ -52,7 +52,7 @@ export async function openDashboard() {
 
   $("time-cases").querySelector("tbody").replaceChildren(...cases.map((item) => {
     const row = tableRow([item.caseID, item.username, item.modality, new Date(item.firstAt).toLocaleString(),
-      clock(item.activeSeconds), clock(item.idleSeconds), item.clicks, item.rounds, item.accepted ? "yes" : "no",
+      clock(item.activeSeconds), clock(item.idleSeconds), item.clicks, item.strokes, item.rounds, item.accepted ? "yes" : "no",
       `${item.propagationWaitSeconds.toFixed(1)} s`, `${item.meanClickLatencyMilliseconds.toFixed(0)} ms`, item.model]);
     row.dataset.caseId = item.caseID;
     row.addEventListener("click", () => openTimeline(item.caseID));

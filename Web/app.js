@@ -5,6 +5,7 @@ import { preparePacsPanel } from "./pacs.js";
 const state = {
   user: null, detail: null, slice: 0, label: 1, labels: new Map(), voxels: new Map(),
   window: { center: 40, width: 400 }, hidden: new Set(), view: { zoom: 1, x: 0, y: 0 }, colours: new Map(),
+  tool: "click", radius: 6, frame: null, stroke: null,
 };
 
 function show(view) {
@@ -213,6 +214,10 @@ document.addEventListener("keydown", (event) => {
     $("propagate").click();
   } else if (event.key === "r" || event.key === "R") {
     resetView();
+  } else if ("cbeCBE".includes(event.key)) {
+    selectTool({ c: "click", b: "brush", e: "eraser" }[event.key.toLowerCase()]);
+  } else if (event.key === "[" || event.key === "]") {
+    setRadius(state.radius + (event.key === "]" ? 1 : -1));
   } else if (event.key === "+" || event.key === "=" || event.key === "-") {
     zoomAt(event.key === "-" ? 1 / 1.25 : 1.25, 256, 256);
   }
@@ -287,31 +292,97 @@ function draw(voxels, labels) {
     frame.data[offset + 2] += (b - grey) * alpha;
   }
   context.putImageData(frame, 0, 0);
+  state.frame = frame;
+}
+
+function selectTool(tool) {
+  state.tool = tool;
+  document.querySelector(`#tools input[value="${tool}"]`).checked = true;
+  $("slice-canvas").style.cursor = tool === "click" ? "crosshair" : "cell";
+}
+
+function setRadius(radius) {
+  state.radius = Math.min(Math.max(Math.round(radius), 1), 40);
+  $("brush-radius").value = state.radius;
+  $("brush-radius-label").textContent = `${state.radius} px`;
+}
+
+$("tools").addEventListener("change", (event) => {
+  if (event.target.name === "tool") selectTool(event.target.value);
+});
+$("brush-radius").addEventListener("input", (event) => setRadius(Number(event.target.value)));
+
+/// The slice pixel under a mouse event.
+function slicePoint(event) {
+  const canvas = $("slice-canvas");
+  const box = canvas.getBoundingClientRect();
+  return [(event.clientX - box.left) * canvas.width / box.width, (event.clientY - box.top) * canvas.height / box.height];
+}
+
+/// The stroke being drawn, over the slice as last drawn: the brush in its label's colour, the
+/// eraser in white.
+function drawStrokePreview() {
+  const context = $("slice-canvas").getContext("2d");
+  if (state.frame) context.putImageData(state.frame, 0, 0);
+  const { points, tool } = state.stroke;
+  const colour = tool === "eraser" ? [255, 255, 255] : state.colours.get(state.label) ?? [255, 255, 0];
+  context.strokeStyle = context.fillStyle = `rgba(${colour.join(",")}, 0.6)`;
+  context.lineWidth = 2 * state.radius;
+  context.lineCap = context.lineJoin = "round";
+  context.beginPath();
+  context.moveTo(...points[0]);
+  for (const point of points.slice(1)) context.lineTo(...point);
+  if (points.length === 1) context.arc(points[0][0], points[0][1], state.radius, 0, 2 * Math.PI);
+  points.length === 1 ? context.fill() : context.stroke();
+}
+
+/// Sends the finished stroke; the slice shows what the daemon stored.
+async function sendStroke(stroke) {
+  try {
+    const result = await api(`/cases/${state.detail.case.id}/strokes`, {
+      method: "POST",
+      body: { slice: stroke.slice, tool: stroke.tool, label: state.label, radius: state.radius, points: stroke.points,
+              clientTimestamp: new Date().toISOString() },
+    });
+    showResult(result);
+    status(stroke.tool === "eraser" ? "erased with the eraser" : "painted with the brush");
+    await showSlice(result.slice);
+  } catch (error) { status(error.message); await showSlice(state.slice); }
+}
+
+/// Keeps a click's or stroke's labels and marks its slice corrected.
+function showResult(result) {
+  state.labels.set(result.slice, decodeRuns(result.runs, state.detail.columns * state.detail.rows));
+  if (!state.detail.correctedSlices.includes(result.slice)) {
+    state.detail.correctedSlices.push(result.slice);
+    drawQualityStrip();
+  }
 }
 
 async function interact(event, erase) {
   event.preventDefault();
-  const canvas = $("slice-canvas");
-  const box = canvas.getBoundingClientRect();
-  const x = (event.clientX - box.left) * canvas.width / box.width;
-  const y = (event.clientY - box.top) * canvas.height / box.height;
+  const [x, y] = slicePoint(event);
   try {
     const result = await api(`/cases/${state.detail.case.id}/clicks`, {
       method: "POST",
       body: { slice: state.slice, x, y, label: state.label, kind: erase ? "erase" : "click",
               clientTimestamp: new Date().toISOString() },
     });
-    state.labels.set(result.slice, decodeRuns(result.runs, state.detail.columns * state.detail.rows));
-    if (!state.detail.correctedSlices.includes(result.slice)) {
-      state.detail.correctedSlices.push(result.slice);
-      drawQualityStrip();
-    }
+    showResult(result);
     status(`${erase ? "erased" : "clicked"} in ${result.latencyMilliseconds.toFixed(0)} ms`);
     await showSlice(result.slice);
   } catch (error) { status(error.message); }
 }
 
-$("slice-canvas").addEventListener("click", (event) => interact(event, event.shiftKey));
+$("slice-canvas").addEventListener("click", (event) => {
+  if (state.tool === "click") interact(event, event.shiftKey);
+});
+$("slice-canvas").addEventListener("mousedown", (event) => {
+  if (event.button !== 0 || state.tool === "click") return;
+  event.preventDefault();
+  state.stroke = { tool: state.tool, slice: state.slice, points: [slicePoint(event)] };
+  drawStrokePreview();
+});
 
 // Right button: a drag sets window (horizontal) and level (vertical); a click without dragging
 // erases. Middle button: a drag pans the zoomed image.
@@ -324,6 +395,12 @@ $("viewport").addEventListener("mousedown", (event) => {
            window: { ...state.window }, view: { ...state.view } };
 });
 window.addEventListener("mousemove", (event) => {
+  if (state.stroke) {
+    const point = slicePoint(event);
+    const last = state.stroke.points[state.stroke.points.length - 1];
+    if (Math.hypot(point[0] - last[0], point[1] - last[1]) >= 1) state.stroke.points.push(point);
+    drawStrokePreview();
+  }
   if (!drag) return;
   const dx = event.clientX - drag.x;
   const dy = event.clientY - drag.y;
@@ -340,6 +417,11 @@ window.addEventListener("mousemove", (event) => {
   }
 });
 window.addEventListener("mouseup", (event) => {
+  if (state.stroke && event.button === 0) {
+    const stroke = state.stroke;
+    state.stroke = null;
+    sendStroke(stroke);
+  }
   if (!drag) return;
   const finished = drag;
   drag = null;

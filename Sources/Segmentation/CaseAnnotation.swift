@@ -20,6 +20,13 @@ public final class CaseAnnotation {
         public let session: InteractiveSession
     }
 
+    /// What undo takes back: a click (the session it went to; nil: the main one) or a stroke
+    /// (the sessions whose labels it changed, each holding an undo snapshot).
+    enum Edit {
+        case click(UInt8?)
+        case stroke(slice: Int, changed: [UInt8?])
+    }
+
     /// A walker click's undo record: the slice's labels and clicks before it.
     struct WalkerSnapshot {
         var slice: Int
@@ -33,8 +40,11 @@ public final class CaseAnnotation {
     public let structureModel: SimNetwork?
     public let structureEngine: StructureEngine
     public private(set) var structures: [Structure] = []
-    /// Which session each click went to (nil: the main one), for undo.
-    private var clickOrder: [UInt8?] = []
+    /// This round's clicks and strokes in order, for undo.
+    private var edits: [Edit] = []
+    /// Every brush and eraser stroke per slice, oldest first: laid over the slice again after each
+    /// click on it, so a stroke holds until another stroke paints over it.
+    private var strokes: [Int: [BrushStroke]] = [:]
     /// With the walker engine: each structure's clicks per slice, and its undo records.
     private var walkerClicks: [UInt8: [Int: [SimulatedClick]]] = [:]
     private var walkerUndo: [UInt8: [WalkerSnapshot]] = [:]
@@ -80,11 +90,13 @@ public final class CaseAnnotation {
         routed.label = erase ? 0 : target == nil ? click.label : 1
         if let target, structureEngine == .walker {
             try walk(routed, on: target)
-            clickOrder.append(target.value)
+            edits.append(.click(target.value))
+            layStrokes(on: click.slice, over: target.value)
             return ClickOutcome(slice: click.slice, labels: Array(sliceLabels(click.slice)), milliseconds: 0)
         }
         let outcome = try (target?.session ?? main).click(routed)
-        clickOrder.append(target?.value)
+        edits.append(.click(target?.value))
+        layStrokes(on: click.slice, over: target?.value)
         return ClickOutcome(
             slice: outcome.slice, labels: Array(sliceLabels(outcome.slice)), milliseconds: outcome.milliseconds)
     }
@@ -110,10 +122,59 @@ public final class CaseAnnotation {
         session.quality[click.slice] = nil
     }
 
-    /// Undoes the last click, whichever session it went to; returns its slice.
+    /// A brush or eraser stroke: its pixels take the stroke's label in the case's labels (the
+    /// eraser clears every label there). Returns the slice's labels.
+    public func paint(_ stroke: BrushStroke) throws -> ClickOutcome {
+        guard (0..<volume.slices).contains(stroke.slice) else {
+            throw SessionError("slice \(stroke.slice) is outside 0..<\(volume.slices)")
+        }
+        guard stroke.value == 0 || isModelClass(stroke.value) || structure(stroke.value) != nil else {
+            throw SessionError("label \(stroke.value) is neither one of the model's classes nor a named structure")
+        }
+        let changed = ([nil] + structures.map(\.value)).filter { owner in
+            guard let value = Self.value(of: stroke, in: owner, modelClasses: sim.metadata.classCount) else {
+                return false
+            }
+            return session(owner).overwrite(stroke.pixels, on: stroke.slice, with: value, undoable: true)
+        }
+        strokes[stroke.slice, default: []].append(stroke)
+        edits.append(.stroke(slice: stroke.slice, changed: changed))
+        return ClickOutcome(slice: stroke.slice, labels: Array(sliceLabels(stroke.slice)), milliseconds: 0)
+    }
+
+    /// The label a stroke leaves in one session's labels (`owner` nil: the model's session; else a
+    /// structure's, which holds 0/1), or nil where it leaves them alone.
+    static func value(of stroke: BrushStroke, in owner: UInt8?, modelClasses: Int) -> UInt8? {
+        guard let owner else { return stroke.value == 0 || Int(stroke.value) < modelClasses ? stroke.value : nil }
+        return stroke.value == owner ? 1 : 0
+    }
+
+    func isModelClass(_ value: UInt8) -> Bool { Int(value) < sim.metadata.classCount }
+
+    func session(_ owner: UInt8?) -> InteractiveSession { owner.flatMap(structure)?.session ?? main }
+
+    /// Lays a slice's strokes over the labels a click just gave one session.
+    func layStrokes(on slice: Int, over owner: UInt8?) {
+        for stroke in strokes[slice] ?? [] {
+            guard let value = Self.value(of: stroke, in: owner, modelClasses: sim.metadata.classCount) else { continue }
+            session(owner).overwrite(stroke.pixels, on: slice, with: value, undoable: false)
+        }
+    }
+
+    /// Undoes the last click or stroke, whichever sessions it changed; returns its slice.
     public func undo() -> Int? {
-        guard let last = clickOrder.popLast() else { return nil }
-        guard let target = last.flatMap(structure) else { return main.undo() }
+        guard let last = edits.popLast() else { return nil }
+        switch last {
+        case .click(let owner): return undoClick(owner)
+        case .stroke(let slice, let changed):
+            for owner in changed { session(owner).undo() }
+            strokes[slice]?.removeLast()
+            return slice
+        }
+    }
+
+    func undoClick(_ owner: UInt8?) -> Int? {
+        guard let target = owner.flatMap(structure) else { return main.undo() }
         guard structureEngine == .walker else { return target.session.undo() }
         guard let snapshot = walkerUndo[target.value]?.popLast() else { return nil }
         let area = main.volume.sliceArea
@@ -174,7 +235,7 @@ public final class CaseAnnotation {
     public func startRound() {
         main.startRound()
         for structure in structures { structure.session.startRound() }
-        clickOrder = []
+        edits = []
         walkerUndo = [:]
     }
 

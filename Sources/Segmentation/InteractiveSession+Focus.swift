@@ -91,12 +91,7 @@ extension InteractiveSession {
         let window = windowAround(slice: slice, adding: click, policy: policy)
         let current = Array(sliceLabels(slice))
         guard current.allSatisfy({ $0 == 0 }) else {
-            let shown = (0..<input.classes).flatMap { label in
-                window.sample(
-                    current.map { Int($0) == label ? Float(1) : 0 }[...], columns: volume.columns, rows: volume.rows,
-                    size: input.size, fill: label == 0 ? 1 : 0)
-            }
-            return FocusedSlice(window: window, lstm: nil, shown: shown)
+            return FocusedSlice(window: window, lstm: nil, shown: shown(current, in: window))
         }
         var empty = FocusedSlice(window: window, lstm: nil, shown: [])
         let automatic = try sim.forward(try focusInput(plane: plane, state: empty), states: nil)

@@ -4,10 +4,13 @@ import Foundation
 /// an accept (rounds). The raw material of the annotation-time audit.
 public struct AnnotationEvent: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Codable {
-        case click, erase, scribble, propagate, accept
+        case click, erase, scribble, brush, eraser, propagate, accept
 
-        /// A click, erase or scribble: something the user drew, answered by the interactive network.
+        /// A click, erase, scribble or stroke: something the user did on a slice.
         public var isInteraction: Bool { self != .propagate && self != .accept }
+
+        /// A brush or eraser stroke (no network answers it).
+        public var isStroke: Bool { self == .brush || self == .eraser }
     }
 
     public var caseID: Int
@@ -59,6 +62,8 @@ public struct CaseEffort: Sendable, Equatable, Codable {
     public var idleSeconds: Double
     /// Clicks and erases, undone ones left out.
     public var clicks: Int
+    /// Brush and eraser strokes, undone ones left out.
+    public var strokes: Int
     /// Clicks per class index (as text, for JSON).
     public var clicksPerClass: [String: Int]
     /// The highest round number seen.
@@ -131,16 +136,17 @@ public struct AnnotationTimeReport: Sendable, Equatable, Codable {
             let gap = later.at.timeIntervalSince(earlier.at)
             if gap > idleThreshold { idle += gap } else { active += gap }
         }
-        let clicks = ordered.filter { $0.kind.isInteraction && !$0.undone }
+        let kept = ordered.filter { $0.kind.isInteraction && !$0.undone }
+        let clicks = kept.filter { !$0.kind.isStroke }
         var perClass: [String: Int] = [:]
         for click in clicks { perClass[String(click.classIndex ?? 0), default: 0] += 1 }
-        let latencies = ordered.filter(\.kind.isInteraction).map(\.waitMilliseconds)
+        let latencies = ordered.filter { $0.kind.isInteraction && !$0.kind.isStroke }.map(\.waitMilliseconds)
         let first = ordered[0]
         return CaseEffort(
             caseID: first.caseID, username: first.username, modality: first.modality,
             model: Set(ordered.map(\.model).filter { !$0.isEmpty }).sorted().joined(separator: ", "), firstAt: first.at,
             lastAt: ordered[ordered.count - 1].at, activeSeconds: active, idleSeconds: idle, clicks: clicks.count,
-            clicksPerClass: perClass, rounds: ordered.map(\.round).max() ?? 0,
+            strokes: kept.count - clicks.count, clicksPerClass: perClass, rounds: ordered.map(\.round).max() ?? 0,
             accepted: ordered.contains { $0.kind == .accept },
             propagationWaitSeconds: ordered.filter { $0.kind == .propagate }.reduce(0) { $0 + $1.waitMilliseconds }
                 / 1000,
@@ -153,7 +159,7 @@ public struct AnnotationTimeReport: Sendable, Equatable, Codable {
         return CSV.table(
             header: [
                 "case", "user", "modality", "first_at", "last_at", "active_s", "idle_s", "clicks", "rounds",
-                "accepted", "propagation_wait_s", "mean_click_latency_ms", "model",
+                "accepted", "propagation_wait_s", "mean_click_latency_ms", "model", "strokes",
             ],
             rows: cases.map { effort in
                 [
@@ -162,7 +168,7 @@ public struct AnnotationTimeReport: Sendable, Equatable, Codable {
                     String(format: "%.1f", effort.activeSeconds), String(format: "%.1f", effort.idleSeconds),
                     String(effort.clicks), String(effort.rounds), effort.accepted ? "true" : "false",
                     String(format: "%.1f", effort.propagationWaitSeconds),
-                    String(format: "%.1f", effort.meanClickLatencyMilliseconds), effort.model,
+                    String(format: "%.1f", effort.meanClickLatencyMilliseconds), effort.model, String(effort.strokes),
                 ]
             })
     }

@@ -73,14 +73,14 @@ extension RoundRepository {
             let interactionID = try connection.execute(
                 """
                 INSERT INTO interactions (round_ref, sequence, class_index, slice_index, x, y, kind, client_timestamp,
-                    latency_ms)
-                SELECT $1, COALESCE(MAX(sequence), 0) + 1, $2, $3, $4, $5, $6, to_timestamp($7::float8), $8
+                    latency_ms, painted)
+                SELECT $1, COALESCE(MAX(sequence), 0) + 1, $2, $3, $4, $5, $6, to_timestamp($7::float8), $8, $9::bytea
                 FROM interactions WHERE round_ref = $1
                 RETURNING id
                 """,
                 [
                     roundID, click.classIndex, click.sliceIndex, click.x, click.y, click.kind.rawValue,
-                    click.clientTimestamp?.timeIntervalSince1970, click.latencyMilliseconds,
+                    click.clientTimestamp?.timeIntervalSince1970, click.latencyMilliseconds, click.painted,
                 ]
             ).records.first?.int("id")
             // Active time: the gap since the round's previous click (or its start), a gap longer than

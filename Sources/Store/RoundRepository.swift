@@ -13,6 +13,13 @@ public struct InteractionRecord: Sendable, Equatable, Codable {
         case click
         case erase
         case scribble
+        /// A brush stroke: its pixels take `classIndex`.
+        case brush
+        /// An eraser stroke: its pixels lose every label.
+        case eraser
+
+        /// A brush or eraser stroke (its pixels in `painted`).
+        public var isStroke: Bool { self == .brush || self == .eraser }
     }
 
     public var sequence: Int
@@ -23,11 +30,14 @@ public struct InteractionRecord: Sendable, Equatable, Codable {
     public var kind: Kind
     public var clientTimestamp: Date?
     public var latencyMilliseconds: Double
+    /// A stroke's covered pixels: the slice mask (1 = covered) run-length encoded as `rle-u8`.
+    public var painted: [UInt8]?
 
     public init(
         sequence: Int, classIndex: Int, sliceIndex: Int, x: Double, y: Double, kind: Kind, clientTimestamp: Date? = nil,
-        latencyMilliseconds: Double = 0
+        latencyMilliseconds: Double = 0, painted: [UInt8]? = nil
     ) {
+        self.painted = painted
         self.sequence = sequence
         self.classIndex = classIndex
         self.sliceIndex = sliceIndex
@@ -157,7 +167,7 @@ public struct RoundRepository: Sendable {
             try connection.execute(
                 """
                 SELECT r.number, r.id AS round_id, i.sequence, i.class_index, i.slice_index, i.x, i.y, i.kind, i.latency_ms,
-                       EXTRACT(EPOCH FROM i.client_timestamp)::float8 AS client_ts
+                       EXTRACT(EPOCH FROM i.client_timestamp)::float8 AS client_ts, encode(i.painted, 'hex') AS painted
                 FROM interactions i JOIN rounds r ON r.id = i.round_ref
                 WHERE r.case_ref = $1 AND NOT i.undone ORDER BY r.number, r.id, i.sequence
                 """, [caseID]
@@ -174,7 +184,8 @@ public struct RoundRepository: Sendable {
                 InteractionRecord(
                     sequence: sequence, classIndex: classIndex, sliceIndex: slice, x: x, y: y, kind: kind,
                     clientTimestamp: row.double("client_ts").map { Date(timeIntervalSince1970: $0) },
-                    latencyMilliseconds: row.double("latency_ms") ?? 0)
+                    latencyMilliseconds: row.double("latency_ms") ?? 0,
+                    painted: row["painted"].map(Self.bytes(fromHex:)))
             )
         }
     }
@@ -199,7 +210,7 @@ public struct RoundRepository: Sendable {
         return LabelVolumeData(columns: columns, rows: rows, slices: slices, labels: labels)
     }
 
-    private static func bytes(fromHex hex: String) -> [UInt8] {
+    static func bytes(fromHex hex: String) -> [UInt8] {
         let digits = Array(hex.utf8)
         func value(_ digit: UInt8) -> UInt8 { digit <= 57 ? digit - 48 : (digit | 0x20) - 87 }
         return stride(from: 0, to: digits.count - 1, by: 2).map { value(digits[$0]) << 4 | value(digits[$0 + 1]) }

@@ -77,6 +77,19 @@ class Page:
         self.wait("document.getElementById('status').textContent.startsWith('clicked in')", "the click's result")
         return px, py
 
+    def drag_image(self, points: list[tuple[float, float]]):
+        """Drags the left button through image pixels `points` of the slice canvas (a brush or
+        eraser stroke)."""
+        box = self.eval("""(() => { const c = document.getElementById('slice-canvas'); const b = c.getBoundingClientRect();
+            return [b.left, b.top, b.width / c.width, b.height / c.height]; })()""")
+        page = [(box[0] + (x + 0.5) * box[2], box[1] + (y + 0.5) * box[3]) for x, y in points]
+        self.call("Input.dispatchMouseEvent", type="mousePressed", x=page[0][0], y=page[0][1], button="left",
+                  buttons=1, clickCount=1)
+        for px, py in page[1:]:
+            self.call("Input.dispatchMouseEvent", type="mouseMoved", x=px, y=py, button="left", buttons=1)
+        self.call("Input.dispatchMouseEvent", type="mouseReleased", x=page[-1][0], y=page[-1][1], button="left",
+                  buttons=0, clickCount=1)
+
 
 @contextlib.contextmanager
 def headless_page():

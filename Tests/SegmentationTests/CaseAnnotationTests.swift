@@ -5,14 +5,21 @@ import Testing
 /// A case's annotation with structures the user named, driven by the random walker: clicks route by
 /// label value, the structure paints over the model's classes, undo and propagation work per structure.
 @Suite struct CaseAnnotationTests {
-    @Test func aWalkerStructureBesideTheModelsClasses() throws {
-        let cases = InteractiveSessionTests()
-        let volume = cases.session().volume
+    let cases = InteractiveSessionTests()
+
+    /// The phantom case's annotation with the walker engine and structure 6 named.
+    func walkerAnnotation() throws -> CaseAnnotation {
         let annotation = CaseAnnotation(
-            volume: volume, sim: InteractiveSessionTests.sim, propagation: InteractiveSessionTests.propagation,
-            structureModel: nil, structureEngine: .walker)
-        #expect(annotation.structuresEnabled)
+            volume: cases.session().volume, sim: InteractiveSessionTests.sim,
+            propagation: InteractiveSessionTests.propagation, structureModel: nil, structureEngine: .walker)
         try annotation.addStructure(value: 6)
+        return annotation
+    }
+
+    @Test func aWalkerStructureBesideTheModelsClasses() throws {
+        let annotation = try walkerAnnotation()
+        let volume = annotation.volume
+        #expect(annotation.structuresEnabled)
         #expect(throws: SessionError.self) { try annotation.addStructure(value: 3) }  // a model class's value
 
         let slice = cases.middle
@@ -45,5 +52,41 @@ import Testing
         #expect(propagated.updatedSlices.count > 2)
         #expect(annotation.labels.enumerated().contains { $0.element == 6 && $0.offset / area != slice })
         #expect(Set(try annotation.fractions()[6] ?? []).isSubset(of: [0, 255]))
+    }
+
+    /// Brush and eraser strokes: the brush paints a class or a structure, the eraser clears every
+    /// label, a later click on the slice leaves strokes standing, undo takes a stroke back, and
+    /// the slice counts as corrected for propagation.
+    @Test func strokesHoldUnderClicksAndUndo() throws {
+        let annotation = try walkerAnnotation()
+        let volume = annotation.volume
+        let (slice, columns) = (cases.middle, volume.columns)
+        // A 5-pixel brush dragged across the slice's top rows paints structure 6 there.
+        let band = BrushStroke.pixels(along: [(4, 6), (40, 6)], radius: 5, columns: columns, rows: volume.rows)
+        #expect(band.count > 36 * 9 && band.allSatisfy { $0 / columns <= 11 })
+        let brushed = try annotation.paint(BrushStroke(slice: slice, value: 6, pixels: band))
+        #expect(band.allSatisfy { brushed.labels[$0] == 6 } && brushed.labels.filter { $0 == 6 }.count == band.count)
+        #expect(annotation.corrected == [slice])
+        // A class-1 click on the large organ: the network relabels the slice, the stroke stands.
+        let large = cases.interior(of: .largeOrgan, slice: slice)
+        let clicked = try annotation.click(SessionClick(slice: slice, x: large.x, y: large.y, label: 1))
+        #expect(clicked.labels.contains(1) && band.allSatisfy { clicked.labels[$0] == 6 })
+        // The eraser over the click clears the class there; the brush's band keeps its label.
+        let hole = BrushStroke.pixels(along: [(large.x, large.y)], radius: 3, columns: columns, rows: volume.rows)
+        let erased = try annotation.paint(BrushStroke(slice: slice, value: 0, pixels: hole))
+        #expect(hole.allSatisfy { erased.labels[$0] == 0 } && erased.labels.contains(1))
+        // Another click on the organ, at the hole's edge, does not fill the erased hole again.
+        let again = try annotation.click(SessionClick(slice: slice, x: large.x + 3, y: large.y, label: 1))
+        #expect(hole.allSatisfy { again.labels[$0] == 0 } && again.labels.contains(1))
+        // Undo: the second click, the eraser, the click, the brush, in that order.
+        #expect(annotation.undo() == slice && annotation.undo() == slice)
+        #expect(Array(annotation.sliceLabels(slice)) == clicked.labels)
+        #expect(annotation.undo() == slice)
+        #expect(Array(annotation.sliceLabels(slice)) == brushed.labels)
+        #expect(annotation.undo() == slice)
+        #expect(!annotation.sliceLabels(slice).contains { $0 != 0 } && annotation.corrected.isEmpty)
+        #expect(annotation.undo() == nil)
+        // A label that is neither a class nor a structure is refused.
+        #expect(throws: SessionError.self) { try annotation.paint(BrushStroke(slice: slice, value: 9, pixels: band)) }
     }
 }

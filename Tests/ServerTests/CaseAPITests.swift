@@ -356,6 +356,66 @@ import Testing
         }
     }
 
+    /// A stroke request is checked before anything runs, and a good one is stored as an interaction
+    /// of kind brush with its pixels; undo marks it undone.
+    @Test func strokesAreCheckedAndStored() async throws {
+        try await withFixture { fixture in
+            try await app(fixture).test(.router) { client in
+                let ann = try await signIn(client, "ann")
+                func stroke(_ body: String) async throws -> TestResponse {
+                    try await client.execute(
+                        uri: "/api/v1/cases/\(fixture.caseID)/strokes", method: .post, headers: ann.headers(),
+                        body: ByteBuffer(string: body))
+                }
+                let refused: [(String, HTTPResponse.Status)] = [
+                    (#"{"slice": 5, "tool": "click", "label": 1, "radius": 3, "points": [[10, 10]]}"#, .badRequest),
+                    (#"{"slice": 5, "tool": "brush", "label": 1, "radius": 0.1, "points": [[10, 10]]}"#, .badRequest),
+                    (#"{"slice": 5, "tool": "brush", "radius": 3, "points": [[10, 10]]}"#, .badRequest),
+                    (#"{"slice": 5, "tool": "brush", "label": 1, "radius": 3, "points": []}"#, .badRequest),
+                    (#"{"slice": 5, "tool": "brush", "label": 1, "radius": 3, "points": [[10]]}"#, .badRequest),
+                    (#"{"slice": 5, "tool": "brush", "label": 1, "radius": 3, "points": [[1e300, 5]]}"#, .badRequest),
+                    (#"{"slice": 5, "tool": "eraser", "radius": 3, "points": [[-90, -90]]}"#, .badRequest),
+                    (
+                        #"{"slice": 5, "tool": "brush", "label": 9, "radius": 3, "points": [[10, 10]]}"#,
+                        .unprocessableContent
+                    ),
+                    (
+                        #"{"slice": 99, "tool": "brush", "label": 1, "radius": 3, "points": [[10, 10]]}"#,
+                        .unprocessableContent
+                    ),
+                ]
+                for (body, status) in refused {
+                    let response = try await stroke(body)
+                    #expect(response.status == status, "\(body): \(String(buffer: response.body))")
+                    #expect((try json(response)["error"] as? [String: String])?["message"]?.isEmpty == false)
+                }
+                let asClick = try await client.execute(
+                    uri: "/api/v1/cases/\(fixture.caseID)/clicks", method: .post, headers: ann.headers(),
+                    body: ByteBuffer(string: #"{"slice": 5, "x": 10, "y": 10, "label": 1, "kind": "brush"}"#))
+                #expect(asClick.status == .badRequest)
+
+                let painted = try await stroke(
+                    #"{"slice": 5, "tool": "brush", "label": 2, "radius": 2, "points": [[10, 10], [20, 10]]}"#)
+                #expect(painted.status == .ok)
+                let runs = try json(painted)["runs"] as? [Int] ?? []
+                let labels = WebClientTests.decode(runs: runs)
+                let expected = BrushStroke.pixels(along: [(10, 10), (20, 10)], radius: 2, columns: 128, rows: 128)
+                #expect(labels.indices.filter { labels[$0] == 2 } == expected)
+                let stored = try await RoundRepository(pool: fixture.database.pool).interactions(caseID: fixture.caseID)
+                #expect(stored.count == 1 && stored.first?.interaction.kind == .brush)
+                let mask = try RunLengthCodec.decode(stored.first?.interaction.painted ?? [], count: 128 * 128)
+                #expect(mask.indices.filter { mask[$0] != 0 } == expected)
+                // Undo takes it back; the stored stroke is marked undone and not replayed.
+                let undo = try await client.execute(
+                    uri: "/api/v1/cases/\(fixture.caseID)/undo", method: .post, headers: ann.headers())
+                let restored = WebClientTests.decode(runs: try json(undo)["runs"] as? [Int] ?? [])
+                #expect(undo.status == .ok && restored.count == 128 * 128 && !restored.contains(2))
+                #expect(
+                    try await RoundRepository(pool: fixture.database.pool).interactions(caseID: fixture.caseID).isEmpty)
+            }
+        }
+    }
+
     @Test func batchesStaleVersionsDatesAndAdministration() async throws {
         try await withFixture { fixture in
             try await app(fixture).test(.router) { client in

@@ -133,13 +133,8 @@ extension DicomReceiverTests {
             pool: database.pool, files: files, logger: Logger(label: "test"))
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let report = try await Process.asyncOutput(
-                of: DevServices.python,
-                arguments: [
-                    DevServices.fixture("web_pacs_pull_check.py"), "http://127.0.0.1:\(port)/", "rita", Web.password,
-                    "TEST-browserpull",
-                ])
-            let result = try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any] ?? [:]
+            let result = try await WebClientTests.browserCheck(
+                "web_pacs_pull_check.py", port: port, user: "rita", password: Web.password, ["TEST-browserpull"])
             #expect(result["rowsBefore"] as? Int == 0)
             #expect(result["sources"] as? [String] == [node.address])
             #expect(result["found"] as? [String] == ["TEST-browserpull"])

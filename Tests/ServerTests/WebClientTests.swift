@@ -53,15 +53,11 @@ import Testing
             defer { try? FileManager.default.removeItem(atPath: screenshot) }
             try await app.test(.live) { client in
                 let port = try #require(client.port)
-                let report = try await Process.asyncOutput(
-                    of: DevServices.python,
-                    arguments: [
-                        DevServices.fixture("web_client_check.py"), "http://127.0.0.1:\(port)/", "admin",
-                        "correct horse",
-                        "\(best % 128)", "\(best / 128)", screenshot,
+                let result = try await Self.browserCheck(
+                    "web_client_check.py", port: port,
+                    ["\(best % 128)", "\(best / 128)", screenshot]
                         // DELINEATE_SCREENSHOTS=Docs/screenshots saves every screen for the docs.
-                    ] + (ProcessInfo.processInfo.environment["DELINEATE_SCREENSHOTS"].map { [$0] } ?? []))
-                let result = try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any] ?? [:]
+                        + (ProcessInfo.processInfo.environment["DELINEATE_SCREENSHOTS"].map { [$0] } ?? []))
                 #expect(result["rows"] as? Int == 1)
                 #expect(result["filterRows"] as? [String: Int] == ["MR": 0, "CT": 1])
                 let before = result["colouredBefore"] as? Int ?? -1
@@ -126,13 +122,8 @@ import Testing
             let best = Self.deepestPixel(of: .mediumOrgan)
             let uid = try await app.test(.live) { client -> String in
                 let port = try #require(client.port)
-                let report = try await Process.asyncOutput(
-                    of: DevServices.python,
-                    arguments: [
-                        DevServices.fixture("web_structure_check.py"), "http://127.0.0.1:\(port)/", "admin",
-                        "correct horse", "nodule", "\(best % 128)", "\(best / 128)",
-                    ])
-                let result = try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any] ?? [:]
+                let result = try await Self.browserCheck(
+                    "web_structure_check.py", port: port, ["nodule", "\(best % 128)", "\(best / 128)"])
                 #expect((result["choices"] as? Int ?? 0) >= 5)
                 #expect((result["classes"] as? [String])?.last == "nodule")
                 #expect(result["selected"] as? String == "6")
@@ -153,6 +144,84 @@ import Testing
             #expect(painted.reduce(0, +) > 30)
             let named = try await StructureRepository(pool: fixture.database.pool).structures(caseID: fixture.caseID)
             #expect(named.map(\.name) == ["nodule"] && named.first?.value == 6)
+        }
+    }
+
+    /// The brush and the eraser in the browser: a band brushed with class 1, the eraser across it,
+    /// a second band undone. A restarted daemon (sessions rebuilt from PostgreSQL) shows the same
+    /// labels; the annotation-time report counts the two strokes kept; the accepted SEG carries
+    /// the brushed pixels.
+    @Test func aRadiologistDrawsWithTheBrushAndTheEraser() async throws {
+        let fixtures = CaseAPITests()
+        try await fixtures.withFixture { fixture in
+            let (radius, bandY, eraseFrom, eraseTo, undoneY) = (3, 20, 30, 40, 60)
+            let screenshots = ProcessInfo.processInfo.environment["DELINEATE_SCREENSHOTS"]
+            let report = try await fixtures.app(fixture).test(.live) { client -> [String: Any] in
+                try await Self.browserCheck(
+                    "web_brush_check.py", port: try #require(client.port),
+                    [radius, bandY, eraseFrom, eraseTo, undoneY].map(String.init)
+                        + (screenshots.map { [$0 + "/8-brush-and-eraser.png"] } ?? []))
+            }
+            #expect(report["tool"] as? String == "brush" && report["radiusLabel"] as? String == "\(radius) px")
+            let (before, brushed, erased) = (
+                report["before"] as? Int, report["brushed"] as? Int, report["erased"] as? Int
+            )
+            let (again, undone) = (report["again"] as? Int ?? 0, report["undone"] as? Int ?? 0)
+            // On screen: the band appears, the eraser takes a piece out, the undone band goes again.
+            #expect(before == 0 && (brushed ?? 0) > 200 && (erased ?? 0) < (brushed ?? 0) - 20, "\(report)")
+            #expect(again > (erased ?? 0) + 200 && undone == erased, "\(report)")
+
+            // A restarted daemon replays the strokes from PostgreSQL.
+            try await fixtures.app(fixture).test(.router) { client in
+                let admin = try await fixtures.signIn(client, "admin")
+                let labels = try fixtures.json(
+                    try await client.execute(
+                        uri: "/api/v1/cases/\(fixture.caseID)/slices/5/labels", method: .get, headers: admin.headers()))
+                let slice = Self.decode(runs: labels["runs"] as? [Int] ?? [])
+                #expect(slice.count == 128 * 128)
+                let label = { (x: Int, y: Int) in slice.count == 128 * 128 ? slice[y * 128 + x] : 255 }
+                #expect(label(18, bandY) == 1 && label(54, bandY + 1) == 1, "the band's ends are brushed")
+                #expect(label(35, bandY) == 0 && label(35, bandY - 2) == 0, "the eraser's middle is cleared")
+                #expect(label(36, undoneY) == 0, "the undone band is gone")
+                // Brushed: 41 x 7 pixels and round ends, less the eraser's 11 x 7 and its ends.
+                let brushedCount = slice.filter { $0 == 1 }.count
+                #expect((180...260).contains(brushedCount), "\(brushedCount) brushed pixels")
+
+                let time = try fixtures.json(
+                    try await client.execute(
+                        uri: "/api/v1/admin/annotation-time", method: .get, headers: admin.headers()))
+                let effort = (time["cases"] as? [[String: Any]])?.first
+                #expect(effort?["strokes"] as? Int == 2 && effort?["clicks"] as? Int == 0, "\(time)")
+
+                let accepted = try fixtures.json(
+                    try await client.execute(
+                        uri: "/api/v1/cases/\(fixture.caseID)/accept", method: .post, headers: admin.headers()))
+                var query = DicomWebQuery()
+                query.sopInstanceUIDs = [try #require(accepted["sopInstanceUID"] as? String)]
+                let stored = try #require(try await DicomWebIndex(pool: fixture.database.pool).instances(query).first)
+                let seg = try SegmentationReader(
+                    file: DicomFile(bytes: try fixture.files.get(sha256: stored.fileSHA256)))
+                let inSEG = seg.frames.filter { $0.segment == 1 }.map { $0.pixels.filter { $0 != 0 }.count }
+                #expect(inSEG.reduce(0, +) == brushedCount)
+            }
+        }
+    }
+
+    /// Runs a browser check of Tests/Fixtures (a headless Chromium) against the daemon on `port`,
+    /// signed in as `user`; returns its JSON report.
+    static func browserCheck(
+        _ script: String, port: Int, user: String = "admin", password: String = "correct horse", _ arguments: [String]
+    ) async throws -> [String: Any] {
+        let report = try await Process.asyncOutput(
+            of: DevServices.python,
+            arguments: [DevServices.fixture(script), "http://127.0.0.1:\(port)/", user, password] + arguments)
+        return try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any] ?? [:]
+    }
+
+    /// Labels from the API's runs: [value, count, value, count, ...].
+    static func decode(runs: [Int]) -> [UInt8] {
+        stride(from: 0, to: runs.count - 1, by: 2).flatMap {
+            repeatElement(UInt8(clamping: runs[$0]), count: runs[$0 + 1])
         }
     }
 }

@@ -95,6 +95,9 @@ struct CaseAPI: Sendable {
         route(router, .post, "/api/v1/cases/:id/clicks/batch") { request, context, session in
             try await self.clickBatch(request, context, session)
         }
+        route(router, .post, "/api/v1/cases/:id/strokes") { request, context, session in
+            try await self.stroke(request, context, session)
+        }
         route(router, .patch, "/api/v1/cases/:id", roles: [.reviewer, .admin]) { request, context, session in
             try await self.updateCase(request, context, session)
         }
@@ -103,7 +106,8 @@ struct CaseAPI: Sendable {
             let handle = try await self.handle(record)
             guard let slice = try await queue.run({ handle.session.undo() }) else {
                 throw APIFailure(
-                    status: .conflict, code: "nothing_to_undo", message: "there is no click to undo in this round")
+                    status: .conflict, code: "nothing_to_undo",
+                    message: "there is no click or stroke to undo in this round")
             }
             _ = try await RoundRepository(pool: pool).undoLastClick(caseID: record.id)
             let labels = try await queue.run { Array(handle.session.sliceLabels(slice)) }
@@ -399,7 +403,9 @@ struct CaseAPI: Sendable {
     /// Runs one interaction and stores it durably before it is acknowledged.
     func apply(_ body: ClickRequest, to record: CaseRecord, by session: AuthSession) async throws -> ClickResult {
         let kind = body.kind ?? .click
-        guard kind != .scribble else { throw APIFailure.badRequest("scribbles are not supported; send clicks") }
+        guard kind == .click || kind == .erase else {
+            throw APIFailure.badRequest("a click is of kind click or erase; send \(kind.rawValue) to /strokes")
+        }
         let handle = try await handle(record)
         let click = SessionClick(slice: body.slice, x: body.x, y: body.y, label: body.label)
         let (outcome, round) = try await queue.run {

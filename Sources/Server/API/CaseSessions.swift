@@ -134,12 +134,16 @@ actor CaseSessions {
         recent.removeAll { $0 == caseID }
     }
 
-    /// Replays stored rounds: clicks in order; a propagation, then the next round.
+    /// Replays stored rounds: clicks and strokes in order; a propagation, then the next round.
     static func replay(_ history: [RoundEntry], into session: CaseAnnotation) throws {
         for round in history {
             switch round.kind {
             case .click:
                 for interaction in round.interactions {
+                    if interaction.kind.isStroke {
+                        _ = try session.paint(try stroke(interaction, area: session.volume.sliceArea))
+                        continue
+                    }
                     _ = try session.click(
                         SessionClick(
                             slice: interaction.sliceIndex, x: interaction.x, y: interaction.y,
@@ -153,5 +157,16 @@ actor CaseSessions {
                 continue
             }
         }
+    }
+
+    /// A stored stroke as the engine paints it.
+    static func stroke(_ interaction: InteractionRecord, area: Int) throws -> BrushStroke {
+        guard let painted = interaction.painted else {
+            throw StoreError(.query, "stroke \(interaction.sequence) has no painted pixels")
+        }
+        return BrushStroke(
+            slice: interaction.sliceIndex,
+            value: interaction.kind == .eraser ? 0 : UInt8(clamping: interaction.classIndex),
+            mask: try RunLengthCodec.decode(painted, count: area))
     }
 }

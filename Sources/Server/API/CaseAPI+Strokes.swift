@@ -1,0 +1,84 @@
+import Foundation
+import Hummingbird
+import Segmentation
+import Store
+
+/// Brush and eraser strokes: the user's own drawing, stored as interactions of the round like clicks
+/// (undo, replay after a restart, the annotation-time audit).
+extension CaseAPI {
+    /// A stroke as the client sends it: a round brush of `radius` pixels dragged along `points`
+    /// ([x, y] in slice pixels) on one slice.
+    struct StrokeRequest: Decodable {
+        var slice: Int
+        /// `brush` paints `label`; `eraser` clears every label.
+        var tool: InteractionRecord.Kind
+        var label: Int?
+        var radius: Double
+        var points: [[Double]]
+        var clientTimestamp: Date?
+    }
+
+    /// The largest brush radius in pixels, the most points one stroke may carry, and how far from
+    /// the slice a point may lie (pixels).
+    static let strokeRadiusLimit = 100.0
+    static let strokePointLimit = 10_000
+    static let strokeCoordinateLimit = 10_000.0
+    /// The most pixel tests one stroke may cost, in slice areas (about 50 ms at 512 x 512).
+    static let strokeWorkLimit = 64
+
+    func stroke(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
+        let record = try await caseRecord(context, session)
+        let body = try await JSONBody.decode(StrokeRequest.self, from: request)
+        let handle = try await handle(record)
+        let stroke = try Self.brushStroke(
+            body, columns: handle.session.volume.columns, rows: handle.session.volume.rows)
+        let (outcome, round) = try await queue.run { (try handle.session.paint(stroke), handle.session.round) }
+        let area = handle.session.volume.sliceArea
+        do {
+            try await RoundRepository(pool: pool).record(
+                click: InteractionRecord(
+                    sequence: 0, classIndex: Int(stroke.value), sliceIndex: stroke.slice, x: body.points[0][0],
+                    y: body.points[0][1], kind: body.tool, clientTimestamp: body.clientTimestamp,
+                    painted: RunLengthCodec.encode(stroke.mask(area: area))),
+                caseID: record.id, userID: session.user.id, roundNumber: round, model: handle.modelName)
+        } catch {
+            // Not durable, so not acknowledged: the session is rebuilt from what was stored.
+            await sessions?.evict(record.id)
+            throw error
+        }
+        return try JSONBody.response(
+            ClickResult(slice: outcome.slice, labels: outcome.labels, latencyMilliseconds: 0, round: round))
+    }
+
+    /// Checks a stroke request and finds the pixels it covers.
+    static func brushStroke(_ body: StrokeRequest, columns: Int, rows: Int) throws -> BrushStroke {
+        guard body.tool.isStroke else { throw APIFailure.badRequest("tool is brush or eraser, not \(body.tool)") }
+        guard body.radius >= 0.5, body.radius <= strokeRadiusLimit else {
+            throw APIFailure.badRequest("radius is 0.5 to \(Int(strokeRadiusLimit)) pixels, not \(body.radius)")
+        }
+        guard (1...strokePointLimit).contains(body.points.count) else {
+            throw APIFailure.badRequest("a stroke holds 1 to \(strokePointLimit) points, not \(body.points.count)")
+        }
+        let points = try body.points.map { point -> (x: Double, y: Double) in
+            guard point.count == 2, point.allSatisfy({ abs($0) <= strokeCoordinateLimit }) else {
+                throw APIFailure.badRequest(
+                    "each point is [x, y] in slice pixels, within ±\(Int(strokeCoordinateLimit))")
+            }
+            return (point[0], point[1])
+        }
+        var value: UInt8 = 0
+        if body.tool == .brush {
+            guard let label = body.label, (1...255).contains(label) else {
+                throw APIFailure.badRequest("a brush stroke names the label it paints (1 to 255)")
+            }
+            value = UInt8(label)
+        }
+        guard
+            BrushStroke.work(along: points, radius: body.radius, columns: columns, rows: rows)
+                <= strokeWorkLimit * columns * rows
+        else { throw APIFailure.badRequest("the stroke is too long for one request; send it in parts") }
+        let pixels = BrushStroke.pixels(along: points, radius: body.radius, columns: columns, rows: rows)
+        guard !pixels.isEmpty else { throw APIFailure.badRequest("the stroke covers no pixel of the slice") }
+        return BrushStroke(slice: body.slice, value: value, pixels: pixels)
+    }
+}
