@@ -6,6 +6,9 @@ const state = {
   user: null, detail: null, slice: 0, label: 1, labels: new Map(), voxels: new Map(),
   window: { center: 40, width: 400 }, hidden: new Set(), view: { zoom: 1, x: 0, y: 0 }, colours: new Map(),
   tool: "click", radius: 6, frame: null, stroke: null,
+  // The linked views: the crosshair's column and row on the slice, each side plane's values
+  // ("plane:index" → Int16Array) and labels, and its last drawn frame.
+  cross: { x: 0, y: 0, shown: true }, planeVoxels: new Map(), planeLabels: new Map(), planeFrames: new Map(),
 };
 
 function show(view) {
@@ -117,6 +120,8 @@ async function openCase(id) {
   state.label = 1;
   state.labels.clear();
   state.voxels.clear();
+  state.planeVoxels.clear();
+  state.planeLabels.clear();
   state.hidden.clear();
   $("export-status").textContent = "";
   const detail = state.detail;
@@ -130,6 +135,8 @@ async function openCase(id) {
   canvas.width = detail.columns;
   canvas.height = detail.rows;
   $("slice-slider").max = detail.slices - 1;
+  state.cross = { x: Math.floor(detail.columns / 2), y: Math.floor(detail.rows / 2), shown: true };
+  preparePlaneViews();
   renderClasses();
   $("structure-form").hidden = !detail.structuresEnabled;
   if (detail.structuresEnabled && !$("structure-choices").children.length) {
@@ -214,6 +221,9 @@ document.addEventListener("keydown", (event) => {
     $("propagate").click();
   } else if (event.key === "r" || event.key === "R") {
     resetView();
+  } else if (event.key === "x" || event.key === "X") {
+    state.cross.shown = !state.cross.shown;
+    showSlice(state.slice);
   } else if ("cbeCBE".includes(event.key)) {
     selectTool({ c: "click", b: "brush", e: "eraser" }[event.key.toLowerCase()]);
   } else if (event.key === "[" || event.key === "]") {
@@ -270,10 +280,82 @@ async function showSlice(slice) {
   const [voxels, labels] = await Promise.all([sliceVoxels(slice), sliceLabels(slice)]);
   if (slice !== state.slice) return;
   draw(voxels, labels);
+  await showPlaneViews();
+}
+
+/// The side views' captions and sizes: each plane at its pixels' true aspect, 256 px wide.
+function preparePlaneViews() {
+  for (const view of state.detail.planes.filter((item) => item.plane !== "slice")) {
+    const canvas = $(`${view.plane}-canvas`);
+    canvas.width = view.width;
+    canvas.height = view.height;
+    canvas.style.height = `${Math.round(256 * view.height * view.aspect / view.width)}px`;
+    canvas.style.transform = view.flipped ? "scaleY(-1)" : "";
+    $(`${view.plane}-name`).textContent = view.name;
+  }
+}
+
+/// The row plane through the crosshair's row and the column plane through its column, with the
+/// crosshair: where the slice and the other plane cut them.
+async function showPlaneViews() {
+  const id = state.detail.case.id;
+  await Promise.all(state.detail.planes.filter((item) => item.plane !== "slice").map(async (view) => {
+    const index = view.plane === "row" ? state.cross.y : state.cross.x;
+    const key = `${view.plane}:${index}`;
+    if (!state.planeVoxels.has(key)) {
+      state.planeVoxels.set(key, new Int16Array(await apiBytes(`/cases/${id}/planes/${view.plane}/${index}/raw`)));
+    }
+    if (!state.planeLabels.has(key)) {
+      const result = await api(`/cases/${id}/planes/${view.plane}/${index}/labels`);
+      state.planeLabels.set(key, decodeRuns(result.runs, view.width * view.height));
+    }
+    const canvas = $(`${view.plane}-canvas`);
+    render(canvas, state.planeVoxels.get(key), state.planeLabels.get(key));
+    drawCrosshair(canvas, view.plane === "row" ? state.cross.x : state.cross.y, state.slice);
+  }));
+}
+
+/// Forgets the side views' labels (a click, stroke, undo or propagation changed them).
+function labelsChanged() { state.planeLabels.clear(); }
+
+/// Dashed crosshair lines through column `x` and row `y` of a canvas.
+function drawCrosshair(canvas, x, y) {
+  if (!state.cross.shown) return;
+  const context = canvas.getContext("2d");
+  context.save();
+  context.strokeStyle = "rgb(255, 220, 0)";
+  context.lineWidth = Math.max(canvas.width / 256, 1);
+  context.setLineDash([4 * context.lineWidth, 4 * context.lineWidth]);
+  context.beginPath();
+  context.moveTo(x + 0.5, 0); context.lineTo(x + 0.5, canvas.height);
+  context.moveTo(0, y + 0.5); context.lineTo(canvas.width, y + 0.5);
+  context.stroke();
+  context.restore();
+}
+
+/// A click in a side view moves the crosshair there and shows that slice in the main view.
+for (const plane of ["row", "column"]) {
+  $(`${plane}-canvas`).addEventListener("click", (event) => {
+    const canvas = event.target;
+    const view = state.detail.planes.find((item) => item.plane === plane);
+    const box = canvas.getBoundingClientRect();
+    const across = Math.floor((event.clientX - box.left) * canvas.width / box.width);
+    let slice = Math.floor((event.clientY - box.top) * canvas.height / box.height);
+    if (view.flipped) slice = canvas.height - 1 - slice;
+    if (plane === "row") state.cross.x = Math.min(Math.max(across, 0), state.detail.columns - 1);
+    else state.cross.y = Math.min(Math.max(across, 0), state.detail.rows - 1);
+    showSlice(Math.min(Math.max(slice, 0), state.detail.slices - 1));
+  });
 }
 
 function draw(voxels, labels) {
   const canvas = $("slice-canvas");
+  state.frame = render(canvas, voxels, labels);
+  drawCrosshair(canvas, state.cross.x, state.cross.y);
+}
+
+/// Draws stored values through the window with the labels' colours over them; returns the frame.
+function render(canvas, voxels, labels) {
   const context = canvas.getContext("2d");
   const frame = context.createImageData(canvas.width, canvas.height);
   const alpha = Number($("opacity").value) / 100;
@@ -292,7 +374,7 @@ function draw(voxels, labels) {
     frame.data[offset + 2] += (b - grey) * alpha;
   }
   context.putImageData(frame, 0, 0);
-  state.frame = frame;
+  return frame;
 }
 
 function selectTool(tool) {
@@ -352,6 +434,7 @@ async function sendStroke(stroke) {
 
 /// Keeps a click's or stroke's labels and marks its slice corrected.
 function showResult(result) {
+  labelsChanged();
   state.labels.set(result.slice, decodeRuns(result.runs, state.detail.columns * state.detail.rows));
   if (!state.detail.correctedSlices.includes(result.slice)) {
     state.detail.correctedSlices.push(result.slice);
@@ -362,6 +445,8 @@ function showResult(result) {
 async function interact(event, erase) {
   event.preventDefault();
   const [x, y] = slicePoint(event);
+  state.cross.x = Math.min(Math.max(Math.floor(x), 0), state.detail.columns - 1);
+  state.cross.y = Math.min(Math.max(Math.floor(y), 0), state.detail.rows - 1);
   try {
     const result = await api(`/cases/${state.detail.case.id}/clicks`, {
       method: "POST",
@@ -431,6 +516,7 @@ window.addEventListener("mouseup", (event) => {
 $("undo").addEventListener("click", async () => {
   try {
     const result = await api(`/cases/${state.detail.case.id}/undo`, { method: "POST" });
+    labelsChanged();
     state.labels.set(result.slice, decodeRuns(result.runs, state.detail.columns * state.detail.rows));
     status("undone");
     await showSlice(result.slice);
@@ -454,6 +540,7 @@ $("propagate").addEventListener("click", async () => {
     bar.value = bar.max;
     state.detail = await api(`/cases/${id}`);
     state.labels.clear();
+    labelsChanged();
     drawQualityStrip();
     await showSlice(result.suggestedSlice ?? state.slice);
     status(`propagated to ${result.updatedSlices.length} slices in ${(result.milliseconds / 1000).toFixed(1)} s` +

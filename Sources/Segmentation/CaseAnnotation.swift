@@ -196,6 +196,17 @@ public final class CaseAnnotation {
         return labels[...]
     }
 
+    /// The case's labels at some voxels (volume indices), as `labels` gives them.
+    public func labels(at voxels: [Int]) -> [UInt8] {
+        var labels = voxels.map { main.labels[$0] }
+        for structure in structures {
+            for (position, voxel) in voxels.enumerated() where structure.session.labels[voxel] != 0 {
+                labels[position] = structure.value
+            }
+        }
+        return labels
+    }
+
     /// The case's labels over the whole volume.
     public var labels: [UInt8] {
         var labels = main.labels

@@ -66,6 +66,19 @@ class Page:
         self.wait("!document.getElementById('case-view').hidden && "
                   "document.getElementById('slice-label').textContent.startsWith('slice')", "the viewer")
 
+    def key(self, name: str):
+        """Presses a key in the page (the viewer's shortcuts: b, e, x, ...)."""
+        self.eval(f"document.dispatchEvent(new KeyboardEvent('keydown', {{key: {json.dumps(name)}}}))")
+
+    def toggle_crosshair(self, shown: bool):
+        """Presses X (shows or hides the linked views' crosshair) and waits until the slice view
+        has the crosshair's yellow pixels, or none."""
+        self.key("x")
+        yellow = """(() => { const c = document.getElementById('slice-canvas');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] > 180 && d[i + 2] < 90) n++; return n; })()"""
+        self.wait(f"{yellow} {'>' if shown else '==='} 0", "the crosshair " + ("shown" if shown else "hidden"))
+
     def click_image(self, x: float, y: float) -> tuple[float, float]:
         """Left-clicks image pixel (x, y) of the slice canvas, waits for the click's result, and
         returns the page position it clicked."""

@@ -23,9 +23,6 @@ def main() -> int:
     radius, band_y, erase_from, erase_to, undone_y = (int(value) for value in sys.argv[4:9])
     screenshot = sys.argv[9] if len(sys.argv) > 9 else None
     with headless_page() as page:
-        def key(name: str):
-            page.eval(f"document.dispatchEvent(new KeyboardEvent('keydown', {{key: {json.dumps(name)}}}))")
-
         def stroke(points, done: str):
             page.eval("document.getElementById('status').textContent = ''")
             page.drag_image(points)
@@ -35,17 +32,18 @@ def main() -> int:
         page.sign_in(url, user, password)
         page.wait("document.querySelectorAll('#worklist tbody tr').length > 0", "the worklist")
         page.open_first_case()
+        page.toggle_crosshair(False)  # the label counts below count coloured pixels
         page.wait("document.getElementById('slice-canvas').width > 0", "the slice")
         before = page.eval(COLOURED)
-        key("b")
+        page.key("b")
         page.eval(f"""(() => {{ const r = document.getElementById('brush-radius'); r.value = {radius};
             r.dispatchEvent(new Event('input')); }})()""")
         tool = page.eval("document.querySelector('#tools input:checked').value")
         band = [(x, band_y) for x in range(16, 57, 4)]
         brushed = stroke(band, "painted with the brush")
-        key("e")
+        page.key("e")
         erased = stroke([(x, band_y) for x in range(erase_from, erase_to + 1, 2)], "erased with the eraser")
-        key("b")
+        page.key("b")
         again = stroke([(x, undone_y) for x in range(16, 57, 4)], "painted with the brush")
         page.eval("document.getElementById('status').textContent = ''")
         page.eval("document.getElementById('undo').click()")

@@ -43,6 +43,7 @@ def main() -> int:
             page.wait(f"document.querySelectorAll('#worklist tbody tr').length {expected}", f"the {modality} worklist")
             filter_rows[modality] = page.eval("document.querySelectorAll('#worklist tbody tr').length")
         page.open_first_case()
+        page.toggle_crosshair(False)  # the label counts below count coloured pixels
         time.sleep(0.5)
         before = page.eval(COLOURED)
         px, py = page.click_image(float(x), float(y))

@@ -23,6 +23,7 @@ def main() -> int:
         page.sign_in(url, user, password)
         page.wait("document.querySelectorAll('#worklist tbody tr').length > 0", "the worklist")
         page.open_first_case()
+        page.toggle_crosshair(False)  # the label counts below count coloured pixels
         page.wait("!document.getElementById('structure-form').hidden", "the structure form")
         choices = page.eval("document.querySelectorAll('#structure-choices option').length")
         page.eval(f"""(() => {{ document.getElementById('structure-name').value = {json.dumps(name)};

@@ -416,6 +416,63 @@ import Testing
         }
     }
 
+    /// The planes through the volume: a row and a column through every slice hold the volume's
+    /// values and labels there; the case detail names them from the series' orientation.
+    @Test func planesThroughTheVolume() async throws {
+        try await withFixture { fixture in
+            try await app(fixture).test(.router) { client in
+                let ann = try await signIn(client, "ann")
+                let base = "/api/v1/cases/\(fixture.caseID)"
+                func get(_ path: String) async throws -> TestResponse {
+                    try await client.execute(uri: base + path, method: .get, headers: ann.headers())
+                }
+                let planes = try json(try await get(""))["planes"] as? [[String: Any]] ?? []
+                #expect(planes.map { $0["name"] as? String } == ["axial", "coronal", "sagittal"])
+                #expect(planes.map { $0["flipped"] as? Bool } == [false, true, true])
+                let aspects: [Double] = planes.map { $0["aspect"] as? Double ?? 0 }
+                let expectedAspects: [Double] = [1, 2 / 0.9, 2 / 0.9]
+                #expect(zip(aspects, expectedAspects).allSatisfy { abs($0 - $1) < 1e-9 } && aspects.count == 3)
+                #expect(planes.map { $0["height"] as? Int } == [128, 10, 10])
+                _ = try await client.execute(
+                    uri: base + "/clicks", method: .post, headers: ann.headers(),
+                    body: ByteBuffer(string: #"{"slice": 5, "x": 40, "y": 64, "label": 1}"#))
+                var slices: [(values: Data, labels: [UInt8])] = []
+                for slice in 0..<10 {
+                    let labels = try json(try await get("/slices/\(slice)/labels"))["runs"] as? [Int] ?? []
+                    slices.append(
+                        (
+                            Data(try await get("/slices/\(slice)/raw").body.readableBytesView),
+                            WebClientTests.decode(runs: labels)
+                        ))
+                }
+                // Row 64 through every slice, and column 40: the slices' values and labels there.
+                let row = try await get("/planes/row/64/raw")
+                let column = try await get("/planes/column/40/raw")
+                let rowBytes = Data(row.body.readableBytesView)
+                let columnBytes = Data(column.body.readableBytesView)
+                #expect(rowBytes.count == 128 * 10 * 2 && columnBytes.count == 128 * 10 * 2)
+                var expectedRow = Data()
+                var expectedColumn = Data()
+                var expectedRowLabels: [UInt8] = []
+                for slice in slices {
+                    expectedRow.append(slice.values[(64 * 128 * 2)..<(65 * 128 * 2)])
+                    expectedRowLabels.append(contentsOf: slice.labels[(64 * 128)..<(65 * 128)])
+                    for y in 0..<128 {
+                        let offset = (y * 128 + 40) * 2
+                        expectedColumn.append(slice.values[offset..<(offset + 2)])
+                    }
+                }
+                #expect(rowBytes == expectedRow)
+                #expect(columnBytes == expectedColumn)
+                let rowLabels = WebClientTests.decode(
+                    runs: try json(try await get("/planes/row/64/labels"))["runs"] as? [Int] ?? [])
+                #expect(rowLabels == expectedRowLabels && rowLabels.contains(1))
+                #expect(try await get("/planes/row/128/raw").status == .notFound)
+                #expect(try await get("/planes/oblique/3/raw").status == .notFound)
+            }
+        }
+    }
+
     @Test func batchesStaleVersionsDatesAndAdministration() async throws {
         try await withFixture { fixture in
             try await app(fixture).test(.router) { client in

@@ -207,6 +207,39 @@ import Testing
         }
     }
 
+    /// The linked views in the browser: beside the slice, the coronal and sagittal planes through
+    /// the crosshair, drawn with the labels; a click on the slice moves the crosshair there, a click
+    /// in the coronal view moves the main view to that slice and the sagittal plane to that column.
+    @Test func theSidePlanesFollowTheCrosshair() async throws {
+        let fixtures = CaseAPITests()
+        try await fixtures.withFixture { fixture in
+            let best = Self.deepestPixel(of: .largeOrgan)
+            let (rowViewX, rowViewSlice) = (30, 2)
+            let screenshots = ProcessInfo.processInfo.environment["DELINEATE_SCREENSHOTS"]
+            let report = try await fixtures.app(fixture).test(.live) { client -> [String: Any] in
+                try await Self.browserCheck(
+                    "web_planes_check.py", port: try #require(client.port),
+                    ["\(best % 128)", "\(best / 128)", "\(rowViewX)", "\(rowViewSlice)"]
+                        + (screenshots.map { [$0 + "/9-linked-planes.png"] } ?? []))
+            }
+            #expect(report["names"] as? [String] == ["coronal", "sagittal"], "\(report)")
+            let opened = report["opened"] as? [String: [String: Int]] ?? [:]
+            let clicked = report["clicked"] as? [String: [String: Int]] ?? [:]
+            for plane in ["row", "column"] {
+                // 128 wide, one row per slice; the image drawn, the crosshair on it.
+                #expect(opened[plane]?["width"] == 128 && opened[plane]?["height"] == 10, "\(plane): \(report)")
+                #expect((opened[plane]?["lit"] ?? 0) > 300 && (opened[plane]?["cross"] ?? 0) > 10, "\(plane)")
+                // The click's labels show in both planes through it.
+                #expect((clicked[plane]?["coloured"] ?? 0) > (opened[plane]?["coloured"] ?? 0) + 5, "\(plane)")
+            }
+            #expect((opened["slice"]?["cross"] ?? 0) > 64, "the crosshair on the slice: \(report)")
+            // Slices ascend to the head: the last one is drawn at the top.
+            #expect(report["flipped"] as? Bool == true)
+            #expect((report["sliceLabel"] as? String)?.hasPrefix("slice \(rowViewSlice + 1) / 10") == true)
+            #expect((report["crossColumn"] as? Int ?? 0) > 40, "the vertical line moved to column \(rowViewX)")
+        }
+    }
+
     /// Runs a browser check of Tests/Fixtures (a headless Chromium) against the daemon on `port`,
     /// signed in as `user`; returns its JSON report.
     static func browserCheck(

@@ -50,6 +50,8 @@ struct CaseDetail: Encodable {
     var suggestedSlice: Int?
     /// Predicted quality per slice (null where nothing was propagated).
     var quality: [Float?]
+    /// How to draw the slice, row and column planes (the linked views).
+    var planes: [CaseAPI.PlaneView]
 }
 
 /// A slice's labels as runs: [value, count, value, count, ...] in row-major order.

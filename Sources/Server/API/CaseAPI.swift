@@ -71,24 +71,18 @@ struct CaseAPI: Sendable {
         }
         route(router, .get, "/api/v1/cases/:id/slices/:slice/raw") { _, context, session in
             let (handle, slice) = try await self.sliceHandle(context, session)
-            let voxels = try await queue.run { () -> [UInt8] in
+            let voxels = try await queue.run {
                 let volume = handle.session.volume
-                let start = slice * volume.sliceArea
-                return volume.voxels[start..<start + volume.sliceArea].flatMap { value -> [UInt8] in
-                    let stored = Int16(clamping: Int(value.rounded()))
-                    return [UInt8(truncatingIfNeeded: stored), UInt8(truncatingIfNeeded: stored >> 8)]
-                }
+                return Self.int16Bytes(Array(volume.voxels[slice * volume.sliceArea..<(slice + 1) * volume.sliceArea]))
             }
-            return Response(
-                status: .ok,
-                headers: [.contentType: "application/octet-stream", .cacheControl: "private, max-age=3600"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: voxels)))
+            return Self.rawResponse(voxels)
         }
         route(router, .get, "/api/v1/cases/:id/slices/:slice/labels") { _, context, session in
             let (handle, slice) = try await self.sliceHandle(context, session)
             let labels = try await queue.run { Array(handle.session.sliceLabels(slice)) }
             return try JSONBody.response(SliceLabels(slice: slice, labels: labels))
         }
+        registerPlanes(on: router)
         route(router, .post, "/api/v1/cases/:id/clicks") { request, context, session in
             try await self.click(request, context, session)
         }
@@ -271,24 +265,14 @@ struct CaseAPI: Sendable {
     }
 
     func sliceHandle(_ context: DelineateContext, _ session: AuthSession) async throws -> (SessionHandle, Int) {
-        let record = try await caseRecord(context, session)
-        let handle = try await handle(record)
-        guard let slice = context.parameters.get("slice", as: Int.self),
-            (0..<handle.session.volume.slices).contains(slice)
-        else {
-            throw APIFailure.notFound("no such slice in case \(record.id)")
-        }
-        if sliceReads.opensWindow(userID: session.user.id, subject: "case \(record.id)") {
-            try await audit(
-                session, "slice.read", context: context, record: record,
-                detail: ["firstSlice": slice, "windowSeconds": Int(sliceReads.window.components.seconds)])
-        }
+        let (handle, _, slice) = try await planeHandle(context, session, plane: .slice)
         return (handle, slice)
     }
 
     func detail(_ record: CaseRecord) async throws -> Response {
         let handle = try await handle(record)
         let structures = try await StructureRepository(pool: pool).structures(caseID: record.id)
+        let geometry = try await VolumeRepository(pool: pool).volume(seriesID: record.seriesID)
         let detail = try await queue.run { () -> CaseDetail in
             let session = handle.session
             let volume = session.volume
@@ -298,7 +282,7 @@ struct CaseAPI: Sendable {
                 classes: session.sim.metadata.classes.map { ClassInfo(name: $0.name, colour: $0.colour) },
                 structures: structures, structuresEnabled: session.structuresEnabled,
                 suggestedSlice: session.suggestNextSlice(),
-                quality: session.quality)
+                quality: session.quality, planes: Self.planeViews(of: volume, geometry: geometry))
         }
         return try JSONBody.response(detail)
     }

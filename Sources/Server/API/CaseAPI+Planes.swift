@@ -1,0 +1,115 @@
+import Foundation
+import Hummingbird
+import Segmentation
+import Store
+
+/// The volume's three planes for the viewer's linked views: stored values and labels of a slice,
+/// a row through every slice, or a column through every slice (`VolumePlane`).
+extension CaseAPI {
+    /// A plane's labels as runs: [value, count, value, count, ...] row-major.
+    struct PlaneLabels: Encodable {
+        var plane: String
+        var index: Int
+        var runs: [Int]
+    }
+
+    /// How the viewer draws one kind of plane: its anatomical name, size, pixel aspect (height over
+    /// width of a pixel in mm) and whether the last slice goes at the top (superior up, anterior up).
+    struct PlaneView: Encodable {
+        var plane: String
+        var name: String
+        var width: Int
+        var height: Int
+        var count: Int
+        var aspect: Double
+        var flipped: Bool
+    }
+
+    func registerPlanes(on router: Router<DelineateContext>) {
+        route(router, .get, "/api/v1/cases/:id/planes/:plane/:index/raw") { _, context, session in
+            let (handle, plane, index) = try await self.planeHandle(context, session)
+            let voxels = try await queue.run {
+                let volume = handle.session.volume
+                return Self.int16Bytes(plane.voxels(index, in: volume).map { volume.voxels[$0] })
+            }
+            return Self.rawResponse(voxels)
+        }
+        route(router, .get, "/api/v1/cases/:id/planes/:plane/:index/labels") { _, context, session in
+            let (handle, plane, index) = try await self.planeHandle(context, session)
+            let labels = try await queue.run {
+                handle.session.labels(at: plane.voxels(index, in: handle.session.volume))
+            }
+            return try JSONBody.response(
+                PlaneLabels(plane: plane.rawValue, index: index, runs: SliceLabels.runs(labels)))
+        }
+    }
+
+    /// The case's session and the plane the route names (`:plane` and `:index`, or the slice
+    /// `:slice` when `plane` is given), checked; a user's first read in a while is audited.
+    func planeHandle(
+        _ context: DelineateContext, _ session: AuthSession, plane given: VolumePlane? = nil
+    ) async throws -> (SessionHandle, VolumePlane, Int) {
+        let record = try await caseRecord(context, session)
+        guard let plane = given ?? context.parameters.get("plane").flatMap(VolumePlane.init(rawValue:)) else {
+            throw APIFailure.notFound("a plane is slice, row or column")
+        }
+        let handle = try await handle(record)
+        guard let index = context.parameters.get(given == nil ? "index" : "slice", as: Int.self),
+            (0..<plane.count(in: handle.session.volume)).contains(index)
+        else {
+            throw APIFailure.notFound("no such \(plane.rawValue) in case \(record.id)")
+        }
+        if sliceReads.opensWindow(userID: session.user.id, subject: "case \(record.id)") {
+            try await audit(
+                session, "slice.read", context: context, record: record,
+                detail: [
+                    "firstSlice": index, "plane": plane.rawValue,
+                    "windowSeconds": Int(sliceReads.window.components.seconds),
+                ])
+        }
+        return (handle, plane, index)
+    }
+
+    /// Stored values as little-endian Int16 (CT in HU): the client windows them itself.
+    static func int16Bytes(_ values: [Float]) -> [UInt8] {
+        values.flatMap { value -> [UInt8] in
+            let stored = Int16(clamping: Int(value.rounded()))
+            return [UInt8(truncatingIfNeeded: stored), UInt8(truncatingIfNeeded: stored >> 8)]
+        }
+    }
+
+    static func rawResponse(_ bytes: [UInt8]) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/octet-stream", .cacheControl: "private, max-age=3600"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// The three planes as the viewer draws them, named from the series' direction cosines (row
+    /// direction, column direction, normal; patient LPS): a plane across z is axial, across y
+    /// coronal, across x sagittal.
+    static func planeViews(of volume: ScanVolume, geometry: VolumeRecord?) -> [PlaneView] {
+        let direction = geometry?.direction.count == 9 ? geometry!.direction : [1, 0, 0, 0, 1, 0, 0, 0, 1]
+        let spacing = geometry?.spacing.count == 3 ? geometry!.spacing : [1, 1, 1]
+        let (rowDirection, columnDirection, normal) = (
+            Array(direction[0..<3]), Array(direction[3..<6]), Array(direction[6..<9])
+        )
+        func name(across axis: [Double]) -> String {
+            let strongest = axis.indices.max { abs(axis[$0]) < abs(axis[$1]) } ?? 2
+            return ["sagittal", "coronal", "axial"][strongest]
+        }
+        // Along the slices goes up the screen: superior (+z) or anterior (-y) at the top.
+        let flipped = normal[2] > 0.5 || normal[1] < -0.5
+        return VolumePlane.allCases.map { plane in
+            let size = plane.size(in: volume)
+            let (across, aspect, flips): ([Double], Double, Bool) =
+                switch plane {
+                case .slice: (normal, spacing[1] / spacing[0], false)
+                case .row: (columnDirection, spacing[2] / spacing[0], flipped)
+                case .column: (rowDirection, spacing[2] / spacing[1], flipped)
+                }
+            return PlaneView(
+                plane: plane.rawValue, name: name(across: across), width: size.width, height: size.height,
+                count: plane.count(in: volume), aspect: aspect, flipped: flips)
+        }
+    }
+}

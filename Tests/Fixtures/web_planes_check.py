@@ -1,0 +1,79 @@
+"""The viewer's linked views in a real headless Chromium: sign in, open the first case, read the
+side views' names and sizes, click on the structure in the main view (the crosshair moves there and
+the side views show the labels), then click in the row plane's view (the main view jumps to that
+slice and the column plane moves). Prints a JSON report.
+
+usage: web_planes_check.py URL USER PASSWORD X Y ROW_VIEW_X ROW_VIEW_SLICE [SCREENSHOT]
+X, Y: the image pixel to click with the first class on the slice the viewer opens.
+ROW_VIEW_X, ROW_VIEW_SLICE: the column and the slice to click in the row plane's view.
+"""
+import base64
+import json
+import sys
+import time
+
+from browser import headless_page
+
+# Per canvas: pixels in a label colour (not grey), and crosshair pixels (yellow: red and green
+# high, blue low).
+COUNTS = """((id) => { const c = document.getElementById(id);
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let coloured = 0, cross = 0, lit = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    if (d[i] !== d[i + 1] || d[i + 1] !== d[i + 2]) coloured++;
+    if (d[i] > 200 && d[i + 1] > 180 && d[i + 2] < 90) cross++;
+    if (d[i] + d[i + 1] + d[i + 2] > 60) lit++;
+  }
+  return {coloured, cross, lit, width: c.width, height: c.height}; })"""
+
+# Crosshair pixels in one column of the main view: its vertical line after a move.
+CROSS_COLUMN = """(() => { const c = document.getElementById('slice-canvas');
+  const d = c.getContext('2d').getImageData(%d, 0, 1, c.height).data; let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] > 180 && d[i + 2] < 90) n++; return n; })()"""
+
+
+def main() -> int:
+    url, user, password = sys.argv[1:4]
+    x, y, row_x, row_slice = (int(value) for value in sys.argv[4:8])
+    screenshot = sys.argv[8] if len(sys.argv) > 8 else None
+    with headless_page() as page:
+        def counts(canvas: str):
+            return page.eval(f"{COUNTS}('{canvas}')")
+
+        page.sign_in(url, user, password)
+        page.wait("document.querySelectorAll('#worklist tbody tr').length > 0", "the worklist")
+        page.open_first_case()
+        page.wait("document.getElementById('row-canvas').getContext('2d')"
+                  ".getImageData(0, 0, 1, 1) && document.getElementById('row-name').textContent !== 'row plane'",
+                  "the side views")
+        time.sleep(0.5)
+        names = [page.eval("document.getElementById('row-name').textContent"),
+                 page.eval("document.getElementById('column-name').textContent")]
+        opened = {"row": counts("row-canvas"), "column": counts("column-canvas"), "slice": counts("slice-canvas")}
+        page.click_image(float(x), float(y))
+        time.sleep(0.8)
+        clicked = {"row": counts("row-canvas"), "column": counts("column-canvas")}
+        # A click in the row plane's view at (ROW_VIEW_X, ROW_VIEW_SLICE): flipped views put the
+        # last slice at the top.
+        flipped = page.eval("getComputedStyle(document.getElementById('row-canvas')).transform !== 'none'")
+        box = page.eval("""(() => { const c = document.getElementById('row-canvas'); const b = c.getBoundingClientRect();
+            return [b.left, b.top, b.width / c.width, b.height / c.height, c.height]; })()""")
+        shown_row = (box[4] - 1 - row_slice) if flipped else row_slice
+        px, py = box[0] + (row_x + 0.5) * box[2], box[1] + (shown_row + 0.5) * box[3]
+        for kind in ("mousePressed", "mouseReleased"):
+            page.call("Input.dispatchMouseEvent", type=kind, x=px, y=py, button="left", clickCount=1)
+        page.wait(f"document.getElementById('slice-label').textContent.startsWith('slice {row_slice + 1} ')",
+                  "the jump to the slice")
+        time.sleep(0.8)
+        if screenshot:
+            with open(screenshot, "wb") as handle:
+                handle.write(base64.b64decode(page.call("Page.captureScreenshot", format="png")["data"]))
+        page.toggle_crosshair(False)
+        page.toggle_crosshair(True)
+        print(json.dumps({"names": names, "opened": opened, "clicked": clicked, "flipped": flipped,
+                          "sliceLabel": page.eval("document.getElementById('slice-label').textContent"),
+                          "sliceAfterJump": counts("slice-canvas"), "crossColumn": page.eval(CROSS_COLUMN % row_x)}))
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
