@@ -7,8 +7,10 @@ const state = {
   window: { center: 40, width: 400 }, hidden: new Set(), view: { zoom: 1, x: 0, y: 0 }, colours: new Map(),
   tool: "click", radius: 6, frame: null, stroke: null,
   // The linked views: the crosshair's column and row on the slice, each side plane's values
-  // ("plane:index" → Int16Array) and labels, and its last drawn frame.
-  cross: { x: 0, y: 0, shown: true }, planeVoxels: new Map(), planeLabels: new Map(), planeFrames: new Map(),
+  // ("plane:index" → Int16Array) and labels, and how many times the labels have changed.
+  cross: { x: 0, y: 0, shown: true }, planeVoxels: new Map(), planeLabels: new Map(), labelsVersion: 0,
+  // The 3D check's last projections, and whether one is being fetched or another is wanted.
+  projections: [], projectionsBusy: false, projectionsWanted: false,
 };
 
 function show(view) {
@@ -138,6 +140,8 @@ async function openCase(id) {
   state.cross = { x: Math.floor(detail.columns / 2), y: Math.floor(detail.rows / 2), shown: true };
   preparePlaneViews();
   renderClasses();
+  state.projections = [];
+  showProjections();
   $("structure-form").hidden = !detail.structuresEnabled;
   if (detail.structuresEnabled && !$("structure-choices").children.length) {
     const choices = await api("/structure-codes").catch(() => []);
@@ -238,6 +242,7 @@ $("classes").addEventListener("change", (event) => {
     const label = Number(event.target.dataset.class);
     if (event.target.checked) state.hidden.delete(label); else state.hidden.add(label);
     showSlice(state.slice);
+    drawProjections();
   } else {
     state.label = Number(event.target.value);
   }
@@ -283,22 +288,76 @@ async function showSlice(slice) {
   await showPlaneViews();
 }
 
-/// The side views' captions and sizes: each plane at its pixels' true aspect, 256 px wide.
+/// Sizes a view's canvas to a plane's pixels, drawn `width` px wide at the pixels' true aspect
+/// (flipped so that superior or anterior is at the top).
+function sizeView(canvas, view, width) {
+  canvas.width = view.width;
+  canvas.height = view.height;
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${Math.round(width * view.height * view.aspect / view.width)}px`;
+  canvas.style.transform = view.flipped ? "scaleY(-1)" : "";
+}
+
+/// The side views' captions and sizes: each plane 256 px wide.
 function preparePlaneViews() {
   for (const view of state.detail.planes.filter((item) => item.plane !== "slice")) {
-    const canvas = $(`${view.plane}-canvas`);
-    canvas.width = view.width;
-    canvas.height = view.height;
-    canvas.style.height = `${Math.round(256 * view.height * view.aspect / view.width)}px`;
-    canvas.style.transform = view.flipped ? "scaleY(-1)" : "";
+    sizeView($(`${view.plane}-canvas`), view, 256);
     $(`${view.plane}-name`).textContent = view.name;
   }
+}
+
+/// The 3D check: the labels seen from outside across each kind of plane, nearer brighter. Asked
+/// for whenever the labels change; one request at a time, the last change always shown.
+async function showProjections() {
+  state.projectionsWanted = true;
+  if (state.projectionsBusy) return;
+  state.projectionsBusy = true;
+  try {
+    while (state.projectionsWanted) {
+      state.projectionsWanted = false;
+      const version = state.labelsVersion;
+      state.projections = (await api(`/cases/${state.detail.case.id}/projections`)).projections;
+      drawProjections(version);
+    }
+  } finally {
+    state.projectionsBusy = false;
+  }
+}
+
+function drawProjections(version = state.labelsVersion) {
+  for (const projection of state.projections) {
+    const canvas = $(`projection-${projection.plane}`);
+    const view = state.detail.planes.find((item) => item.plane === projection.plane);
+    sizeView(canvas, view, canvas.classList.contains("large") ? 256 : 84);
+    const count = projection.width * projection.height;
+    const labels = decodeRuns(projection.runs, count);
+    const depth = decodeRuns(projection.depth, count);
+    const context = canvas.getContext("2d");
+    const frame = context.createImageData(canvas.width, canvas.height);
+    for (let pixel = 0; pixel < count; pixel++) {
+      frame.data[pixel * 4 + 3] = 255;
+      const label = labels[pixel];
+      if (label === 0 || state.hidden.has(label) || !state.colours.has(label)) continue;
+      const shade = 1 - 0.7 * depth[pixel] / (projection.levels - 1);
+      state.colours.get(label).forEach((channel, index) => { frame.data[pixel * 4 + index] = channel * shade; });
+    }
+    context.putImageData(frame, 0, 0);
+    canvas.dataset.shown = String(version);
+  }
+}
+
+for (const canvas of document.querySelectorAll("canvas.projection")) {
+  canvas.addEventListener("click", () => {
+    canvas.classList.toggle("large");
+    drawProjections();
+  });
 }
 
 /// The row plane through the crosshair's row and the column plane through its column, with the
 /// crosshair: where the slice and the other plane cut them.
 async function showPlaneViews() {
   const id = state.detail.case.id;
+  const version = state.labelsVersion;
   await Promise.all(state.detail.planes.filter((item) => item.plane !== "slice").map(async (view) => {
     const index = view.plane === "row" ? state.cross.y : state.cross.x;
     const key = `${view.plane}:${index}`;
@@ -312,11 +371,16 @@ async function showPlaneViews() {
     const canvas = $(`${view.plane}-canvas`);
     render(canvas, state.planeVoxels.get(key), state.planeLabels.get(key));
     drawCrosshair(canvas, view.plane === "row" ? state.cross.x : state.cross.y, state.slice);
+    canvas.dataset.shown = `${key}@${version}`;
   }));
 }
 
 /// Forgets the side views' labels (a click, stroke, undo or propagation changed them).
-function labelsChanged() { state.planeLabels.clear(); }
+function labelsChanged() {
+  state.planeLabels.clear();
+  state.labelsVersion++;
+  showProjections();
+}
 
 /// Dashed crosshair lines through column `x` and row `y` of a canvas.
 function drawCrosshair(canvas, x, y) {

@@ -10,8 +10,8 @@ packages=(
     postgresql postgresql-contrib orthanc orthanc-dicomweb
     # DICOM peers and validators used by the tests
     dcmtk dicom3tools
-    # the real browser the web client is tested in
-    chromium fonts-dejavu-core
+    # the real browser the web client is tested in, and the WebDriver server Selenium drives it by
+    chromium chromium-driver fonts-dejavu-core
     # tools the scripts use
     curl ca-certificates openssl procps python3 python3-venv
     # the demo's real patient: a head CT (InVesalius project, GPL-2; Deploy/dev/invesalius_ct.py)
@@ -40,12 +40,12 @@ if ((${#missing[@]})); then
 fi
 
 # Python tools the tests use as independent clients: highdicom reads our SEGs back, dicomweb-client
-# reads our DICOMweb server, schemathesis
+# reads our DICOMweb server, Selenium drives the browser checks, schemathesis
 # fuzzes the HTTP API from Docs/openapi.yaml, and MONAI Label's wheel brings the client its 3D
 # Slicer plugin uses (installed without its dependencies: the clients need none of PyTorch or MONAI).
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 venv="$root/data/dev/pyenv"
-if ! "$venv/bin/python" -c "import highdicom, dicomweb_client, schemathesis, monailabel" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import highdicom, dicomweb_client, schemathesis, monailabel, selenium" 2>/dev/null; then
     mkdir -p "$root/data/dev"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/Deploy/dev/requirements-test.txt"

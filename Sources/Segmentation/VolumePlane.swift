@@ -23,19 +23,20 @@ public enum VolumePlane: String, Sendable, CaseIterable {
         }
     }
 
+    /// Steps between volume indices (slice-major): to the next plane of this kind, to the pixel on
+    /// the right, and to the pixel below.
+    public func strides(in volume: ScanVolume) -> (across: Int, right: Int, down: Int) {
+        switch self {
+        case .slice: (volume.sliceArea, 1, volume.columns)
+        case .row: (volume.columns, 1, volume.sliceArea)
+        case .column: (1, volume.columns, volume.sliceArea)
+        }
+    }
+
     /// The volume indices (slice-major) of plane `index`'s pixels, row-major.
     public func voxels(_ index: Int, in volume: ScanVolume) -> [Int] {
-        let (columns, area) = (volume.columns, volume.sliceArea)
-        switch self {
-        case .slice: return Array(index * area..<(index + 1) * area)
-        case .row:
-            return (0..<volume.slices).flatMap { slice in
-                (0..<columns).map { slice * area + index * columns + $0 }
-            }
-        case .column:
-            return (0..<volume.slices).flatMap { slice in
-                (0..<volume.rows).map { slice * area + $0 * columns + index }
-            }
-        }
+        let (across, right, down) = strides(in: volume)
+        let (width, height) = size(in: volume)
+        return (0..<height).flatMap { y in (0..<width).map { x in index * across + y * down + x * right } }
     }
 }

@@ -32,74 +32,60 @@ struct BenchAPI: AsyncParsableCommand {
     func run() async throws {
         let levels = annotators.split(separator: ",").compactMap { Int($0) }
         guard let most = levels.max(), most > 0 else { throw ValidationError("--annotators needs positive counts") }
-        var logger = Logger(label: "delineate.bench")
-        logger.logLevel = .warning
         EngineThreads.configure(threads)
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("bench-api-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let pool = try await Delineate.migratedPool(url: databaseURL, size: 8, migrations: nil, logger: logger)
-        let files = try FileStore(root: work + "/store")
-        let cases = try await Self.makeCases(most, size: size, slices: slices, pool: pool, files: files, folder: work)
-        let (username, password) = ("bench-\(UUID().uuidString.prefix(8))", UUID().uuidString)
-        _ = try await UserRepository(pool: pool).create(
-            username: username, displayName: "Bench", role: .admin, passwordHash: PasswordHasher.hash(password, cost: 4)
-        )
+        let table = try await LoopbackBench.with(
+            databaseURL: databaseURL, models: models, cases: most, size: size, slices: slices, port: port
+        ) { bench in
+            let (client, token, cases) = (bench.client, bench.token, bench.cases)
 
-        let app = DelineateApplication.make(
-            configuration: ServerConfiguration(
-                httpPort: port, databaseURL: databaseURL, webRoot: nil, sessionLimit: most + 1),
-            pool: pool, files: files, logger: logger, models: try LoadedModels(directory: models))
-        let server = Task { try await app.runService() }
-        defer { server.cancel() }
-        let client = BenchClient(base: "http://127.0.0.1:\(port)")
-        try await client.waitUntilServing()
-        let token = try await client.login(username: username, password: password)
-
-        let before = ResidentMemory.current()
-        // One click per case opens its session (volume, replay, key features), outside the timings.
-        for id in cases {
-            _ = try await client.click(case: id, slice: slices / 2, x: size / 2, y: size / 2, token: token)
-        }
-        try await Task.sleep(for: .seconds(2))  // the key features of the opened cases are computed in the background
-        let perCase = (ResidentMemory.current() - before) / Double(cases.count)
-
-        var table = """
-            Click endpoint (`POST /api/v1/cases/{id}/clicks`) over HTTP on loopback, \(size)x\(size) slices, \
-            each annotator on a case of their own, \(clicks) clicks each in a row, \(threads) engine threads.
-
-            | annotators | clicks | seconds | clicks/s | p50 ms | p95 ms | p99 ms |
-            | --- | ---: | ---: | ---: | ---: | ---: | ---: |
-
-            """
-        for level in levels {
-            let start = ContinuousClock.now
-            let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-                for annotator in 0..<level {
-                    group.addTask {
-                        var times: [Double] = []
-                        for index in 0..<clicks {
-                            let clickStart = ContinuousClock.now
-                            _ = try await client.click(
-                                case: cases[annotator], slice: slices / 2 + index % 2,
-                                x: size / 4 + (index * 37) % (size / 2),
-                                y: size / 4 + (index * 53) % (size / 2), token: token)
-                            times.append((ContinuousClock.now - clickStart).milliseconds)
-                        }
-                        return times
-                    }
-                }
-                return try await group.reduce(into: []) { $0 += $1 }
+            let before = ResidentMemory.current()
+            // One click per case opens its session (volume, replay, key features), outside the timings.
+            for id in cases {
+                _ = try await client.click(case: id, slice: slices / 2, x: size / 2, y: size / 2, token: token)
             }
-            let seconds = (ContinuousClock.now - start).milliseconds / 1000
+            // The key features of the opened cases are computed in the background.
+            try await Task.sleep(for: .seconds(2))
+            let perCase = (ResidentMemory.current() - before) / Double(cases.count)
+
+            var table = """
+                Click endpoint (`POST /api/v1/cases/{id}/clicks`) over HTTP on loopback, \(size)x\(size) slices, \
+                each annotator on a case of their own, \(clicks) clicks each in a row, \(threads) engine threads.
+
+                | annotators | clicks | seconds | clicks/s | p50 ms | p95 ms | p99 ms |
+                | --- | ---: | ---: | ---: | ---: | ---: | ---: |
+
+                """
+            for level in levels {
+                let start = ContinuousClock.now
+                let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+                    for annotator in 0..<level {
+                        group.addTask {
+                            var times: [Double] = []
+                            for index in 0..<clicks {
+                                let clickStart = ContinuousClock.now
+                                _ = try await client.click(
+                                    case: cases[annotator], slice: slices / 2 + index % 2,
+                                    x: size / 4 + (index * 37) % (size / 2),
+                                    y: size / 4 + (index * 53) % (size / 2), token: token)
+                                times.append((ContinuousClock.now - clickStart).milliseconds)
+                            }
+                            return times
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0 += $1 }
+                }
+                let seconds = (ContinuousClock.now - start).milliseconds / 1000
+                table += String(
+                    format: "| %d | %d | %.2f | %.1f | %.0f | %.0f | %.0f |\n", level, latencies.count, seconds,
+                    Double(latencies.count) / seconds, percentile(latencies, 0.5), percentile(latencies, 0.95),
+                    percentile(latencies, 0.99))
+            }
             table += String(
-                format: "| %d | %d | %.2f | %.1f | %.0f | %.0f | %.0f |\n", level, latencies.count, seconds,
-                Double(latencies.count) / seconds, percentile(latencies, 0.5), percentile(latencies, 0.95),
-                percentile(latencies, 0.99))
+                format:
+                    "\nMemory: %.0f MB of resident memory per open case (%d cases of %dx%dx%d opened; peak RSS %.0f MB).\n",
+                perCase, cases.count, size, size, slices, ResidentMemory.peak())
+            return table
         }
-        table += String(
-            format:
-                "\nMemory: %.0f MB of resident memory per open case (%d cases of %dx%dx%d opened; peak RSS %.0f MB).\n",
-            perCase, cases.count, size, size, slices, ResidentMemory.peak())
         print(table)
         if let writeDocs { try MarkdownSection.replace(named: "api", in: writeDocs, with: table) }
     }
@@ -160,19 +146,31 @@ struct BenchClient: Sendable {
         try await post("/api/v1/cases/\(id)/clicks", ["slice": slice, "x": x, "y": y, "label": 1], token: token)
     }
 
+    /// The body of a GET that must answer 200.
+    func get(_ path: String, token: String) async throws -> Data {
+        var request = URLRequest(url: URL(string: base + path)!)
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        return try await send(request, path)
+    }
+
     private func post(_ path: String, _ body: [String: Any], token: String?) async throws -> [String: Any] {
         var request = URLRequest(url: URL(string: base + path)!)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         request.httpBody = try JSONSerialization.data(withJSONObject: body)
+        let data = try await send(request, path)
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }
+
+    private func send(_ request: URLRequest, _ path: String) async throws -> Data {
         let (data, response) = try await session.data(for: request)
         guard (response as? HTTPURLResponse)?.statusCode == 200 else {
             throw ValidationError(
                 "\(path) answered \((response as? HTTPURLResponse)?.statusCode ?? 0): \(String(decoding: data, as: UTF8.self))"
             )
         }
-        return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        return data
     }
 }
 

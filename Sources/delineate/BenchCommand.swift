@@ -10,7 +10,9 @@ import Store
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Run a benchmark and print its table.",
-        subcommands: [Ingest.self, BenchEngine.self, BenchInteractive.self, BenchAPI.self, BenchDicomWeb.self])
+        subcommands: [
+            Ingest.self, BenchEngine.self, BenchInteractive.self, BenchAPI.self, BenchDicomWeb.self, BenchViewer.self,
+        ])
 
     /// `delineate bench ingest`: C-STORE throughput of our SCP against Orthanc on the same files.
     struct Ingest: AsyncParsableCommand {

@@ -150,19 +150,22 @@ import Testing
     }
 }
 
-/// The API benchmark runs end to end on a small scale (its figures come from the full run in
-/// Docs/performance.md).
+/// The API and viewer benchmarks run end to end on a small scale (their figures come from the full
+/// runs in Docs/performance.md).
 @Suite struct BenchAPITests {
-    @Test func theClickBenchmarkMeasuresEveryLevelAndTheMemoryPerCase() async throws {
-        let database = try await TestDatabase.create()
+    /// `delineate bench KIND ARGUMENTS` against `database` on a free port; its output.
+    func bench(_ kind: String, _ arguments: [String], database: TestDatabase) async throws -> String {
         let delineate = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("delineate").path
-        let output = try await Process.output(
+        return try await Process.output(
             of: delineate,
-            arguments: [
-                "bench", "api", "--database-url", database.url, "--size", "64", "--slices", "4", "--annotators", "1,2",
-                "--clicks", "3", "--port", "\(FreePort.next())",
-            ])
+            arguments: ["bench", kind, "--database-url", database.url, "--port", "\(FreePort.next())"] + arguments)
+    }
+
+    @Test func theClickBenchmarkMeasuresEveryLevelAndTheMemoryPerCase() async throws {
+        let database = try await TestDatabase.create()
+        let output = try await bench(
+            "api", ["--size", "64", "--slices", "4", "--annotators", "1,2", "--clicks", "3"], database: database)
         let rows = output.split(separator: "\n").filter { $0.hasPrefix("| 1 |") || $0.hasPrefix("| 2 |") }
         #expect(rows.count == 2, "\(output)")
         #expect(rows.last?.hasPrefix("| 2 | 6 |") == true)  // two annotators, three clicks each
@@ -171,6 +174,19 @@ import Testing
             try connection.execute("SELECT count(*) AS n FROM interactions").records[0].int("n")
         }
         #expect(clicks == 2 + 3 + 6)  // one opening click per case, then the timed ones
+        try await database.drop()
+    }
+
+    @Test func theViewerBenchmarkTimesSliceChangesCrosshairMovesAndProjections() async throws {
+        let database = try await TestDatabase.create()
+        let output = try await bench("viewer", ["--size", "32", "--slices", "5"], database: database)
+        // Every slice once; the crosshair at each of the 32 columns and rows; 20 projections.
+        #expect(output.contains("| slice change: the slice's values and labels | 5 |"), "\(output)")
+        #expect(output.contains("| crosshair move: coronal and sagittal planes, values and labels | 32 |"))
+        #expect(output.contains("| 3D check: the three label projections (after every label change) | 20 |"))
+        // A slice's values are 32 x 32 Int16: the bytes column counts them with the labels' JSON.
+        let sliceRow = output.split(separator: "\n").first { $0.hasPrefix("| slice change") } ?? ""
+        #expect((Int(sliceRow.split(separator: "|").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0) > 2048)
         try await database.drop()
     }
 }

@@ -7,7 +7,6 @@ usage: web_brush_check.py URL USER PASSWORD RADIUS BAND_Y ERASE_FROM ERASE_TO UN
 The kept band runs from x = 16 to 56 at BAND_Y; the eraser from ERASE_FROM to ERASE_TO on it; the
 undone band from 16 to 56 at UNDONE_Y. SCREENSHOT: where to save the viewer after the strokes.
 """
-import base64
 import json
 import sys
 
@@ -50,8 +49,7 @@ def main() -> int:
         page.wait("document.getElementById('status').textContent === 'undone'", "the undo")
         undone = page.eval(COLOURED)
         if screenshot:
-            with open(screenshot, "wb") as handle:
-                handle.write(base64.b64decode(page.call("Page.captureScreenshot", format="png")["data"]))
+            page.screenshot(screenshot)
         print(json.dumps({"tool": tool, "before": before, "brushed": brushed, "erased": erased, "again": again,
                           "undone": undone, "radiusLabel": page.eval("document.getElementById('brush-radius-label').textContent")}))
         return 0

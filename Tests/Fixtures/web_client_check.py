@@ -8,13 +8,12 @@ X, Y: the image pixel (on the slice the viewer opens) to click with the first cl
 STAGES_DIR: where to save a screenshot of every screen (sign-in, worklist, viewer, annotation time),
 for the docs.
 """
-import base64
 import json
 import os
 import sys
 import time
 
-from browser import headless_page
+from browser import MouseButton, headless_page
 
 COLOURED = """(() => { const c = document.getElementById('slice-canvas');
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
@@ -27,8 +26,7 @@ def main() -> int:
     with headless_page() as page:
         def stage(name: str):
             if stages:
-                with open(os.path.join(stages, name), "wb") as handle:
-                    handle.write(base64.b64decode(page.call("Page.captureScreenshot", format="png")["data"]))
+                page.screenshot(os.path.join(stages, name))
 
         page.sign_in(url, user, password, on_form=lambda: stage("1-sign-in.png"))
         page.wait("document.querySelectorAll('#worklist tbody tr').length > 0", "the worklist")
@@ -62,23 +60,17 @@ def main() -> int:
             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let s = 0;
             for (let i = 0; i < d.length; i += 4) s += d[i + 1]; return s; })()"""
         grey_before = page.eval(brightness)
-        page.call("Input.dispatchMouseEvent", type="mousePressed", x=px, y=py, button="right", buttons=2, clickCount=1)
-        for step in range(1, 6):
-            page.call("Input.dispatchMouseEvent", type="mouseMoved", x=px - 20 * step, y=py, button="right", buttons=2)
-        page.call("Input.dispatchMouseEvent", type="mouseReleased", x=px - 100, y=py, button="right", buttons=0,
-                  clickCount=1)
+        page.drag([(px - 20 * step, py) for step in range(6)], button=MouseButton.RIGHT)
         time.sleep(0.3)
         window_after = page.eval("document.getElementById('window-label').textContent")
         grey_after = page.eval(brightness)
         erased_by_drag = page.eval("document.getElementById('status').textContent.startsWith('erased')")
         # Zoom in with +, the canvas scales; R resets.
-        page.call("Input.dispatchKeyEvent", type="keyDown", key="+", text="+", code="Equal", windowsVirtualKeyCode=187)
-        page.call("Input.dispatchKeyEvent", type="keyUp", key="+", code="Equal", windowsVirtualKeyCode=187)
+        page.key("+")
         time.sleep(0.2)
         zoomed = page.eval("document.getElementById('slice-canvas').style.transform")
         stage("5-viewer-zoomed-and-windowed.png")
-        page.call("Input.dispatchKeyEvent", type="keyDown", key="r", text="r", code="KeyR", windowsVirtualKeyCode=82)
-        page.call("Input.dispatchKeyEvent", type="keyUp", key="r", code="KeyR", windowsVirtualKeyCode=82)
+        page.key("r")
         time.sleep(0.2)
         reset = page.eval("document.getElementById('slice-canvas').style.transform")
         page.eval("document.getElementById('propagate').click()")
@@ -88,13 +80,10 @@ def main() -> int:
         strip = page.eval("""(() => { const c = document.getElementById('quality-strip');
             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
             for (let i = 0; i < d.length; i += 4) if (d[i] !== d[i + 1] || d[i + 1] !== d[i + 2]) n++; return n; })()""")
-        shot = page.call("Page.captureScreenshot", format="png")["data"]
-        with open(screenshot, "wb") as handle:
-            handle.write(base64.b64decode(shot))
+        page.screenshot(screenshot)
         # Key N jumps to the suggested slice; Accept writes the SEG.
         page.eval("document.getElementById('status').textContent = ''")
-        page.call("Input.dispatchKeyEvent", type="keyDown", key="n", text="n", code="KeyN", windowsVirtualKeyCode=78)
-        page.call("Input.dispatchKeyEvent", type="keyUp", key="n", code="KeyN", windowsVirtualKeyCode=78)
+        page.key("n")
         time.sleep(0.5)
         suggested = page.eval("document.getElementById('slice-label').textContent")
         page.eval("document.getElementById('accept').click()")

@@ -7,10 +7,8 @@ usage: web_planes_check.py URL USER PASSWORD X Y ROW_VIEW_X ROW_VIEW_SLICE [SCRE
 X, Y: the image pixel to click with the first class on the slice the viewer opens.
 ROW_VIEW_X, ROW_VIEW_SLICE: the column and the slice to click in the row plane's view.
 """
-import base64
 import json
 import sys
-import time
 
 from browser import headless_page
 
@@ -42,34 +40,38 @@ def main() -> int:
         page.sign_in(url, user, password)
         page.wait("document.querySelectorAll('#worklist tbody tr').length > 0", "the worklist")
         page.open_first_case()
-        page.wait("document.getElementById('row-canvas').getContext('2d')"
-                  ".getImageData(0, 0, 1, 1) && document.getElementById('row-name').textContent !== 'row plane'",
-                  "the side views")
-        time.sleep(0.5)
+        shown = "[document.getElementById('row-canvas').dataset.shown, document.getElementById('column-canvas').dataset.shown]"
+        page.wait(f"{shown}.every((item) => item)", "the side views")
         names = [page.eval("document.getElementById('row-name').textContent"),
                  page.eval("document.getElementById('column-name').textContent")]
         opened = {"row": counts("row-canvas"), "column": counts("column-canvas"), "slice": counts("slice-canvas")}
+        opened_shown = page.eval(shown)
         page.click_image(float(x), float(y))
-        time.sleep(0.8)
+        page.wait(f"{shown}.every((item, index) => item !== {json.dumps(opened_shown)}[index])",
+                  "the side views with the click's labels")
         clicked = {"row": counts("row-canvas"), "column": counts("column-canvas")}
+        # The 3D check: every projection drawn after the click, with the clicked structure in it.
+        projections = ("projection-slice", "projection-row", "projection-column")
+        page.wait(" && ".join(f"document.getElementById('{name}').dataset.shown !== undefined && "
+                              f"{COUNTS}('{name}').coloured > 0" for name in projections), "the 3D check")
+        projected = {name: counts(name) for name in projections}
+        page.eval("document.getElementById('projection-row').click()")
+        enlarged = page.eval("document.getElementById('projection-row').style.width")
         # A click in the row plane's view at (ROW_VIEW_X, ROW_VIEW_SLICE): flipped views put the
         # last slice at the top.
         flipped = page.eval("getComputedStyle(document.getElementById('row-canvas')).transform !== 'none'")
-        box = page.eval("""(() => { const c = document.getElementById('row-canvas'); const b = c.getBoundingClientRect();
-            return [b.left, b.top, b.width / c.width, b.height / c.height, c.height]; })()""")
-        shown_row = (box[4] - 1 - row_slice) if flipped else row_slice
-        px, py = box[0] + (row_x + 0.5) * box[2], box[1] + (shown_row + 0.5) * box[3]
-        for kind in ("mousePressed", "mouseReleased"):
-            page.call("Input.dispatchMouseEvent", type=kind, x=px, y=py, button="left", clickCount=1)
+        height = page.eval("document.getElementById('row-canvas').height")
+        page.click_canvas("row-canvas", row_x, (height - 1 - row_slice) if flipped else row_slice)
         page.wait(f"document.getElementById('slice-label').textContent.startsWith('slice {row_slice + 1} ')",
                   "the jump to the slice")
-        time.sleep(0.8)
+        page.wait(f"document.getElementById('column-canvas').dataset.shown.startsWith('column:{row_x}@')",
+                  "the sagittal view through the new crosshair")
         if screenshot:
-            with open(screenshot, "wb") as handle:
-                handle.write(base64.b64decode(page.call("Page.captureScreenshot", format="png")["data"]))
+            page.screenshot(screenshot)
         page.toggle_crosshair(False)
         page.toggle_crosshair(True)
         print(json.dumps({"names": names, "opened": opened, "clicked": clicked, "flipped": flipped,
+                          "projected": projected, "enlarged": enlarged,
                           "sliceLabel": page.eval("document.getElementById('slice-label').textContent"),
                           "sliceAfterJump": counts("slice-canvas"), "crossColumn": page.eval(CROSS_COLUMN % row_x)}))
         return 0

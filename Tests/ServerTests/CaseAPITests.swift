@@ -467,6 +467,18 @@ import Testing
                 let rowLabels = WebClientTests.decode(
                     runs: try json(try await get("/planes/row/64/labels"))["runs"] as? [Int] ?? [])
                 #expect(rowLabels == expectedRowLabels && rowLabels.contains(1))
+                // The projections of the 3D check: the labels seen from outside, across each plane.
+                let projections = try json(try await get("/projections"))["projections"] as? [[String: Any]] ?? []
+                let volume = ScanVolume(
+                    columns: 128, rows: 128, slices: 10, voxels: [Float](repeating: 0, count: 128 * 128 * 10),
+                    modality: "CT")
+                let everyLabel = slices.flatMap(\.labels)
+                #expect(projections.map { $0["plane"] as? String } == ["slice", "row", "column"])
+                for (projection, expected) in zip(projections, LabelProjection.all(everyLabel, of: volume)) {
+                    #expect(projection["runs"] as? [Int] == SliceLabels.runs(expected.labels), "\(expected.plane)")
+                    #expect(projection["depth"] as? [Int] == SliceLabels.runs(expected.depth), "\(expected.plane)")
+                    #expect(projection["height"] as? Int == expected.height && expected.labels.contains(1))
+                }
                 #expect(try await get("/planes/row/128/raw").status == .notFound)
                 #expect(try await get("/planes/oblique/3/raw").status == .notFound)
             }

@@ -209,7 +209,8 @@ import Testing
 
     /// The linked views in the browser: beside the slice, the coronal and sagittal planes through
     /// the crosshair, drawn with the labels; a click on the slice moves the crosshair there, a click
-    /// in the coronal view moves the main view to that slice and the sagittal plane to that column.
+    /// in the coronal view moves the main view to that slice and the sagittal plane to that column;
+    /// the 3D check beside them shows the clicked structure from outside.
     @Test func theSidePlanesFollowTheCrosshair() async throws {
         let fixtures = CaseAPITests()
         try await fixtures.withFixture { fixture in
@@ -233,6 +234,13 @@ import Testing
                 #expect((clicked[plane]?["coloured"] ?? 0) > (opened[plane]?["coloured"] ?? 0) + 5, "\(plane)")
             }
             #expect((opened["slice"]?["cross"] ?? 0) > 64, "the crosshair on the slice: \(report)")
+            // The 3D check: the clicked structure seen across the slices (its whole outline, 128
+            // x 128) and across the rows and columns (one slice high, so at least a line of it).
+            let projected = report["projected"] as? [String: [String: Int]] ?? [:]
+            #expect((projected["projection-slice"]?["coloured"] ?? 0) > 100, "\(report)")
+            #expect(projected["projection-row"]?["height"] == 10 && projected["projection-column"]?["width"] == 128)
+            #expect((projected["projection-row"]?["coloured"] ?? 0) > 10, "\(report)")
+            #expect(report["enlarged"] as? String == "256px")
             // Slices ascend to the head: the last one is drawn at the top.
             #expect(report["flipped"] as? Bool == true)
             #expect((report["sliceLabel"] as? String)?.hasPrefix("slice \(rowViewSlice + 1) / 10") == true)

@@ -4,7 +4,9 @@ import Segmentation
 import Store
 
 /// The volume's three planes for the viewer's linked views: stored values and labels of a slice,
-/// a row through every slice, or a column through every slice (`VolumePlane`).
+/// a row through every slice, or a column through every slice (`VolumePlane`). Values are read
+/// without the inference queue (the image never changes), so moving through a case does not wait
+/// for a click or a propagation; labels are read on it.
 extension CaseAPI {
     /// A plane's labels as runs: [value, count, value, count, ...] row-major.
     struct PlaneLabels: Encodable {
@@ -25,14 +27,43 @@ extension CaseAPI {
         var flipped: Bool
     }
 
+    /// A depth-shaded label projection across one kind of plane (`LabelProjection`), as runs.
+    struct ProjectionView: Encodable {
+        var plane: String
+        var width: Int
+        var height: Int
+        /// The nearest label of each pixel, as runs.
+        var runs: [Int]
+        /// Its depth level (0 ..< levels, 0 nearest), as runs.
+        var depth: [Int]
+        var levels: Int
+
+        init(_ projection: LabelProjection) {
+            plane = projection.plane.rawValue
+            width = projection.width
+            height = projection.height
+            runs = SliceLabels.runs(projection.labels)
+            depth = SliceLabels.runs(projection.depth)
+            levels = LabelProjection.depthLevels
+        }
+    }
+
+    struct Projections: Encodable {
+        var projections: [ProjectionView]
+    }
+
     func registerPlanes(on router: Router<DelineateContext>) {
+        // The labels are copied on the inference queue; the projections are made off it.
+        route(router, .get, "/api/v1/cases/:id/projections") { _, context, session in
+            let handle = try await self.handle(try await self.caseRecord(context, session))
+            let labels = try await queue.run { handle.session.labels }
+            return try JSONBody.response(
+                Projections(projections: LabelProjection.all(labels, of: handle.volume).map(ProjectionView.init)))
+        }
         route(router, .get, "/api/v1/cases/:id/planes/:plane/:index/raw") { _, context, session in
             let (handle, plane, index) = try await self.planeHandle(context, session)
-            let voxels = try await queue.run {
-                let volume = handle.session.volume
-                return Self.int16Bytes(plane.voxels(index, in: volume).map { volume.voxels[$0] })
-            }
-            return Self.rawResponse(voxels)
+            let volume = handle.volume
+            return Self.rawResponse(Self.int16Bytes(plane.voxels(index, in: volume).map { volume.voxels[$0] }))
         }
         route(router, .get, "/api/v1/cases/:id/planes/:plane/:index/labels") { _, context, session in
             let (handle, plane, index) = try await self.planeHandle(context, session)
@@ -71,10 +102,14 @@ extension CaseAPI {
     }
 
     /// Stored values as little-endian Int16 (CT in HU): the client windows them itself.
-    static func int16Bytes(_ values: [Float]) -> [UInt8] {
-        values.flatMap { value -> [UInt8] in
-            let stored = Int16(clamping: Int(value.rounded()))
-            return [UInt8(truncatingIfNeeded: stored), UInt8(truncatingIfNeeded: stored >> 8)]
+    static func int16Bytes<Values: Collection<Float>>(_ values: Values) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: values.count * 2) { bytes, written in
+            for (offset, value) in zip(stride(from: 0, to: values.count * 2, by: 2), values) {
+                let stored = UInt16(bitPattern: Int16(clamping: Int(value.rounded())))
+                bytes[offset] = UInt8(truncatingIfNeeded: stored)
+                bytes[offset + 1] = UInt8(truncatingIfNeeded: stored >> 8)
+            }
+            written = values.count * 2
         }
     }
 

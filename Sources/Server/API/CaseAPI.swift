@@ -71,11 +71,9 @@ struct CaseAPI: Sendable {
         }
         route(router, .get, "/api/v1/cases/:id/slices/:slice/raw") { _, context, session in
             let (handle, slice) = try await self.sliceHandle(context, session)
-            let voxels = try await queue.run {
-                let volume = handle.session.volume
-                return Self.int16Bytes(Array(volume.voxels[slice * volume.sliceArea..<(slice + 1) * volume.sliceArea]))
-            }
-            return Self.rawResponse(voxels)
+            let volume = handle.volume
+            return Self.rawResponse(
+                Self.int16Bytes(volume.voxels[slice * volume.sliceArea..<(slice + 1) * volume.sliceArea]))
         }
         route(router, .get, "/api/v1/cases/:id/slices/:slice/labels") { _, context, session in
             let (handle, slice) = try await self.sliceHandle(context, session)

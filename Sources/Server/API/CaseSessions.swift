@@ -27,12 +27,15 @@ public struct LoadedModels: Sendable {
 final class SessionHandle: @unchecked Sendable {
     let caseID: Int
     let session: CaseAnnotation
+    /// The case's image (immutable, so readable from any thread without the inference queue).
+    let volume: ScanVolume
     /// Propagation progress (slices done, planned), readable from any thread.
     let progress = Mutex<(done: Int, total: Int, running: Bool)>((0, 0, false))
 
     init(caseID: Int, session: CaseAnnotation) {
         self.caseID = caseID
         self.session = session
+        self.volume = session.volume
     }
 
     /// The interactive model as the annotation-time audit names it: "model version" (immutable,
