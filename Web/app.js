@@ -5,7 +5,9 @@ import { preparePacsPanel } from "./pacs.js";
 const state = {
   user: null, detail: null, slice: 0, label: 1, labels: new Map(), voxels: new Map(),
   window: { center: 40, width: 400 }, hidden: new Set(), view: { zoom: 1, x: 0, y: 0 }, colours: new Map(),
-  tool: "click", radius: 6, frame: null, stroke: null,
+  tool: "click", radius: 6, stroke: null,
+  // Each view's last drawn image (canvas id → ImageData), under a stroke's preview.
+  frames: new Map(),
   // The linked views: the crosshair's column and row on the slice, each side plane's values
   // ("plane:index" → Int16Array) and labels, and how many times the labels have changed.
   cross: { x: 0, y: 0, shown: true }, planeVoxels: new Map(), planeLabels: new Map(), labelsVersion: 0,
@@ -369,7 +371,7 @@ async function showPlaneViews() {
       state.planeLabels.set(key, decodeRuns(result.runs, view.width * view.height));
     }
     const canvas = $(`${view.plane}-canvas`);
-    render(canvas, state.planeVoxels.get(key), state.planeLabels.get(key));
+    state.frames.set(canvas.id, render(canvas, state.planeVoxels.get(key), state.planeLabels.get(key)));
     drawCrosshair(canvas, view.plane === "row" ? state.cross.x : state.cross.y, state.slice);
     canvas.dataset.shown = `${key}@${version}`;
   }));
@@ -400,6 +402,7 @@ function drawCrosshair(canvas, x, y) {
 /// A click in a side view moves the crosshair there and shows that slice in the main view.
 for (const plane of ["row", "column"]) {
   $(`${plane}-canvas`).addEventListener("click", (event) => {
+    if (state.tool !== "click") return;
     const canvas = event.target;
     const view = state.detail.planes.find((item) => item.plane === plane);
     const box = canvas.getBoundingClientRect();
@@ -414,7 +417,7 @@ for (const plane of ["row", "column"]) {
 
 function draw(voxels, labels) {
   const canvas = $("slice-canvas");
-  state.frame = render(canvas, voxels, labels);
+  state.frames.set(canvas.id, render(canvas, voxels, labels));
   drawCrosshair(canvas, state.cross.x, state.cross.y);
 }
 
@@ -459,18 +462,21 @@ $("tools").addEventListener("change", (event) => {
 $("brush-radius").addEventListener("input", (event) => setRadius(Number(event.target.value)));
 
 /// The slice pixel under a mouse event.
-function slicePoint(event) {
-  const canvas = $("slice-canvas");
+/// Where an event falls on a view's canvas, in its pixels (a flipped side view counts from its
+/// bottom row, the first slice).
+function canvasPoint(canvas, event) {
   const box = canvas.getBoundingClientRect();
-  return [(event.clientX - box.left) * canvas.width / box.width, (event.clientY - box.top) * canvas.height / box.height];
+  const x = (event.clientX - box.left) * canvas.width / box.width;
+  const y = (event.clientY - box.top) * canvas.height / box.height;
+  return [x, canvas.style.transform.includes("scaleY(-1)") ? canvas.height - y : y];
 }
 
-/// The stroke being drawn, over the slice as last drawn: the brush in its label's colour, the
+/// The stroke being drawn, over its view as last drawn: the brush in its label's colour, the
 /// eraser in white.
 function drawStrokePreview() {
-  const context = $("slice-canvas").getContext("2d");
-  if (state.frame) context.putImageData(state.frame, 0, 0);
-  const { points, tool } = state.stroke;
+  const { points, tool, canvas } = state.stroke;
+  const context = canvas.getContext("2d");
+  if (state.frames.has(canvas.id)) context.putImageData(state.frames.get(canvas.id), 0, 0);
   const colour = tool === "eraser" ? [255, 255, 255] : state.colours.get(state.label) ?? [255, 255, 0];
   context.strokeStyle = context.fillStyle = `rgba(${colour.join(",")}, 0.6)`;
   context.lineWidth = 2 * state.radius;
@@ -482,33 +488,41 @@ function drawStrokePreview() {
   points.length === 1 ? context.fill() : context.stroke();
 }
 
-/// Sends the finished stroke; the slice shows what the daemon stored.
+/// Sends the finished stroke (on the slice, or on the side view's plane); the views show what the
+/// daemon stored.
 async function sendStroke(stroke) {
   try {
     const result = await api(`/cases/${state.detail.case.id}/strokes`, {
       method: "POST",
-      body: { slice: stroke.slice, tool: stroke.tool, label: state.label, radius: state.radius, points: stroke.points,
-              clientTimestamp: new Date().toISOString() },
+      body: { plane: stroke.plane, index: stroke.index, tool: stroke.tool, label: state.label, radius: state.radius,
+              points: stroke.points, clientTimestamp: new Date().toISOString() },
     });
     showResult(result);
-    status(stroke.tool === "eraser" ? "erased with the eraser" : "painted with the brush");
-    await showSlice(result.slice);
+    status((stroke.tool === "eraser" ? "erased with the eraser" : "painted with the brush") +
+      (stroke.plane === "slice" ? "" : ` across ${result.slices.length} slices`));
+    await showSlice(result.slice ?? state.slice);
   } catch (error) { status(error.message); await showSlice(state.slice); }
 }
 
-/// Keeps a click's or stroke's labels and marks its slice corrected.
+/// Keeps a click's or stroke's labels and marks the slices it changed corrected (a side view's
+/// stroke changes several: their labels are fetched again).
 function showResult(result) {
   labelsChanged();
-  state.labels.set(result.slice, decodeRuns(result.runs, state.detail.columns * state.detail.rows));
-  if (!state.detail.correctedSlices.includes(result.slice)) {
-    state.detail.correctedSlices.push(result.slice);
+  const slices = result.slices ?? [result.slice];
+  for (const slice of slices) state.labels.delete(slice);
+  if (result.slice !== undefined) {
+    state.labels.set(result.slice, decodeRuns(result.runs, state.detail.columns * state.detail.rows));
+  }
+  const fresh = slices.filter((slice) => !state.detail.correctedSlices.includes(slice));
+  if (fresh.length) {
+    state.detail.correctedSlices.push(...fresh);
     drawQualityStrip();
   }
 }
 
 async function interact(event, erase) {
   event.preventDefault();
-  const [x, y] = slicePoint(event);
+  const [x, y] = canvasPoint($("slice-canvas"), event);
   state.cross.x = Math.min(Math.max(Math.floor(x), 0), state.detail.columns - 1);
   state.cross.y = Math.min(Math.max(Math.floor(y), 0), state.detail.rows - 1);
   try {
@@ -526,12 +540,16 @@ async function interact(event, erase) {
 $("slice-canvas").addEventListener("click", (event) => {
   if (state.tool === "click") interact(event, event.shiftKey);
 });
-$("slice-canvas").addEventListener("mousedown", (event) => {
-  if (event.button !== 0 || state.tool === "click") return;
-  event.preventDefault();
-  state.stroke = { tool: state.tool, slice: state.slice, points: [slicePoint(event)] };
-  drawStrokePreview();
-});
+/// The brush and the eraser draw on the slice and on the side views alike.
+for (const [id, plane] of [["slice-canvas", "slice"], ["row-canvas", "row"], ["column-canvas", "column"]]) {
+  $(id).addEventListener("mousedown", (event) => {
+    if (event.button !== 0 || state.tool === "click") return;
+    event.preventDefault();
+    const index = { slice: state.slice, row: state.cross.y, column: state.cross.x }[plane];
+    state.stroke = { tool: state.tool, canvas: $(id), plane, index, points: [canvasPoint($(id), event)] };
+    drawStrokePreview();
+  });
+}
 
 // Right button: a drag sets window (horizontal) and level (vertical); a click without dragging
 // erases. Middle button: a drag pans the zoomed image.
@@ -545,7 +563,7 @@ $("viewport").addEventListener("mousedown", (event) => {
 });
 window.addEventListener("mousemove", (event) => {
   if (state.stroke) {
-    const point = slicePoint(event);
+    const point = canvasPoint(state.stroke.canvas, event);
     const last = state.stroke.points[state.stroke.points.length - 1];
     if (Math.hypot(point[0] - last[0], point[1] - last[1]) >= 1) state.stroke.points.push(point);
     drawStrokePreview();
@@ -581,6 +599,7 @@ $("undo").addEventListener("click", async () => {
   try {
     const result = await api(`/cases/${state.detail.case.id}/undo`, { method: "POST" });
     labelsChanged();
+    state.labels.clear();  // a side view's stroke spans several slices
     state.labels.set(result.slice, decodeRuns(result.runs, state.detail.columns * state.detail.rows));
     status("undone");
     await showSlice(result.slice);

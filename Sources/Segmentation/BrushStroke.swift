@@ -1,30 +1,48 @@
-/// A brush or eraser stroke on one slice: the pixels it covers and the label they take. Strokes
-/// are the user's own drawing: they hold until a later stroke paints over them (a click on the slice
-/// never undoes them), and the interaction memory sees them as what the user saw.
+/// A brush or eraser stroke on one plane of the volume: a slice, or (drawn in a side view) a row or
+/// a column through every slice. Strokes are the user's own drawing: they hold until a later stroke
+/// paints over them (a click on the slice never undoes them), and the interaction memory sees them
+/// as what the user saw.
 public struct BrushStroke: Sendable, Equatable {
-    public var slice: Int
+    /// The kind of plane the stroke was drawn on, and which one (`VolumePlane`).
+    public var plane: VolumePlane
+    public var index: Int
     /// The label painted: one of the model's classes or a named structure's value; 0 is the eraser,
     /// which clears every label.
     public var value: UInt8
-    /// The pixels covered, as row-major indices into the slice, ascending.
+    /// The pixels covered, as row-major indices into the plane, ascending.
     public var pixels: [Int]
 
-    public init(slice: Int, value: UInt8, pixels: [Int]) {
-        self.slice = slice
+    public init(plane: VolumePlane = .slice, index: Int, value: UInt8, pixels: [Int]) {
+        self.plane = plane
+        self.index = index
         self.value = value
         self.pixels = pixels
     }
 
-    /// A stroke from a slice mask (non-zero: covered).
-    public init(slice: Int, value: UInt8, mask: [UInt8]) {
-        self.init(slice: slice, value: value, pixels: mask.indices.filter { mask[$0] != 0 })
+    /// A stroke from a plane mask (non-zero: covered).
+    public init(plane: VolumePlane = .slice, index: Int, value: UInt8, mask: [UInt8]) {
+        self.init(plane: plane, index: index, value: value, pixels: mask.indices.filter { mask[$0] != 0 })
     }
 
-    /// The stroke as a slice mask of `area` pixels (1: covered).
+    /// The stroke as a plane mask of `area` pixels (1: covered).
     public func mask(area: Int) -> [UInt8] {
         var mask = [UInt8](repeating: 0, count: area)
         for pixel in pixels where pixel < area { mask[pixel] = 1 }
         return mask
+    }
+
+    /// The stroke cut into the slices it crosses: one slice stroke per slice, slices ascending,
+    /// each with its pixels as slice indices (ascending). Pixels outside the plane are left out.
+    public func slices(in volume: ScanVolume) -> [BrushStroke] {
+        let (width, height) = plane.size(in: volume)
+        let (across, right, down) = plane.strides(in: volume)
+        let area = volume.sliceArea
+        var parts: [Int: [Int]] = [:]
+        for pixel in pixels where pixel < width * height {
+            let voxel = index * across + (pixel / width) * down + (pixel % width) * right
+            parts[voxel / area, default: []].append(voxel % area)
+        }
+        return parts.keys.sorted().map { BrushStroke(index: $0, value: value, pixels: parts[$0]!.sorted()) }
     }
 
     /// The pixels (row-major, ascending) whose centres lie within `radius` of the polyline through

@@ -21,10 +21,10 @@ public final class CaseAnnotation {
     }
 
     /// What undo takes back: a click (the session it went to; nil: the main one) or a stroke
-    /// (the sessions whose labels it changed, each holding an undo snapshot).
+    /// (per slice it crossed, the sessions whose labels it changed, each holding an undo snapshot).
     enum Edit {
         case click(UInt8?)
-        case stroke(slice: Int, changed: [UInt8?])
+        case stroke([(slice: Int, changed: [UInt8?])])
     }
 
     /// A walker click's undo record: the slice's labels and clicks before it.
@@ -42,8 +42,9 @@ public final class CaseAnnotation {
     public private(set) var structures: [Structure] = []
     /// This round's clicks and strokes in order, for undo.
     private var edits: [Edit] = []
-    /// Every brush and eraser stroke per slice, oldest first: laid over the slice again after each
-    /// click on it, so a stroke holds until another stroke paints over it.
+    /// Every brush and eraser stroke per slice (a side view's stroke cut into the slices it
+    /// crossed), oldest first: laid over the slice again after each click on it, so a stroke holds
+    /// until another stroke paints over it.
     private var strokes: [Int: [BrushStroke]] = [:]
     /// With the walker engine: each structure's clicks per slice, and its undo records.
     private var walkerClicks: [UInt8: [Int: [SimulatedClick]]] = [:]
@@ -122,24 +123,31 @@ public final class CaseAnnotation {
         session.quality[click.slice] = nil
     }
 
-    /// A brush or eraser stroke: its pixels take the stroke's label in the case's labels (the
-    /// eraser clears every label there). Returns the slice's labels.
-    public func paint(_ stroke: BrushStroke) throws -> ClickOutcome {
-        guard (0..<volume.slices).contains(stroke.slice) else {
-            throw SessionError("slice \(stroke.slice) is outside 0..<\(volume.slices)")
+    /// A brush or eraser stroke on a slice or a side view's plane: its pixels take the stroke's
+    /// label in the case's labels (the eraser clears every label). Every slice it crosses becomes
+    /// one the user corrected. Returns those slices, ascending.
+    @discardableResult
+    public func paint(_ stroke: BrushStroke) throws -> [Int] {
+        guard (0..<stroke.plane.count(in: volume)).contains(stroke.index) else {
+            throw SessionError(
+                "\(stroke.plane.rawValue) \(stroke.index) is outside 0..<\(stroke.plane.count(in: volume))")
         }
         guard stroke.value == 0 || isModelClass(stroke.value) || structure(stroke.value) != nil else {
             throw SessionError("label \(stroke.value) is neither one of the model's classes nor a named structure")
         }
-        let changed = ([nil] + structures.map(\.value)).filter { owner in
-            guard let value = Self.value(of: stroke, in: owner, modelClasses: sim.metadata.classCount) else {
-                return false
+        let parts = stroke.slices(in: volume)
+        let changes = parts.map { part in
+            let changed = ([nil] + structures.map(\.value)).filter { owner in
+                guard let value = Self.value(of: part, in: owner, modelClasses: sim.metadata.classCount) else {
+                    return false
+                }
+                return session(owner).overwrite(part.pixels, on: part.index, with: value, undoable: true)
             }
-            return session(owner).overwrite(stroke.pixels, on: stroke.slice, with: value, undoable: true)
+            strokes[part.index, default: []].append(part)
+            return (slice: part.index, changed: changed)
         }
-        strokes[stroke.slice, default: []].append(stroke)
-        edits.append(.stroke(slice: stroke.slice, changed: changed))
-        return ClickOutcome(slice: stroke.slice, labels: Array(sliceLabels(stroke.slice)), milliseconds: 0)
+        edits.append(.stroke(changes))
+        return parts.map(\.index)
     }
 
     /// The label a stroke leaves in one session's labels (`owner` nil: the model's session; else a
@@ -166,10 +174,12 @@ public final class CaseAnnotation {
         guard let last = edits.popLast() else { return nil }
         switch last {
         case .click(let owner): return undoClick(owner)
-        case .stroke(let slice, let changed):
-            for owner in changed { session(owner).undo() }
-            strokes[slice]?.removeLast()
-            return slice
+        case .stroke(let changes):
+            for (slice, changed) in changes.reversed() {
+                for owner in changed { session(owner).undo() }
+                strokes[slice]?.removeLast()
+            }
+            return changes.first?.slice
         }
     }
 

@@ -44,17 +44,21 @@ extension RoundRepository {
         }
     }
 
-    /// Records one click durably (before the caller acknowledges it): the round row of
+    /// Records one click or stroke durably (before the caller acknowledges it): the round row of
     /// (case, round number, slice) is created on its first click, with the model that answered it;
-    /// the click gets the next sequence.
+    /// the click gets the next sequence. A side view's stroke crosses slices: its round row has no
+    /// slice.
     public func record(
         click: InteractionRecord, caseID: Int, userID: Int?, roundNumber: Int, model: String = ""
     ) async throws(StoreError) {
         try await pool.transaction { connection throws(StoreError) in
             try connection.execute("SELECT id FROM cases WHERE id = $1 FOR UPDATE", [caseID])
+            let roundSlice: Int? = click.plane == .slice ? click.sliceIndex : nil
             let existing = try connection.execute(
-                "SELECT id FROM rounds WHERE case_ref = $1 AND number = $2 AND kind = 'click' AND slice_index = $3",
-                [caseID, roundNumber, click.sliceIndex]
+                """
+                SELECT id FROM rounds WHERE case_ref = $1 AND number = $2 AND kind = 'click'
+                    AND slice_index IS NOT DISTINCT FROM $3::integer
+                """, [caseID, roundNumber, roundSlice]
             ).records.first?.int("id")
             let roundID: Int
             if let existing {
@@ -65,7 +69,7 @@ extension RoundRepository {
                         """
                         INSERT INTO rounds (case_ref, user_ref, number, kind, slice_index, model)
                         VALUES ($1, $2, $3, 'click', $4, $5) RETURNING id
-                        """, [caseID, userID, roundNumber, click.sliceIndex, model]
+                        """, [caseID, userID, roundNumber, roundSlice, model]
                     ).records[0].int("id")
                 else { throw StoreError(.query, "round id was not returned") }
                 roundID = created
@@ -73,14 +77,16 @@ extension RoundRepository {
             let interactionID = try connection.execute(
                 """
                 INSERT INTO interactions (round_ref, sequence, class_index, slice_index, x, y, kind, client_timestamp,
-                    latency_ms, painted)
-                SELECT $1, COALESCE(MAX(sequence), 0) + 1, $2, $3, $4, $5, $6, to_timestamp($7::float8), $8, $9::bytea
+                    latency_ms, painted, plane)
+                SELECT $1, COALESCE(MAX(sequence), 0) + 1, $2, $3, $4, $5, $6, to_timestamp($7::float8), $8, $9::bytea,
+                    $10
                 FROM interactions WHERE round_ref = $1
                 RETURNING id
                 """,
                 [
                     roundID, click.classIndex, click.sliceIndex, click.x, click.y, click.kind.rawValue,
                     click.clientTimestamp?.timeIntervalSince1970, click.latencyMilliseconds, click.painted,
+                    click.plane.rawValue,
                 ]
             ).records.first?.int("id")
             // Active time: the gap since the round's previous click (or its start), a gap longer than

@@ -22,6 +22,15 @@ public struct InteractionRecord: Sendable, Equatable, Codable {
         public var isStroke: Bool { self == .brush || self == .eraser }
     }
 
+    /// The plane a stroke was drawn on: a slice, or in a side view a row or a column through every
+    /// slice (`sliceIndex` then numbers the row or column).
+    public enum Plane: String, Sendable, Codable {
+        case slice, row, column
+    }
+
+    /// The interaction's row id (0 before it is stored): the order interactions happened in.
+    public var id: Int
+
     public var sequence: Int
     public var classIndex: Int
     public var sliceIndex: Int
@@ -30,13 +39,16 @@ public struct InteractionRecord: Sendable, Equatable, Codable {
     public var kind: Kind
     public var clientTimestamp: Date?
     public var latencyMilliseconds: Double
-    /// A stroke's covered pixels: the slice mask (1 = covered) run-length encoded as `rle-u8`.
+    /// A stroke's covered pixels: the plane's mask (1 = covered) run-length encoded as `rle-u8`.
     public var painted: [UInt8]?
+    public var plane: Plane
 
     public init(
         sequence: Int, classIndex: Int, sliceIndex: Int, x: Double, y: Double, kind: Kind, clientTimestamp: Date? = nil,
-        latencyMilliseconds: Double = 0, painted: [UInt8]? = nil
+        latencyMilliseconds: Double = 0, painted: [UInt8]? = nil, plane: Plane = .slice, id: Int = 0
     ) {
+        self.id = id
+        self.plane = plane
         self.painted = painted
         self.sequence = sequence
         self.classIndex = classIndex
@@ -166,8 +178,9 @@ public struct RoundRepository: Sendable {
         let rows = try await pool.withConnection { connection throws(StoreError) in
             try connection.execute(
                 """
-                SELECT r.number, r.id AS round_id, i.sequence, i.class_index, i.slice_index, i.x, i.y, i.kind, i.latency_ms,
-                       EXTRACT(EPOCH FROM i.client_timestamp)::float8 AS client_ts, encode(i.painted, 'hex') AS painted
+                SELECT r.number, r.id AS round_id, i.id, i.sequence, i.class_index, i.slice_index, i.x, i.y, i.kind,
+                       i.latency_ms, i.plane, EXTRACT(EPOCH FROM i.client_timestamp)::float8 AS client_ts,
+                       encode(i.painted, 'hex') AS painted
                 FROM interactions i JOIN rounds r ON r.id = i.round_ref
                 WHERE r.case_ref = $1 AND NOT i.undone ORDER BY r.number, r.id, i.sequence
                 """, [caseID]
@@ -177,7 +190,8 @@ public struct RoundRepository: Sendable {
             guard let round = row.int("number"), let roundID = row.int("round_id"), let sequence = row.int("sequence"),
                 let classIndex = row.int("class_index"), let slice = row.int("slice_index"),
                 let x = row.double("x"), let y = row.double("y"),
-                let kind = row["kind"].flatMap(InteractionRecord.Kind.init)
+                let kind = row["kind"].flatMap(InteractionRecord.Kind.init), let id = row.int("id"),
+                let plane = row["plane"].flatMap(InteractionRecord.Plane.init)
             else { return nil }
             return (
                 round, roundID,
@@ -185,7 +199,7 @@ public struct RoundRepository: Sendable {
                     sequence: sequence, classIndex: classIndex, sliceIndex: slice, x: x, y: y, kind: kind,
                     clientTimestamp: row.double("client_ts").map { Date(timeIntervalSince1970: $0) },
                     latencyMilliseconds: row.double("latency_ms") ?? 0,
-                    painted: row["painted"].map(Self.bytes(fromHex:)))
+                    painted: row["painted"].map(Self.bytes(fromHex:)), plane: plane, id: id)
             )
         }
     }

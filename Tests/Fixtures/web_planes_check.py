@@ -1,9 +1,10 @@
 """The viewer's linked views in a real headless Chromium: sign in, open the first case, read the
 side views' names and sizes, click on the structure in the main view (the crosshair moves there and
 the side views show the labels), then click in the row plane's view (the main view jumps to that
-slice and the column plane moves). Prints a JSON report.
+slice and the column plane moves), then brush down the coronal view through several slices and undo
+it. Prints a JSON report.
 
-usage: web_planes_check.py URL USER PASSWORD X Y ROW_VIEW_X ROW_VIEW_SLICE [SCREENSHOT]
+usage: web_planes_check.py URL USER PASSWORD X Y ROW_VIEW_X ROW_VIEW_SLICE [SCREENSHOT BRUSH_SCREENSHOT]
 X, Y: the image pixel to click with the first class on the slice the viewer opens.
 ROW_VIEW_X, ROW_VIEW_SLICE: the column and the slice to click in the row plane's view.
 """
@@ -68,12 +69,33 @@ def main() -> int:
                   "the sagittal view through the new crosshair")
         if screenshot:
             page.screenshot(screenshot)
+        jumped = {"sliceLabel": page.eval("document.getElementById('slice-label').textContent"),
+                  "sliceAfterJump": counts("slice-canvas"), "crossColumn": page.eval(CROSS_COLUMN % row_x)}
         page.toggle_crosshair(False)
         page.toggle_crosshair(True)
+        page.toggle_crosshair(False)  # the counts below are of labels only
+        # The brush in the coronal view: a vertical stroke down column ROW_VIEW_X + 10 through slices
+        # 1 to 8 paints that column of the crosshair's row in each of them; undo takes it back.
+        page.key("b")
+        page.eval("""(() => { const r = document.getElementById('brush-radius'); r.value = 2;
+            r.dispatchEvent(new Event('input')); })()""")
+        before_brush = counts("row-canvas")["coloured"]
+        page.eval("document.getElementById('status').textContent = ''")
+        shown_rows = [(height - 1 - slice) if flipped else slice for slice in (1, 4, 8)]
+        page.drag([page.canvas_point("row-canvas", row_x + 10, row) for row in shown_rows])
+        page.wait("document.getElementById('status').textContent.startsWith('painted with the brush across')",
+                  "the coronal stroke")
+        page.wait(f"{COUNTS}('row-canvas').coloured > {before_brush}", "the coronal stroke drawn")
+        if len(sys.argv) > 9:
+            page.screenshot(sys.argv[9])
+        side_brush = {"before": before_brush, "painted": counts("row-canvas")["coloured"],
+                      "status": page.eval("document.getElementById('status').textContent")}
+        page.eval("document.getElementById('undo').click()")
+        page.wait("document.getElementById('status').textContent === 'undone'", "the undo")
+        page.wait(f"{COUNTS}('row-canvas').coloured === {before_brush}", "the coronal stroke taken back")
+        side_brush["undone"] = counts("row-canvas")["coloured"]
         print(json.dumps({"names": names, "opened": opened, "clicked": clicked, "flipped": flipped,
-                          "projected": projected, "enlarged": enlarged,
-                          "sliceLabel": page.eval("document.getElementById('slice-label').textContent"),
-                          "sliceAfterJump": counts("slice-canvas"), "crossColumn": page.eval(CROSS_COLUMN % row_x)}))
+                          "projected": projected, "enlarged": enlarged, "sideBrush": side_brush, **jumped}))
         return 0
 
 

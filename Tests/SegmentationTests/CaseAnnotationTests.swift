@@ -64,8 +64,9 @@ import Testing
         // A 5-pixel brush dragged across the slice's top rows paints structure 6 there.
         let band = BrushStroke.pixels(along: [(4, 6), (40, 6)], radius: 5, columns: columns, rows: volume.rows)
         #expect(band.count > 36 * 9 && band.allSatisfy { $0 / columns <= 11 })
-        let brushed = try annotation.paint(BrushStroke(slice: slice, value: 6, pixels: band))
-        #expect(band.allSatisfy { brushed.labels[$0] == 6 } && brushed.labels.filter { $0 == 6 }.count == band.count)
+        #expect(try annotation.paint(BrushStroke(index: slice, value: 6, pixels: band)) == [slice])
+        let brushed = Array(annotation.sliceLabels(slice))
+        #expect(band.allSatisfy { brushed[$0] == 6 } && brushed.filter { $0 == 6 }.count == band.count)
         #expect(annotation.corrected == [slice])
         // A class-1 click on the large organ: the network relabels the slice, the stroke stands.
         let large = cases.interior(of: .largeOrgan, slice: slice)
@@ -73,8 +74,9 @@ import Testing
         #expect(clicked.labels.contains(1) && band.allSatisfy { clicked.labels[$0] == 6 })
         // The eraser over the click clears the class there; the brush's band keeps its label.
         let hole = BrushStroke.pixels(along: [(large.x, large.y)], radius: 3, columns: columns, rows: volume.rows)
-        let erased = try annotation.paint(BrushStroke(slice: slice, value: 0, pixels: hole))
-        #expect(hole.allSatisfy { erased.labels[$0] == 0 } && erased.labels.contains(1))
+        try annotation.paint(BrushStroke(index: slice, value: 0, pixels: hole))
+        let erased = Array(annotation.sliceLabels(slice))
+        #expect(hole.allSatisfy { erased[$0] == 0 } && erased.contains(1))
         // Another click on the organ, at the hole's edge, does not fill the erased hole again.
         let again = try annotation.click(SessionClick(slice: slice, x: large.x + 3, y: large.y, label: 1))
         #expect(hole.allSatisfy { again.labels[$0] == 0 } && again.labels.contains(1))
@@ -82,11 +84,43 @@ import Testing
         #expect(annotation.undo() == slice && annotation.undo() == slice)
         #expect(Array(annotation.sliceLabels(slice)) == clicked.labels)
         #expect(annotation.undo() == slice)
-        #expect(Array(annotation.sliceLabels(slice)) == brushed.labels)
+        #expect(Array(annotation.sliceLabels(slice)) == brushed)
         #expect(annotation.undo() == slice)
         #expect(!annotation.sliceLabels(slice).contains { $0 != 0 } && annotation.corrected.isEmpty)
         #expect(annotation.undo() == nil)
         // A label that is neither a class nor a structure is refused.
-        #expect(throws: SessionError.self) { try annotation.paint(BrushStroke(slice: slice, value: 9, pixels: band)) }
+        #expect(throws: SessionError.self) { try annotation.paint(BrushStroke(index: slice, value: 9, pixels: band)) }
+    }
+
+    /// A stroke drawn in a side view (a row through every slice) paints the voxels of that row in
+    /// every slice it crosses; each becomes corrected, and one undo takes the whole stroke back.
+    @Test func aStrokeInASideViewPaintsAcrossTheSlices() throws {
+        let annotation = try walkerAnnotation()
+        let volume = annotation.volume
+        let (row, columns) = (20, volume.columns)
+        // The row plane is columns wide and one pixel row per slice: a brush from (10, 2) to
+        // (10, 6) of radius 1.5 covers columns 9-11 on slices 2-6 (and the disks' ends).
+        let planePixels = BrushStroke.pixels(
+            along: [(10, 2), (10, 6)], radius: 1.5, columns: columns, rows: volume.slices)
+        let touched = try annotation.paint(BrushStroke(plane: .row, index: row, value: 1, pixels: planePixels))
+        #expect(touched == Array(1...7))
+        #expect(annotation.corrected == Set(1...7))
+        for slice in 2...6 {
+            let labels = annotation.sliceLabels(slice)
+            let painted = labels.indices.filter { labels[$0] != 0 }.map { $0 - labels.startIndex }
+            #expect(painted == (9...11).map { row * columns + $0 }, "slice \(slice)")
+        }
+        #expect(
+            annotation.labels(at: VolumePlane.row.voxels(row, in: volume)).filter { $0 == 1 }.count == planePixels.count
+        )
+        // The column plane's voxels: the same stroke in a column view paints column 20 instead.
+        let column = BrushStroke(plane: .column, index: 20, value: 1, pixels: [3 * volume.rows + 7])
+        #expect(column.slices(in: volume) == [BrushStroke(index: 3, value: 1, pixels: [7 * columns + 20])])
+        // One undo takes back every slice of the stroke.
+        #expect(annotation.undo() == 1)
+        #expect(annotation.corrected.isEmpty && !annotation.labels.contains { $0 != 0 })
+        #expect(throws: SessionError.self) {
+            try annotation.paint(BrushStroke(plane: .row, index: volume.rows, value: 1, pixels: [0]))
+        }
     }
 }

@@ -383,6 +383,15 @@ import Testing
                         #"{"slice": 99, "tool": "brush", "label": 1, "radius": 3, "points": [[10, 10]]}"#,
                         .unprocessableContent
                     ),
+                    (#"{"plane": "row", "tool": "brush", "label": 1, "radius": 3, "points": [[10, 3]]}"#, .badRequest),
+                    (
+                        #"{"plane": "oblique", "index": 3, "tool": "eraser", "radius": 3, "points": [[1, 3]]}"#,
+                        .badRequest
+                    ),
+                    (
+                        #"{"plane": "column", "index": 128, "tool": "eraser", "radius": 3, "points": [[10, 3]]}"#,
+                        .unprocessableContent
+                    ),
                 ]
                 for (body, status) in refused {
                     let response = try await stroke(body)
@@ -481,6 +490,46 @@ import Testing
                 }
                 #expect(try await get("/planes/row/128/raw").status == .notFound)
                 #expect(try await get("/planes/oblique/3/raw").status == .notFound)
+            }
+        }
+    }
+
+    /// A stroke in a side view: the brush along a row plane paints that row in every slice it
+    /// crosses, is stored with its plane, and comes back the same when a new daemon rebuilds the
+    /// session from the stored interactions.
+    @Test func sideViewStrokesCrossSlicesAndReplay() async throws {
+        try await withFixture { fixture in
+            let base = "/api/v1/cases/\(fixture.caseID)"
+            // Radius 1 around x = 10 from slice 2 to 6: columns 9-11 there, and column 10 on slices 1 and 7.
+            let expected = BrushStroke.pixels(along: [(10, 2), (10, 6)], radius: 1, columns: 128, rows: 10)
+            @Sendable func labels(_ response: TestResponse) throws -> [UInt8] {
+                WebClientTests.decode(runs: try json(response)["runs"] as? [Int] ?? [])
+            }
+            try await app(fixture).test(.router) { client in
+                let ann = try await signIn(client, "ann")
+                let painted = try await client.execute(
+                    uri: base + "/strokes", method: .post, headers: ann.headers(),
+                    body: ByteBuffer(
+                        string:
+                            #"{"plane": "row", "index": 64, "tool": "brush", "label": 2, "radius": 1, "points": [[10, 2], [10, 6]]}"#
+                    ))
+                #expect(painted.status == .ok, "\(String(buffer: painted.body))")
+                let answer = try json(painted)
+                #expect(answer["slices"] as? [Int] == Array(1...7) && answer["plane"] as? String == "row")
+                #expect(answer["slice"] == nil)
+                let plane = try labels(painted)
+                #expect(plane.indices.filter { plane[$0] == 2 } == expected)
+                let slice = try labels(
+                    try await client.execute(uri: base + "/slices/4/labels", method: .get, headers: ann.headers()))
+                #expect(slice.indices.filter { slice[$0] == 2 } == [64 * 128 + 9, 64 * 128 + 10, 64 * 128 + 11])
+                let stored = try await RoundRepository(pool: fixture.database.pool).interactions(caseID: fixture.caseID)
+                #expect(stored.map(\.interaction.plane) == [.row] && stored.first?.interaction.sliceIndex == 64)
+            }
+            try await app(fixture).test(.router) { client in
+                let ann = try await signIn(client, "ann")
+                let replayed = try labels(
+                    try await client.execute(uri: base + "/planes/row/64/labels", method: .get, headers: ann.headers()))
+                #expect(replayed.indices.filter { replayed[$0] == 2 } == expected)
             }
         }
     }

@@ -210,7 +210,8 @@ import Testing
     /// The linked views in the browser: beside the slice, the coronal and sagittal planes through
     /// the crosshair, drawn with the labels; a click on the slice moves the crosshair there, a click
     /// in the coronal view moves the main view to that slice and the sagittal plane to that column;
-    /// the 3D check beside them shows the clicked structure from outside.
+    /// the 3D check beside them shows the clicked structure from outside; the brush paints down the
+    /// coronal view through the slices, and undo takes it back.
     @Test func theSidePlanesFollowTheCrosshair() async throws {
         let fixtures = CaseAPITests()
         try await fixtures.withFixture { fixture in
@@ -221,7 +222,7 @@ import Testing
                 try await Self.browserCheck(
                     "web_planes_check.py", port: try #require(client.port),
                     ["\(best % 128)", "\(best / 128)", "\(rowViewX)", "\(rowViewSlice)"]
-                        + (screenshots.map { [$0 + "/9-linked-planes.png"] } ?? []))
+                        + (screenshots.map { [$0 + "/9-linked-planes.png", $0 + "/10-coronal-brush.png"] } ?? []))
             }
             #expect(report["names"] as? [String] == ["coronal", "sagittal"], "\(report)")
             let opened = report["opened"] as? [String: [String: Int]] ?? [:]
@@ -241,6 +242,12 @@ import Testing
             #expect(projected["projection-row"]?["height"] == 10 && projected["projection-column"]?["width"] == 128)
             #expect((projected["projection-row"]?["coloured"] ?? 0) > 10, "\(report)")
             #expect(report["enlarged"] as? String == "256px")
+            // The brush in the coronal view paints through slices 1 to 8; undo takes it all back.
+            let sideBrush = report["sideBrush"] as? [String: Any] ?? [:]
+            let before = sideBrush["before"] as? Int ?? 0
+            #expect((sideBrush["painted"] as? Int ?? 0) > before + 20, "\(sideBrush)")
+            #expect((sideBrush["status"] as? String)?.hasSuffix("across 10 slices") == true, "\(sideBrush)")
+            #expect(sideBrush["undone"] as? Int == before)
             // Slices ascend to the head: the last one is drawn at the top.
             #expect(report["flipped"] as? Bool == true)
             #expect((report["sliceLabel"] as? String)?.hasPrefix("slice \(rowViewSlice + 1) / 10") == true)

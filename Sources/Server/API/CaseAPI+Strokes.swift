@@ -7,9 +7,12 @@ import Store
 /// (undo, replay after a restart, the annotation-time audit).
 extension CaseAPI {
     /// A stroke as the client sends it: a round brush of `radius` pixels dragged along `points`
-    /// ([x, y] in slice pixels) on one slice.
+    /// ([x, y] in the plane's pixels) on one slice, or in a side view on one row or column plane
+    /// (`plane` and `index`; x along the plane's width, y along the slices).
     struct StrokeRequest: Decodable {
-        var slice: Int
+        var slice: Int?
+        var plane: InteractionRecord.Plane?
+        var index: Int?
         /// `brush` paints `label`; `eraser` clears every label.
         var tool: InteractionRecord.Kind
         var label: Int?
@@ -30,16 +33,19 @@ extension CaseAPI {
         let record = try await caseRecord(context, session)
         let body = try await JSONBody.decode(StrokeRequest.self, from: request)
         let handle = try await handle(record)
-        let stroke = try Self.brushStroke(
-            body, columns: handle.session.volume.columns, rows: handle.session.volume.rows)
-        let (outcome, round) = try await queue.run { (try handle.session.paint(stroke), handle.session.round) }
-        let area = handle.session.volume.sliceArea
+        let stroke = try Self.brushStroke(body, in: handle.volume)
+        let (slices, labels, round) = try await queue.run {
+            let slices = try handle.session.paint(stroke)
+            let labels = handle.session.labels(at: stroke.plane.voxels(stroke.index, in: handle.volume))
+            return (slices, labels, handle.session.round)
+        }
         do {
             try await RoundRepository(pool: pool).record(
                 click: InteractionRecord(
-                    sequence: 0, classIndex: Int(stroke.value), sliceIndex: stroke.slice, x: body.points[0][0],
+                    sequence: 0, classIndex: Int(stroke.value), sliceIndex: stroke.index, x: body.points[0][0],
                     y: body.points[0][1], kind: body.tool, clientTimestamp: body.clientTimestamp,
-                    painted: RunLengthCodec.encode(stroke.mask(area: area))),
+                    painted: RunLengthCodec.encode(stroke.mask(area: labels.count)),
+                    plane: InteractionRecord.Plane(rawValue: stroke.plane.rawValue) ?? .slice),
                 caseID: record.id, userID: session.user.id, roundNumber: round, model: handle.modelName)
         } catch {
             // Not durable, so not acknowledged: the session is rebuilt from what was stored.
@@ -47,12 +53,32 @@ extension CaseAPI {
             throw error
         }
         return try JSONBody.response(
-            ClickResult(slice: outcome.slice, labels: outcome.labels, latencyMilliseconds: 0, round: round))
+            StrokeResult(
+                slice: stroke.plane == .slice ? stroke.index : nil, plane: stroke.plane.rawValue, index: stroke.index,
+                runs: SliceLabels.runs(labels), slices: slices, round: round))
     }
 
-    /// Checks a stroke request and finds the pixels it covers.
-    static func brushStroke(_ body: StrokeRequest, columns: Int, rows: Int) throws -> BrushStroke {
+    /// A stroke's outcome: the labels of the plane it was drawn on (for a slice stroke, `slice`'s)
+    /// as runs, and every slice whose labels it changed (each now a corrected slice).
+    struct StrokeResult: Encodable {
+        var slice: Int?
+        var plane: String
+        var index: Int
+        var runs: [Int]
+        var slices: [Int]
+        var round: Int
+    }
+
+    /// Checks a stroke request and finds the pixels it covers on its plane. The brush is round in
+    /// the plane's pixels (in a side view, taller than wide on screen where slices are thicker than
+    /// pixels).
+    static func brushStroke(_ body: StrokeRequest, in volume: ScanVolume) throws -> BrushStroke {
         guard body.tool.isStroke else { throw APIFailure.badRequest("tool is brush or eraser, not \(body.tool)") }
+        let plane = VolumePlane(rawValue: (body.plane ?? .slice).rawValue) ?? .slice
+        guard let index = plane == .slice ? body.slice ?? body.index : body.index else {
+            throw APIFailure.badRequest("a stroke names its slice, or its plane's index in a side view")
+        }
+        let (columns, rows) = plane.size(in: volume)
         guard body.radius >= 0.5, body.radius <= strokeRadiusLimit else {
             throw APIFailure.badRequest("radius is 0.5 to \(Int(strokeRadiusLimit)) pixels, not \(body.radius)")
         }
@@ -62,7 +88,7 @@ extension CaseAPI {
         let points = try body.points.map { point -> (x: Double, y: Double) in
             guard point.count == 2, point.allSatisfy({ abs($0) <= strokeCoordinateLimit }) else {
                 throw APIFailure.badRequest(
-                    "each point is [x, y] in slice pixels, within ±\(Int(strokeCoordinateLimit))")
+                    "each point is [x, y] in the plane's pixels, within ±\(Int(strokeCoordinateLimit))")
             }
             return (point[0], point[1])
         }
@@ -78,7 +104,9 @@ extension CaseAPI {
                 <= strokeWorkLimit * columns * rows
         else { throw APIFailure.badRequest("the stroke is too long for one request; send it in parts") }
         let pixels = BrushStroke.pixels(along: points, radius: body.radius, columns: columns, rows: rows)
-        guard !pixels.isEmpty else { throw APIFailure.badRequest("the stroke covers no pixel of the slice") }
-        return BrushStroke(slice: body.slice, value: value, pixels: pixels)
+        guard !pixels.isEmpty else {
+            throw APIFailure.badRequest("the stroke covers no pixel of the \(plane.rawValue)")
+        }
+        return BrushStroke(plane: plane, index: index, value: value, pixels: pixels)
     }
 }

@@ -137,39 +137,41 @@ actor CaseSessions {
         recent.removeAll { $0 == caseID }
     }
 
-    /// Replays stored rounds: clicks and strokes in order; a propagation, then the next round.
+    /// Replays stored rounds: each round number's clicks and strokes in the order they happened
+    /// (over all its slices' round rows, since a side view's stroke crosses slices), then its
+    /// propagation, which starts the next round.
     static func replay(_ history: [RoundEntry], into session: CaseAnnotation) throws {
-        for round in history {
-            switch round.kind {
-            case .click:
-                for interaction in round.interactions {
-                    if interaction.kind.isStroke {
-                        _ = try session.paint(try stroke(interaction, area: session.volume.sliceArea))
-                        continue
-                    }
+        for number in Array(Set(history.map(\.number))).sorted() {
+            let rounds = history.filter { $0.number == number }
+            let interactions = rounds.filter { $0.kind == .click }.flatMap(\.interactions).sorted { $0.id < $1.id }
+            for interaction in interactions {
+                if interaction.kind.isStroke {
+                    try session.paint(try stroke(interaction, in: session.volume))
+                } else {
                     _ = try session.click(
                         SessionClick(
                             slice: interaction.sliceIndex, x: interaction.x, y: interaction.y,
                             label: interaction.classIndex),
                         erase: interaction.kind == .erase)
                 }
-            case .propagate:
+            }
+            if rounds.contains(where: { $0.kind == .propagate }) {
                 _ = try session.propagate()
                 session.startRound()
-            case .fusion:
-                continue
             }
         }
     }
 
-    /// A stored stroke as the engine paints it.
-    static func stroke(_ interaction: InteractionRecord, area: Int) throws -> BrushStroke {
+    /// A stored stroke as the engine paints it (its mask covers the plane it was drawn on).
+    static func stroke(_ interaction: InteractionRecord, in volume: ScanVolume) throws -> BrushStroke {
         guard let painted = interaction.painted else {
             throw StoreError(.query, "stroke \(interaction.sequence) has no painted pixels")
         }
+        let plane = VolumePlane(rawValue: interaction.plane.rawValue) ?? .slice
+        let (width, height) = plane.size(in: volume)
         return BrushStroke(
-            slice: interaction.sliceIndex,
+            plane: plane, index: interaction.sliceIndex,
             value: interaction.kind == .eraser ? 0 : UInt8(clamping: interaction.classIndex),
-            mask: try RunLengthCodec.decode(painted, count: area))
+            mask: try RunLengthCodec.decode(painted, count: width * height))
     }
 }
