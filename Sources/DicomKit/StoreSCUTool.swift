@@ -17,7 +17,7 @@ public enum StoreSCUTool {
         options: [String] = [], executable: String = "/usr/bin/storescu"
     ) async throws -> Result {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("storescu-\(UUID()).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

@@ -1,4 +1,4 @@
-public import DicomKit
+import DicomKit
 import Foundation
 public import Store
 

@@ -1,4 +1,4 @@
-public import DicomKit
+import DicomKit
 public import Store
 
 /// Checks, stores and indexes one received DICOM instance. Shared by `delineate import`, the

@@ -1,4 +1,4 @@
-public import DicomKit
+import DicomKit
 import Dispatch
 import Foundation
 public import Logging

@@ -28,6 +28,7 @@ public final class DatabasePool: Sendable {
     }
 
     /// Runs `body` with a connection of its own, on the pool's queue.
+    @discardableResult
     public func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) throws(StoreError) -> T
     ) async throws(StoreError) -> T {

@@ -26,11 +26,16 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Slices in the series.") var slices: Int = 300
         @Option(help: "Our SCP port for the run.") var port: Int = 11_199
         @Option(help: "Orthanc as AE@host:port (environment: DELINEATE_ORTHANC_AE/HOST/DICOM_PORT).")
-        var orthanc: String? = Environment.value("DELINEATE_ORTHANC_DICOM_PORT").map {
-            "\(Environment.value("DELINEATE_ORTHANC_AE") ?? "ORTHANC")@\(Environment.value("DELINEATE_ORTHANC_HOST") ?? "127.0.0.1"):\($0)"
-        }
+        var orthanc: String?
         @Option(help: "Markdown file whose ingest table is replaced with this run's.") var writeDocs: String?
         @Flag(help: "Compress every file to JPEG-LS lossless (DCMTK dcmcjpls) before sending.") var jpegLS = false
+
+        /// The dev services' Orthanc as AE@host:port, when data/dev/env.sh is sourced.
+        static func orthancFromEnvironment() -> String? {
+            Environment.value("DELINEATE_ORTHANC_DICOM_PORT").map {
+                "\(Environment.value("DELINEATE_ORTHANC_AE") ?? "ORTHANC")@\(Environment.value("DELINEATE_ORTHANC_HOST") ?? "127.0.0.1"):\($0)"
+            }
+        }
 
         func run() async throws {
             var logger = Logger(label: "delineate.bench")
@@ -81,7 +86,7 @@ struct BenchCommand: AsyncParsableCommand {
                 throw ValidationError("slice \(index) (\(frame.sopInstanceUID)) is not at its source position")
             }
             var rows = [("Delineate C-STORE SCP (store + index + fsync)", ours.seconds)]
-            if let orthanc {
+            if let orthanc = orthanc ?? Self.orthancFromEnvironment() {
                 guard case .cStore(let node) = try pacsDestination(orthanc).transport else {
                     throw ValidationError("--orthanc takes AE@host:port")
                 }

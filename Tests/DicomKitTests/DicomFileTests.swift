@@ -28,7 +28,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         var bytes = [UInt8](repeating: 0, count: 128) + Array("DICM".utf8)
         bytes += [0x02, 0x00, 0x10, 0x00, 0x55, 0x49, 0x40]  // a meta element cut off mid-header
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         #expect(throws: DicomError.self) { try DicomFile(path: path) }
     }
 

@@ -2,8 +2,9 @@
 in, open the first case, name a structure, click on it (its colour appears), propagate, and
 accept. Prints a JSON report.
 
-usage: web_structure_check.py URL USER PASSWORD NAME X Y
-X, Y: the image pixel (on the slice the viewer opens) to click with the new structure.
+usage: web_structure_check.py URL USER PASSWORD NAME X Y [SLICE [SCREENSHOT]]
+X, Y: the image pixel to click with the new structure, on SLICE (default: the slice the viewer
+opens). SCREENSHOT: where to save the viewer after the propagation.
 """
 import json
 import sys
@@ -19,11 +20,18 @@ STRUCTURE_PIXELS = """(() => { const c = document.getElementById('slice-canvas')
 
 def main() -> int:
     url, user, password, name, x, y = sys.argv[1:7]
+    slice_index = int(sys.argv[7]) if len(sys.argv) > 7 else None
+    screenshot = sys.argv[8] if len(sys.argv) > 8 else None
     with headless_page() as page:
         page.sign_in(url, user, password)
         page.wait("document.querySelectorAll('#worklist tbody tr').length > 0", "the worklist")
         page.open_first_case()
         page.toggle_crosshair(False)  # the label counts below count coloured pixels
+        if slice_index is not None:
+            page.eval(f"""(() => {{ const s = document.getElementById('slice-slider'); s.value = {slice_index};
+                s.dispatchEvent(new Event('input')); }})()""")
+            page.wait(f"document.getElementById('slice-label').textContent.startsWith('slice {slice_index + 1} ')",
+                      "the slice")
         page.wait("!document.getElementById('structure-form').hidden", "the structure form")
         choices = page.eval("document.querySelectorAll('#structure-choices option').length")
         page.eval(f"""(() => {{ document.getElementById('structure-name').value = {json.dumps(name)};
@@ -36,11 +44,17 @@ def main() -> int:
         after = page.eval(STRUCTURE_PIXELS)
         page.eval("document.getElementById('propagate').click()")
         page.wait("document.getElementById('status').textContent.startsWith('propagated to')", "the propagation", 240)
+        propagated = page.eval("document.getElementById('status').textContent")
+        if screenshot:
+            page.toggle_crosshair(True)
+            page.wait("(document.getElementById('row-canvas').dataset.shown || '').endsWith("
+                      "'@' + document.getElementById('projection-row').dataset.shown)", "the 3D check of these labels")
+            page.screenshot(screenshot)
         page.eval("document.getElementById('accept').click()")
         page.wait("document.getElementById('status').textContent.startsWith('accepted')", "the acceptance", 120)
         accepted = page.eval("document.getElementById('status').textContent")
         print(json.dumps({"choices": choices, "classes": classes, "selected": selected, "before": before,
-                          "after": after, "accepted": accepted}))
+                          "after": after, "propagated": propagated, "accepted": accepted}))
         return 0
 
 

@@ -25,13 +25,19 @@ import Testing
         var assignee: User
     }
 
-    func withFixture(_ body: (Fixture) async throws -> Void) async throws {
+    /// A database with three users and one case assigned to ann: by default a 128 x 128 x 10
+    /// phantom CT; `series` writes other DICOM files into the folder it is given and returns them.
+    func withFixture(
+        series: (String) async throws -> [String] = {
+            try PhantomSeries.write("api", slices: 10, size: 128, seed: 77, in: $0).paths
+        },
+        _ body: (Fixture) async throws -> Void
+    ) async throws {
         let database = try await TestDatabase.create()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let files = try FileStore(root: folder + "/store")
-        let series = try PhantomSeries.write("api", slices: 10, size: 128, seed: 77, in: folder)
-        let caseID = try await ingestedCase(series, database: database, files: files)
+        let caseID = try await ingestedCase(files: try await series(folder), database: database, files: files)
         let users = UserRepository(pool: database.pool)
         let hash = PasswordHasher.hash("correct horse", cost: 4)
         _ = try await users.create(

@@ -1,4 +1,5 @@
 import DelineateTesting
+import Foundation
 import Store
 
 @testable import Server
@@ -6,10 +7,18 @@ import Store
 /// Ingests every slice of a written phantom series as a modality would send it and assembles it;
 /// returns the case the assembly opened.
 func ingestedCase(_ series: PhantomSeries, database: TestDatabase, files: FileStore) async throws -> Int {
+    try await ingestedCase(files: series.paths, database: database, files: files)
+}
+
+/// Ingests the DICOM files of one series in order and assembles it; returns the case it opened.
+func ingestedCase(files paths: [String], database: TestDatabase, files: FileStore) async throws -> Int {
     let ingest = DicomIngest(files: files, pool: database.pool)
     var seriesID = 0
-    for index in series.paths.indices {
-        if case .stored(let id, _) = try await ingest.ingest(try series.bytes(index)) { seriesID = id }
+    for path in paths {
+        if case .stored(let id, _) = try await ingest.ingest([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+        {
+            seriesID = id
+        }
     }
     guard
         case .assembled(_, let caseID?) = try await SeriesAssembly(files: files, pool: database.pool).assemble(

@@ -147,6 +147,43 @@ import Testing
         }
     }
 
+    /// A real patient in the browser: Debian's invesalius-examples head CT (the demo's real case,
+    /// written as DICOM by Deploy/dev/invesalius_ct.py). The radiologist names "brain", clicks deep
+    /// in the brain on a middle slice (the random walker segments it), propagates and accepts.
+    @Test func aRadiologistOutlinesTheBrainOnARealHeadCT() async throws {
+        let fixtures = CaseAPITests()
+        try await fixtures.withFixture(series: { folder in
+            _ = try await Process.output(
+                of: DevServices.python,
+                arguments: [CaseAPITests.root + "/Deploy/dev/invesalius_ct.py", folder + "/ct"])
+            return try FileManager.default.contentsOfDirectory(atPath: folder + "/ct").sorted().map {
+                folder + "/ct/" + $0
+            }
+        }) { fixture in
+            // The deepest pixel of brain tissue (10-60 HU) on the middle slice.
+            let record = try await CaseRepository(pool: fixture.database.pool).find(id: fixture.caseID)
+            let volume = try await SeriesVolumes(pool: fixture.database.pool, files: fixture.files).volume(
+                seriesID: record.seriesID, modality: record.modality)
+            let slice = volume.slices / 2
+            let values = volume.voxels[slice * volume.sliceArea..<(slice + 1) * volume.sliceArea]
+            let distance = DistanceTransform.euclidean(
+                values.map { (10...60).contains($0) }, width: volume.columns, height: volume.rows)
+            let deepest = distance.indices.max { distance[$0] < distance[$1] }!
+            let screenshots = ProcessInfo.processInfo.environment["DELINEATE_SCREENSHOTS"]
+            let result = try await fixtures.app(fixture).test(.live) { client -> [String: Any] in
+                try await Self.browserCheck(
+                    "web_structure_check.py", port: try #require(client.port),
+                    ["brain", "\(deepest % volume.columns)", "\(deepest / volume.columns)", "\(slice)"]
+                        + (screenshots.map { [$0 + "/11-real-head-ct.png"] } ?? []))
+            }
+            #expect(volume.columns == 256 && volume.slices == 108 && distance[deepest] > 10, "\(distance[deepest])")
+            // One click on the brain gives the walker's region of several hundred pixels.
+            #expect(result["before"] as? Int == 0 && (result["after"] as? Int ?? 0) > 300, "\(result)")
+            #expect((result["propagated"] as? String)?.hasPrefix("propagated to") == true, "\(result)")
+            #expect((result["accepted"] as? String)?.hasPrefix("accepted") == true, "\(result)")
+        }
+    }
+
     /// The brush and the eraser in the browser: a band brushed with class 1, the eraser across it,
     /// a second band undone. A restarted daemon (sessions rebuilt from PostgreSQL) shows the same
     /// labels; the annotation-time report counts the two strokes kept; the accepted SEG carries

@@ -1,5 +1,5 @@
 public import DicomKit
-public import Foundation
+import Foundation
 import Segmentation
 public import Store
 
