@@ -377,7 +377,8 @@ async function showPlaneViews() {
   }));
 }
 
-/// Forgets the side views' labels (a click, stroke, undo or propagation changed them).
+/// A click, stroke, undo or propagation changed the labels: the side views fetch theirs again and
+/// the 3D check is asked for anew.
 function labelsChanged() {
   state.planeLabels.clear();
   state.labelsVersion++;
@@ -399,19 +400,20 @@ function drawCrosshair(canvas, x, y) {
   context.restore();
 }
 
+/// Moves the crosshair to column `x` and row `y` of the slice (kept inside it).
+function moveCrosshair(x, y) {
+  state.cross.x = Math.min(Math.max(Math.floor(x), 0), state.detail.columns - 1);
+  state.cross.y = Math.min(Math.max(Math.floor(y), 0), state.detail.rows - 1);
+}
+
 /// A click in a side view moves the crosshair there and shows that slice in the main view.
 for (const plane of ["row", "column"]) {
   $(`${plane}-canvas`).addEventListener("click", (event) => {
     if (state.tool !== "click") return;
-    const canvas = event.target;
-    const view = state.detail.planes.find((item) => item.plane === plane);
-    const box = canvas.getBoundingClientRect();
-    const across = Math.floor((event.clientX - box.left) * canvas.width / box.width);
-    let slice = Math.floor((event.clientY - box.top) * canvas.height / box.height);
-    if (view.flipped) slice = canvas.height - 1 - slice;
-    if (plane === "row") state.cross.x = Math.min(Math.max(across, 0), state.detail.columns - 1);
-    else state.cross.y = Math.min(Math.max(across, 0), state.detail.rows - 1);
-    showSlice(Math.min(Math.max(slice, 0), state.detail.slices - 1));
+    const [across, slice] = canvasPoint(event.target, event);
+    if (plane === "row") moveCrosshair(across, state.cross.y);
+    else moveCrosshair(state.cross.x, across);
+    showSlice(Math.min(Math.max(Math.floor(slice), 0), state.detail.slices - 1));
   });
 }
 
@@ -461,7 +463,6 @@ $("tools").addEventListener("change", (event) => {
 });
 $("brush-radius").addEventListener("input", (event) => setRadius(Number(event.target.value)));
 
-/// The slice pixel under a mouse event.
 /// Where an event falls on a view's canvas, in its pixels (a flipped side view counts from its
 /// bottom row, the first slice).
 function canvasPoint(canvas, event) {
@@ -523,8 +524,7 @@ function showResult(result) {
 async function interact(event, erase) {
   event.preventDefault();
   const [x, y] = canvasPoint($("slice-canvas"), event);
-  state.cross.x = Math.min(Math.max(Math.floor(x), 0), state.detail.columns - 1);
-  state.cross.y = Math.min(Math.max(Math.floor(y), 0), state.detail.rows - 1);
+  moveCrosshair(x, y);
   try {
     const result = await api(`/cases/${state.detail.case.id}/clicks`, {
       method: "POST",

@@ -197,17 +197,11 @@ public final class CaseAnnotation {
 
     /// The case's labels on one slice: the model's classes with the structures painted over them.
     public func sliceLabels(_ slice: Int) -> ArraySlice<UInt8> {
-        var labels = Array(main.sliceLabels(slice))
-        for structure in structures {
-            for (pixel, value) in structure.session.sliceLabels(slice).enumerated() where value != 0 {
-                labels[pixel] = structure.value
-            }
-        }
-        return labels[...]
+        labels(at: slice * volume.sliceArea..<(slice + 1) * volume.sliceArea)[...]
     }
 
     /// The case's labels at some voxels (volume indices), as `labels` gives them.
-    public func labels(at voxels: [Int]) -> [UInt8] {
+    public func labels<Voxels: Collection<Int>>(at voxels: Voxels) -> [UInt8] {
         var labels = voxels.map { main.labels[$0] }
         for structure in structures {
             for (position, voxel) in voxels.enumerated() where structure.session.labels[voxel] != 0 {

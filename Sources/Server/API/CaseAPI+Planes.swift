@@ -68,7 +68,7 @@ extension CaseAPI {
         route(router, .get, "/api/v1/cases/:id/planes/:plane/:index/labels") { _, context, session in
             let (handle, plane, index) = try await self.planeHandle(context, session)
             let labels = try await queue.run {
-                handle.session.labels(at: plane.voxels(index, in: handle.session.volume))
+                handle.session.labels(at: plane.voxels(index, in: handle.volume))
             }
             return try JSONBody.response(
                 PlaneLabels(plane: plane.rawValue, index: index, runs: SliceLabels.runs(labels)))
@@ -86,7 +86,7 @@ extension CaseAPI {
         }
         let handle = try await handle(record)
         guard let index = context.parameters.get(given == nil ? "index" : "slice", as: Int.self),
-            (0..<plane.count(in: handle.session.volume)).contains(index)
+            (0..<plane.count(in: handle.volume)).contains(index)
         else {
             throw APIFailure.notFound("no such \(plane.rawValue) in case \(record.id)")
         }

@@ -45,7 +45,7 @@ extension CaseAPI {
                     sequence: 0, classIndex: Int(stroke.value), sliceIndex: stroke.index, x: body.points[0][0],
                     y: body.points[0][1], kind: body.tool, clientTimestamp: body.clientTimestamp,
                     painted: RunLengthCodec.encode(stroke.mask(area: labels.count)),
-                    plane: InteractionRecord.Plane(rawValue: stroke.plane.rawValue) ?? .slice),
+                    plane: InteractionRecord.Plane(stroke.plane)),
                 caseID: record.id, userID: session.user.id, roundNumber: round, model: handle.modelName)
         } catch {
             // Not durable, so not acknowledged: the session is rebuilt from what was stored.
@@ -74,7 +74,7 @@ extension CaseAPI {
     /// pixels).
     static func brushStroke(_ body: StrokeRequest, in volume: ScanVolume) throws -> BrushStroke {
         guard body.tool.isStroke else { throw APIFailure.badRequest("tool is brush or eraser, not \(body.tool)") }
-        let plane = VolumePlane(rawValue: (body.plane ?? .slice).rawValue) ?? .slice
+        let plane = VolumePlane(body.plane ?? .slice)
         guard let index = plane == .slice ? body.slice ?? body.index : body.index else {
             throw APIFailure.badRequest("a stroke names its slice, or its plane's index in a side view")
         }
@@ -108,5 +108,27 @@ extension CaseAPI {
             throw APIFailure.badRequest("the stroke covers no pixel of the \(plane.rawValue)")
         }
         return BrushStroke(plane: plane, index: index, value: value, pixels: pixels)
+    }
+}
+
+/// The engine's planes and the stored interactions' planes name the same three (Store keeps its own
+/// type, as it does not depend on Segmentation).
+extension VolumePlane {
+    init(_ plane: InteractionRecord.Plane) {
+        switch plane {
+        case .slice: self = .slice
+        case .row: self = .row
+        case .column: self = .column
+        }
+    }
+}
+
+extension InteractionRecord.Plane {
+    init(_ plane: VolumePlane) {
+        switch plane {
+        case .slice: self = .slice
+        case .row: self = .row
+        case .column: self = .column
+        }
     }
 }

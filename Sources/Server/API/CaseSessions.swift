@@ -141,8 +141,9 @@ actor CaseSessions {
     /// (over all its slices' round rows, since a side view's stroke crosses slices), then its
     /// propagation, which starts the next round.
     static func replay(_ history: [RoundEntry], into session: CaseAnnotation) throws {
-        for number in Array(Set(history.map(\.number))).sorted() {
-            let rounds = history.filter { $0.number == number }
+        let roundsByNumber = Dictionary(grouping: history, by: \.number)
+        for number in roundsByNumber.keys.sorted() {
+            let rounds = roundsByNumber[number] ?? []
             let interactions = rounds.filter { $0.kind == .click }.flatMap(\.interactions).sorted { $0.id < $1.id }
             for interaction in interactions {
                 if interaction.kind.isStroke {
@@ -167,7 +168,7 @@ actor CaseSessions {
         guard let painted = interaction.painted else {
             throw StoreError(.query, "stroke \(interaction.sequence) has no painted pixels")
         }
-        let plane = VolumePlane(rawValue: interaction.plane.rawValue) ?? .slice
+        let plane = VolumePlane(interaction.plane)
         let (width, height) = plane.size(in: volume)
         return BrushStroke(
             plane: plane, index: interaction.sliceIndex,
