@@ -27,11 +27,12 @@ public final class CaseAnnotation {
         case stroke([(slice: Int, changed: [UInt8?])])
     }
 
-    /// A walker click's undo record: the slice's labels and clicks before it.
+    /// A walker click's undo record: the slice's labels, clicks and prior before it.
     struct WalkerSnapshot {
         var slice: Int
         var labels: [UInt8]
         var clicks: [SimulatedClick]
+        var prior: [Bool]?
         var wasCorrected: Bool
     }
 
@@ -48,6 +49,9 @@ public final class CaseAnnotation {
     private var strokes: [Int: [BrushStroke]] = [:]
     /// With the walker engine: each structure's clicks per slice, and its undo records.
     private var walkerClicks: [UInt8: [Int: [SimulatedClick]]] = [:]
+    /// With the walker engine: what a slice showed of each structure before its first click there,
+    /// when it showed some (propagated or painted): the clicks correct it (`WalkerPropagation.refine`).
+    private var walkerPriors: [UInt8: [Int: [Bool]]] = [:]
     private var walkerUndo: [UInt8: [WalkerSnapshot]] = [:]
 
     public init(
@@ -102,7 +106,9 @@ public final class CaseAnnotation {
             slice: outcome.slice, labels: Array(sliceLabels(outcome.slice)), milliseconds: outcome.milliseconds)
     }
 
-    /// A walker click: the slice is segmented again from all its clicks for the structure.
+    /// A walker click: the slice is segmented again from all its clicks for the structure, on its
+    /// own (`RandomWalker.segment`) or, when the slice showed the structure before its first
+    /// click, as a correction of what it showed.
     func walk(_ click: SessionClick, on target: Structure) throws {
         let volume = main.volume
         guard (0..<volume.slices).contains(click.slice), click.x >= 0, click.y >= 0,
@@ -111,14 +117,25 @@ public final class CaseAnnotation {
         let session = target.session
         let range = click.slice * volume.sliceArea..<(click.slice + 1) * volume.sliceArea
         let clicks = walkerClicks[target.value, default: [:]][click.slice, default: []]
+        let shown = session.labels[range].map { $0 != 0 }
+        let prior = clicks.isEmpty ? (shown.contains(true) ? shown : nil) : walkerPriors[target.value]?[click.slice]
         walkerUndo[target.value, default: []].append(
             WalkerSnapshot(
                 slice: click.slice, labels: Array(session.labels[range]), clicks: clicks,
-                wasCorrected: session.corrected.contains(click.slice)))
+                prior: walkerPriors[target.value]?[click.slice], wasCorrected: session.corrected.contains(click.slice)))
         let all = clicks + [SimulatedClick(x: Int(click.x), y: Int(click.y), label: UInt8(click.label))]
         walkerClicks[target.value, default: [:]][click.slice] = all
-        session.labels.replaceSubrange(
-            range, with: RandomWalker.segment(volume: volume, slice: click.slice, clicks: all))
+        walkerPriors[target.value, default: [:]][click.slice] = prior
+        let labels: [UInt8]
+        if let prior {
+            labels = WalkerPropagation().refine(
+                image: volume.voxels[range], width: volume.columns, height: volume.rows, shown: prior,
+                clicks: all.map { (x: $0.x, y: $0.y, structure: $0.label != 0) }
+            ).map { $0 ? 1 : 0 }
+        } else {
+            labels = RandomWalker.segment(volume: volume, slice: click.slice, clicks: all)
+        }
+        session.labels.replaceSubrange(range, with: labels)
         session.corrected.insert(click.slice)
         session.quality[click.slice] = nil
     }
@@ -191,6 +208,7 @@ public final class CaseAnnotation {
         target.session.labels.replaceSubrange(
             snapshot.slice * area..<(snapshot.slice + 1) * area, with: snapshot.labels)
         walkerClicks[target.value, default: [:]][snapshot.slice] = snapshot.clicks
+        walkerPriors[target.value, default: [:]][snapshot.slice] = snapshot.prior
         if !snapshot.wasCorrected { target.session.corrected.remove(snapshot.slice) }
         return snapshot.slice
     }
@@ -222,8 +240,10 @@ public final class CaseAnnotation {
         return labels
     }
 
-    /// Propagates every session with corrected slices (the structures reuse the main session's key
-    /// features); the outcome lists the slices any of them updated.
+    /// Propagates every session with corrected slices: the model's classes and the network
+    /// engine's structures with the propagation network (reusing the main session's key features),
+    /// the walker engine's structures with the walker (`WalkerPropagation`: better on real images,
+    /// Docs/evaluation.md). The outcome lists the slices any of them updated.
     public func propagate(
         settings: PropagationSettings = PropagationSettings(), progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> PropagationOutcome {
@@ -233,11 +253,17 @@ public final class CaseAnnotation {
         var updated = Set<Int>()
         var kept = Set<Int>()
         for (index, session) in sessions.enumerated() {
-            session.keys.merge(main.keys) { current, _ in current }
-            let outcome = try session.propagate(settings: settings) { done, total in
-                progress(index * total + done, sessions.count * total)
+            let outcome: PropagationOutcome
+            if session !== main, structureEngine == .walker {
+                outcome = try session.propagateByWalker()
+                progress(index + 1, sessions.count)
+            } else {
+                session.keys.merge(main.keys) { current, _ in current }
+                outcome = try session.propagate(settings: settings) { done, total in
+                    progress(index * total + done, sessions.count * total)
+                }
+                main.keys.merge(session.keys) { current, _ in current }
             }
-            main.keys.merge(session.keys) { current, _ in current }
             updated.formUnion(outcome.updatedSlices)
             kept.formUnion(outcome.keptSlices)
         }
@@ -265,7 +291,11 @@ public final class CaseAnnotation {
         return fractions
     }
 
-    public func suggestNextSlice() -> Int? { main.suggestNextSlice() }
+    /// The slice to correct next: the weakest of every session's suggestions (the model's classes
+    /// and each named structure).
+    public func suggestNextSlice() -> Int? {
+        ([main] + structures.map(\.session)).compactMap { $0.weakestSlice() }.min { $0.score < $1.score }?.slice
+    }
 
     public func prepareKeyFeatures(_ slices: Range<Int>) throws { try main.prepareKeyFeatures(slices) }
 }

@@ -2,15 +2,17 @@
 /// region, the distance to the nearest pixel outside it (or outside the image).
 public enum DistanceTransform {
     /// Distances (in pixels) for `inside` (width x height, row by row); 0 outside the region.
-    public static func euclidean(_ inside: [Bool], width: Int, height: Int) -> [Double] {
+    /// With `borderIsOutside` false the image's edge is not a way out: the distance is to the
+    /// nearest pixel outside the region within the image.
+    public static func euclidean(_ inside: [Bool], width: Int, height: Int, borderIsOutside: Bool = true) -> [Double] {
         let infinity = Double(width * width + height * height + 1)
-        // Pad by one pixel of "outside" so the image border counts as background.
+        // Pad by one pixel of "outside" so the image border counts as background (or of "inside").
         let paddedWidth = width + 2
         let paddedHeight = height + 2
-        var squared = [Double](repeating: 0, count: paddedWidth * paddedHeight)
+        var squared = [Double](repeating: borderIsOutside ? 0 : infinity, count: paddedWidth * paddedHeight)
         for y in 0..<height {
-            for x in 0..<width where inside[y * width + x] {
-                squared[(y + 1) * paddedWidth + x + 1] = infinity
+            for x in 0..<width {
+                squared[(y + 1) * paddedWidth + x + 1] = inside[y * width + x] ? infinity : 0
             }
         }
         var line = [Double](repeating: 0, count: max(paddedWidth, paddedHeight))

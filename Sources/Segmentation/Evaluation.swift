@@ -131,6 +131,57 @@ public enum ClickEvaluation {
     }
 }
 
+/// What the volumetric protocol corrects and propagates: a session of the model's classes, or one
+/// structure a user named in a case (`NamedStructureAnnotator`). Its labels use the truth's values.
+public protocol VolumetricAnnotator: AnyObject {
+    var labels: [UInt8] { get }
+    var corrected: Set<Int> { get }
+    func sliceLabels(_ slice: Int) -> ArraySlice<UInt8>
+    /// The virtual user's click (label 0: background) at pixel (x, y) of a slice.
+    func click(slice: Int, x: Int, y: Int, label: Int) throws
+    /// Propagates from the corrected slices, as the product's propagate button does.
+    func propagateCorrections() throws -> PropagationOutcome
+    func startRound()
+    func suggestNextSlice() -> Int?
+}
+
+extension InteractiveSession: VolumetricAnnotator {
+    public func click(slice: Int, x: Int, y: Int, label: Int) throws {
+        _ = try click(SessionClick(slice: slice, x: Double(x), y: Double(y), label: label))
+    }
+
+    public func propagateCorrections() throws -> PropagationOutcome { try propagate() }
+}
+
+/// One structure named in a case, as a user segments it: a `CaseAnnotation` with one structure of
+/// the given engine, its labels 0/1.
+public final class NamedStructureAnnotator: VolumetricAnnotator {
+    let annotation: CaseAnnotation
+    let session: InteractiveSession
+    let value: UInt8
+
+    public init(volume: ScanVolume, sim: SimNetwork, propagation: PropagationNetwork?, engine: StructureEngine) throws {
+        annotation = CaseAnnotation(
+            volume: volume, sim: sim, propagation: propagation, structureModel: sim, structureEngine: engine)
+        value = UInt8(sim.metadata.classCount)
+        try annotation.addStructure(value: value)
+        session = annotation.structures[0].session
+    }
+
+    public var labels: [UInt8] { session.labels }
+    public var corrected: Set<Int> { session.corrected }
+    public func sliceLabels(_ slice: Int) -> ArraySlice<UInt8> { session.sliceLabels(slice) }
+
+    public func click(slice: Int, x: Int, y: Int, label: Int) throws {
+        _ = try annotation.click(
+            SessionClick(slice: slice, x: Double(x), y: Double(y), label: Int(value)), erase: label == 0)
+    }
+
+    public func propagateCorrections() throws -> PropagationOutcome { try annotation.propagate() }
+    public func startRound() { annotation.startRound() }
+    public func suggestNextSlice() -> Int? { session.suggestNextSlice() }
+}
+
 /// The volumetric protocol (VMN): round 1 corrects each class's largest slice with the virtual
 /// user's clicks and propagates; every later round corrects one more slice, chosen by the
 /// strategy, and propagates again. Returns the pooled 3D Dice after each round.
@@ -150,14 +201,15 @@ public enum PropagationEvaluation {
         public var seconds: Double
     }
 
+    /// Runs the protocol on each case with a fresh annotator from `annotator`.
     public static func run(
-        _ cases: [EvaluationCase], sim: SimNetwork, propagation: PropagationNetwork, classes: Int,
+        _ cases: [EvaluationCase], annotator: (EvaluationCase) throws -> any VolumetricAnnotator, classes: Int,
         clicksPerSlice: Int, strategy: Strategy, rounds: Int = 2
     ) throws -> Outcome {
         var outcome = Outcome(rounds: Array(repeating: DiceTally(classes: classes), count: max(rounds, 1)), seconds: 0)
         for item in cases {
             let volume = item.volume
-            let session = InteractiveSession(volume: volume, sim: sim, propagation: propagation)
+            let session = try annotator(item)
             var random = SplitMix64(seed: 7)
             var keySlices: Set<Int> = []
             for label in 1..<classes {
@@ -171,13 +223,13 @@ public enum PropagationEvaluation {
             for slice in keySlices.sorted() {
                 try correct(slice, in: session, item: item, clicks: clicksPerSlice, random: &random)
             }
-            outcome.seconds += try session.propagate().milliseconds / 1000
+            outcome.seconds += try session.propagateCorrections().milliseconds / 1000
             outcome.rounds[0].add(prediction: session.labels, truth: item.truth)
             for round in outcome.rounds.indices.dropFirst() {
                 session.startRound()
                 if let next = nextSlice(by: strategy, session: session, item: item, random: &random) {
                     try correct(next, in: session, item: item, clicks: clicksPerSlice, random: &random)
-                    outcome.seconds += try session.propagate().milliseconds / 1000
+                    outcome.seconds += try session.propagateCorrections().milliseconds / 1000
                 }
                 outcome.rounds[round].add(prediction: session.labels, truth: item.truth)
             }
@@ -187,7 +239,7 @@ public enum PropagationEvaluation {
 
     /// The slice the strategy corrects next, nil when none is left.
     static func nextSlice(
-        by strategy: Strategy, session: InteractiveSession, item: EvaluationCase, random: inout SplitMix64
+        by strategy: Strategy, session: any VolumetricAnnotator, item: EvaluationCase, random: inout SplitMix64
     ) -> Int? {
         switch strategy {
         case .quality:
@@ -205,14 +257,14 @@ public enum PropagationEvaluation {
         }
     }
 
-    static func sliceDice(_ session: InteractiveSession, _ item: EvaluationCase, _ slice: Int) -> Double {
+    static func sliceDice(_ session: any VolumetricAnnotator, _ item: EvaluationCase, _ slice: Int) -> Double {
         var tally = DiceTally(classes: Int(item.truth.max() ?? 0) + 1)
         tally.add(prediction: Array(session.sliceLabels(slice)), truth: item.sliceTruth(slice))
         return tally.meanForeground
     }
 
     static func correct(
-        _ slice: Int, in session: InteractiveSession, item: EvaluationCase, clicks: Int, random: inout SplitMix64
+        _ slice: Int, in session: any VolumetricAnnotator, item: EvaluationCase, clicks: Int, random: inout SplitMix64
     ) throws {
         let user = VirtualUser(
             width: item.volume.columns, height: item.volume.rows,
@@ -222,8 +274,7 @@ public enum PropagationEvaluation {
             guard
                 let click = user.nextClick(prediction: Array(session.sliceLabels(slice)), truth: truth, using: &random)
             else { break }
-            _ = try session.click(
-                SessionClick(slice: slice, x: Double(click.x), y: Double(click.y), label: Int(click.label)))
+            try session.click(slice: slice, x: click.x, y: click.y, label: Int(click.label))
         }
     }
 }

@@ -207,7 +207,10 @@ extension InteractiveSession {
     /// The slice to correct next: of the uncorrected slices that hold foreground or border a slice
     /// that does, the one with the lowest predicted quality (VMN), or the lowest confidence when no
     /// quality is known (Slice-and-Conquer). Nil when there is no candidate.
-    public func suggestNextSlice() -> Int? {
+    public func suggestNextSlice() -> Int? { weakestSlice()?.slice }
+
+    /// The slice `suggestNextSlice` gives, with its score.
+    func weakestSlice() -> (slice: Int, score: Float)? {
         let foreground = (0..<volume.slices).map { sliceLabels($0).contains { $0 != 0 } }
         let candidates = (0..<volume.slices).filter { slice in
             !corrected.contains(slice)
@@ -215,7 +218,7 @@ extension InteractiveSession {
                     || (slice + 1 < volume.slices && foreground[slice + 1]))
         }
         let scored = candidates.compactMap { slice in (quality[slice] ?? confidence[slice]).map { (slice, $0) } }
-        return scored.min { $0.1 < $1.1 }?.0
+        return scored.min { $0.1 < $1.1 }
     }
 }
 

@@ -85,6 +85,12 @@ struct BenchInteractive: ParsableCommand {
             table += String(
                 format: "| named structure (\(mode)): first click on a slice, p50 (ms) | %.1f |\n",
                 percentile(firstNamed, 0.5))
+            guard engine == .walker else { continue }
+            let walkerStart = ContinuousClock.now
+            let walked = try annotation.propagate()
+            table += String(
+                format: "| named structure (random walker): propagation by the walker through %d slices (s) | %.2f |\n",
+                walked.updatedSlices.count, (ContinuousClock.now - walkerStart).milliseconds / 1000)
         }
         table +=
             "\n\(threads) thread(s); \(all.count) clicks by the virtual user on 3 slices of a \(size)x\(size)x\(slices) CT phantom (seed 2026); a named structure: the same number of clicks on its large organ, through the case's annotation as the daemon sends them."

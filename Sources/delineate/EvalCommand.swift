@@ -133,8 +133,8 @@ struct EvalCommand: ParsableCommand {
             report += "| --- | ---: |" + String(repeating: " ---: |", count: classes + 1) + "\n"
             for strategy in PropagationEvaluation.Strategy.allCases {
                 let result = try PropagationEvaluation.run(
-                    cases, sim: sim, propagation: propagation, classes: classes, clicksPerSlice: propagationClicks,
-                    strategy: strategy, rounds: rounds)
+                    cases, annotator: { InteractiveSession(volume: $0.volume, sim: sim, propagation: propagation) },
+                    classes: classes, clicksPerSlice: propagationClicks, strategy: strategy, rounds: rounds)
                 for (index, tally) in result.rounds.enumerated() {
                     let round = index + 1
                     let perClass = (1..<classes).map { tally.dice($0).map { String(format: "%.3f", $0) } ?? "–" }
@@ -178,6 +178,7 @@ struct EvalCommand: ParsableCommand {
             modality: modality, model: model,
             multiClass: try? SimNetwork(contentsOf: "\(models)/sim.safetensors"),
             propagation: skipPropagation ? nil : try? PropagationNetwork(contentsOf: "\(models)/prop.safetensors"),
+            propagates: !skipPropagation,
             reported: reported, sliceStep: sliceStep, rounds: rounds, propagationClicks: propagationClicks)
         let report = try evaluation.run(chart: chart)
         print(report)

@@ -24,6 +24,8 @@ struct StructureEvaluation {
     /// The multi-class network, scored on structures named like one of its classes.
     let multiClass: SimNetwork?
     let propagation: PropagationNetwork?
+    /// Whether to run the propagation protocol (the walker's needs no network).
+    let propagates: Bool
     let reported: [Int]
     let sliceStep: Int
     let rounds: Int
@@ -101,14 +103,20 @@ struct StructureEvaluation {
                     clickRows.append("\(prefix) SIM, multi-class (its class) | \(diceCells(curve, label: index))")
                 }
                 clickRows.append("\(prefix) random walker | \(diceCells(walker))")
-                guard let propagation else { continue }
-                let outcome = try PropagationEvaluation.run(
-                    [item], sim: model, propagation: propagation, classes: 2, clicksPerSlice: propagationClicks,
-                    strategy: .quality, rounds: rounds)
-                let perRound = outcome.rounds.map { $0.dice(1).map { String(format: "%.3f", $0) } ?? "–" }
-                propagationRows.append(
-                    "| \(name) | \(structure) | " + perRound.joined(separator: " | ")
-                        + String(format: " | %.1f |", outcome.seconds))
+                guard propagates else { continue }
+                for (method, engine, strategy) in propagationMethods {
+                    let outcome = try PropagationEvaluation.run(
+                        [item],
+                        annotator: {
+                            try NamedStructureAnnotator(
+                                volume: $0.volume, sim: model, propagation: propagation, engine: engine)
+                        }, classes: 2, clicksPerSlice: propagationClicks, strategy: strategy, rounds: rounds)
+                    let perRound = outcome.rounds.map { $0.dice(1).map { String(format: "%.3f", $0) } ?? "–" }
+                    propagationRows.append(
+                        "| \(name) | \(structure) | \(method) | \(strategy.rawValue) | "
+                            + perRound.joined(separator: " | ")
+                            + String(format: " | %.1f |", outcome.seconds))
+                }
             }
         }
         let columns = reported.map { "\($0) clicks" }.joined(separator: " | ")
@@ -128,15 +136,27 @@ struct StructureEvaluation {
                 "\nChart (\((chart as NSString).lastPathComponent)): mean Dice over the structures against clicks; "
                 + "blue: the network (\(networkMethod)), orange: the random walker.\n"
         }
-        if propagation != nil {
+        if propagates {
             report +=
-                "\nPropagation (VMN protocol, next slice by predicted quality): round 1 corrects the largest slice "
-                + "with \(propagationClicks) clicks and propagates through the volume; each later round corrects one more slice. 3D Dice.\n\n"
-            report += "| image | structure | " + (1...rounds).map { "round \($0)" }.joined(separator: " | ")
-            report += " | propagation s |\n| --- | --- |" + String(repeating: " ---: |", count: rounds + 1) + "\n"
+                "\nPropagation (VMN protocol): round 1 corrects the largest slice with \(propagationClicks) clicks "
+                + "and propagates through the volume; each later round corrects one more slice, the one the "
+                + "product suggests (quality: the quality head's, or the walker's confidence), a random one "
+                + "holding the structure, or the worst (oracle), and propagates again. 3D Dice.\n\n"
+            report +=
+                "| image | structure | method | next slice | "
+                + (1...rounds).map { "round \($0)" }.joined(separator: " | ")
+            report +=
+                " | propagation s |\n| --- | --- | --- | --- |" + String(repeating: " ---: |", count: rounds + 1) + "\n"
             report += propagationRows.joined(separator: "\n") + "\n"
         }
         return report
+    }
+
+    /// The propagation rows' methods: the network's clicks and the propagation network (when one
+    /// is loaded), and the walker's clicks and propagation with each way of choosing the next slice.
+    var propagationMethods: [(String, StructureEngine, PropagationEvaluation.Strategy)] {
+        (propagation == nil ? [] : [("\(networkMethod), propagation network", StructureEngine.network, .quality)])
+            + PropagationEvaluation.Strategy.allCases.map { ("random walker, walker propagation", .walker, $0) }
     }
 
     /// The structure's Dice after each reported click count, as table cells.

@@ -46,7 +46,7 @@ import Testing
         #expect(annotation.undo() == slice)
         #expect(!annotation.sliceLabels(slice).contains(6) && annotation.corrected.isEmpty)
 
-        // Clicked again, it propagates through the volume with the propagation network.
+        // Clicked again, it propagates through the volume with the walker.
         _ = try annotation.click(SessionClick(slice: slice, x: organ.x, y: organ.y, label: 6))
         let propagated = try annotation.propagate()
         #expect(propagated.updatedSlices.count > 2)

@@ -73,9 +73,12 @@ import Testing
 
     @Test func propagationRoundsScoreTheVolume() throws {
         let result = try PropagationEvaluation.run(
-            Array(Self.cases.prefix(1)), sim: InteractiveSessionTests.sim,
-            propagation: InteractiveSessionTests.propagation, classes: 6, clicksPerSlice: 1, strategy: .quality,
-            rounds: 3)
+            Array(Self.cases.prefix(1)),
+            annotator: {
+                InteractiveSession(
+                    volume: $0.volume, sim: InteractiveSessionTests.sim,
+                    propagation: InteractiveSessionTests.propagation)
+            }, classes: 6, clicksPerSlice: 1, strategy: .quality, rounds: 3)
         #expect(result.rounds.count == 3)
         for tally in result.rounds { #expect((0...1).contains(tally.meanForeground)) }
         #expect((result.rounds[0].dice(1) ?? 0) > 0)
