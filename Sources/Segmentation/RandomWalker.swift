@@ -2,7 +2,8 @@
 /// slice. Seeds: a disk of `radius` pixels at every click (its class) and the slice border
 /// (background, so a first positive click has something to compete with). Edge weights
 /// exp(−β·(gᵢ − gⱼ)² / (10·σ)) over 4-neighbours of the intensities scaled to [0, 1] (σ their
-/// standard deviation, as scikit-image scales β). For each seeded class the probability that a
+/// standard deviation, as scikit-image scales β); a CT's intensities are first clipped to the
+/// soft-tissue window. For each seeded class the probability that a
 /// walker from each pixel first reaches that class's seeds solves L_U x = −B m (conjugate
 /// gradients with a Jacobi preconditioner to a relative residual of 10⁻³, started from the
 /// solution at half the resolution); every pixel takes the most probable class. The probabilities
@@ -14,8 +15,8 @@ public enum RandomWalker {
         let (width, height) = (volume.columns, volume.rows)
         let start = slice * volume.sliceArea
         let graph = Graph(
-            intensities: Array(volume.voxels[start..<start + volume.sliceArea]), width: width, height: height,
-            beta: beta)
+            intensities: seenIntensities(volume.voxels[start..<start + volume.sliceArea], modality: volume.modality),
+            width: width, height: height, beta: beta)
         var seeds = [Int16](repeating: -1, count: width * height)
         for x in 0..<width {
             seeds[x] = 0
@@ -49,6 +50,16 @@ public enum RandomWalker {
             }
         }
         return result
+    }
+
+    /// The soft-tissue window a CT is read in (Hounsfield units, the viewer's default: W 400 / L 40).
+    public static let softTissueWindow: ClosedRange<Float> = -160...240
+
+    /// The intensities the walker compares: a CT clipped to the soft-tissue window, so the
+    /// contrast between soft tissues is not lost in the range from air to bone; others as they are.
+    static func seenIntensities(_ intensities: ArraySlice<Float>, modality: String) -> [Float] {
+        guard modality == "CT" else { return Array(intensities) }
+        return intensities.map { min(max($0, softTissueWindow.lowerBound), softTissueWindow.upperBound) }
     }
 
     /// The walker-refinement network's input channel (Training/walker.py): the probability that a
