@@ -406,15 +406,35 @@ function moveCrosshair(x, y) {
   state.cross.y = Math.min(Math.max(Math.floor(y), 0), state.detail.rows - 1);
 }
 
-/// A click in a side view moves the crosshair there and shows that slice in the main view.
+/// A click in a side view moves the crosshair there and shows that slice in the main view; with
+/// Ctrl (and Shift to erase) it also segments the selected structure in that view, across the
+/// slices it crosses.
 for (const plane of ["row", "column"]) {
   $(`${plane}-canvas`).addEventListener("click", (event) => {
     if (state.tool !== "click") return;
     const [across, slice] = canvasPoint(event.target, event);
     if (plane === "row") moveCrosshair(across, state.cross.y);
     else moveCrosshair(state.cross.x, across);
-    showSlice(Math.min(Math.max(Math.floor(slice), 0), state.detail.slices - 1));
+    const clamped = Math.min(Math.max(Math.floor(slice), 0), state.detail.slices - 1);
+    if (event.ctrlKey || event.metaKey) sideViewClick(plane, across, clamped, event.shiftKey);
+    else showSlice(clamped);
   });
+}
+
+/// A click in a side view: the daemon segments the plane and the slices it crosses (refused with
+/// a message where slices are too thick for the plane, or for the model's classes).
+async function sideViewClick(plane, across, slice, erase) {
+  try {
+    const result = await api(`/cases/${state.detail.case.id}/clicks`, {
+      method: "POST",
+      body: { plane, index: plane === "row" ? state.cross.y : state.cross.x, x: across, y: slice, label: state.label,
+              kind: erase ? "erase" : "click", clientTimestamp: new Date().toISOString() },
+    });
+    showResult(result);
+    status(`${erase ? "erased" : "clicked"} in the ${$(`${plane}-name`).textContent} view: ` +
+      `${result.slices.length} slices in ${result.latencyMilliseconds.toFixed(0)} ms`);
+    await showSlice(result.slice);
+  } catch (error) { status(error.message); await showSlice(slice); }
 }
 
 function draw(voxels, labels) {

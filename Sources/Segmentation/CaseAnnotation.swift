@@ -20,10 +20,13 @@ public final class CaseAnnotation {
         public let session: InteractiveSession
     }
 
-    /// What undo takes back: a click (the session it went to; nil: the main one) or a stroke
-    /// (per slice it crossed, the sessions whose labels it changed, each holding an undo snapshot).
+    /// What undo takes back: a click (the session it went to; nil: the main one), a side view's
+    /// click (the structure, the slices it segmented again, each holding a walker undo record, and
+    /// the slice clicked) or a stroke (per slice it crossed, the sessions whose labels it changed, each holding an
+    /// undo snapshot).
     enum Edit {
         case click(UInt8?)
+        case sideViewClick(UInt8, slices: [Int], clicked: Int)
         case stroke([(slice: Int, changed: [UInt8?])])
     }
 
@@ -42,7 +45,7 @@ public final class CaseAnnotation {
     public let structureEngine: StructureEngine
     public private(set) var structures: [Structure] = []
     /// This round's clicks and strokes in order, for undo.
-    private var edits: [Edit] = []
+    var edits: [Edit] = []
     /// Every brush and eraser stroke per slice (a side view's stroke cut into the slices it
     /// crossed), oldest first: laid over the slice again after each click on it, so a stroke holds
     /// until another stroke paints over it.
@@ -114,30 +117,53 @@ public final class CaseAnnotation {
         guard (0..<volume.slices).contains(click.slice), click.x >= 0, click.y >= 0,
             click.x < Double(volume.columns), click.y < Double(volume.rows)
         else { throw SessionError("the click (\(click.x), \(click.y)) on slice \(click.slice) is outside the volume") }
+        let solve = beginWalk(
+            [SimulatedClick(x: Int(click.x), y: Int(click.y), label: UInt8(click.label))], on: click.slice, of: target)
+        finishWalk(solve, labels: solve.labels(of: volume), of: target)
+    }
+
+    /// One slice's walker segmentation of a structure: all its clicks there, and what the slice
+    /// showed before the first of them when it showed some (the clicks then correct it).
+    struct WalkerSolve: Sendable {
+        var slice: Int
+        var clicks: [SimulatedClick]
+        var prior: [Bool]?
+
+        /// The slice's new labels (0/1).
+        func labels(of volume: ScanVolume) -> [UInt8] {
+            let range = slice * volume.sliceArea..<(slice + 1) * volume.sliceArea
+            guard let prior else { return RandomWalker.segment(volume: volume, slice: slice, clicks: clicks) }
+            return WalkerPropagation().refine(
+                image: volume.voxels[range], width: volume.columns, height: volume.rows, shown: prior,
+                clicks: clicks.map { (x: $0.x, y: $0.y, structure: $0.label != 0) }
+            ).map { $0 ? 1 : 0 }
+        }
+    }
+
+    /// Adds clicks to a structure's walker clicks on a slice, with an undo record, and returns
+    /// the segmentation to run (`finishWalk` stores its result).
+    func beginWalk(_ added: [SimulatedClick], on slice: Int, of target: Structure) -> WalkerSolve {
         let session = target.session
-        let range = click.slice * volume.sliceArea..<(click.slice + 1) * volume.sliceArea
-        let clicks = walkerClicks[target.value, default: [:]][click.slice, default: []]
+        let range = slice * volume.sliceArea..<(slice + 1) * volume.sliceArea
+        let clicks = walkerClicks[target.value, default: [:]][slice, default: []]
         let shown = session.labels[range].map { $0 != 0 }
-        let prior = clicks.isEmpty ? (shown.contains(true) ? shown : nil) : walkerPriors[target.value]?[click.slice]
+        let prior = clicks.isEmpty ? (shown.contains(true) ? shown : nil) : walkerPriors[target.value]?[slice]
         walkerUndo[target.value, default: []].append(
             WalkerSnapshot(
-                slice: click.slice, labels: Array(session.labels[range]), clicks: clicks,
-                prior: walkerPriors[target.value]?[click.slice], wasCorrected: session.corrected.contains(click.slice)))
-        let all = clicks + [SimulatedClick(x: Int(click.x), y: Int(click.y), label: UInt8(click.label))]
-        walkerClicks[target.value, default: [:]][click.slice] = all
-        walkerPriors[target.value, default: [:]][click.slice] = prior
-        let labels: [UInt8]
-        if let prior {
-            labels = WalkerPropagation().refine(
-                image: volume.voxels[range], width: volume.columns, height: volume.rows, shown: prior,
-                clicks: all.map { (x: $0.x, y: $0.y, structure: $0.label != 0) }
-            ).map { $0 ? 1 : 0 }
-        } else {
-            labels = RandomWalker.segment(volume: volume, slice: click.slice, clicks: all)
-        }
-        session.labels.replaceSubrange(range, with: labels)
-        session.corrected.insert(click.slice)
-        session.quality[click.slice] = nil
+                slice: slice, labels: Array(session.labels[range]), clicks: clicks,
+                prior: walkerPriors[target.value]?[slice], wasCorrected: session.corrected.contains(slice)))
+        walkerClicks[target.value, default: [:]][slice] = clicks + added
+        walkerPriors[target.value, default: [:]][slice] = prior
+        return WalkerSolve(slice: slice, clicks: clicks + added, prior: prior)
+    }
+
+    /// Stores a walker segmentation's labels: the slice is one the user corrected.
+    func finishWalk(_ solve: WalkerSolve, labels: [UInt8], of target: Structure) {
+        let session = target.session
+        session.labels.replaceSubrange(
+            solve.slice * volume.sliceArea..<(solve.slice + 1) * volume.sliceArea, with: labels)
+        session.corrected.insert(solve.slice)
+        session.quality[solve.slice] = nil
     }
 
     /// A brush or eraser stroke on a slice or a side view's plane: its pixels take the stroke's
@@ -191,6 +217,9 @@ public final class CaseAnnotation {
         guard let last = edits.popLast() else { return nil }
         switch last {
         case .click(let owner): return undoClick(owner)
+        case .sideViewClick(let value, let slices, let clicked):
+            for _ in slices { _ = undoClick(value) }
+            return clicked
         case .stroke(let changes):
             for (slice, changed) in changes.reversed() {
                 for owner in changed { session(owner).undo() }

@@ -8,17 +8,38 @@ public struct ScanVolume: Sendable {
     public var voxels: [Float]
     /// "CT", "MR", ...: chooses the normalisation.
     public var modality: String
+    /// Millimetres between neighbouring voxels (1 mm each way when unknown).
+    public var spacing: VoxelSpacing
 
-    public init(columns: Int, rows: Int, slices: Int, voxels: [Float], modality: String) {
+    public init(
+        columns: Int, rows: Int, slices: Int, voxels: [Float], modality: String, spacing: VoxelSpacing = .unit
+    ) {
         precondition(voxels.count == columns * rows * slices, "voxel count does not match the extent")
         self.columns = columns
         self.rows = rows
         self.slices = slices
         self.voxels = voxels
         self.modality = modality
+        self.spacing = spacing
     }
 
     public var sliceArea: Int { columns * rows }
+}
+
+/// Millimetres between neighbouring voxels: along a row (from column to column), down a column
+/// (from row to row), and from slice to slice.
+public struct VoxelSpacing: Sendable, Equatable {
+    public var column: Double
+    public var row: Double
+    public var slice: Double
+
+    public init(column: Double, row: Double, slice: Double) {
+        self.column = column
+        self.row = row
+        self.slice = slice
+    }
+
+    public static let unit = VoxelSpacing(column: 1, row: 1, slice: 1)
 }
 
 /// How the networks' inputs are built (Training/common.py holds the same functions): intensities

@@ -12,11 +12,19 @@ public enum RandomWalker {
     public static func segment(
         volume: ScanVolume, slice: Int, clicks: [SimulatedClick], beta: Float = 130, radius: Int = 2
     ) -> [UInt8] {
-        let (width, height) = (volume.columns, volume.rows)
         let start = slice * volume.sliceArea
+        return segment(
+            image: volume.voxels[start..<start + volume.sliceArea], width: volume.columns, height: volume.rows,
+            modality: volume.modality, clicks: clicks, beta: beta, radius: radius)
+    }
+
+    /// The walker on any plane of a volume (`image`, width × height, in stored values).
+    public static func segment(
+        image: ArraySlice<Float>, width: Int, height: Int, modality: String, clicks: [SimulatedClick],
+        beta: Float = 130, radius: Int = 2
+    ) -> [UInt8] {
         let graph = Graph(
-            intensities: seenIntensities(volume.voxels[start..<start + volume.sliceArea], modality: volume.modality),
-            width: width, height: height, beta: beta)
+            intensities: seenIntensities(image, modality: modality), width: width, height: height, beta: beta)
         var seeds = [Int16](repeating: -1, count: width * height)
         for x in 0..<width {
             seeds[x] = 0

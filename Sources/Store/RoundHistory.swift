@@ -46,8 +46,8 @@ extension RoundRepository {
 
     /// Records one click or stroke durably (before the caller acknowledges it): the round row of
     /// (case, round number, slice) is created on its first click, with the model that answered it;
-    /// the click gets the next sequence. A side view's stroke crosses slices: its round row has no
-    /// slice.
+    /// the click gets the next sequence. A side view's stroke or click crosses slices: its round
+    /// row has no slice.
     public func record(
         click: InteractionRecord, caseID: Int, userID: Int?, roundNumber: Int, model: String = ""
     ) async throws(StoreError) {

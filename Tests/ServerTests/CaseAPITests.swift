@@ -540,6 +540,81 @@ import Testing
         }
     }
 
+    /// A click in a side view: on a 30-slice phantom with 1.2 mm slices (a coronal pixel of 1.3:1),
+    /// a click deep in the large organ on the coronal plane segments the named structure across
+    /// the slices it crosses, is stored with its plane, comes back the same when a new daemon
+    /// replays it, and goes with one undo. A side click on a model class is refused with a JSON
+    /// error, and nothing is stored.
+    @Test func sideViewClicksSegmentAcrossSlicesAndReplay() async throws {
+        let phantom = PhantomGenerator(columns: 128, rows: 128, slices: 30, modality: .ct).generate(seed: 77)
+        let area = 128 * 128
+        let organ = phantom.labels.map { $0 == PhantomClass.largeOrgan.rawValue }
+        let middle = Array(organ[15 * area..<16 * area])
+        let depth = DistanceTransform.euclidean(middle, width: 128, height: 128)
+        let deepest = depth.indices.max { depth[$0] < depth[$1] }!
+        let (column, row) = (deepest % 128, deepest / 128)
+        try await withFixture(series: {
+            try PhantomSeries.write("side", slices: 30, size: 128, seed: 77, sliceSpacing: 1.2, in: $0).paths
+        }) { fixture in
+            let base = "/api/v1/cases/\(fixture.caseID)"
+            @Sendable func labels(_ response: TestResponse) throws -> [UInt8] {
+                WebClientTests.decode(runs: try json(response)["runs"] as? [Int] ?? [])
+            }
+            let plane = try await app(fixture).test(.router) { client -> [UInt8] in
+                let ann = try await signIn(client, "ann")
+                func post(_ path: String, _ body: String) async throws -> TestResponse {
+                    try await client.execute(
+                        uri: base + path, method: .post, headers: ann.headers(), body: ByteBuffer(string: body))
+                }
+                let named = try json(try await post("/structures", #"{"name": "liver"}"#))
+                let value = try #require(named["value"] as? Int)
+                let refused = try await post(
+                    "/clicks", #"{"plane": "row", "index": \#(row), "x": \#(column), "y": 15, "label": 1}"#)
+                #expect(refused.status == .unprocessableContent)
+                let failure = try json(refused)["error"] as? [String: Any]
+                #expect(
+                    (failure?["message"] as? String)?.contains("named structure") == true,
+                    "\(String(buffer: refused.body))")
+                let unnamed = try await post("/clicks", #"{"plane": "row", "x": \#(column), "y": 15, "label": 1}"#)
+                #expect(unnamed.status == .badRequest)
+
+                let clicked = try await post(
+                    "/clicks", #"{"plane": "row", "index": \#(row), "x": \#(column), "y": 15, "label": \#(value)}"#)
+                #expect(clicked.status == .ok, "\(String(buffer: clicked.body))")
+                let answer = try json(clicked)
+                let slices = answer["slices"] as? [Int] ?? []
+                #expect(answer["slice"] as? Int == 15 && slices.contains(15) && slices.count >= 5, "\(slices)")
+                let slice = try labels(clicked)
+                let inside = slice.indices.filter { slice[$0] == value }
+                #expect(inside.count > 50 && inside.filter { middle[$0] }.count > inside.count * 8 / 10)
+                let stored = try await RoundRepository(pool: fixture.database.pool).interactions(caseID: fixture.caseID)
+                #expect(stored.map(\.interaction.plane) == [.row] && stored.first?.interaction.sliceIndex == row)
+                return try labels(
+                    try await client.execute(
+                        uri: base + "/planes/row/\(row)/labels", method: .get, headers: ann.headers()))
+            }
+            // The walker's region around one click, inside the organ (79 pixels on 8 slices when written).
+            let planeOrgan = (0..<30).flatMap { z in (0..<128).map { organ[z * area + row * 128 + $0] } }
+            let labelled = plane.indices.filter { plane[$0] != 0 }
+            #expect(
+                labelled.count > 50 && labelled.filter { planeOrgan[$0] }.count > labelled.count * 9 / 10,
+                "\(labelled.count) \(labelled.filter { planeOrgan[$0] }.count)")
+            try await app(fixture).test(.router) { client in
+                let ann = try await signIn(client, "ann")
+                let replayed = try labels(
+                    try await client.execute(
+                        uri: base + "/planes/row/\(row)/labels", method: .get, headers: ann.headers()))
+                #expect(replayed == plane)
+                let undone = try await client.execute(uri: base + "/undo", method: .post, headers: ann.headers())
+                #expect(undone.status == .ok)
+                let after = try labels(
+                    try await client.execute(
+                        uri: base + "/planes/row/\(row)/labels", method: .get, headers: ann.headers()))
+                #expect(after.count == plane.count && !after.contains { $0 != 0 })
+            }
+        }
+    }
+
     @Test func batchesStaleVersionsDatesAndAdministration() async throws {
         try await withFixture { fixture in
             try await app(fixture).test(.router) { client in

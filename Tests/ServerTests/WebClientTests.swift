@@ -151,6 +151,64 @@ import Testing
     /// written as DICOM by Deploy/dev/invesalius_ct.py). The radiologist names "brain", clicks deep
     /// in the brain on a middle slice (the random walker segments it), propagates and accepts.
     @Test func aRadiologistOutlinesTheBrainOnARealHeadCT() async throws {
+        try await Self.withHeadCT { fixtures, fixture, volume, slice, deepest in
+            let screenshots = ProcessInfo.processInfo.environment["DELINEATE_SCREENSHOTS"]
+            let result = try await fixtures.app(fixture).test(.live) { client -> [String: Any] in
+                try await Self.browserCheck(
+                    "web_structure_check.py", port: try #require(client.port),
+                    ["brain", "\(deepest % volume.columns)", "\(deepest / volume.columns)", "\(slice)"]
+                        + (screenshots.map { [$0 + "/11-real-head-ct.png"] } ?? []))
+            }
+            // One click on the brain gives the walker's region of several hundred pixels.
+            #expect(result["before"] as? Int == 0 && (result["after"] as? Int ?? 0) > 300, "\(result)")
+            #expect((result["propagated"] as? String)?.hasPrefix("propagated to") == true, "\(result)")
+            #expect((result["accepted"] as? String)?.hasPrefix("accepted") == true, "\(result)")
+        }
+    }
+
+    /// A correction in a side view on the real head CT (coronal slices, so the side views are
+    /// axial and sagittal): the radiologist names "brain" and Ctrl+clicks deep in the brain in the
+    /// axial view through the most brain tissue; a patch of brain appears there and on the slices
+    /// it crosses; one undo takes it back.
+    @Test func aRadiologistCorrectsInASideView() async throws {
+        try await Self.withHeadCT { fixtures, fixture, volume, _, _ in
+            // The axial plane (a row through every slice) with the most brain tissue (10-60 HU), and
+            // the deepest brain-tissue pixel in it.
+            func tissue(_ row: Int) -> [Bool] {
+                VolumePlane.row.voxels(row, in: volume).map { (10...60).contains(volume.voxels[$0]) }
+            }
+            let row = (0..<volume.rows).max { tissue($0).filter { $0 }.count < tissue($1).filter { $0 }.count }!
+            let distance = DistanceTransform.euclidean(tissue(row), width: volume.columns, height: volume.slices)
+            let target = distance.indices.max { distance[$0] < distance[$1] }!
+            let screenshots = ProcessInfo.processInfo.environment["DELINEATE_SCREENSHOTS"]
+            let result = try await fixtures.app(fixture).test(.live) { client -> [String: Any] in
+                try await Self.browserCheck(
+                    "web_side_view_check.py", port: try #require(client.port),
+                    ["brain", "row", "\(target % volume.columns)", "\(row)", "\(target / volume.columns)"]
+                        + (screenshots.map { [$0 + "/12-side-view-click.png"] } ?? []))
+            }
+            let (before, after, undone) = (
+                result["before"] as? [String: Int] ?? [:], result["after"] as? [String: Int] ?? [:],
+                result["undone"] as? [String: Int] ?? [:]
+            )
+            #expect(result["planeName"] as? String == "axial")
+            let slices =
+                (result["status"] as? String)?.split(separator: " ").dropFirst(5).first.flatMap { Int($0) } ?? 0
+            #expect(slices >= 20, "\(result)")
+            // The walker's patch of brain: the 108 coronal slices cut the brain, and the plane's
+            // first and last rows are background seeds as a slice's border is (916 pixels of the
+            // axial view and 1,051 of the slice when written, over 37 slices).
+            #expect(before["plane"] == 0 && (after["plane"] ?? 0) > 500, "\(result)")
+            #expect(before["slice"] == 0 && (after["slice"] ?? 0) > 300, "\(result)")
+            #expect(undone["plane"] == 0 && undone["slice"] == 0, "\(result)")
+        }
+    }
+
+    /// The demo's real head CT as a case (256 x 256 x 108 coronal slices), with its middle slice and
+    /// the deepest pixel of brain tissue (10-60 HU) on it.
+    static func withHeadCT(
+        _ body: (CaseAPITests, CaseAPITests.Fixture, ScanVolume, Int, Int) async throws -> Void
+    ) async throws {
         let fixtures = CaseAPITests()
         try await fixtures.withFixture(series: { folder in
             _ = try await Process.output(
@@ -160,7 +218,6 @@ import Testing
                 folder + "/ct/" + $0
             }
         }) { fixture in
-            // The deepest pixel of brain tissue (10-60 HU) on the middle slice.
             let record = try await CaseRepository(pool: fixture.database.pool).find(id: fixture.caseID)
             let volume = try await SeriesVolumes(pool: fixture.database.pool, files: fixture.files).volume(
                 seriesID: record.seriesID, modality: record.modality)
@@ -169,18 +226,8 @@ import Testing
             let distance = DistanceTransform.euclidean(
                 values.map { (10...60).contains($0) }, width: volume.columns, height: volume.rows)
             let deepest = distance.indices.max { distance[$0] < distance[$1] }!
-            let screenshots = ProcessInfo.processInfo.environment["DELINEATE_SCREENSHOTS"]
-            let result = try await fixtures.app(fixture).test(.live) { client -> [String: Any] in
-                try await Self.browserCheck(
-                    "web_structure_check.py", port: try #require(client.port),
-                    ["brain", "\(deepest % volume.columns)", "\(deepest / volume.columns)", "\(slice)"]
-                        + (screenshots.map { [$0 + "/11-real-head-ct.png"] } ?? []))
-            }
             #expect(volume.columns == 256 && volume.slices == 108 && distance[deepest] > 10, "\(distance[deepest])")
-            // One click on the brain gives the walker's region of several hundred pixels.
-            #expect(result["before"] as? Int == 0 && (result["after"] as? Int ?? 0) > 300, "\(result)")
-            #expect((result["propagated"] as? String)?.hasPrefix("propagated to") == true, "\(result)")
-            #expect((result["accepted"] as? String)?.hasPrefix("accepted") == true, "\(result)")
+            try await body(fixtures, fixture, volume, slice, deepest)
         }
     }
 

@@ -82,12 +82,15 @@ struct ClickResult: Encodable {
     var runs: [Int]
     var latencyMilliseconds: Double
     var round: Int
+    /// A side view's click: every slice it segmented again (`slice` is the one clicked).
+    var slices: [Int]?
 
-    init(slice: Int, labels: [UInt8], latencyMilliseconds: Double, round: Int) {
+    init(slice: Int, labels: [UInt8], latencyMilliseconds: Double, round: Int, slices: [Int]? = nil) {
         self.slice = slice
         self.runs = SliceLabels.runs(labels)
         self.latencyMilliseconds = latencyMilliseconds
         self.round = round
+        self.slices = slices
     }
 }
 

@@ -309,8 +309,12 @@ struct CaseAPI: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: png)))
     }
 
+    /// A click at [x, y] of one slice, or in a side view of one row or column plane (`plane` and
+    /// `index`; x along the plane's width, y along the slices).
     struct ClickRequest: Decodable {
-        var slice: Int
+        var slice: Int?
+        var plane: InteractionRecord.Plane?
+        var index: Int?
         var x: Double
         var y: Double
         var label: Int
@@ -388,25 +392,50 @@ struct CaseAPI: Sendable {
         guard kind == .click || kind == .erase else {
             throw APIFailure.badRequest("a click is of kind click or erase; send \(kind.rawValue) to /strokes")
         }
-        let handle = try await handle(record)
-        let click = SessionClick(slice: body.slice, x: body.x, y: body.y, label: body.label)
-        let (outcome, round) = try await queue.run {
-            (try handle.session.click(click, erase: kind == .erase), handle.session.round)
+        let plane = VolumePlane(body.plane ?? .slice)
+        guard let index = plane == .slice ? body.slice ?? body.index : body.index else {
+            throw APIFailure.badRequest("a click names its slice, or its plane's index in a side view")
         }
-        metrics.observeInference("click", milliseconds: outcome.milliseconds)
+        let handle = try await handle(record)
+        let result = try await queue.run {
+            try Self.click(
+                handle.session, on: plane, index: index, x: body.x, y: body.y, label: body.label, erase: kind == .erase)
+        }
+        metrics.observeInference(
+            plane == .slice ? "click" : "side_view_click", milliseconds: result.latencyMilliseconds)
         do {
             try await RoundRepository(pool: pool).record(
                 click: InteractionRecord(
-                    sequence: 0, classIndex: body.label, sliceIndex: body.slice, x: body.x, y: body.y, kind: kind,
-                    clientTimestamp: body.clientTimestamp, latencyMilliseconds: outcome.milliseconds),
-                caseID: record.id, userID: session.user.id, roundNumber: round, model: handle.modelName)
+                    sequence: 0, classIndex: body.label, sliceIndex: index, x: body.x, y: body.y, kind: kind,
+                    clientTimestamp: body.clientTimestamp, latencyMilliseconds: result.latencyMilliseconds,
+                    plane: InteractionRecord.Plane(plane)),
+                caseID: record.id, userID: session.user.id, roundNumber: result.round, model: handle.modelName)
         } catch {
             // Not durable, so not acknowledged: the session is rebuilt from what was stored.
             await sessions?.evict(record.id)
             throw error
         }
+        return result
+    }
+
+    /// A click on a slice, or in a side view (`CaseAnnotation.click(inSideView:)`: the result
+    /// names the slices it segmented again and shows the clicked slice). Run on the inference
+    /// queue; replay calls it too.
+    static func click(
+        _ annotation: CaseAnnotation, on plane: VolumePlane, index: Int, x: Double, y: Double, label: Int, erase: Bool
+    ) throws -> ClickResult {
+        guard plane != .slice else {
+            let outcome = try annotation.click(SessionClick(slice: index, x: x, y: y, label: label), erase: erase)
+            return ClickResult(
+                slice: outcome.slice, labels: outcome.labels, latencyMilliseconds: outcome.milliseconds,
+                round: annotation.round)
+        }
+        let start = ContinuousClock.now
+        let slices = try annotation.click(inSideView: plane, index: index, x: x, y: y, label: label, erase: erase)
+        let slice = Int(y)
         return ClickResult(
-            slice: outcome.slice, labels: outcome.labels, latencyMilliseconds: outcome.milliseconds, round: round)
+            slice: slice, labels: Array(annotation.sliceLabels(slice)),
+            latencyMilliseconds: (ContinuousClock.now - start).milliseconds, round: annotation.round, slices: slices)
     }
 
     func propagate(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {

@@ -149,11 +149,9 @@ actor CaseSessions {
                 if interaction.kind.isStroke {
                     try session.paint(try stroke(interaction, in: session.volume))
                 } else {
-                    _ = try session.click(
-                        SessionClick(
-                            slice: interaction.sliceIndex, x: interaction.x, y: interaction.y,
-                            label: interaction.classIndex),
-                        erase: interaction.kind == .erase)
+                    _ = try CaseAPI.click(
+                        session, on: VolumePlane(interaction.plane), index: interaction.sliceIndex, x: interaction.x,
+                        y: interaction.y, label: interaction.classIndex, erase: interaction.kind == .erase)
                 }
             }
             if rounds.contains(where: { $0.kind == .propagate }) {

@@ -33,7 +33,10 @@ public struct SeriesVolumes: Sendable {
         let volume = try Volume.load(try VolumeAssembler.plan(headers), files: dicomFiles)
         return ScanVolume(
             columns: volume.geometry.columns, rows: volume.geometry.rows, slices: volume.geometry.slices,
-            voxels: volume.voxels, modality: modality)
+            voxels: volume.voxels, modality: modality,
+            spacing: VoxelSpacing(
+                column: volume.geometry.columnSpacing, row: volume.geometry.rowSpacing,
+                slice: volume.geometry.sliceSpacing))
     }
 
     /// The cached volume, or nil when there is no cache entry or it does not fit the assembled geometry.
@@ -45,7 +48,10 @@ public struct SeriesVolumes: Sendable {
             let voxels = VolumeCacheCodec.decode(bytes, encoding: cache.encoding, count: cache.voxelCount)
         else { return nil }
         return ScanVolume(
-            columns: geometry.columns, rows: geometry.rows, slices: geometry.slices, voxels: voxels, modality: modality)
+            columns: geometry.columns, rows: geometry.rows, slices: geometry.slices, voxels: voxels, modality: modality,
+            spacing: geometry.spacing.count == 3
+                ? VoxelSpacing(column: geometry.spacing[0], row: geometry.spacing[1], slice: geometry.spacing[2])
+                : .unit)
     }
 }
 
