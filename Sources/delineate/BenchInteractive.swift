@@ -91,6 +91,20 @@ struct BenchInteractive: ParsableCommand {
             table += String(
                 format: "| named structure (random walker): propagation by the walker through %d slices (s) | %.2f |\n",
                 walked.updatedSlices.count, (ContinuousClock.now - walkerStart).milliseconds / 1000)
+            // A click in the coronal view at the organ's deepest pixel of the middle slice.
+            let sideView = CaseAnnotation(volume: volume, sim: sim, propagation: nil, structureModel: nil)
+            try sideView.addStructure(value: value)
+            let middle = organ[slices / 2 * volume.sliceArea..<(slices / 2 + 1) * volume.sliceArea].map { $0 != 0 }
+            let depth = DistanceTransform.euclidean(middle, width: size, height: size)
+            let deepest = depth.indices.max { depth[$0] < depth[$1] } ?? 0
+            let sideStart = ContinuousClock.now
+            let crossed = try sideView.click(
+                inSideView: .row, index: deepest / size, x: Double(deepest % size), y: Double(slices / 2),
+                label: Int(value))
+            table += String(
+                format:
+                    "| named structure (random walker): a click in the coronal view, %d slices segmented again (s) | %.2f |\n",
+                crossed.count, (ContinuousClock.now - sideStart).milliseconds / 1000)
         }
         table +=
             "\n\(threads) thread(s); \(all.count) clicks by the virtual user on 3 slices of a \(size)x\(size)x\(slices) CT phantom (seed 2026); a named structure: the same number of clicks on its large organ, through the case's annotation as the daemon sends them."
