@@ -4,11 +4,12 @@ import Tensor
 /// random walker segments the plane itself, resampled to square pixels, from the click and what
 /// the plane shows (`WalkerPropagation.refine`, or `RandomWalker.segment` on a plane without the
 /// structure, whose border seeds are background as on a slice: a structure the scan cuts is held
-/// back from its cut face, so one click there gives a patch, not the whole structure). Where that changes the structure, each slice it crosses takes walker clicks as if
-/// the user had clicked there: one in every changed run of the slice's row (the clicked pixel in
-/// its own run, the run's middle elsewhere, with the new label) and a background click just past
-/// each end of a structure run the plane adds. Those slices are segmented again as after a slice
-/// click, so the correction reaches the whole slice, not one row of it.
+/// back from its cut face, so one click there gives a patch, not the whole structure). Where that
+/// changes the structure, each slice it crosses takes walker clicks as if the user had clicked
+/// there: one in every changed run of the slice's row (the clicked pixel in its own run, the run's
+/// middle elsewhere, with the new label) and a background click just past each end of a structure
+/// run the plane adds. Those slices are segmented again as after a slice click, so the correction
+/// reaches the whole slice, not one row of it.
 ///
 /// The rule: a side view is segmented only where slices are at most `sideViewAspectLimit` times
 /// the pixel spacing apart (a reformatted pixel at most 2:1); thicker slices leave too little of
@@ -39,10 +40,10 @@ extension CaseAnnotation {
             )
         }
         let volume = self.volume
-        let aspect = Self.pixelAspect(of: plane, in: volume)
+        let aspect = plane.pixelAspect(in: volume)
         guard aspect <= Self.sideViewAspectLimit else {
             throw SessionError(
-                "slices are \(Self.millimetres(volume.spacing.slice)) apart, \(Self.millimetres(aspect, unit: "")) times the pixel spacing: "
+                "slices are \(Self.hundredths(volume.spacing.slice)) mm apart, \(Self.hundredths(aspect)) times the pixel spacing: "
                     + "the \(plane.rawValue) view is too coarse to segment (at most \(Self.sideViewAspectLimit)); correct on the slices"
             )
         }
@@ -69,19 +70,8 @@ extension CaseAnnotation {
         return solves.map(\.slice)
     }
 
-    /// A side plane's pixel height over width: slice spacing over the spacing along its width.
-    static func pixelAspect(of plane: VolumePlane, in volume: ScanVolume) -> Double {
-        let spacing = volume.spacing
-        switch plane {
-        case .slice: return spacing.row / spacing.column
-        case .row: return spacing.slice / spacing.column
-        case .column: return spacing.slice / spacing.row
-        }
-    }
-
-    static func millimetres(_ value: Double, unit: String = " mm") -> String {
-        "\((value * 100).rounded() / 100)\(unit)"
-    }
+    /// `value` to two decimals.
+    static func hundredths(_ value: Double) -> String { "\((value * 100).rounded() / 100)" }
 
     /// The walker on a plane (width × height, stored values) stretched along its height by
     /// `aspect` to square pixels, read back at the plane's own rows: the structure's pixels.
@@ -130,8 +120,8 @@ extension CaseAnnotation {
         let (before, after) = (Array(before), Array(after))
         var clicks: [SimulatedClick] = []
         for run in runs(of: before.indices.map { before[$0] != after[$0] }) {
-            let position =
-                clickedAt.map { run.contains($0) } == true ? clickedAt! : (run.lowerBound + run.upperBound) / 2
+            var position = (run.lowerBound + run.upperBound) / 2
+            if let clickedAt, run.contains(clickedAt) { position = clickedAt }
             clicks.append(SimulatedClick(x: position, y: 0, label: after[position] ? 1 : 0))
         }
         for run in runs(of: after) where run.contains(where: { !before[$0] }) {

@@ -22,8 +22,8 @@ public final class CaseAnnotation {
 
     /// What undo takes back: a click (the session it went to; nil: the main one), a side view's
     /// click (the structure, the slices it segmented again, each holding a walker undo record, and
-    /// the slice clicked) or a stroke (per slice it crossed, the sessions whose labels it changed, each holding an
-    /// undo snapshot).
+    /// the slice clicked) or a stroke (per slice it crossed, the sessions whose labels it changed,
+    /// each holding an undo snapshot).
     enum Edit {
         case click(UInt8?)
         case sideViewClick(UInt8, slices: [Int], clicked: Int)

@@ -33,6 +33,16 @@ public enum VolumePlane: String, Sendable, CaseIterable {
         }
     }
 
+    /// A pixel's height over its width in this plane (mm over mm, from the volume's spacing).
+    public func pixelAspect(in volume: ScanVolume) -> Double {
+        let spacing = volume.spacing
+        switch self {
+        case .slice: return spacing.row / spacing.column
+        case .row: return spacing.slice / spacing.column
+        case .column: return spacing.slice / spacing.row
+        }
+    }
+
     /// The volume indices (slice-major) of plane `index`'s pixels, row-major.
     public func voxels(_ index: Int, in volume: ScanVolume) -> [Int] {
         let (across, right, down) = strides(in: volume)

@@ -124,7 +124,6 @@ extension CaseAPI {
     /// coronal, across x sagittal.
     static func planeViews(of volume: ScanVolume, geometry: VolumeRecord?) -> [PlaneView] {
         let direction = geometry?.direction.count == 9 ? geometry!.direction : [1, 0, 0, 0, 1, 0, 0, 0, 1]
-        let spacing = geometry?.spacing.count == 3 ? geometry!.spacing : [1, 1, 1]
         let (rowDirection, columnDirection, normal) = (
             Array(direction[0..<3]), Array(direction[3..<6]), Array(direction[6..<9])
         )
@@ -136,15 +135,15 @@ extension CaseAPI {
         let flipped = normal[2] > 0.5 || normal[1] < -0.5
         return VolumePlane.allCases.map { plane in
             let size = plane.size(in: volume)
-            let (across, aspect, flips): ([Double], Double, Bool) =
+            let (across, flips): ([Double], Bool) =
                 switch plane {
-                case .slice: (normal, spacing[1] / spacing[0], false)
-                case .row: (columnDirection, spacing[2] / spacing[0], flipped)
-                case .column: (rowDirection, spacing[2] / spacing[1], flipped)
+                case .slice: (normal, false)
+                case .row: (columnDirection, flipped)
+                case .column: (rowDirection, flipped)
                 }
             return PlaneView(
                 plane: plane.rawValue, name: name(across: across), width: size.width, height: size.height,
-                count: plane.count(in: volume), aspect: aspect, flipped: flips)
+                count: plane.count(in: volume), aspect: plane.pixelAspect(in: volume), flipped: flips)
         }
     }
 }

@@ -74,10 +74,7 @@ extension CaseAPI {
     /// pixels).
     static func brushStroke(_ body: StrokeRequest, in volume: ScanVolume) throws -> BrushStroke {
         guard body.tool.isStroke else { throw APIFailure.badRequest("tool is brush or eraser, not \(body.tool)") }
-        let plane = VolumePlane(body.plane ?? .slice)
-        guard let index = plane == .slice ? body.slice ?? body.index : body.index else {
-            throw APIFailure.badRequest("a stroke names its slice, or its plane's index in a side view")
-        }
+        let (plane, index) = try planeAndIndex(body.plane, slice: body.slice, index: body.index, of: "stroke")
         let (columns, rows) = plane.size(in: volume)
         guard body.radius >= 0.5, body.radius <= strokeRadiusLimit else {
             throw APIFailure.badRequest("radius is 0.5 to \(Int(strokeRadiusLimit)) pixels, not \(body.radius)")
@@ -108,6 +105,20 @@ extension CaseAPI {
             throw APIFailure.badRequest("the stroke covers no pixel of the \(plane.rawValue)")
         }
         return BrushStroke(plane: plane, index: index, value: value, pixels: pixels)
+    }
+}
+
+extension CaseAPI {
+    /// The plane a click or stroke request names and its index there: a slice (`slice`, or
+    /// `index`), or in a side view a row or column plane (`plane` and `index`).
+    static func planeAndIndex(
+        _ plane: InteractionRecord.Plane?, slice: Int?, index: Int?, of what: String
+    ) throws -> (VolumePlane, Int) {
+        let plane = VolumePlane(plane ?? .slice)
+        guard let index = plane == .slice ? slice ?? index : index else {
+            throw APIFailure.badRequest("a \(what) names its slice, or its plane's index in a side view")
+        }
+        return (plane, index)
     }
 }
 

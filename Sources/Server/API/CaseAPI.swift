@@ -392,10 +392,7 @@ struct CaseAPI: Sendable {
         guard kind == .click || kind == .erase else {
             throw APIFailure.badRequest("a click is of kind click or erase; send \(kind.rawValue) to /strokes")
         }
-        let plane = VolumePlane(body.plane ?? .slice)
-        guard let index = plane == .slice ? body.slice ?? body.index : body.index else {
-            throw APIFailure.badRequest("a click names its slice, or its plane's index in a side view")
-        }
+        let (plane, index) = try Self.planeAndIndex(body.plane, slice: body.slice, index: body.index, of: "click")
         let handle = try await handle(record)
         let result = try await queue.run {
             try Self.click(
