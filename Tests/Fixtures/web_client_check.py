@@ -115,7 +115,11 @@ def main() -> int:
         page.wait("document.querySelectorAll('#audit-log tbody tr').length > 0", "the access audit")
         page.eval("""(() => { document.getElementById('audit-action').value = 'case.open';
             document.getElementById('audit-apply').click(); })()""")
-        time.sleep(0.5)
+        # The filtered list replaces the first: wait for the CSV link to carry the filter and for a
+        # list with no other action (a fixed sleep read the unfiltered list on a loaded machine).
+        page.wait("(document.getElementById('audit-csv').getAttribute('href') || '').includes('action=case.open') && "
+                  "[...document.querySelectorAll('#audit-log tbody tr td:nth-child(3)')]"
+                  ".every(c => c.textContent === 'case.open')", "the filtered access audit")
         audit_actions = page.eval("[...document.querySelectorAll('#audit-log tbody tr td:nth-child(3)')].map(c => c.textContent)")
         audit_csv = page.eval("document.getElementById('audit-csv').getAttribute('href')")
         print(json.dumps({"marks": marks, "painted": painted, "timeRows": time_rows, "summary": summary,
