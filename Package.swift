@@ -41,7 +41,8 @@ let package = Package(
         .target(name: "CConvolution", cSettings: [.unsafeFlags(["-O3"])]),
 
         // Swift libraries, lowest first.
-        .target(name: "DicomKit", dependencies: ["CDCMTK"], swiftSettings: upcomingFeatures),
+        // Terminology/: the generator of SegmentationTerminology+Table.swift (Python, not built).
+        .target(name: "DicomKit", dependencies: ["CDCMTK"], exclude: ["Terminology"], swiftSettings: upcomingFeatures),
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CConvolution"], swiftSettings: optimised),
         .target(name: "Segmentation", dependencies: ["Tensor"], swiftSettings: optimised),
         .target(name: "VolumeFiles", dependencies: ["CZlib"], swiftSettings: upcomingFeatures),

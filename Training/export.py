@@ -30,7 +30,7 @@ from models import ConvLSTMCell, PropNet
 from walker import probabilities as walker_probabilities
 from train_sim import CLASSES, FILE_NAMES, SIZE, net_of_checkpoint
 
-ANATOMY = ["SCT", "123037004", "Anatomical Structure"]
+ANATOMY = ["SCT", "91723000", "Anatomical Structure"]
 # The phantom anatomy's classes, as Sources/Server/LabelCatalogue.swift codes them.
 PHANTOM_CLASSES = [
     {"name": "background", "scheme": "", "code": "", "meaning": "", "colour": [0, 0, 0]},
@@ -41,7 +41,7 @@ PHANTOM_CLASSES = [
     {"name": "cavity", "scheme": "SCT", "code": "85756007", "meaning": "Tissue", "colour": [250, 250, 50],
      "category": ANATOMY},
     {"name": "lesion", "scheme": "SCT", "code": "108369006", "meaning": "Neoplasm", "colour": [200, 80, 250],
-     "category": ["SCT", "49755003", "Morphologically Altered Structure"]},
+     "category": ["SCT", "49755003", "Morphologically Abnormal Structure"]},
     {"name": "vessel", "scheme": "SCT", "code": "59820001", "meaning": "Blood vessel", "colour": [60, 160, 250],
      "category": ANATOMY},
 ]

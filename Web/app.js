@@ -103,18 +103,61 @@ function renderClasses() {
   }
 }
 
+/// The terminology's choices for what is typed (GET /structure-codes?q=), by their names.
+const structureChoices = new Map();
+
+async function offerStructureChoices(query) {
+  const choices = await api(`/structure-codes?q=${encodeURIComponent(query)}`).catch(() => []);
+  for (const choice of choices) structureChoices.set(choice.name.toLowerCase(), choice);
+  $("structure-choices").replaceChildren(...choices.map((choice) =>
+    new Option(`${choice.type[2]}${choice.modifier ? `, ${choice.modifier[2]}` : ""} (${choice.type[0]} ${choice.type[1]})`,
+      choice.name)));
+  return choices;
+}
+
+let structureSearch;
+$("structure-name").addEventListener("input", () => {
+  Object.assign($("structure-code"), { hidden: true, required: false });
+  clearTimeout(structureSearch);
+  structureSearch = setTimeout(() => offerStructureChoices($("structure-name").value), 150);
+});
+
+/// A name the terminology does not know: the user chooses its code (Tissue only explicitly).
+async function askForCode(name) {
+  const words = name.split(/\s+/).filter((word) => word.length > 2);
+  let choices = await offerStructureChoices(name);
+  for (const word of words) if (!choices.length) choices = await offerStructureChoices(word);
+  if (!choices.length) choices = await offerStructureChoices("");
+  const select = $("structure-code");
+  select.replaceChildren(new Option(`choose the code for "${name}"`, ""),
+    ...choices.map((choice, index) => new Option(
+      `${choice.type[2]}${choice.modifier ? `, ${choice.modifier[2]}` : ""} (${choice.type[0]} ${choice.type[1]})`,
+      String(index))),
+    new Option("Tissue, generic (SCT 85756007)", "tissue"));
+  select.choices = choices;
+  select.hidden = false;
+  select.required = true;
+  select.focus();
+}
+
 $("structure-form").addEventListener("submit", async (event) => {
   event.preventDefault();
+  const name = $("structure-name").value.trim();
+  const select = $("structure-code");
+  const picked = select.hidden ? structureChoices.get(name.toLowerCase())
+    : select.value === "tissue" ? { type: ["SCT", "85756007", "Tissue"], category: ["SCT", "85756007", "Tissue"] }
+      : select.choices[Number(select.value)];
+  const body = { name, ...(picked && { type: picked.type, category: picked.category, modifier: picked.modifier }) };
   try {
-    const structure = await api(`/cases/${state.detail.case.id}/structures`, {
-      method: "POST", body: { name: $("structure-name").value },
-    });
+    const structure = await api(`/cases/${state.detail.case.id}/structures`, { method: "POST", body });
     state.detail.structures.push(structure);
     state.label = structure.value;
     renderClasses();
     $("structure-name").value = "";
-    status(`structure "${structure.name}" added: click on it`);
+    Object.assign(select, { hidden: true, required: false });
+    status(`structure "${structure.name}" added (${structure.type[2]}): click on it`);
   } catch (error) {
+    if (error.code === "needs_code") await askForCode(name);
     status(error.message);
   }
 });
@@ -145,10 +188,7 @@ async function openCase(id) {
   state.projections = [];
   showProjections();
   $("structure-form").hidden = !detail.structuresEnabled;
-  if (detail.structuresEnabled && !$("structure-choices").children.length) {
-    const choices = await api("/structure-codes").catch(() => []);
-    $("structure-choices").replaceChildren(...choices.map((choice) => new Option(choice.type[2], choice.name)));
-  }
+  if (detail.structuresEnabled && !$("structure-choices").children.length) await offerStructureChoices("");
   $("accept").hidden = !["reviewer", "admin"].includes(state.user.role);
   show("case-view");
   drawQualityStrip();

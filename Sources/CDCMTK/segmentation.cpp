@@ -111,7 +111,7 @@ int dk_seg_set_geometry(dk_seg_writer *writer, const double *orientation, double
 }
 
 int dk_seg_add_segment(dk_seg_writer *writer, const char *label, const char *const *category,
-                       const char *const *type, int semiautomatic, const char *algorithmName,
+                       const char *const *type, const char *const *modifier, int semiautomatic, const char *algorithmName,
                        const char *algorithmVersion, const uint16_t *cielab, uint16_t *segmentNumber, char *error,
                        size_t errorLength) {
     DcmSegment *segment = nullptr;
@@ -119,6 +119,9 @@ int dk_seg_add_segment(dk_seg_writer *writer, const char *label, const char *con
     OFCondition status = DcmSegment::create(segment, label, CodeSequenceMacro(category[0], category[1], category[2]),
                                             CodeSequenceMacro(type[0], type[1], type[2]), algorithmType, algorithmName);
     if (check(status, "cannot create the segment", error, errorLength)) return 1;
+    if (modifier)
+        segment->getSegmentedPropertyTypeModifierCode().push_back(
+            new CodeSequenceMacro(modifier[0], modifier[1], modifier[2]));
     AlgorithmIdentificationMacro &algorithm = segment->getSegmentationAlgorithmIdentification();
     algorithm.getAlgorithmFamilyCode().set("123109", "DCM", "Manual Processing");
     algorithm.setAlgorithmName(algorithmName);

@@ -94,6 +94,7 @@ extension DicomTag {
     public static let referencedSegmentNumber = DicomTag(0x0062, 0x000B)
     public static let maximumFractionalValue = DicomTag(0x0062, 0x000E)
     public static let segmentedPropertyTypeCodeSequence = DicomTag(0x0062, 0x000F)
+    public static let segmentedPropertyTypeModifierCodeSequence = DicomTag(0x0062, 0x0011)
     public static let segmentationFractionalType = DicomTag(0x0062, 0x0010)
     public static let referencedSeriesSequence = DicomTag(0x0008, 0x1115)
     public static let referencedInstanceSequence = DicomTag(0x0008, 0x114A)

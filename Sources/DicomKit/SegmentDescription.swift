@@ -13,12 +13,24 @@ public struct CodedConcept: Sendable, Equatable, Codable {
     }
 
     /// SNOMED CT "Anatomical Structure" (CID 7150).
-    public static let anatomicalStructure = CodedConcept("123037004", "SCT", "Anatomical Structure")
-    /// SNOMED CT "Morphologically Altered Structure" (CID 7150).
-    public static let morphologicallyAlteredStructure = CodedConcept(
-        "49755003", "SCT", "Morphologically Altered Structure")
+    public static let anatomicalStructure = CodedConcept("91723000", "SCT", "Anatomical Structure")
+    /// SNOMED CT "Morphologically Abnormal Structure" (CID 7150).
+    public static let morphologicallyAbnormalStructure = CodedConcept(
+        "49755003", "SCT", "Morphologically Abnormal Structure")
     /// SNOMED CT "Tissue" (CID 7150), for structures without a more specific code.
     public static let tissue = CodedConcept("85756007", "SCT", "Tissue")
+
+    /// The concept as the current standard codes it: SNOMED CT 123037004 ("Body structure"), which
+    /// CID 7150 used for Anatomical Structure until SNOMED retired it, becomes 91723000.
+    /// 49755003 is "Morphologically Abnormal Structure" there, no longer "… Altered …".
+    public var current: CodedConcept {
+        guard scheme == "SCT" else { return self }
+        switch value {
+        case "123037004": return .anatomicalStructure
+        case "49755003": return .morphologicallyAbnormalStructure
+        default: return self
+        }
+    }
 }
 
 /// One segment of a SEG: its label, what it is (category and type codes), how it was made, and its display colour.
@@ -28,6 +40,8 @@ public struct SegmentDescription: Sendable, Equatable, Codable {
     public var label: String
     public var category: CodedConcept
     public var type: CodedConcept
+    /// Segmented Property Type Modifier, e.g. laterality (SCT 7771000 "Left"); nil for none.
+    public var typeModifier: CodedConcept?
     /// Algorithm Name and Version (the model's), with SEMIAUTOMATIC as the algorithm type.
     public var algorithmName: String
     public var algorithmVersion: String
@@ -35,13 +49,15 @@ public struct SegmentDescription: Sendable, Equatable, Codable {
     public var colour: (red: UInt8, green: UInt8, blue: UInt8)
 
     public init(
-        labelValue: UInt8, label: String, category: CodedConcept, type: CodedConcept, algorithmName: String,
-        algorithmVersion: String, colour: (red: UInt8, green: UInt8, blue: UInt8)
+        labelValue: UInt8, label: String, category: CodedConcept, type: CodedConcept,
+        typeModifier: CodedConcept? = nil, algorithmName: String, algorithmVersion: String,
+        colour: (red: UInt8, green: UInt8, blue: UInt8)
     ) {
         self.labelValue = labelValue
         self.label = label
         self.category = category
         self.type = type
+        self.typeModifier = typeModifier
         self.algorithmName = algorithmName
         self.algorithmVersion = algorithmVersion
         self.colour = colour
@@ -49,11 +65,11 @@ public struct SegmentDescription: Sendable, Equatable, Codable {
 
     public static func == (a: SegmentDescription, b: SegmentDescription) -> Bool {
         a.labelValue == b.labelValue && a.label == b.label && a.category == b.category && a.type == b.type
-            && a.colour == b.colour
+            && a.typeModifier == b.typeModifier && a.colour == b.colour
     }
 
     enum CodingKeys: String, CodingKey {
-        case labelValue, label, category, type, algorithmName, algorithmVersion, red, green, blue
+        case labelValue, label, category, type, typeModifier, algorithmName, algorithmVersion, red, green, blue
     }
 
     public init(from decoder: any Decoder) throws {
@@ -63,6 +79,7 @@ public struct SegmentDescription: Sendable, Equatable, Codable {
             label: try container.decode(String.self, forKey: .label),
             category: try container.decode(CodedConcept.self, forKey: .category),
             type: try container.decode(CodedConcept.self, forKey: .type),
+            typeModifier: try container.decodeIfPresent(CodedConcept.self, forKey: .typeModifier),
             algorithmName: try container.decode(String.self, forKey: .algorithmName),
             algorithmVersion: try container.decode(String.self, forKey: .algorithmVersion),
             colour: (
@@ -77,6 +94,7 @@ public struct SegmentDescription: Sendable, Equatable, Codable {
         try container.encode(label, forKey: .label)
         try container.encode(category, forKey: .category)
         try container.encode(type, forKey: .type)
+        try container.encodeIfPresent(typeModifier, forKey: .typeModifier)
         try container.encode(algorithmName, forKey: .algorithmName)
         try container.encode(algorithmVersion, forKey: .algorithmVersion)
         try container.encode(colour.red, forKey: .red)

@@ -12,6 +12,8 @@ public struct SegmentationReader: Sendable {
         public var label: String
         public var category: CodedConcept?
         public var type: CodedConcept?
+        /// The type's modifier (laterality), within its Segmented Property Type item.
+        public var typeModifier: CodedConcept?
     }
 
     /// One frame: its segment (nil in a LABELMAP, whose pixels are segment numbers), the position
@@ -46,8 +48,8 @@ public struct SegmentationReader: Sendable {
         type = file.string(.segmentationType) ?? "BINARY"
         maximumFraction = number(.maximumFractionalValue) ?? 255
         let sequence = DicomTag.segmentSequence
-        func code(_ item: Int, _ tag: DicomTag) -> CodedConcept? {
-            let path = [(sequence, item), (tag, 0)]
+        func code(_ item: Int, _ tags: DicomTag...) -> CodedConcept? {
+            let path = [(sequence, item)] + tags.map { ($0, 0) }
             guard let value = file.string(in: path, .codeValue) else { return nil }
             return CodedConcept(
                 value, file.string(in: path, .codingSchemeDesignator) ?? "",
@@ -60,7 +62,9 @@ public struct SegmentationReader: Sendable {
                 Segment(
                     number: value, label: file.string(in: [(sequence, item)], .segmentLabel) ?? "",
                     category: code(item, .segmentedPropertyCategoryCodeSequence),
-                    type: code(item, .segmentedPropertyTypeCodeSequence)))
+                    type: code(item, .segmentedPropertyTypeCodeSequence),
+                    typeModifier: code(
+                        item, .segmentedPropertyTypeCodeSequence, .segmentedPropertyTypeModifierCodeSequence)))
             item += 1
         }
         self.segments = segments

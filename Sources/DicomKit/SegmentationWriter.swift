@@ -95,9 +95,11 @@ public struct SegmentationWriter: Sendable {
             try shimStatus(.writeFailed) { error, length in
                 withCodes(segment.category) { category in
                     withCodes(segment.type) { type in
-                        dk_seg_add_segment(
-                            writer, segment.label, category, type, 1, segment.algorithmName, segment.algorithmVersion,
-                            [lab.0, lab.1, lab.2], &number, error, length)
+                        withOptionalCodes(segment.typeModifier) { modifier in
+                            dk_seg_add_segment(
+                                writer, segment.label, category, type, modifier, 1, segment.algorithmName,
+                                segment.algorithmVersion, [lab.0, lab.1, lab.2], &number, error, length)
+                        }
                     }
                 }
             }
@@ -125,7 +127,13 @@ public struct SegmentationWriter: Sendable {
 }
 /// Passes a coded concept to C as three C strings.
 private func withCodes<R>(_ code: CodedConcept, _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
-    code.value.withCString { value in
+    withOptionalCodes(code) { body($0!) }
+}
+
+/// An optional code as a C triple, or NULL.
+private func withOptionalCodes<R>(_ code: CodedConcept?, _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+    guard let code else { return body(nil) }
+    return code.value.withCString { value in
         code.scheme.withCString { scheme in
             code.meaning.withCString { meaning in
                 let pointers: [UnsafePointer<CChar>?] = [value, scheme, meaning]

@@ -7,18 +7,31 @@ import Yams
 /// The coded description of each label a model produces: from the model's metadata, or the
 /// phantom anatomy's (SNOMED CT codes, CID 7150/7151 categories) when no model is loaded.
 public struct LabelCatalogue: Sendable {
+    /// One label's name, codes and display colour.
+    public struct Entry: Sendable {
+        public var label: String
+        public var coding: SegmentCoding
+        public var colour: (UInt8, UInt8, UInt8)
+
+        public init(_ label: String, _ coding: SegmentCoding, _ colour: (UInt8, UInt8, UInt8)) {
+            self.label = label
+            self.coding = coding
+            self.colour = colour
+        }
+    }
+
     public var algorithmName: String
     public var algorithmVersion: String
-    public var entries:
-        [UInt8: (label: String, category: CodedConcept, type: CodedConcept, colour: (UInt8, UInt8, UInt8))]
+    public var entries: [UInt8: Entry]
 
     /// The segment descriptions of the labels in `present`, in label order (background never).
     public func segments(present: Set<UInt8>) -> [SegmentDescription] {
         entries.keys.sorted().filter { present.contains($0) && $0 != 0 }.map { value in
             let entry = entries[value]!
             return SegmentDescription(
-                labelValue: value, label: entry.label, category: entry.category, type: entry.type,
-                algorithmName: algorithmName, algorithmVersion: algorithmVersion, colour: entry.colour)
+                labelValue: value, label: entry.label, category: entry.coding.category, type: entry.coding.type,
+                typeModifier: entry.coding.modifier, algorithmName: algorithmName,
+                algorithmVersion: algorithmVersion, colour: entry.colour)
         }
     }
 
@@ -26,35 +39,39 @@ public struct LabelCatalogue: Sendable {
     public static let phantom = LabelCatalogue(
         algorithmName: "Delineate", algorithmVersion: DelineateVersion.current,
         entries: [
-            PhantomClass.largeOrgan.rawValue: (
-                "large organ", .anatomicalStructure, CodedConcept("10200004", "SCT", "Liver"), (221, 130, 101)
-            ),
-            PhantomClass.mediumOrgan.rawValue: (
-                "medium organ", .anatomicalStructure, CodedConcept("35039007", "SCT", "Uterus"), (80, 200, 80)
-            ),
-            PhantomClass.cavity.rawValue: ("cavity", .anatomicalStructure, .tissue, (250, 250, 50)),
-            PhantomClass.lesion.rawValue: (
-                "lesion", .morphologicallyAlteredStructure, CodedConcept("108369006", "SCT", "Neoplasm"), (200, 80, 250)
-            ),
-            PhantomClass.vessel.rawValue: (
-                "vessel", .anatomicalStructure, CodedConcept("59820001", "SCT", "Blood vessel"), (60, 160, 250)
-            ),
+            PhantomClass.largeOrgan.rawValue: Entry(
+                "large organ",
+                SegmentCoding(type: CodedConcept("10200004", "SCT", "Liver"), category: .anatomicalStructure),
+                (221, 130, 101)),
+            PhantomClass.mediumOrgan.rawValue: Entry(
+                "medium organ",
+                SegmentCoding(type: CodedConcept("35039007", "SCT", "Uterus"), category: .anatomicalStructure),
+                (80, 200, 80)),
+            PhantomClass.cavity.rawValue: Entry(
+                "cavity", SegmentCoding(type: .tissue, category: .anatomicalStructure), (250, 250, 50)),
+            PhantomClass.lesion.rawValue: Entry(
+                "lesion",
+                SegmentCoding(
+                    type: CodedConcept("108369006", "SCT", "Neoplasm"), category: .morphologicallyAbnormalStructure),
+                (200, 80, 250)),
+            PhantomClass.vessel.rawValue: Entry(
+                "vessel",
+                SegmentCoding(type: CodedConcept("59820001", "SCT", "Blood vessel"), category: .anatomicalStructure),
+                (60, 160, 250)),
         ])
 }
 
 extension LabelCatalogue {
     /// The classes a model's metadata names, with their codes, categories and colours.
     public init(model: ModelMetadata) {
-        var entries:
-            [UInt8: (label: String, category: CodedConcept, type: CodedConcept, colour: (UInt8, UInt8, UInt8))] =
-                [:]
+        var entries: [UInt8: Entry] = [:]
         for (index, item) in model.classes.enumerated() where index > 0 && !item.code.isEmpty {
             let category = item.category.flatMap { $0.count == 3 ? CodedConcept($0[1], $0[0], $0[2]) : nil }
             let colour = item.colour.map { UInt8(clamping: $0) } + [0, 0, 0]
-            entries[UInt8(index)] = (
-                item.name, category ?? .anatomicalStructure, CodedConcept(item.code, item.scheme, item.meaning),
-                (colour[0], colour[1], colour[2])
-            )
+            let type = CodedConcept(item.code, item.scheme, item.meaning)
+            entries[UInt8(index)] = Entry(
+                item.name, SegmentCoding(type: type, category: (category ?? .anatomicalStructure).current),
+                (colour[0], colour[1], colour[2]))
         }
         self.init(
             algorithmName: "Delineate \(model.model)", algorithmVersion: model.version, entries: entries)
@@ -67,7 +84,7 @@ extension LabelCatalogue {
 ///
 /// ```yaml
 /// large organ:
-///   category: [SCT, "123037004", Anatomical Structure]
+///   category: [SCT, "91723000", Anatomical Structure]
 ///   type: [SCT, "10200004", Liver]
 ///   colour: [221, 130, 101]
 /// ```
@@ -105,19 +122,30 @@ extension LabelCatalogue {
     /// class, and the structures users named in the case with their own codes.
     public init(model: ModelMetadata, codings: [String: LabelCoding], structures: [CaseStructure] = []) {
         self.init(model: model)
-        for structure in structures where structure.type.count == 3 && structure.category.count == 3 {
+        for structure in structures {
+            guard let coding = structure.coding else { continue }
             let colour = structure.colour.map { UInt8(clamping: $0) } + [0, 0, 0]
-            entries[UInt8(clamping: structure.value)] = (
-                structure.name, CodedConcept(structure.category[1], structure.category[0], structure.category[2]),
-                CodedConcept(structure.type[1], structure.type[0], structure.type[2]), (colour[0], colour[1], colour[2])
-            )
+            entries[UInt8(clamping: structure.value)] = Entry(
+                structure.name, coding, (colour[0], colour[1], colour[2]))
         }
         for (index, item) in model.classes.enumerated() where index > 0 {
             guard let coding = codings[item.name] else { continue }
             let old = entries[UInt8(index)]
             let colour =
                 coding.colour.flatMap { $0.count == 3 ? ($0[0], $0[1], $0[2]) : nil } ?? old?.colour ?? (128, 128, 128)
-            entries[UInt8(index)] = (item.name, coding.category, coding.type, colour)
+            entries[UInt8(index)] = Entry(
+                item.name, SegmentCoding(type: coding.type, category: coding.category), colour)
         }
+    }
+}
+
+extension CaseStructure {
+    /// The structure's codes as its SEG segment carries them; nil when a stored triple is not whole.
+    public var coding: SegmentCoding? {
+        func concept(_ triple: [String]) -> CodedConcept? {
+            triple.count == 3 ? CodedConcept(triple[1], triple[0], triple[2]) : nil
+        }
+        guard let type = concept(type), let category = concept(category) else { return nil }
+        return SegmentCoding(type: type, category: category, modifier: modifier.flatMap(concept))
     }
 }

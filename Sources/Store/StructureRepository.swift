@@ -7,13 +7,17 @@ public struct CaseStructure: Sendable, Equatable, Codable {
     public var type: [String]
     /// Segmented Property Category: scheme, code, meaning.
     public var category: [String]
+    /// Segmented Property Type Modifier (laterality): scheme, code, meaning; nil for none.
+    public var modifier: [String]?
     public var colour: [Int]
 
-    public init(value: Int, name: String, type: [String], category: [String], colour: [Int]) {
+    public init(value: Int, name: String, type: [String], category: [String], modifier: [String]? = nil, colour: [Int])
+    {
         self.value = value
         self.name = name
         self.type = type
         self.category = category
+        self.modifier = modifier
         self.colour = colour
     }
 }
@@ -30,8 +34,8 @@ public struct StructureRepository: Sendable {
     /// `palette` in naming order (value − firstValue); `conflict` when the name is taken,
     /// `invalidValue` when no value is left.
     public func create(
-        caseID: Int, name: String, type: [String], category: [String], palette: [[Int]], firstValue: Int,
-        userID: Int?
+        caseID: Int, name: String, type: [String], category: [String], modifier: [String]? = nil, palette: [[Int]],
+        firstValue: Int, userID: Int?
     ) async throws(StoreError) -> CaseStructure {
         try await pool.transaction { connection throws(StoreError) in
             // One naming at a time per case: the row lock keeps two values from colliding.
@@ -51,14 +55,17 @@ public struct StructureRepository: Sendable {
             try connection.execute(
                 """
                 INSERT INTO case_structures (case_ref, label_value, name, type_scheme, type_code, type_meaning,
-                    category_scheme, category_code, category_meaning, colour, created_by)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::smallint[], $11)
+                    category_scheme, category_code, category_meaning, colour, created_by, modifier_scheme,
+                    modifier_code, modifier_meaning)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::smallint[], $11, $12, $13, $14)
                 """,
                 [
                     caseID, next, name, type[0], type[1], type[2], category[0], category[1], category[2],
-                    "{\(colour.map(String.init).joined(separator: ","))}", userID,
+                    "{\(colour.map(String.init).joined(separator: ","))}", userID, modifier?[0], modifier?[1],
+                    modifier?[2],
                 ])
-            return CaseStructure(value: next, name: name, type: type, category: category, colour: colour)
+            return CaseStructure(
+                value: next, name: name, type: type, category: category, modifier: modifier, colour: colour)
         }
     }
 
@@ -68,7 +75,8 @@ public struct StructureRepository: Sendable {
             try connection.execute(
                 """
                 SELECT label_value, name, type_scheme, type_code, type_meaning, category_scheme, category_code,
-                    category_meaning, array_to_string(colour, ',') AS colour
+                    category_meaning, modifier_scheme, modifier_code, modifier_meaning,
+                    array_to_string(colour, ',') AS colour
                 FROM case_structures WHERE case_ref = $1 ORDER BY label_value
                 """, [caseID]
             ).records.map { row in
@@ -78,6 +86,9 @@ public struct StructureRepository: Sendable {
                     category: [
                         row["category_scheme"] ?? "", row["category_code"] ?? "", row["category_meaning"] ?? "",
                     ],
+                    modifier: row["modifier_code"].map {
+                        [row["modifier_scheme"] ?? "", $0, row["modifier_meaning"] ?? ""]
+                    },
                     colour: (row["colour"] ?? "").split(separator: ",").compactMap { Int($0) })
             }
         }

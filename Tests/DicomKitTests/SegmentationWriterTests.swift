@@ -11,7 +11,11 @@ import Testing
             type: CodedConcept("10200004", "SCT", "Liver"), algorithmName: "Delineate SIM", algorithmVersion: "0.1",
             colour: (221, 130, 101)),
         SegmentDescription(
-            labelValue: 4, label: "lesion", category: .morphologicallyAlteredStructure,
+            labelValue: 2, label: "left kidney", category: .anatomicalStructure,
+            type: CodedConcept("64033007", "SCT", "Kidney"), typeModifier: SegmentationTerminology.left,
+            algorithmName: "Delineate SIM", algorithmVersion: "0.1", colour: (80, 200, 80)),
+        SegmentDescription(
+            labelValue: 4, label: "lesion", category: .morphologicallyAbnormalStructure,
             type: CodedConcept("108369006", "SCT", "Neoplasm"), algorithmName: "Delineate SIM", algorithmVersion: "0.1",
             colour: (200, 80, 250)),
         SegmentDescription(
@@ -88,6 +92,7 @@ import Testing
         #expect(report.contains("Segmentation"), "dciodvfy did not recognise the IOD: \(report)")
         let errors = report.split(separator: "\n").filter { $0.hasPrefix("Error") }
         #expect(errors.isEmpty, "\(errors.joined(separator: "\n"))")
+        #expect(!report.contains("Warning"), "\(report)")
         let file = try DicomFile(path: seg)
         #expect(file.string(.sopClassUID) == "1.2.840.10008.5.1.4.1.1.66.4")
         #expect(file.string(.sopInstanceUID) == "2.25.61.5")
@@ -127,5 +132,6 @@ import Testing
             arguments: [DevServices.fixture("check_seg.py"), seg, folder + "/labels.raw", folder + "/meta.json"])
         #expect(output.contains("OK"), "\(output)")
         #expect(output.contains("type Liver"))
+        #expect(output.contains("type Kidney (Left)"), "\(output)")
     }
 }

@@ -43,8 +43,10 @@ def main() -> int:
             for uid, frame in zip(present, pixels):
                 got[meta["sources"].index(uid)] = frame[..., 0] if fractions else frame[..., 0] > 0
         difference = int(np.count_nonzero(got != expected))
+        modifiers = description.SegmentedPropertyTypeCodeSequence[0].get("SegmentedPropertyTypeModifierCodeSequence", [])
+        laterality = "".join(f" ({modifier.CodeMeaning})" for modifier in modifiers)
         print(f"segment {number} '{description.segment_label}' "
-              f"type {description.segmented_property_type.meaning}: {int(np.count_nonzero(expected))} voxels, "
+              f"type {description.segmented_property_type.meaning}{laterality}: {int(np.count_nonzero(expected))} voxels, "
               f"{difference} differ")
         failures += difference != 0
     print("OK" if failures == 0 else "MISMATCH")

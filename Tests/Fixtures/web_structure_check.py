@@ -3,6 +3,8 @@ in, open the first case, name a structure, click on it (its colour appears), pro
 accept. Prints a JSON report.
 
 usage: web_structure_check.py URL USER PASSWORD NAME X Y [SLICE [SCREENSHOT]]
+NAME: a name the terminology knows ("brain"), or NAME=CODE for one it does not ("blob=Nodule"):
+the client then asks for the code and the check chooses the option starting with CODE.
 X, Y: the image pixel to click with the new structure, on SLICE (default: the slice the viewer
 opens). SCREENSHOT: where to save the viewer after the propagation.
 """
@@ -20,6 +22,7 @@ STRUCTURE_PIXELS = """(() => { const c = document.getElementById('slice-canvas')
 
 def main() -> int:
     url, user, password, name, x, y = sys.argv[1:7]
+    name, _, code = name.partition("=")
     slice_index = int(sys.argv[7]) if len(sys.argv) > 7 else None
     screenshot = sys.argv[8] if len(sys.argv) > 8 else None
     with headless_page() as page:
@@ -36,7 +39,15 @@ def main() -> int:
         choices = page.eval("document.querySelectorAll('#structure-choices option').length")
         page.eval(f"""(() => {{ document.getElementById('structure-name').value = {json.dumps(name)};
             document.getElementById('structure-form').requestSubmit(); }})()""")
+        asked = None
+        if code:
+            page.wait("!document.getElementById('structure-code').hidden", "the request for a code")
+            asked = page.eval("document.getElementById('status').textContent")
+            page.eval(f"""(() => {{ const select = document.getElementById('structure-code');
+                select.value = [...select.options].find(o => o.text.startsWith({json.dumps(code)})).value;
+                document.getElementById('structure-form').requestSubmit(); }})()""")
         page.wait("document.getElementById('status').textContent.startsWith('structure')", "the new structure")
+        named = page.eval("document.getElementById('status').textContent")
         classes = page.eval("[...document.querySelectorAll('#classes label .name')].map(n => n.textContent)")
         selected = page.eval("document.querySelector('#classes input[type=radio]:checked').value")
         before = page.eval(STRUCTURE_PIXELS)
@@ -53,7 +64,7 @@ def main() -> int:
         page.eval("document.getElementById('accept').click()")
         page.wait("document.getElementById('status').textContent.startsWith('accepted')", "the acceptance", 120)
         accepted = page.eval("document.getElementById('status').textContent")
-        print(json.dumps({"choices": choices, "classes": classes, "selected": selected, "before": before,
+        print(json.dumps({"choices": choices, "asked": asked, "named": named, "classes": classes, "selected": selected, "before": before,
                           "after": after, "propagated": propagated, "accepted": accepted}))
         return 0
 

@@ -49,7 +49,7 @@ import Testing
         let segments = DicomTag.segmentSequence
         let expected: [(label: String, category: CodedConcept, type: CodedConcept)] = [
             ("large organ", .anatomicalStructure, CodedConcept("10200004", "SCT", "Liver")),
-            ("lesion", .morphologicallyAlteredStructure, CodedConcept("108369006", "SCT", "Neoplasm")),
+            ("lesion", .morphologicallyAbnormalStructure, CodedConcept("108369006", "SCT", "Neoplasm")),
         ]
         for (item, segment) in expected.enumerated() {
             func at(_ tag: DicomTag) -> String? { seg.string(in: [(segments, item)], tag) }
@@ -92,6 +92,73 @@ import Testing
             })
         let written = Set(try (0..<4).map { try DicomFile(bytes: series.bytes($0)).string(.sopInstanceUID) ?? "" })
         #expect(sources == written)
+        try await database.drop()
+    }
+
+    /// Structures named "liver", "spleen" and "left kidney" take their SNOMED CT codes from the
+    /// terminology (the kidney with laterality Left as the type's modifier); a name it does not
+    /// know is refused until a code is chosen. The SEG carries the three, highdicom reads their
+    /// codes, and dciodvfy prints neither an error nor a warning.
+    @Test func namedStructuresCarryTheirStandardCodes() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let files = try FileStore(root: folder + "/store")
+        let series = try PhantomSeries.write("named", slices: 4, size: 32, seed: 5, in: folder)
+        let caseID = try await ingestedCase(series, database: database, files: files)
+        #expect(throws: APIFailure.self) {
+            try StructureNaming.coding(for: StructureNaming.Request(name: "blob"), codings: [:])
+        }
+        let tissue = try StructureNaming.coding(
+            for: StructureNaming.Request(name: "blob", type: ["SCT", "85756007", "Tissue"]), codings: [:])
+        #expect(tissue == SegmentCoding(type: .tissue, category: .tissue))
+        var named: [CaseStructure] = []
+        for name in ["liver", "spleen", "left kidney"] {
+            let coding = try StructureNaming.coding(for: StructureNaming.Request(name: name), codings: [:])
+            let codes = StructureNaming.Choice(name: name, coding: coding)
+            named.append(
+                try await StructureRepository(pool: database.pool).create(
+                    caseID: caseID, name: name, type: codes.type, category: codes.category, modifier: codes.modifier,
+                    palette: StructureNaming.palette, firstValue: 6, userID: nil))
+        }
+        #expect(try await StructureRepository(pool: database.pool).structures(caseID: caseID) == named)
+        var labels = [UInt8](repeating: 0, count: 32 * 32 * 4)
+        for (offset, structure) in named.enumerated() {
+            for index in (1000 + offset * 600)..<(1200 + offset * 600) { labels[index] = UInt8(structure.value) }
+        }
+        _ = try await RoundRepository(pool: database.pool).commit(
+            NewRound(
+                caseID: caseID, userID: nil, number: 1, kind: .propagate,
+                mask: LabelVolumeData(columns: 32, rows: 32, slices: 4, labels: labels)))
+        let catalogue = LabelCatalogue(model: CaseAPITests.models.sim.metadata, codings: [:], structures: named)
+        let uid = try await CaseAcceptance(files: files, pool: database.pool, catalogue: catalogue)
+            .accept(caseID: caseID, creatorName: "Reviewer^Rita", destinations: [], fractions: nil)
+        var query = DicomWebQuery()
+        query.sopInstanceUIDs = [uid]
+        let stored = try #require(try await DicomWebIndex(pool: database.pool).instances(query).first)
+        let path = folder + "/seg.dcm"
+        try Data(try files.get(sha256: stored.fileSHA256)).write(to: URL(fileURLWithPath: path))
+        let read = try SegmentationReader(file: DicomFile(path: path))
+        #expect(read.segments.map(\.type?.value) == ["10200004", "78961009", "64033007"])
+        #expect(read.segments.map(\.category) == Array(repeating: .anatomicalStructure, count: 3))
+        #expect(read.segments.map(\.typeModifier) == [nil, nil, SegmentationTerminology.left])
+        let highdicom = try await Process.asyncOutput(
+            of: DevServices.python,
+            arguments: [
+                "-c",
+                "import highdicom,sys; s=highdicom.seg.segread(sys.argv[1]); "
+                    + "print([(d.segmented_property_type.value, d.segmented_property_category.value, "
+                    + "[m.CodeMeaning for m in d.SegmentedPropertyTypeCodeSequence[0].get("
+                    + "'SegmentedPropertyTypeModifierCodeSequence', [])]) for d in s.SegmentSequence])",
+                path,
+            ])
+        #expect(
+            highdicom.contains(
+                "[('10200004', '91723000', []), ('78961009', '91723000', []), ('64033007', '91723000', ['Left'])]"),
+            "\(highdicom)")
+        let report = try await Process.asyncOutput(
+            of: "/bin/sh", arguments: ["-c", "/usr/bin/dciodvfy '\(path)' 2>&1; true"])
+        #expect(!report.contains("Error") && !report.contains("Warning"), "\(report)")
         try await database.drop()
     }
 }

@@ -109,7 +109,8 @@ import Testing
     }
 
     /// Any-structure mode in the browser: the radiologist names a structure the model has no class
-    /// for, clicks on it, propagates and accepts; the SEG carries it as a segment with its code.
+    /// for by a name the terminology does not know, is asked for its code and chooses Nodule,
+    /// clicks on it, propagates and accepts; the SEG carries it as a segment with that code.
     @Test func aRadiologistNamesAStructureAnnotatesAndAcceptsIt() async throws {
         let fixtures = CaseAPITests()
         try await fixtures.withFixture { fixture in
@@ -123,9 +124,11 @@ import Testing
             let uid = try await app.test(.live) { client -> String in
                 let port = try #require(client.port)
                 let result = try await Self.browserCheck(
-                    "web_structure_check.py", port: port, ["nodule", "\(best % 128)", "\(best / 128)"])
+                    "web_structure_check.py", port: port, ["blob=Nodule", "\(best % 128)", "\(best / 128)"])
                 #expect((result["choices"] as? Int ?? 0) >= 5)
-                #expect((result["classes"] as? [String])?.last == "nodule")
+                #expect((result["asked"] as? String)?.contains("choose its code") == true, "\(result)")
+                #expect((result["named"] as? String)?.contains("(Nodule)") == true, "\(result)")
+                #expect((result["classes"] as? [String])?.last == "blob")
                 #expect(result["selected"] as? String == "6")
                 let before = result["before"] as? Int ?? -1
                 let after = result["after"] as? Int ?? -1
@@ -137,13 +140,13 @@ import Testing
             query.sopInstanceUIDs = [uid]
             let stored = try #require(try await DicomWebIndex(pool: fixture.database.pool).instances(query).first)
             let seg = try SegmentationReader(file: DicomFile(bytes: try fixture.files.get(sha256: stored.fileSHA256)))
-            let nodule = try #require(seg.segments.first { $0.label == "nodule" })
+            let nodule = try #require(seg.segments.first { $0.label == "blob" })
             #expect(nodule.type == CodedConcept("27925004", "SCT", "Nodule"))
-            #expect(nodule.category == CodedConcept("49755003", "SCT", "Morphologically Altered Structure"))
+            #expect(nodule.category == .morphologicallyAbnormalStructure)
             let painted = seg.frames.filter { $0.segment == nodule.number }.map { $0.pixels.filter { $0 != 0 }.count }
             #expect(painted.reduce(0, +) > 30)
             let named = try await StructureRepository(pool: fixture.database.pool).structures(caseID: fixture.caseID)
-            #expect(named.map(\.name) == ["nodule"] && named.first?.value == 6)
+            #expect(named.map(\.name) == ["blob"] && named.first?.value == 6)
         }
     }
 

@@ -111,9 +111,10 @@ int dk_seg_set_identity(dk_seg_writer *writer, const uint8_t *sourceBytes, size_
 int dk_seg_set_geometry(dk_seg_writer *writer, const double *orientation, double rowSpacing, double columnSpacing,
                         double sliceThickness, char *error, size_t errorLength);
 
-/// Adds a segment; codes are (value, scheme, meaning) triples. Returns its number in `segmentNumber`.
+/// Adds a segment; codes are (value, scheme, meaning) triples, `modifier` (the type's, e.g. laterality) NULL for
+/// none. Returns its number in `segmentNumber`.
 int dk_seg_add_segment(dk_seg_writer *writer, const char *label, const char *const *category,
-                       const char *const *type, int semiautomatic, const char *algorithmName,
+                       const char *const *type, const char *const *modifier, int semiautomatic, const char *algorithmName,
                        const char *algorithmVersion, const uint16_t *cielab, uint16_t *segmentNumber, char *error,
                        size_t errorLength);
 

@@ -137,8 +137,13 @@ struct CaseAPI: Sendable {
         route(router, .post, "/api/v1/cases/:id/structures") { request, context, session in
             try await self.nameStructure(request, context, session)
         }
-        route(router, .get, "/api/v1/structure-codes") { _, _, _ in
-            try JSONBody.response(StructureNaming.choices(configuration.labelCodings))
+        route(router, .get, "/api/v1/structure-codes") { request, _, _ in
+            let query = request.uri.queryParameters
+            guard let limit = Int(query.get("limit") ?? "20"), (1...200).contains(limit) else {
+                throw APIFailure.badRequest("limit is a whole number from 1 to 200")
+            }
+            return try JSONBody.response(
+                StructureNaming.choices(configuration.labelCodings, query: query.get("q") ?? "", limit: limit))
         }
         route(router, .post, "/api/v1/cases/:id/accept", roles: [.reviewer, .admin]) { request, context, session in
             try await self.accept(request, context, session)

@@ -5,8 +5,9 @@ import Segmentation
 import Store
 
 /// Naming a structure in a case (any-structure mode): its codes come from the request, else from
-/// the project's catalogue or the short built-in list when the name is one of theirs, else the
-/// generic SNOMED CT "Tissue"; its colour from a fixed palette.
+/// the project's catalogue, else from the DICOM standard's segmentation terminology (CID 7151,
+/// "left kidney": Kidney with laterality Left). A name in none of them is refused until the user
+/// chooses a code; "Tissue" only when chosen. Its colour comes from a fixed palette.
 enum StructureNaming {
     struct Request: Decodable {
         var name: String
@@ -14,6 +15,8 @@ enum StructureNaming {
         var type: [String]?
         /// Segmented Property Category as [scheme, code, meaning]; optional.
         var category: [String]?
+        /// Segmented Property Type Modifier (laterality) as [scheme, code, meaning]; optional.
+        var modifier: [String]?
     }
 
     /// A name with its codes, offered when naming a structure.
@@ -21,21 +24,20 @@ enum StructureNaming {
         var name: String
         var type: [String]
         var category: [String]
+        var modifier: [String]?
+
+        init(name: String, coding: SegmentCoding) {
+            self.name = name
+            self.type = triple(coding.type)
+            self.category = triple(coding.category)
+            self.modifier = coding.modifier.map(triple)
+        }
     }
 
-    static let tissue = ["SCT", "85756007", "Tissue"]
-    static let anatomy = ["SCT", "123037004", "Anatomical Structure"]
-    static let altered = ["SCT", "49755003", "Morphologically Altered Structure"]
-
-    /// The built-in short list (SNOMED CT), used when the project's catalogue names no structures.
-    static let builtIn: [Choice] = [
-        Choice(name: "lesion", type: ["SCT", "52988006", "Lesion"], category: altered),
-        Choice(name: "tumour", type: ["SCT", "108369006", "Neoplasm"], category: altered),
-        Choice(name: "metastasis", type: ["SCT", "14799000", "Neoplasm, metastatic"], category: altered),
-        Choice(name: "nodule", type: ["SCT", "27925004", "Nodule"], category: altered),
-        Choice(name: "cyst", type: ["SCT", "441457006", "Cyst"], category: altered),
-        Choice(name: "lymph node", type: ["SCT", "59441001", "Lymph node"], category: anatomy),
-        Choice(name: "vessel", type: ["SCT", "59820001", "Blood vessel"], category: anatomy),
+    /// Offered before the user types: what radiologists name most, in the standard's terms.
+    static let common = [
+        "liver", "spleen", "pancreas", "left kidney", "right kidney", "aorta", "brain", "lung", "heart", "prostate",
+        "lymph node", "lesion", "neoplasm", "nodule", "cyst", "edema",
     ]
 
     /// Display colours for named structures, in naming order.
@@ -43,30 +45,62 @@ enum StructureNaming {
         [255, 200, 0], [0, 220, 220], [255, 90, 160], [150, 255, 80], [255, 140, 60], [170, 130, 255],
     ]
 
-    /// The names offered: the project's catalogue (`seg.labels`), else the built-in list.
-    static func choices(_ codings: [String: LabelCoding]) -> [Choice] {
-        guard !codings.isEmpty else { return builtIn }
-        return codings.keys.sorted().map { name in
-            let coding = codings[name]!
-            return Choice(
-                name: name, type: [coding.type.scheme, coding.type.value, coding.type.meaning],
-                category: [coding.category.scheme, coding.category.value, coding.category.meaning])
+    /// The names offered for what the user typed: the project's catalogue (`seg.labels`) entries
+    /// whose name holds it, then the terminology's matches; with nothing typed, the catalogue, else
+    /// the common names.
+    static func choices(_ codings: [String: LabelCoding], query: String, limit: Int = 20) -> [Choice] {
+        let typed = query.trimmingCharacters(in: .whitespaces).lowercased()
+        let project = codings.keys.sorted().filter { typed.isEmpty || $0.lowercased().contains(typed) }.map { name in
+            Choice(name: name, coding: SegmentCoding(type: codings[name]!.type, category: codings[name]!.category))
         }
+        guard !typed.isEmpty else {
+            guard project.isEmpty else { return project }
+            return common.compactMap { name in
+                SegmentationTerminology.coding(named: name).map { Choice(name: name, coding: $0) }
+            }
+        }
+        let standard = SegmentationTerminology.search(typed, limit: limit).map {
+            Choice(name: $0.displayName.lowercased(), coding: $0)
+        }
+        return Array((project + standard).prefix(limit))
     }
 
-    /// The codes for a requested name: the request's, a known name's, or the generic Tissue.
-    static func codes(for request: Request, codings: [String: LabelCoding]) throws -> (
-        type: [String], category: [String]
-    ) {
-        for codes in [request.type, request.category].compactMap({ $0 }) where codes.count != 3 || codes.contains("") {
-            throw APIFailure.badRequest("a code is [scheme, code, meaning], not \(codes)")
+    /// The codes for a requested name: the request's, the project catalogue's, or the terminology's.
+    static func coding(for request: Request, codings: [String: LabelCoding]) throws -> SegmentCoding {
+        let given = try [request.type, request.category, request.modifier].map { codes in
+            try codes.map { codes throws -> CodedConcept in
+                guard codes.count == 3, !codes.contains("") else {
+                    throw APIFailure.badRequest("a code is [scheme, code, meaning], not \(codes)")
+                }
+                return CodedConcept(codes[1], codes[0], codes[2])
+            }
         }
-        let known = (choices(codings) + builtIn).first { $0.name.caseInsensitiveCompare(request.name) == .orderedSame }
-        return (
-            request.type ?? known?.type ?? tissue,
-            request.category ?? known?.category ?? (request.type == nil ? tissue : anatomy)
-        )
+        if let type = given[0] {
+            // A type chosen from the terminology keeps its category unless the request names one.
+            let listed = SegmentationTerminology.codings.first {
+                $0.type.value == type.value && $0.type.scheme == type.scheme
+            }
+            return SegmentCoding(
+                type: type, category: given[1] ?? listed?.category ?? .anatomicalStructure, modifier: given[2])
+        }
+        guard given[1] == nil, given[2] == nil else {
+            throw APIFailure.badRequest("a category or modifier needs a type")
+        }
+        if let project = codings.first(where: { $0.key.caseInsensitiveCompare(request.name) == .orderedSame })?.value {
+            return SegmentCoding(type: project.type, category: project.category)
+        }
+        if let standard = SegmentationTerminology.coding(named: request.name) { return standard }
+        throw APIFailure(
+            status: .unprocessableContent, code: "needs_code",
+            message:
+                "'\(request.name)' is not a type of the DICOM segmentation terminology (CID 7151) or the project's "
+                + "catalogue: choose its code (GET /api/v1/structure-codes?q=...), or Tissue explicitly")
     }
+}
+
+/// A code as the API writes it: [scheme, code, meaning].
+private func triple(_ concept: CodedConcept) -> [String] {
+    [concept.scheme, concept.value, concept.meaning]
 }
 
 extension CaseAPI {
@@ -77,30 +111,35 @@ extension CaseAPI {
         let record = try await caseRecord(context, session)
         let body = try await JSONBody.decode(StructureNaming.Request.self, from: request)
         let handle = try await handle(record)
-        let structure = try await createStructure(
-            name: body.name, type: body.type, category: body.category, in: record, handle: handle, by: session,
-            context: context)
+        let structure = try await createStructure(body, in: record, handle: handle, by: session, context: context)
         return try JSONBody.response(structure, status: .created)
     }
 
-    /// The case's structure named `name`, named now when the case has none by that name.
+    /// The case's structure named `name`, named now when the case has none by that name. For clients
+    /// that cannot choose a code (MONAI Label's label names): a name outside the terminology and the
+    /// project's catalogue is coded Tissue, as MONAI Label itself codes every label.
     func structure(
         named name: String, in record: CaseRecord, handle: SessionHandle, by session: AuthSession,
         context: DelineateContext
     ) async throws -> CaseStructure {
         let existing = try await StructureRepository(pool: pool).structures(caseID: record.id)
         if let found = existing.first(where: { $0.name.caseInsensitiveCompare(name) == .orderedSame }) { return found }
-        return try await createStructure(
-            name: name, type: nil, category: nil, in: record, handle: handle, by: session, context: context)
+        var request = StructureNaming.Request(name: name)
+        if (try? StructureNaming.coding(for: request, codings: configuration.labelCodings)) == nil {
+            request.type = triple(.tissue)
+        }
+        return try await createStructure(request, in: record, handle: handle, by: session, context: context)
     }
 
     /// Names a structure: stores it with its codes and colour, gives the live session a class-agnostic
     /// session for it, and audits it.
     func createStructure(
-        name requested: String, type: [String]?, category: [String]?, in record: CaseRecord, handle: SessionHandle,
-        by session: AuthSession, context: DelineateContext
+        _ request: StructureNaming.Request, in record: CaseRecord, handle: SessionHandle, by session: AuthSession,
+        context: DelineateContext
     ) async throws -> CaseStructure {
-        let name = requested.trimmingCharacters(in: .whitespacesAndNewlines)
+        var request = request
+        request.name = request.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let name = request.name
         guard (1...64).contains(name.count) else {
             throw APIFailure.badRequest("a structure's name has 1 to 64 characters")
         }
@@ -109,17 +148,16 @@ extension CaseAPI {
                 status: .serviceUnavailable, code: "no_structure_model",
                 message: "no class-agnostic network (sim-any.safetensors) is loaded; structures cannot be named")
         }
-        let codes = try StructureNaming.codes(
-            for: StructureNaming.Request(name: name, type: type, category: category),
-            codings: configuration.labelCodings)
+        let coding = try StructureNaming.coding(for: request, codings: configuration.labelCodings)
+        let codes = StructureNaming.Choice(name: name, coding: coding)
         let structure = try await StructureRepository(pool: pool).create(
-            caseID: record.id, name: name, type: codes.type, category: codes.category,
+            caseID: record.id, name: name, type: codes.type, category: codes.category, modifier: codes.modifier,
             palette: StructureNaming.palette, firstValue: handle.session.sim.metadata.classCount,
             userID: session.user.id)
         try await queue.run { try handle.session.addStructure(value: UInt8(structure.value)) }
         try await audit(
             session, "case.structure.create", context: context, record: record,
-            detail: ["name": name, "value": structure.value, "type": codes.type])
+            detail: ["name": name, "value": structure.value, "type": codes.type, "modifier": codes.modifier ?? []])
         return structure
     }
 }
