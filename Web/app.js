@@ -106,12 +106,15 @@ function renderClasses() {
 /// The terminology's choices for what is typed (GET /structure-codes?q=), by their names.
 const structureChoices = new Map();
 
+/// A choice as the pickers show it: "Kidney, Left (SCT 64033007)".
+function codeLabel(choice) {
+  return `${choice.type[2]}${choice.modifier ? `, ${choice.modifier[2]}` : ""} (${choice.type[0]} ${choice.type[1]})`;
+}
+
 async function offerStructureChoices(query) {
   const choices = await api(`/structure-codes?q=${encodeURIComponent(query)}`).catch(() => []);
   for (const choice of choices) structureChoices.set(choice.name.toLowerCase(), choice);
-  $("structure-choices").replaceChildren(...choices.map((choice) =>
-    new Option(`${choice.type[2]}${choice.modifier ? `, ${choice.modifier[2]}` : ""} (${choice.type[0]} ${choice.type[1]})`,
-      choice.name)));
+  $("structure-choices").replaceChildren(...choices.map((choice) => new Option(codeLabel(choice), choice.name)));
   return choices;
 }
 
@@ -130,9 +133,7 @@ async function askForCode(name) {
   if (!choices.length) choices = await offerStructureChoices("");
   const select = $("structure-code");
   select.replaceChildren(new Option(`choose the code for "${name}"`, ""),
-    ...choices.map((choice, index) => new Option(
-      `${choice.type[2]}${choice.modifier ? `, ${choice.modifier[2]}` : ""} (${choice.type[0]} ${choice.type[1]})`,
-      String(index))),
+    ...choices.map((choice, index) => new Option(codeLabel(choice), String(index))),
     new Option("Tissue, generic (SCT 85756007)", "tissue"));
   select.choices = choices;
   select.hidden = false;

@@ -12,6 +12,15 @@ public struct CodedConcept: Sendable, Equatable, Codable {
         self.meaning = meaning
     }
 
+    /// A code as JSON and YAML carry it, [scheme, code, meaning]; nil unless it has three parts.
+    public init?(triple: [String]) {
+        guard triple.count == 3 else { return nil }
+        self.init(triple[1], triple[0], triple[2])
+    }
+
+    /// The code as [scheme, code, meaning].
+    public var triple: [String] { [scheme, value, meaning] }
+
     /// SNOMED CT "Anatomical Structure" (CID 7150).
     public static let anatomicalStructure = CodedConcept("91723000", "SCT", "Anatomical Structure")
     /// SNOMED CT "Morphologically Abnormal Structure" (CID 7150).

@@ -66,7 +66,7 @@ extension LabelCatalogue {
     public init(model: ModelMetadata) {
         var entries: [UInt8: Entry] = [:]
         for (index, item) in model.classes.enumerated() where index > 0 && !item.code.isEmpty {
-            let category = item.category.flatMap { $0.count == 3 ? CodedConcept($0[1], $0[0], $0[2]) : nil }
+            let category = item.category.flatMap(CodedConcept.init(triple:))
             let colour = item.colour.map { UInt8(clamping: $0) } + [0, 0, 0]
             let type = CodedConcept(item.code, item.scheme, item.meaning)
             entries[UInt8(index)] = Entry(
@@ -93,6 +93,9 @@ public struct LabelCoding: Sendable, Equatable {
     public var type: CodedConcept
     public var colour: [UInt8]?
 
+    /// The class's codes as its SEG segment carries them.
+    public var coding: SegmentCoding { SegmentCoding(type: type, category: category) }
+
     /// The codings in a `seg.labels` file; throws a message naming the class and what is wrong.
     public static func read(path: String) throws(SettingsError) -> [String: LabelCoding] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -104,11 +107,12 @@ public struct LabelCoding: Sendable, Equatable {
         var codings: [String: LabelCoding] = [:]
         for (name, value) in document {
             func concept(_ key: String) throws(SettingsError) -> CodedConcept {
-                guard let triple = (value as? [String: Any])?[key] as? [Any], triple.count == 3 else {
+                guard let triple = (value as? [String: Any])?[key] as? [Any],
+                    let concept = CodedConcept(triple: triple.map { "\($0)" })
+                else {
                     throw SettingsError("seg.labels: '\(name)' needs \(key): [scheme, code, meaning]")
                 }
-                let parts = triple.map { "\($0)" }
-                return CodedConcept(parts[1], parts[0], parts[2])
+                return concept
             }
             let colour = ((value as? [String: Any])?["colour"] as? [Int])?.map { UInt8(clamping: $0) }
             codings[name] = LabelCoding(category: try concept("category"), type: try concept("type"), colour: colour)
@@ -133,8 +137,7 @@ extension LabelCatalogue {
             let old = entries[UInt8(index)]
             let colour =
                 coding.colour.flatMap { $0.count == 3 ? ($0[0], $0[1], $0[2]) : nil } ?? old?.colour ?? (128, 128, 128)
-            entries[UInt8(index)] = Entry(
-                item.name, SegmentCoding(type: coding.type, category: coding.category), colour)
+            entries[UInt8(index)] = Entry(item.name, coding.coding, colour)
         }
     }
 }
@@ -142,10 +145,7 @@ extension LabelCatalogue {
 extension CaseStructure {
     /// The structure's codes as its SEG segment carries them; nil when a stored triple is not whole.
     public var coding: SegmentCoding? {
-        func concept(_ triple: [String]) -> CodedConcept? {
-            triple.count == 3 ? CodedConcept(triple[1], triple[0], triple[2]) : nil
-        }
-        guard let type = concept(type), let category = concept(category) else { return nil }
-        return SegmentCoding(type: type, category: category, modifier: modifier.flatMap(concept))
+        guard let type = CodedConcept(triple: type), let category = CodedConcept(triple: category) else { return nil }
+        return SegmentCoding(type: type, category: category, modifier: modifier.flatMap(CodedConcept.init(triple:)))
     }
 }

@@ -28,9 +28,9 @@ enum StructureNaming {
 
         init(name: String, coding: SegmentCoding) {
             self.name = name
-            self.type = triple(coding.type)
-            self.category = triple(coding.category)
-            self.modifier = coding.modifier.map(triple)
+            self.type = coding.type.triple
+            self.category = coding.category.triple
+            self.modifier = coding.modifier?.triple
         }
     }
 
@@ -51,7 +51,7 @@ enum StructureNaming {
     static func choices(_ codings: [String: LabelCoding], query: String, limit: Int = 20) -> [Choice] {
         let typed = query.trimmingCharacters(in: .whitespaces).lowercased()
         let project = codings.keys.sorted().filter { typed.isEmpty || $0.lowercased().contains(typed) }.map { name in
-            Choice(name: name, coding: SegmentCoding(type: codings[name]!.type, category: codings[name]!.category))
+            Choice(name: name, coding: codings[name]!.coding)
         }
         guard !typed.isEmpty else {
             guard project.isEmpty else { return project }
@@ -69,10 +69,10 @@ enum StructureNaming {
     static func coding(for request: Request, codings: [String: LabelCoding]) throws -> SegmentCoding {
         let given = try [request.type, request.category, request.modifier].map { codes in
             try codes.map { codes throws -> CodedConcept in
-                guard codes.count == 3, !codes.contains("") else {
+                guard !codes.contains(""), let concept = CodedConcept(triple: codes) else {
                     throw APIFailure.badRequest("a code is [scheme, code, meaning], not \(codes)")
                 }
-                return CodedConcept(codes[1], codes[0], codes[2])
+                return concept
             }
         }
         if let type = given[0] {
@@ -87,7 +87,7 @@ enum StructureNaming {
             throw APIFailure.badRequest("a category or modifier needs a type")
         }
         if let project = codings.first(where: { $0.key.caseInsensitiveCompare(request.name) == .orderedSame })?.value {
-            return SegmentCoding(type: project.type, category: project.category)
+            return project.coding
         }
         if let standard = SegmentationTerminology.coding(named: request.name) { return standard }
         throw APIFailure(
@@ -96,11 +96,6 @@ enum StructureNaming {
                 "'\(request.name)' is not a type of the DICOM segmentation terminology (CID 7151) or the project's "
                 + "catalogue: choose its code (GET /api/v1/structure-codes?q=...), or Tissue explicitly")
     }
-}
-
-/// A code as the API writes it: [scheme, code, meaning].
-private func triple(_ concept: CodedConcept) -> [String] {
-    [concept.scheme, concept.value, concept.meaning]
 }
 
 extension CaseAPI {
@@ -126,7 +121,7 @@ extension CaseAPI {
         if let found = existing.first(where: { $0.name.caseInsensitiveCompare(name) == .orderedSame }) { return found }
         var request = StructureNaming.Request(name: name)
         if (try? StructureNaming.coding(for: request, codings: configuration.labelCodings)) == nil {
-            request.type = triple(.tissue)
+            request.type = CodedConcept.tissue.triple
         }
         return try await createStructure(request, in: record, handle: handle, by: session, context: context)
     }
