@@ -34,6 +34,8 @@ let package = Package(
                 .linkedLibrary("oflog"), .linkedLibrary("ofstd"), .linkedLibrary("stdc++"),
             ]
         ),
+        // Sign-in against LDAP / Active Directory through OpenLDAP's libldap (libldap-dev).
+        .target(name: "CLDAP", linkerSettings: [.linkedLibrary("ldap"), .linkedLibrary("lber")]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -54,7 +56,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "DicomKit", "Tensor", "Segmentation", "Store", "VolumeFiles",
+                "DicomKit", "Tensor", "Segmentation", "Store", "VolumeFiles", "CLDAP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

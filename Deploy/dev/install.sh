@@ -5,11 +5,13 @@ set -euo pipefail
 
 packages=(
     # build: native libraries wrapped by CDCMTK, CLibPQ and COpenBLAS
-    libdcmtk-dev libpq-dev libopenblas-dev zlib1g-dev pkg-config
+    libdcmtk-dev libpq-dev libopenblas-dev zlib1g-dev libldap-dev pkg-config
     # services: the embedded database and the PACS used by the demo and the tests
     postgresql postgresql-contrib orthanc orthanc-dicomweb
     # DICOM peers and validators used by the tests
     dcmtk dicom3tools
+    # the hospital directory the LDAP sign-in is tested against (a private slapd per test)
+    slapd ldap-utils
     # the real browser the web client is tested in, and the WebDriver server Selenium drives it by
     chromium chromium-driver fonts-dejavu-core
     # tools the scripts use

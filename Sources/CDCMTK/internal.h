@@ -43,11 +43,9 @@ struct Requestor {
     SCU scu;
 };
 
-/// Sets up TLS on `requestor` (after initNetwork): our certificate and key when given, the trusted
-/// CA certificates, peer verification required, the BCP 195 profile.
-inline int secure(Requestor &requestor, const dk_tls &settings, char *error, size_t length) {
-    requestor.tls.reset(new DcmTLSTransportLayer(NET_REQUESTOR, nullptr, OFTrue));
-    DcmTLSTransportLayer &layer = *requestor.tls;
+/// Configures a TLS layer: our certificate and key when given, the trusted CA certificates, the
+/// peer's certificate required and verified, the BCP 195 profile.
+inline int configureTLS(DcmTLSTransportLayer &layer, const dk_tls &settings, char *error, size_t length) {
     if (settings.privateKey != nullptr && settings.privateKey[0] != '\0') {
         if (check(layer.setPrivateKeyFile(settings.privateKey, DCF_Filetype_PEM), "TLS private key", error, length))
             return 1;
@@ -62,7 +60,13 @@ inline int secure(Requestor &requestor, const dk_tls &settings, char *error, siz
         return 1;
     layer.setCertificateVerification(DCV_requireCertificate);
     if (check(layer.setTLSProfile(TSP_Profile_BCP195), "TLS profile", error, length)) return 1;
-    if (check(layer.activateCipherSuites(), "TLS cipher suites", error, length)) return 1;
+    return check(layer.activateCipherSuites(), "TLS cipher suites", error, length);
+}
+
+/// Sets up TLS on `requestor` (after initNetwork).
+inline int secure(Requestor &requestor, const dk_tls &settings, char *error, size_t length) {
+    requestor.tls.reset(new DcmTLSTransportLayer(NET_REQUESTOR, nullptr, OFTrue));
+    if (configureTLS(*requestor.tls, settings, error, length)) return 1;
     return check(requestor.scu.useSecureConnection(requestor.tls.get()), "TLS", error, length);
 }
 

@@ -77,11 +77,7 @@ public final class OrthancInstance: @unchecked Sendable {
     public func stop() async {
         guard let process else { return }
         self.process = nil
-        process.terminate()
-        for attempt in 0..<100 where process.isRunning {
-            if attempt == 50 { kill(process.processIdentifier, SIGKILL) }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
+        await process.terminateAndWait()
     }
 
     /// GETs a REST or DICOMweb path and returns the body; throws unless the status is 200.

@@ -49,3 +49,15 @@ extension Process {
         }
     }
 }
+
+extension Process {
+    /// Stops a server the test started: SIGTERM, then SIGKILL after 5 s; waits until it has exited
+    /// without blocking a cooperative thread.
+    public func terminateAndWait() async {
+        terminate()
+        for attempt in 0..<100 where isRunning {
+            if attempt == 50 { kill(processIdentifier, SIGKILL) }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}

@@ -6,6 +6,8 @@ public struct TestCertificates: Sendable {
     public let folder: String
     public var authority: String { folder + "/ca.pem" }
     public var unrelatedAuthority: String { folder + "/other-ca.pem" }
+    /// The unrelated authority's key: with `unrelatedAuthority`, a self-signed identity nobody trusts.
+    public var unrelatedAuthorityKey: String { folder + "/other-ca.key" }
     public var serverCertificate: String { folder + "/server.pem" }
     public var serverKey: String { folder + "/server.key" }
     public var clientCertificate: String { folder + "/client.pem" }

@@ -1,4 +1,4 @@
-import DicomKit
+public import DicomKit
 import Dispatch
 import Foundation
 public import Logging
@@ -10,7 +10,8 @@ public final class DicomReceiver: Sendable {
     /// The SCP's settings.
     public struct Configuration: Sendable {
         public var aeTitle: String
-        public var port: Int
+        /// The ports listened on, plain or TLS.
+        public var ports: [StorageSCP.Port]
         public var maxAssociations: Int
         /// Calling AE titles accepted; empty accepts any.
         public var allowedCallingAEs: [String]
@@ -20,12 +21,12 @@ public final class DicomReceiver: Sendable {
         public var caseRule: CaseRule
 
         public init(
-            aeTitle: String, port: Int, maxAssociations: Int = 8, allowedCallingAEs: [String] = [],
+            aeTitle: String, ports: [StorageSCP.Port], maxAssociations: Int = 8, allowedCallingAEs: [String] = [],
             quietSeconds: Double = 10, caseRule: CaseRule = CaseRule()
         ) {
             self.caseRule = caseRule
             self.aeTitle = aeTitle
-            self.port = port
+            self.ports = ports
             self.maxAssociations = maxAssociations
             self.allowedCallingAEs = allowedCallingAEs
             self.quietSeconds = quietSeconds
@@ -46,13 +47,14 @@ public final class DicomReceiver: Sendable {
         self.assembly = SeriesAssembly(files: files, pool: pool, caseRule: configuration.caseRule)
         self.volumes = VolumeRepository(pool: pool)
         scp = try StorageSCP(
-            aeTitle: configuration.aeTitle, port: configuration.port, maxAssociations: configuration.maxAssociations,
+            aeTitle: configuration.aeTitle, ports: configuration.ports, maxAssociations: configuration.maxAssociations,
             allowedCallingAEs: configuration.allowedCallingAEs, sopClasses: DicomIngest.acceptedSOPClasses,
             temporaryDirectory: files.root + "/tmp"
         ) { path, callingAE in
             Self.store(path: path, callingAE: callingAE, ingest: ingest, logger: logger)
         }
-        logger.info("C-STORE SCP \(configuration.aeTitle) listening on port \(configuration.port)")
+        let ports = configuration.ports.map { "\($0.number)\($0.tls == nil ? "" : " (TLS)")" }
+        logger.info("C-STORE SCP \(configuration.aeTitle) listening on port \(ports.joined(separator: ", "))")
     }
 
     /// Stores one received file; runs on a DCMTK worker thread, which waits for the async ingest.

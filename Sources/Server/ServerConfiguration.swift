@@ -39,6 +39,8 @@ public struct ServerConfiguration: Sendable {
     public var loginLifetime: Double
     /// The annotation-time report's default idle threshold: longer gaps between events are idle.
     public var idleSeconds: Double
+    /// Sign-in with hospital accounts (LDAP / Active Directory); nil: local accounts only.
+    public var directory: DirectorySettings?
 
     public init(
         httpHost: String = "127.0.0.1", httpPort: Int = 8080, https: HTTPSSettings? = nil, databaseURL: String,
@@ -50,8 +52,9 @@ public struct ServerConfiguration: Sendable {
         structureEngine: StructureEngine = .walker,
         modelsDirectory: String = "Models",
         webRoot: String? = "Web", sessionLimit: Int = 4, loginLifetime: Double = 12 * 3600,
-        idleSeconds: Double = 120
+        idleSeconds: Double = 120, directory: DirectorySettings? = nil
     ) {
+        self.directory = directory
         self.idleSeconds = idleSeconds
         self.modelsDirectory = modelsDirectory
         self.webRoot = webRoot

@@ -41,7 +41,7 @@ public struct AuthSessionRepository: Sendable {
         let row = try await pool.withConnection { connection throws(StoreError) in
             try connection.execute(
                 """
-                SELECT u.id, u.username, u.display_name, u.role, u.disabled, s.csrf_token
+                SELECT u.id, u.username, u.display_name, u.role, u.disabled, u.source, s.csrf_token
                 FROM auth_sessions s JOIN users u ON u.id = s.user_id
                 WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.disabled
                 """, [SHA256.hex(Array(token.utf8))]

@@ -5,13 +5,22 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     case admin
 }
 
-/// A local user account.
+/// Where an account's password is checked.
+public enum AccountSource: String, Sendable, Codable {
+    /// Here, against the bcrypt hash (`delineate user add`, the admin API): break-glass accounts.
+    case local
+    /// By the hospital's directory at each sign-in, which also sets the role from its groups.
+    case directory
+}
+
+/// A user account.
 public struct User: Sendable, Equatable, Codable {
     public let id: Int
     public let username: String
     public let displayName: String
     public let role: Role
     public let disabled: Bool
+    public let source: AccountSource
 }
 
 /// Reads and writes the users table.
@@ -31,7 +40,7 @@ public struct UserRepository: Sendable {
                 try connection.execute(
                     """
                     INSERT INTO users (username, display_name, role, password_hash) VALUES ($1, $2, $3, $4)
-                    RETURNING id, username, display_name, role, disabled
+                    RETURNING id, username, display_name, role, disabled, source
                     """, [username, displayName, role.rawValue, passwordHash]
                 ).records[0]
             }
@@ -47,12 +56,48 @@ public struct UserRepository: Sendable {
     public func find(username: String) async throws(StoreError) -> (user: User, passwordHash: String)? {
         let row = try await pool.withConnection { connection throws(StoreError) in
             try connection.execute(
-                "SELECT id, username, display_name, role, disabled, password_hash FROM users WHERE username = $1",
+                "SELECT id, username, display_name, role, disabled, source, password_hash FROM users WHERE username = $1",
                 [username]
             ).records.first
         }
         guard let row else { return nil }
         return (try Self.user(from: row), row["password_hash"] ?? "")
+    }
+
+    /// Records a directory account after the directory vouched for it: created on its first
+    /// sign-in, its name, role and DN refreshed on each later one (an admin's `disabled` stays).
+    /// A local account of the same name is a `conflict`.
+    public func saveDirectoryUser(username: String, displayName: String, role: Role, dn: String)
+        async throws(StoreError) -> User
+    {
+        let row = try await pool.withConnection { connection throws(StoreError) in
+            try connection.execute(
+                """
+                INSERT INTO users (username, display_name, role, password_hash, source, directory_dn)
+                VALUES ($1, $2, $3, '', 'directory', $4)
+                ON CONFLICT (username) DO UPDATE
+                    SET display_name = EXCLUDED.display_name, role = EXCLUDED.role, directory_dn = EXCLUDED.directory_dn
+                    WHERE users.source = 'directory'
+                RETURNING id, username, display_name, role, disabled, source
+                """, [username, displayName, role.rawValue, dn]
+            ).records.first
+        }
+        guard let row else { throw StoreError(.conflict, "\(username) is a local account") }
+        return try Self.user(from: row)
+    }
+
+    /// Ends every sign-in of a directory account the directory no longer vouches for (gone, or
+    /// in none of our groups); returns how many ended.
+    @discardableResult
+    public func endDirectorySessions(username: String) async throws(StoreError) -> Int {
+        try await pool.withConnection { connection throws(StoreError) in
+            try connection.execute(
+                """
+                DELETE FROM auth_sessions WHERE user_id IN
+                    (SELECT id FROM users WHERE username = $1 AND source = 'directory')
+                """, [username]
+            ).affectedRows
+        }
     }
 
     static func user(from row: Record) throws(StoreError) -> User {
@@ -61,6 +106,6 @@ public struct UserRepository: Sendable {
         }
         return User(
             id: id, username: username, displayName: row["display_name"] ?? "", role: role,
-            disabled: row.bool("disabled") ?? false)
+            disabled: row.bool("disabled") ?? false, source: row["source"].flatMap(AccountSource.init) ?? .local)
     }
 }

@@ -63,7 +63,7 @@ struct BenchCommand: AsyncParsableCommand {
 
             let pool = try await Delineate.migratedPool(url: databaseURL, size: 8, migrations: nil, logger: logger)
             let receiver = try DicomReceiver(
-                configuration: .init(aeTitle: "DELINEATE", port: port, quietSeconds: 0),
+                configuration: .init(aeTitle: "DELINEATE", ports: [.init(port)], quietSeconds: 0),
                 files: try FileStore(root: work + "/store"), pool: pool, logger: logger)
             let ours = try await StoreSCUTool.send(
                 files, to: "127.0.0.1", port: port, calledAE: "DELINEATE", callingAE: "BENCH", options: storescuOptions)

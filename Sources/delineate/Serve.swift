@@ -41,10 +41,10 @@ struct Serve: AsyncParsableCommand {
             configuration: try settings.serverConfiguration(https: https), pool: pool, files: files, logger: logger,
             models: models)
         var receiver: DicomReceiver?
-        if settings.dicomPort > 0 {
+        if !settings.storagePorts.isEmpty {
             receiver = try DicomReceiver(
                 configuration: .init(
-                    aeTitle: settings.aeTitle, port: settings.dicomPort, maxAssociations: settings.maxAssociations,
+                    aeTitle: settings.aeTitle, ports: settings.storagePorts, maxAssociations: settings.maxAssociations,
                     allowedCallingAEs: settings.allowedCallers, quietSeconds: settings.quietSeconds,
                     caseRule: settings.caseRule),
                 files: files, pool: pool, logger: logger)

@@ -17,23 +17,26 @@ import Testing
         return (series.writer, series.paths.shuffled())
     }
 
-    func storescu(callingAE: String = "MODALITY", port: Int, files: [String]) async throws -> (
-        status: Int32, output: String
-    ) {
+    func storescu(callingAE: String = "MODALITY", port: Int, files: [String], options: [String] = []) async throws
+        -> (status: Int32, output: String)
+    {
         let result = try await StoreSCUTool.send(
-            files, to: "127.0.0.1", port: port, calledAE: "DELINEATE", callingAE: callingAE, timeoutSeconds: 120)
+            files, to: "127.0.0.1", port: port, calledAE: "DELINEATE", callingAE: callingAE, timeoutSeconds: 120,
+            options: options)
         return (result.exitStatus, result.output)
     }
 
     func withReceiver(
-        allowed: [String] = [], _ body: (DicomReceiver, Int, TestDatabase, String) async throws -> Void
+        allowed: [String] = [], tlsPort: StorageSCP.Port? = nil,
+        _ body: (DicomReceiver, Int, TestDatabase, String) async throws -> Void
     ) async throws {
         let database = try await TestDatabase.create()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let port = FreePort.next()
+        let ports = [StorageSCP.Port(port)] + (tlsPort.map { [$0] } ?? [])
         let receiver = try DicomReceiver(
-            configuration: .init(aeTitle: "DELINEATE", port: port, allowedCallingAEs: allowed, quietSeconds: 0),
+            configuration: .init(aeTitle: "DELINEATE", ports: ports, allowedCallingAEs: allowed, quietSeconds: 0),
             files: try FileStore(root: folder + "/store"), pool: database.pool, logger: Logger(label: "test"))
         try await body(receiver, port, database, folder)
         receiver.stop()
@@ -83,6 +86,44 @@ import Testing
             }
             #expect(count == 0)
             #expect(try await receiver.assembleQuietSeries().isEmpty)
+        }
+    }
+
+    @Test func theTLSPortTakesCallersWithATrustedCertificateOnly() async throws {
+        let certificates = try await TestCertificates.make()
+        defer { certificates.remove() }
+        let tlsPort = FreePort.next()
+        let tls = TLSSettings(
+            certificate: certificates.serverCertificate, privateKey: certificates.serverKey,
+            trustedCertificates: certificates.authority)
+        try await withReceiver(tlsPort: .init(tlsPort, tls: tls)) { receiver, port, database, folder in
+            let (_, files) = try writeSeries("secure", slices: 3, in: folder)
+            let verifyingUs = ["+cf", certificates.authority]
+            let trusted = try await storescu(
+                port: tlsPort, files: files,
+                options: ["+tls", certificates.clientKey, certificates.clientCertificate] + verifyingUs)
+            #expect(trusted.status == 0, "\(trusted.output)")
+
+            let (_, strangerFiles) = try writeSeries("stranger", slices: 2, in: folder)
+            let untrusted = try await storescu(
+                port: tlsPort, files: strangerFiles,
+                options: ["+tls", certificates.unrelatedAuthorityKey, certificates.unrelatedAuthority] + verifyingUs)
+            #expect(untrusted.status != 0, "\(untrusted.output)")
+            let anonymous = try await storescu(port: tlsPort, files: strangerFiles, options: ["+tla"] + verifyingUs)
+            #expect(anonymous.status != 0, "\(anonymous.output)")
+            let plainToTLS = try await storescu(port: tlsPort, files: strangerFiles)
+            #expect(plainToTLS.status != 0, "\(plainToTLS.output)")
+
+            let (_, plainFiles) = try writeSeries("plain", slices: 2, in: folder)
+            let plain = try await storescu(port: port, files: plainFiles)
+            #expect(plain.status == 0, "\(plain.output)")
+
+            let series = try await receiver.assembleQuietSeries()
+            #expect(series.count == 2)
+            let count = try await database.pool.withConnection { connection throws(StoreError) in
+                try connection.execute("SELECT count(*) AS n FROM instances").records[0].int("n")
+            }
+            #expect(count == 5)
         }
     }
 

@@ -35,7 +35,7 @@ extension DicomReceiverTests {
             files = try FileStore(root: folder + "/store")
             dicomPort = FreePort.next()
             receiver = try DicomReceiver(
-                configuration: .init(aeTitle: "DELINEATE", port: dicomPort, quietSeconds: 0), files: files,
+                configuration: .init(aeTitle: "DELINEATE", ports: [.init(dicomPort)], quietSeconds: 0), files: files,
                 pool: database.pool, logger: Logger(label: "test"))
             orthanc = try await OrthancInstance(extra: [
                 "DicomModalities": ["delineate": ["DELINEATE", "127.0.0.1", dicomPort]]

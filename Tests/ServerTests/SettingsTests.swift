@@ -1,6 +1,7 @@
 import DicomKit
 import Foundation
 import Server
+import Store
 import Testing
 
 /// The configuration file, its environment overrides and the errors that name the key.
@@ -107,6 +108,39 @@ import Testing
         #expect(
             try failure(nil, environment: database, overrides: ["seg.labels=\(labels)"])
                 == "configuration: seg.labels: 'lesion' needs category: [scheme, code, meaning]")
+    }
+
+    @Test func directoryAndSCPTLSKeysAreCheckedTogether() throws {
+        #expect(
+            try failure(nil, environment: database, overrides: ["ldap.url=http://dc1"])
+                == "configuration: ldap.url is ldaps://host or ldap://host (with StartTLS), not 'http://dc1'")
+        #expect(
+            try failure(nil, environment: database, overrides: ["ldap.url=ldaps://dc1"])
+                == "configuration: ldap.url needs ldap.user_base")
+        #expect(
+            try failure(nil, environment: database, overrides: ["ldap.url=ldaps://dc1", "ldap.user_base=ou=people"])
+                .contains("needs at least one of ldap.admin_groups"))
+        #expect(
+            try failure(nil, environment: database, overrides: ["dicom.tls.port=2762"]).contains(
+                "dicom.tls.port needs dicom.tls.certificate"))
+        let loader = SettingsLoader(
+            environment: database.merging(["DELINEATE_LDAP_BIND_PASSWORD": "service-secret"]) { $1 })
+        let settings = try loader.load(
+            file: nil,
+            overrides: [
+                "ldap.url=ldaps://dc1.hospital.org", "ldap.user_base=ou=people,dc=hospital,dc=org",
+                "ldap.reviewer_groups=cn=radiologists,ou=groups,dc=hospital,dc=org; cn=residents,dc=hospital,dc=org",
+            ])
+        let directory = try #require(settings.directory)
+        #expect(directory.bindPassword == "service-secret" && directory.userAttribute == "uid")
+        #expect(directory.groupBase == "ou=people,dc=hospital,dc=org")  // empty: the user base
+        // DNs hold commas: in the environment and --set, group lists are separated by semicolons.
+        #expect(
+            directory.roleGroups[.reviewer] == [
+                "cn=radiologists,ou=groups,dc=hospital,dc=org", "cn=residents,dc=hospital,dc=org",
+            ])
+        let printed = loader.describe(settings)
+        #expect(printed.contains("ldap.bind_password: ***") && !printed.contains("service-secret"))
     }
 
     @Test func theSampleConfigurationListsEveryKeyAndLoads() throws {

@@ -72,19 +72,26 @@ int dk_echo(const char *host, uint16_t port, const char *callingAE, const char *
 /// (0x0000 success; 0xA700 out of resources; 0xA900 data set does not match; 0xC000 cannot understand).
 typedef uint16_t (*dk_store_handler)(void *context, const char *path, const char *callingAE);
 
-/// A C-STORE SCP with a pool of worker threads (DCMTK DcmSCPPool). One per process.
+/// A C-STORE SCP with a pool of worker threads (DCMTK DcmSCPPool) per port it listens on. One per
+/// process.
 typedef struct dk_storage_scp dk_storage_scp;
 
-/// Creates the SCP. `allowedCallingAEs` is a backslash-separated list; empty accepts any caller.
-/// `sopClasses` is a backslash-separated list of accepted storage SOP Class UIDs.
-dk_storage_scp *dk_storage_scp_new(const char *aeTitle, uint16_t port, uint16_t maxAssociations,
-                                   const char *allowedCallingAEs, const char *sopClasses, const char *tempDirectory,
-                                   dk_store_handler handler, void *context);
+/// Creates the SCP, listening nowhere yet. `allowedCallingAEs` is a backslash-separated list; empty
+/// accepts any caller. `sopClasses` is a backslash-separated list of accepted storage SOP Class UIDs.
+dk_storage_scp *dk_storage_scp_new(const char *aeTitle, uint16_t maxAssociations, const char *allowedCallingAEs,
+                                   const char *sopClasses, const char *tempDirectory, dk_store_handler handler,
+                                   void *context);
 
-/// Listens until dk_storage_scp_stop is called; returns 0 after a clean stop.
-int dk_storage_scp_listen(dk_storage_scp *scp, char *error, size_t errorLength);
+/// Adds a port; over TLS when `tls` is not NULL (our certificate and key required, the caller's
+/// certificate required and verified by `trustedCertificates`, BCP 195). Returns the port's index
+/// for dk_storage_scp_listen, or -1 with a message.
+int dk_storage_scp_add_port(dk_storage_scp *scp, uint16_t port, const dk_tls *tls, char *error, size_t errorLength);
 
-/// Asks the SCP to stop after the associations in progress.
+/// Listens on the port with index `portIndex` until dk_storage_scp_stop is called (one thread per
+/// port); returns 0 after a clean stop.
+int dk_storage_scp_listen(dk_storage_scp *scp, int portIndex, char *error, size_t errorLength);
+
+/// Asks every port to stop after the associations in progress.
 void dk_storage_scp_stop(dk_storage_scp *scp);
 
 void dk_storage_scp_free(dk_storage_scp *scp);

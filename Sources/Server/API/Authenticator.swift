@@ -14,12 +14,15 @@ struct Authenticator: Sendable {
     let pool: DatabasePool
     let sessions: AuthSessionRepository
     let limiter: LoginRateLimiter
+    /// The hospital's directory, for names that are not local accounts; nil: local accounts only.
+    let directory: DirectoryClient?
     private let basicTokens = BasicSignIns()
 
-    init(pool: DatabasePool, limiter: LoginRateLimiter) {
+    init(pool: DatabasePool, limiter: LoginRateLimiter, directory: DirectorySettings? = nil) {
         self.pool = pool
         self.sessions = AuthSessionRepository(pool: pool)
         self.limiter = limiter
+        self.directory = directory.map(DirectoryClient.init)
     }
 
     /// The caller's session; throws 401 without one and 403 on a missing or wrong CSRF token.
@@ -71,6 +74,8 @@ struct Authenticator: Sendable {
 
     /// Checks a password and opens a session of `lifetime` seconds; failures are audited and count
     /// toward the rate limit (five a minute per name). `method` names the way in for the audit.
+    /// A local account's password is checked here (break-glass accounts work with the directory
+    /// down); any other name goes to the directory, when one is configured.
     func signIn(username: String, password: String, clientAddress: String?, lifetime: TimeInterval, method: String)
         async throws -> (session: AuthSession, token: String)
     {
@@ -79,21 +84,84 @@ struct Authenticator: Sendable {
             throw APIFailure(
                 status: .tooManyRequests, code: "rate_limited", message: "too many failed sign-ins; wait a minute")
         }
-        guard let found = try await UserRepository(pool: pool).find(username: username), !found.user.disabled,
-            PasswordHasher.verify(password, against: found.passwordHash)
-        else {
-            await limiter.recordFailure(key)
-            try await AuditLog(pool: pool).record(
-                AuditEntry(userID: nil, username: username, action: "login.failure", clientAddress: clientAddress))
-            throw APIFailure(status: .unauthorized, code: "bad_credentials", message: "wrong username or password")
+        let users = UserRepository(pool: pool)
+        let found = try await users.find(username: username)
+        let user: User
+        if let found, found.user.source == .local || directory == nil {
+            guard found.user.source == .local, PasswordHasher.verify(password, against: found.passwordHash) else {
+                throw try await refuse(username, clientAddress: clientAddress, limiterKey: key)
+            }
+            user = found.user
+        } else if let directory, Self.isAccountName(username) {
+            user = try await directoryUser(username, password, directory, clientAddress: clientAddress, limiterKey: key)
+        } else {
+            throw try await refuse(username, clientAddress: clientAddress, limiterKey: key)
         }
+        guard !user.disabled else { throw try await refuse(username, clientAddress: clientAddress, limiterKey: key) }
         await limiter.reset(key)
-        let opened = try await sessions.open(userID: found.user.id, lifetime: lifetime, clientAddress: clientAddress)
+        let opened = try await sessions.open(userID: user.id, lifetime: lifetime, clientAddress: clientAddress)
         try await AuditLog(pool: pool).record(
             AuditEntry(
-                userID: found.user.id, username: found.user.username, action: "login", clientAddress: clientAddress,
-                detailJSON: "{\"method\": \"\(method)\"}"))
-        return (AuthSession(user: found.user, csrfToken: opened.csrfToken), opened.token)
+                userID: user.id, username: user.username, action: "login", clientAddress: clientAddress,
+                detailJSON: "{\"method\": \"\(method)\", \"source\": \"\(user.source.rawValue)\"}"))
+        return (AuthSession(user: user, csrfToken: opened.csrfToken), opened.token)
+    }
+
+    /// Asks the directory; records the account with the role its groups give. A name the directory
+    /// no longer vouches for (gone, or in none of our groups) loses its open sessions.
+    private func directoryUser(
+        _ username: String, _ password: String, _ directory: DirectoryClient, clientAddress: String?,
+        limiterKey: String
+    ) async throws -> User {
+        let users = UserRepository(pool: pool)
+        let verdict: DirectoryVerdict
+        do {
+            verdict = try await directory.verify(username: username, password: password)
+        } catch {
+            try await audit(failure: username, clientAddress: clientAddress, reason: "directory unavailable")
+            throw APIFailure(
+                status: .serviceUnavailable, code: "directory_unavailable",
+                message:
+                    "the hospital directory cannot be reached; try again, or sign in with a local account: \(error)")
+        }
+        switch verdict {
+        case .wrongPassword:
+            throw try await refuse(username, clientAddress: clientAddress, limiterKey: limiterKey)
+        case .unknownUser:
+            try await users.endDirectorySessions(username: username)
+            throw try await refuse(username, clientAddress: clientAddress, limiterKey: limiterKey)
+        case .signedIn(let account):
+            guard let role = account.role else {
+                try await users.endDirectorySessions(username: username)
+                try await audit(failure: username, clientAddress: clientAddress, reason: "in no Delineate group")
+                throw APIFailure.forbidden("your hospital account is in none of the groups that may use Delineate")
+            }
+            return try await users.saveDirectoryUser(
+                username: username, displayName: account.displayName, role: role, dn: account.dn)
+        }
+    }
+
+    /// Audits a failed sign-in, counts it toward the rate limit, and returns the 401 to throw.
+    private func refuse(_ username: String, clientAddress: String?, limiterKey: String) async throws -> APIFailure {
+        await limiter.recordFailure(limiterKey)
+        try await audit(failure: username, clientAddress: clientAddress, reason: nil)
+        return APIFailure(status: .unauthorized, code: "bad_credentials", message: "wrong username or password")
+    }
+
+    private func audit(failure username: String, clientAddress: String?, reason: String?) async throws {
+        try await AuditLog(pool: pool).record(
+            AuditEntry(
+                userID: nil, username: username, action: "login.failure", clientAddress: clientAddress,
+                detailJSON: reason.map { "{\"reason\": \"\($0)\"}" } ?? "{}"))
+    }
+
+    /// Whether `name` can be an account name (the users table's rule); others never reach the directory.
+    static func isAccountName(_ name: String) -> Bool {
+        (1...64).contains(name.utf8.count)
+            && name.utf8.allSatisfy { byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || "._-".utf8.contains(byte)
+            }
     }
 
     typealias Handler = @Sendable (Request, DelineateContext, AuthSession) async throws -> Response

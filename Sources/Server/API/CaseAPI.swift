@@ -25,7 +25,8 @@ struct CaseAPI: Sendable {
         self.pool = pool
         self.files = files
         self.configuration = configuration
-        self.authenticator = Authenticator(pool: pool, limiter: LoginRateLimiter())
+        self.authenticator = Authenticator(
+            pool: pool, limiter: LoginRateLimiter(), directory: configuration.directory)
         let queue = InferenceQueue()
         self.queue = queue
         self.sessions = models.map {

@@ -16,6 +16,11 @@ public struct DaemonSettings: Sendable, Equatable {
     public var dicomPort = 11112
     public var maxAssociations = 8
     public var allowedCallers: [String] = []
+    /// The C-STORE SCP's TLS port (0: none) and its certificate, key and the CAs that verify callers.
+    public var dicomTLSPort = 0
+    public var dicomTLSCertificate = ""
+    public var dicomTLSPrivateKey = ""
+    public var dicomTLSTrustedCertificates = ""
     public var quietSeconds = 10.0
     public var caseModalities = ["CT", "MR"]
     public var caseBodyParts: [String] = []
@@ -47,6 +52,18 @@ public struct DaemonSettings: Sendable, Equatable {
     public var workerLeaseSeconds = 300
     public var finishedJobDays = 30
     public var expiredSignInDays = 90
+    public var ldapURL = ""
+    public var ldapTrustedCertificates = ""
+    public var ldapBindDN = ""
+    public var ldapBindPassword = ""
+    public var ldapUserBase = ""
+    public var ldapUserAttribute = "uid"
+    public var ldapGroupBase = ""
+    public var ldapGroupFilter = DirectorySettings.defaultGroupFilter
+    public var ldapAdminGroups: [String] = []
+    public var ldapReviewerGroups: [String] = []
+    public var ldapAnnotatorGroups: [String] = []
+    public var ldapTimeoutSeconds = 5
 
     public init() {}
 
@@ -86,6 +103,33 @@ public struct DaemonSettings: Sendable, Equatable {
                 certificate: tlsCertificate, privateKey: tlsPrivateKey, trustedCertificates: tlsTrustedCertificates)
     }
 
+    /// The ports the C-STORE SCP listens on: the plain one and the TLS one, where set.
+    public var storagePorts: [StorageSCP.Port] {
+        var ports: [StorageSCP.Port] = []
+        if dicomPort > 0 { ports.append(.init(dicomPort)) }
+        if dicomTLSPort > 0 {
+            ports.append(
+                .init(
+                    dicomTLSPort,
+                    tls: TLSSettings(
+                        certificate: dicomTLSCertificate, privateKey: dicomTLSPrivateKey,
+                        trustedCertificates: dicomTLSTrustedCertificates)))
+        }
+        return ports
+    }
+
+    /// Sign-in with hospital accounts, or nil when `ldap.url` is empty.
+    public var directory: DirectorySettings? {
+        ldapURL.isEmpty
+            ? nil
+            : DirectorySettings(
+                url: ldapURL, trustedCertificates: ldapTrustedCertificates, bindDN: ldapBindDN,
+                bindPassword: ldapBindPassword, userBase: ldapUserBase, userAttribute: ldapUserAttribute,
+                groupBase: ldapGroupBase, groupFilter: ldapGroupFilter,
+                roleGroups: [.admin: ldapAdminGroups, .reviewer: ldapReviewerGroups, .annotator: ldapAnnotatorGroups],
+                timeoutSeconds: ldapTimeoutSeconds)
+    }
+
     /// Checks what a single key cannot: pairs of keys, choices, patterns and files.
     public func validate() throws(SettingsError) {
         guard !databaseURL.isEmpty else {
@@ -96,6 +140,29 @@ public struct DaemonSettings: Sendable, Equatable {
         }
         guard tlsCertificate.isEmpty == tlsPrivateKey.isEmpty else {
             throw SettingsError("pacs.tls.certificate and pacs.tls.private_key go together")
+        }
+        guard
+            dicomTLSPort == 0
+                || !(dicomTLSCertificate.isEmpty || dicomTLSPrivateKey.isEmpty || dicomTLSTrustedCertificates.isEmpty)
+        else {
+            throw SettingsError(
+                "dicom.tls.port needs dicom.tls.certificate, dicom.tls.private_key and dicom.tls.trusted_certificates")
+        }
+        guard dicomTLSPort == 0 || dicomTLSPort != dicomPort else {
+            throw SettingsError("dicom.tls.port and dicom.port must differ")
+        }
+        if !ldapURL.isEmpty {
+            guard ldapURL.hasPrefix("ldaps://") || ldapURL.hasPrefix("ldap://") else {
+                throw SettingsError("ldap.url is ldaps://host or ldap://host (with StartTLS), not '\(ldapURL)'")
+            }
+            guard !ldapUserBase.isEmpty else { throw SettingsError("ldap.url needs ldap.user_base") }
+            guard !(ldapAdminGroups + ldapReviewerGroups + ldapAnnotatorGroups).isEmpty else {
+                throw SettingsError(
+                    "ldap.url needs at least one of ldap.admin_groups, reviewer_groups, annotator_groups")
+            }
+            guard ldapGroupFilter.contains("{dn}") else {
+                throw SettingsError("ldap.group_filter must contain {dn}, the user's DN")
+            }
         }
         guard StructureEngine(rawValue: structureEngine) != nil else {
             throw SettingsError("structures.engine is network or walker, not '\(structureEngine)'")
@@ -113,6 +180,9 @@ public struct DaemonSettings: Sendable, Equatable {
             ("http.certificate_chain", httpsCertificateChain), ("http.private_key", httpsPrivateKey),
             ("pacs.tls.certificate", tlsCertificate), ("pacs.tls.private_key", tlsPrivateKey),
             ("pacs.tls.trusted_certificates", tlsTrustedCertificates),
+            ("dicom.tls.certificate", dicomTLSCertificate), ("dicom.tls.private_key", dicomTLSPrivateKey),
+            ("dicom.tls.trusted_certificates", dicomTLSTrustedCertificates),
+            ("ldap.trusted_certificates", ldapTrustedCertificates),
         ] where !path.isEmpty && !FileManager.default.isReadableFile(atPath: path) {
             throw SettingsError("\(key): cannot read '\(path)'")
         }
@@ -128,7 +198,7 @@ public struct DaemonSettings: Sendable, Equatable {
             labelCodings: segLabels.isEmpty ? [:] : try LabelCoding.read(path: segLabels),
             structureEngine: StructureEngine(rawValue: structureEngine) ?? .walker,
             modelsDirectory: modelsDirectory, webRoot: webRoot.isEmpty ? nil : webRoot, sessionLimit: openCases,
-            loginLifetime: loginLifetimeHours * 3600, idleSeconds: idleSeconds)
+            loginLifetime: loginLifetimeHours * 3600, idleSeconds: idleSeconds, directory: directory)
     }
 }
 

@@ -5,11 +5,11 @@ enum SettingValue: Equatable {
     case scalar(String)
     case list([String])
 
-    /// The items of a list; a scalar is split at commas (the environment's and `--set`'s form).
-    var items: [String] {
+    /// The items of a list; a scalar (the environment's and `--set`'s form) is split at `separator`.
+    func items(separatedBy separator: Character) -> [String] {
         switch self {
         case .list(let items): items
-        case .scalar(let text): SettingsLoader.commaSeparated(text)
+        case .scalar(let text): SettingsLoader.items(of: text, separatedBy: separator)
         }
     }
 }
@@ -37,13 +37,25 @@ public struct SettingKey {
             }, show: { secret ? hidingPassword($0[keyPath: path]) : $0[keyPath: path] })
     }
 
+    /// A password: shown as `***` when set.
+    static func password(
+        _ name: String, _ variable: String, _ path: WritableKeyPath<DaemonSettings, String>, _ help: String
+    ) -> SettingKey {
+        let plain = text(name, variable, path, help)
+        return SettingKey(
+            name: name, variable: variable, help: help, assign: plain.assign,
+            show: { $0[keyPath: path].isEmpty ? "" : "***" })
+    }
+
+    /// A list; in the environment and `--set` its items are separated by commas, or by
+    /// `separator` where items hold commas themselves (LDAP DNs: semicolons).
     static func list(
         _ name: String, _ variable: String, _ path: WritableKeyPath<DaemonSettings, [String]>, _ help: String,
-        secret: Bool = false
+        secret: Bool = false, separator: Character = ","
     ) -> SettingKey {
         SettingKey(
             name: name, variable: variable, help: help,
-            assign: { settings, value in settings[keyPath: path] = value.items },
+            assign: { settings, value in settings[keyPath: path] = value.items(separatedBy: separator) },
             show: { $0[keyPath: path].map { secret ? hidingPassword($0) : $0 }.joined(separator: ",") })
     }
 
@@ -121,6 +133,13 @@ public struct SettingKey {
                 "dicom.max_associations", "DELINEATE_MAX_ASSOCIATIONS", \.maxAssociations, 1...256,
                 "parallel associations"),
             .list("dicom.allowed_callers", "DELINEATE_ALLOWED_CALLERS", \.allowedCallers, "calling AEs; empty: any"),
+            .integer(
+                "dicom.tls.port", "DELINEATE_DICOM_TLS_PORT", \.dicomTLSPort, 0...65535, "C-STORE over TLS, 0: off"),
+            .text("dicom.tls.certificate", "DELINEATE_DICOM_TLS_CERTIFICATE", \.dicomTLSCertificate, "SCP certificate"),
+            .text("dicom.tls.private_key", "DELINEATE_DICOM_TLS_PRIVATE_KEY", \.dicomTLSPrivateKey, "its key, PEM"),
+            .text(
+                "dicom.tls.trusted_certificates", "DELINEATE_DICOM_TLS_TRUSTED_CERTIFICATES",
+                \.dicomTLSTrustedCertificates, "CAs that verify callers"),
             .number("dicom.quiet_seconds", "DELINEATE_QUIET_SECONDS", \.quietSeconds, 0.1...86400, "series complete"),
             .list("cases.modalities", "DELINEATE_CASE_MODALITIES", \.caseModalities, "modalities that become cases"),
             .list("cases.body_parts", "DELINEATE_CASE_BODY_PARTS", \.caseBodyParts, "Body Part Examined; empty: any"),
@@ -172,6 +191,30 @@ public struct SettingKey {
             .integer(
                 "retention.expired_sign_in_days", "DELINEATE_EXPIRED_SIGN_IN_DAYS", \.expiredSignInDays, 1...36500,
                 "expired sign-ins kept"),
+            .text("ldap.url", "DELINEATE_LDAP_URL", \.ldapURL, "ldaps:// or ldap:// (StartTLS); empty: local only"),
+            .text(
+                "ldap.trusted_certificates", "DELINEATE_LDAP_TRUSTED_CERTIFICATES", \.ldapTrustedCertificates,
+                "CAs that verify the directory"),
+            .text("ldap.bind_dn", "DELINEATE_LDAP_BIND_DN", \.ldapBindDN, "service account; empty: anonymous"),
+            .password("ldap.bind_password", "DELINEATE_LDAP_BIND_PASSWORD", \.ldapBindPassword, "its password"),
+            .text("ldap.user_base", "DELINEATE_LDAP_USER_BASE", \.ldapUserBase, "where users are searched"),
+            .text(
+                "ldap.user_attribute", "DELINEATE_LDAP_USER_ATTRIBUTE", \.ldapUserAttribute,
+                "sign-in name: uid, sAMAccountName"),
+            .text("ldap.group_base", "DELINEATE_LDAP_GROUP_BASE", \.ldapGroupBase, "where groups are searched"),
+            .text("ldap.group_filter", "DELINEATE_LDAP_GROUP_FILTER", \.ldapGroupFilter, "a user's groups; {dn}"),
+            .list(
+                "ldap.admin_groups", "DELINEATE_LDAP_ADMIN_GROUPS", \.ldapAdminGroups, "group DNs (';'): admin",
+                separator: ";"),
+            .list(
+                "ldap.reviewer_groups", "DELINEATE_LDAP_REVIEWER_GROUPS", \.ldapReviewerGroups,
+                "group DNs (';'): reviewer", separator: ";"),
+            .list(
+                "ldap.annotator_groups", "DELINEATE_LDAP_ANNOTATOR_GROUPS", \.ldapAnnotatorGroups,
+                "group DNs (';'): annotator", separator: ";"),
+            .integer(
+                "ldap.timeout_seconds", "DELINEATE_LDAP_TIMEOUT_SECONDS", \.ldapTimeoutSeconds, 1...120,
+                "then the directory is down"),
         ]
     }
 }

@@ -97,7 +97,12 @@ public struct SettingsLoader {
     /// The comma-separated items of `text`, trimmed, empty ones dropped: how the environment and
     /// the command line write a list.
     public static func commaSeparated(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        items(of: text, separatedBy: ",")
+    }
+
+    /// The non-empty items of `text` between `separator`s, without surrounding spaces.
+    static func items(of text: String, separatedBy separator: Character) -> [String] {
+        text.split(separator: separator).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// The effective settings as `key: value` lines, passwords hidden.
