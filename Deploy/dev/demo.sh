@@ -16,6 +16,8 @@ export DELINEATE_HOME="$root"
 export DELINEATE_PACS="$DELINEATE_ORTHANC_AE@$DELINEATE_ORTHANC_HOST:$DELINEATE_ORTHANC_DICOM_PORT"
 # The worklist's "Pull a study from PACS" searches the same Orthanc (which knows us as DELINEATE).
 export DELINEATE_PACS_SOURCES="$DELINEATE_PACS"
+# Who may send to our C-STORE SCP: the demo's Orthanc (its C-MOVEs) and DCMTK's storescu by default.
+export DELINEATE_ALLOWED_CALLERS=${DELINEATE_ALLOWED_CALLERS:-$DELINEATE_ORTHANC_AE,STORESCU}
 export DELINEATE_HTTP_PORT=${DELINEATE_HTTP_PORT:-8080}
 
 "$delineate" migrate

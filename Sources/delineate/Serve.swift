@@ -19,6 +19,7 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "delineate")
         logger.logLevel = .info
         let settings = try settings.load()
+        try settings.checkStorageCallers()
         let pool = try await settings.migratedPool(logger: logger)
         let https =
             settings.httpsCertificateChain.isEmpty
@@ -45,7 +46,7 @@ struct Serve: AsyncParsableCommand {
             receiver = try DicomReceiver(
                 configuration: .init(
                     aeTitle: settings.aeTitle, ports: settings.storagePorts, maxAssociations: settings.maxAssociations,
-                    allowedCallingAEs: settings.allowedCallers, quietSeconds: settings.quietSeconds,
+                    allowedCallingAEs: settings.acceptedCallers, quietSeconds: settings.quietSeconds,
                     caseRule: settings.caseRule),
                 files: files, pool: pool, logger: logger)
         }

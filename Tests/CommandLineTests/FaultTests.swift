@@ -24,7 +24,8 @@ import Testing
             executable: delineate,
             arguments: [
                 "serve", "--set", "database.url=\(database.url)", "--set", "files.store=\(folder)/store",
-                "--set", "dicom.port=\(dicomPort)", "--set", "http.port=\(httpPort)", "--set", "http.web_root=",
+                "--set", "dicom.port=\(dicomPort)", "--set", "dicom.allowed_callers=MODALITY", "--set",
+                "http.port=\(httpPort)", "--set", "http.web_root=",
                 "--set", "models.directory=\(models ?? folder + "/no-models")", "--set", "dicom.quiet_seconds=1",
                 "--set", "pacs.destinations=",
             ], log: folder + "/serve.log")

@@ -110,7 +110,7 @@ import Testing
                 == "configuration: seg.labels: 'lesion' needs category: [scheme, code, meaning]")
     }
 
-    @Test func directoryAndSCPTLSKeysAreCheckedTogether() throws {
+    @Test func directoryAndDicomListenerKeysAreChecked() throws {
         #expect(
             try failure(nil, environment: database, overrides: ["ldap.url=http://dc1"])
                 == "configuration: ldap.url is ldaps://host or ldap://host (with StartTLS), not 'http://dc1'")
@@ -123,6 +123,16 @@ import Testing
         #expect(
             try failure(nil, environment: database, overrides: ["dicom.tls.port=2762"]).contains(
                 "dicom.tls.port needs dicom.tls.certificate"))
+        // The plain C-STORE port is open to named senders only, or to any when it says "*".
+        let open = try SettingsLoader(environment: database).load(file: nil)
+        #expect(throws: SettingsError.self) { try open.checkStorageCallers() }
+        let anyCaller = try SettingsLoader(environment: database).load(
+            file: nil, overrides: ["dicom.allowed_callers=*"])
+        try anyCaller.checkStorageCallers()
+        #expect(anyCaller.acceptedCallers.isEmpty)
+        let closed = try SettingsLoader(environment: database).load(file: nil, overrides: ["dicom.port=0"])
+        try closed.checkStorageCallers()
+
         let loader = SettingsLoader(
             environment: database.merging(["DELINEATE_LDAP_BIND_PASSWORD": "service-secret"]) { $1 })
         let settings = try loader.load(

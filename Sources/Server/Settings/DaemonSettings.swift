@@ -15,6 +15,7 @@ public struct DaemonSettings: Sendable, Equatable {
     public var aeTitle = "DELINEATE"
     public var dicomPort = 11112
     public var maxAssociations = 8
+    /// Calling AE titles that may send; `*` accepts any. Required while `dicomPort` is open.
     public var allowedCallers: [String] = []
     /// The C-STORE SCP's TLS port (0: none) and its certificate, key and the CAs that verify callers.
     public var dicomTLSPort = 0
@@ -101,6 +102,22 @@ public struct DaemonSettings: Sendable, Equatable {
             ? nil
             : TLSSettings(
                 certificate: tlsCertificate, privateKey: tlsPrivateKey, trustedCertificates: tlsTrustedCertificates)
+    }
+
+    /// The calling AE titles the SCP accepts; empty (from `*`) accepts any.
+    public var acceptedCallers: [String] {
+        allowedCallers.contains("*") ? [] : allowedCallers
+    }
+
+    /// Checks, before `serve` opens the plain C-STORE port, that it is not open to any sender by
+    /// default: `dicom.allowed_callers` must name the senders, or say `*` (the TLS port's callers
+    /// are authenticated by their certificates).
+    public func checkStorageCallers() throws(SettingsError) {
+        guard dicomPort == 0 || !allowedCallers.isEmpty else {
+            throw SettingsError(
+                "dicom.port \(dicomPort) is open, so dicom.allowed_callers must list the calling AE titles that may "
+                    + "send (or be [\"*\"] to accept any); or set dicom.port: 0")
+        }
     }
 
     /// The ports the C-STORE SCP listens on: the plain one and the TLS one, where set.

@@ -132,7 +132,9 @@ public struct SettingKey {
             .integer(
                 "dicom.max_associations", "DELINEATE_MAX_ASSOCIATIONS", \.maxAssociations, 1...256,
                 "parallel associations"),
-            .list("dicom.allowed_callers", "DELINEATE_ALLOWED_CALLERS", \.allowedCallers, "calling AEs; empty: any"),
+            .list(
+                "dicom.allowed_callers", "DELINEATE_ALLOWED_CALLERS", \.allowedCallers,
+                "calling AEs that may send; *: any"),
             .integer(
                 "dicom.tls.port", "DELINEATE_DICOM_TLS_PORT", \.dicomTLSPort, 0...65535, "C-STORE over TLS, 0: off"),
             .text("dicom.tls.certificate", "DELINEATE_DICOM_TLS_CERTIFICATE", \.dicomTLSCertificate, "SCP certificate"),
