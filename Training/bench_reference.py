@@ -15,7 +15,7 @@ import onnxruntime
 import torch
 
 from models import PropNet
-from train_sim import CLASSES, SIZE, make_net
+from sim_batches import SIZE, make_net
 
 
 class PropSegment(torch.nn.Module):

@@ -28,7 +28,8 @@ from focus import GROWTH, MARGIN, MAX_GROWTHS, MIN_SIDE, FocusCrop, FocusSampler
 from recalibrate import recalibrated, training_user
 from models import ConvLSTMCell, PropNet
 from walker import probabilities as walker_probabilities
-from train_sim import CLASSES, FILE_NAMES, SIZE, net_of_checkpoint
+from sim_batches import CLASSES, SIZE, net_of_checkpoint
+from train_sim import FILE_NAMES
 
 ANATOMY = ["SCT", "91723000", "Anatomical Structure"]
 # The phantom anatomy's classes, as Sources/Server/LabelCatalogue.swift codes them.

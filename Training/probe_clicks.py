@@ -27,7 +27,7 @@ from scipy import ndimage
 
 from common import click_maps, clicked_region, dice, evaluation_click, load_volumes
 from interaction import InteractionMemory
-from train_sim import CLASSES, SIZE, make_net
+from sim_batches import CLASSES, SIZE, make_net
 
 DEPTH_BINS = [(0, 1.5), (1.5, 2.5), (2.5, 4), (4, float("inf"))]
 

@@ -22,7 +22,7 @@ import torch
 from common import VirtualUser, load_volumes
 from models import PropNet
 from train_prop import sample_sequence, sequence_loss
-from train_sim import ddg_memory, net_of_checkpoint, sample_batch
+from sim_batches import ddg_memory, net_of_checkpoint, sample_batch
 
 
 def recalibrated(net, network: str, volumes, batches: int, steps: int | None = None, seed: int = 99,

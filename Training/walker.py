@@ -60,7 +60,7 @@ def probabilities(images: torch.Tensor, clicks: list[list[tuple[int, int, int]]]
     each image's clicks (x, y, label) in window pixels, on the images' device."""
     if images.dim() == 4:
         images = images[:, 0]
-    batch, size = images.shape[0], images.shape[-1]
+    size = images.shape[-1]
     device = images.device
     seeded_np, structure_np = seed_maps(clicks, size)
     has_structure = torch.from_numpy(structure_np.any((1, 2))).to(device)

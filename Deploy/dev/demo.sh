@@ -2,13 +2,8 @@
 # Sets everything up on a fresh Debian 12 machine and runs the daemon on the embedded default:
 # the private PostgreSQL in data/dev/postgres and the local Orthanc as PACS. Stops with Ctrl+C.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$root"
-
-bash Deploy/dev/install.sh
-bash Deploy/dev/services.sh start
-# shellcheck source=/dev/null
-source data/dev/env.sh
+# shellcheck source=Deploy/dev/prepare.sh
+source "$(dirname "${BASH_SOURCE[0]}")/prepare.sh"
 
 swift build -c release --product delineate
 delineate=$(swift build -c release --show-bin-path)/delineate

@@ -3,13 +3,8 @@
 # packages, the private PostgreSQL and Orthanc, the format lint, the build and `swift test`, then
 # the engine, DICOM and volume-file tests again under AddressSanitizer.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$root"
-
-bash Deploy/dev/install.sh
-bash Deploy/dev/services.sh start
-# shellcheck source=/dev/null
-source data/dev/env.sh
+# shellcheck source=Deploy/dev/prepare.sh
+source "$(dirname "${BASH_SOURCE[0]}")/prepare.sh"
 
 echo "== format lint (swift format)"
 swift format lint --strict --recursive --parallel Package.swift Sources Tests
