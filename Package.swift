@@ -47,6 +47,9 @@ let package = Package(
         .target(name: "DicomKit", dependencies: ["CDCMTK"], exclude: ["Terminology"], swiftSettings: upcomingFeatures),
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CConvolution"], swiftSettings: optimised),
         .target(name: "Segmentation", dependencies: ["Tensor"], swiftSettings: optimised),
+        // Offline only (the command line's eval, phantom and bench; the tests): phantoms, the virtual
+        // user, click and propagation evaluation, metrics, charts. The daemon's targets never import it.
+        .target(name: "Evaluation", dependencies: ["Segmentation", "VolumeFiles"], swiftSettings: optimised),
         .target(name: "VolumeFiles", dependencies: ["CZlib"], swiftSettings: upcomingFeatures),
         .target(
             name: "Store",
@@ -69,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "delineate",
             dependencies: [
-                "Server", "Store", "DicomKit", "Segmentation", "Tensor", "VolumeFiles",
+                "Server", "Store", "DicomKit", "Segmentation", "Evaluation", "Tensor", "VolumeFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -80,26 +83,31 @@ let package = Package(
         // Shared test helpers: find the dev services, make databases and DICOM files.
         .target(
             name: "DelineateTesting",
-            dependencies: ["Store", "DicomKit", "Segmentation"],
+            dependencies: ["Store", "DicomKit", "Segmentation", "Evaluation"],
             swiftSettings: upcomingFeatures
         ),
 
         .testTarget(
-            name: "DicomKitTests", dependencies: ["DicomKit", "DelineateTesting"], exclude: ["Fixtures"],
+            name: "DicomKitTests", dependencies: ["DicomKit", "Evaluation", "DelineateTesting"], exclude: ["Fixtures"],
             swiftSettings: upcomingFeatures),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: upcomingFeatures),
         .testTarget(
             name: "VolumeFilesTests", dependencies: ["VolumeFiles"], exclude: ["Fixtures"],
             swiftSettings: upcomingFeatures),
-        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation"], swiftSettings: upcomingFeatures),
+        .testTarget(
+            name: "SegmentationTests", dependencies: ["Segmentation", "Evaluation"], swiftSettings: upcomingFeatures),
+        .testTarget(
+            name: "EvaluationTests", dependencies: ["Evaluation", "Segmentation", "VolumeFiles"],
+            swiftSettings: upcomingFeatures),
         .testTarget(name: "StoreTests", dependencies: ["Store", "DelineateTesting"], swiftSettings: upcomingFeatures),
         .testTarget(
-            name: "CommandLineTests", dependencies: ["Store", "DicomKit", "Segmentation", "DelineateTesting"],
+            name: "CommandLineTests",
+            dependencies: ["Store", "DicomKit", "Segmentation", "Evaluation", "DelineateTesting"],
             swiftSettings: upcomingFeatures),
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Store", "DicomKit", "Segmentation", "VolumeFiles", "DelineateTesting",
+                "Server", "Store", "DicomKit", "Segmentation", "Evaluation", "VolumeFiles", "DelineateTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
             ],

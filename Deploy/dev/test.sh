@@ -34,5 +34,5 @@ swift build --build-tests --sanitize=address --scratch-path .build/asan
 # Leak detection is off: Foundation's Process keeps a few bytes per child process for good, and a
 # leak of ours costs memory, not correctness; the out-of-bounds and use-after-free checks stay on.
 ASAN_OPTIONS=detect_leaks=0 swift test --skip-build --sanitize=address --scratch-path .build/asan \
-    --filter 'TensorTests|SegmentationTests|DicomKitTests|VolumeFilesTests'
+    --filter 'TensorTests|SegmentationTests|EvaluationTests|DicomKitTests|VolumeFilesTests'
 echo "sanitized build and tests took $(($(date +%s) - start)) s"

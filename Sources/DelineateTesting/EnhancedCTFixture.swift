@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 
 /// A multi-frame Enhanced CT instance made by DCMTK's dump2dcm from a text dump: shared plane

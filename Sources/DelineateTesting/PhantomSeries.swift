@@ -1,6 +1,7 @@
 public import DicomKit
+public import Evaluation
 import Foundation
-public import Segmentation
+import Segmentation
 
 /// A phantom written as a DICOM series for a test: the phantom, its writer and the file paths.
 public struct PhantomSeries: Sendable {

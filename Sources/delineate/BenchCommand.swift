@@ -1,5 +1,6 @@
 import ArgumentParser
 import DicomKit
+import Evaluation
 import Foundation
 import Logging
 import Segmentation

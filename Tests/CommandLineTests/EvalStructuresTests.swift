@@ -1,4 +1,5 @@
 import DelineateTesting
+import Evaluation
 import Foundation
 import Segmentation
 import Testing

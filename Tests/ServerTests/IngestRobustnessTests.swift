@@ -1,5 +1,6 @@
 import DelineateTesting
 import DicomKit
+import Evaluation
 import Foundation
 import Segmentation
 import Store

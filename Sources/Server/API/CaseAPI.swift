@@ -4,6 +4,7 @@ import Hummingbird
 import Segmentation
 import Store
 import Synchronization
+import VolumeFiles
 
 /// The /api/v1 routes: sign-in, the worklist, slices, interactions, propagation, acceptance and
 /// administration. Every route checks the caller's role and, for annotators, the case assignment.

@@ -1,4 +1,5 @@
 import Foundation
+import Segmentation
 
 /// A held-out case: the scan and its ground-truth labels (same extent).
 public struct EvaluationCase: Sendable {

@@ -1,3 +1,5 @@
+import Segmentation
+
 /// Overlap metrics between a predicted and a reference label map (flat arrays of class indices).
 public enum OverlapMetrics {
     /// Dice similarity coefficient for one class: 2|A∩B| / (|A|+|B|); 1 when both are empty.

@@ -1,3 +1,5 @@
+import Segmentation
+
 /// The Dynamic Data Generation rules of the SIM paper, for simulating clicks during training:
 /// (1) click in the largest mislabelled region, peaked at its interior; (2) at most
 /// `maxClicksPerComponent` clicks per ground-truth component; (3) a click happens with

@@ -1,3 +1,6 @@
+import Segmentation
+import VolumeFiles
+
 /// A line chart rendered to a PNG: each series a coloured polyline with square markers, grey grid
 /// lines at the ticks, and the tick values written in a built-in 5x7 digit font. Names of series
 /// go in the caption next to the image (the font has digits only).

@@ -1,3 +1,4 @@
+import Evaluation
 import Segmentation
 import Testing
 

@@ -1,8 +1,8 @@
 /// Writes 8-bit greyscale, RGB or RGBA PNGs with stored (uncompressed) deflate blocks: no zlib needed,
 /// and any PNG reader accepts them.
-enum PNGEncoder {
+public enum PNGEncoder {
     /// `pixels` holds width × height × channels bytes (channels 1: grey, 3: RGB, 4: RGBA).
-    static func encode(_ pixels: [UInt8], width: Int, height: Int, channels: Int) -> [UInt8] {
+    public static func encode(_ pixels: [UInt8], width: Int, height: Int, channels: Int) -> [UInt8] {
         let colourTypes: [Int: UInt8] = [1: 0, 3: 2, 4: 6]
         precondition(colourTypes[channels] != nil && pixels.count == width * height * channels)
         var raw: [UInt8] = []

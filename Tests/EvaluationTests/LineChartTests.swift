@@ -1,6 +1,7 @@
 import Testing
+import VolumeFiles
 
-@testable import Server
+@testable import Evaluation
 
 /// The Dice-vs-clicks chart `delineate eval --chart` writes.
 @Suite struct LineChartTests {
