@@ -1,4 +1,4 @@
-// DICOM Segmentation writing (dcmseg) and C-STORE SCU (dcmnet) for delivery to PACS.
+// DICOM Segmentation writing (dcmseg, dcmfg, dcmiod).
 #include "CDCMTK.h"
 #include "internal.h"
 
@@ -13,7 +13,6 @@
 #include <dcmtk/dcmfg/fgplanor.h>
 #include <dcmtk/dcmfg/fgplanpo.h>
 #include <dcmtk/dcmiod/iodreferences.h>
-#include <dcmtk/dcmnet/scu.h>
 #include <dcmtk/dcmseg/segdoc.h>
 #include <dcmtk/dcmseg/segment.h>
 
@@ -213,30 +212,5 @@ int dk_seg_save(dk_seg_writer *writer, const char *path, const char *contentDate
 }
 
 void dk_seg_free(dk_seg_writer *writer) { delete writer; }
-
-int dk_store_file(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const dk_tls *tls,
-                  const char *path, int timeoutSeconds, uint16_t *status, char *error, size_t errorLength) {
-    dk_register_codecs();
-    DcmFileFormat file;
-    if (check(file.loadFile(path), "cannot read the file to send", error, errorLength)) return 1;
-    OFString sopClass;
-    file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
-    dk::Requestor requestor;
-    DcmSCU &scu = requestor.scu;
-    if (dk::openAssociation(requestor, host, port, callingAE, calledAE, tls, timeoutSeconds, sopClass.c_str(), error,
-                            errorLength))
-        return 1;
-    T_ASC_PresentationContextID context = scu.findAnyPresentationContextID(sopClass, UID_LittleEndianExplicitTransferSyntax);
-    if (context == 0) {
-        scu.releaseAssociation();
-        return fail(error, errorLength, "the peer accepted no presentation context for " + std::string(sopClass.c_str()));
-    }
-    Uint16 response = 0;
-    OFCondition sent = scu.sendSTORERequest(context, path, nullptr, response);
-    scu.releaseAssociation();
-    if (check(sent, "C-STORE", error, errorLength)) return 1;
-    *status = response;
-    return 0;
-}
 
 }  // extern "C"

@@ -218,16 +218,4 @@ int dk_file_save(dk_file *file, const char *path, char *error, size_t errorLengt
     return 0;
 }
 
-int dk_echo(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const dk_tls *tls,
-            int timeoutSeconds, char *error, size_t errorLength) {
-    quietLogging();
-    dk::Requestor requestor;
-    if (dk::openAssociation(requestor, host, port, callingAE, calledAE, tls, timeoutSeconds, UID_VerificationSOPClass,
-                            error, errorLength))
-        return 1;
-    OFCondition status = requestor.scu.sendECHORequest(0);
-    requestor.scu.releaseAssociation();
-    return dk::check(status, "C-ECHO", error, errorLength);
-}
-
 }  // extern "C"

@@ -1,4 +1,4 @@
-import DicomKit
+public import DicomKit
 public import Store
 
 /// Checks, stores and indexes one received DICOM instance. Shared by `delineate import`, the
@@ -30,7 +30,12 @@ public struct DicomIngest: Sendable {
 
     /// Validates `bytes`, writes them durably, then indexes them; success means both are done.
     public func ingest(_ bytes: [UInt8], callingAE: String = "") async throws -> Outcome {
-        let file = try DicomFile(bytes: bytes)
+        try await ingest(try DicomFile(bytes: bytes), bytes: bytes, callingAE: callingAE)
+    }
+
+    /// The same for bytes the caller has already parsed into `file` (which it may read afterwards,
+    /// to name the instance in a refusal, without parsing again).
+    public func ingest(_ file: DicomFile, bytes: [UInt8], callingAE: String = "") async throws -> Outcome {
         func required(_ tag: DicomTag, _ name: String) throws(DicomError) -> String {
             guard let value = file.string(tag), !value.isEmpty else {
                 throw DicomError(.missingAttribute, "\(name) \(tag) is missing")

@@ -58,20 +58,31 @@ public final class DicomReceiver: Sendable {
     }
 
     /// Stores one received file; runs on a DCMTK worker thread, which waits for the async ingest.
+    /// The file is parsed once: a refusal names its SOP Instance from the same parse.
     private static func store(path: String, callingAE: String, ingest: DicomIngest, logger: Logger) -> StoreStatus {
         guard let data = FileManager.default.contents(atPath: path) else {
             logger.error("C-STORE from \(callingAE): received file \(path) cannot be read")
             return .outOfResources
         }
+        let bytes = [UInt8](data)
+        let file: DicomFile
+        do {
+            file = try DicomFile(bytes: bytes)
+        } catch {
+            logger.warning("C-STORE from \(callingAE) refused, SOP Instance unknown: \(error.reason)")
+            return .cannotUnderstand
+        }
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var status = StoreStatus.outOfResources
+        // The DCMTK thread waits below until the task is done; only the task touches the file meanwhile.
+        nonisolated(unsafe) let parsed = file
         Task {
             defer { done.signal() }
             do {
-                _ = try await ingest.ingest([UInt8](data), callingAE: callingAE)
+                _ = try await ingest.ingest(parsed, bytes: bytes, callingAE: callingAE)
                 status = .success
             } catch let error as DicomError {
-                let uid = (try? DicomFile(bytes: [UInt8](data)))?.string(.sopInstanceUID) ?? "unknown"
+                let uid = parsed.string(.sopInstanceUID) ?? "unknown"
                 logger.warning("C-STORE from \(callingAE) refused, SOP Instance \(uid): \(error.reason)")
                 status = error.code == .unreadableFile ? .cannotUnderstand : .dataSetDoesNotMatch
             } catch {

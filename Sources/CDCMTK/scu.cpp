@@ -1,4 +1,5 @@
-// C-FIND and C-MOVE as a Study Root Query/Retrieve SCU (DCMTK DcmSCU), to pull studies from a PACS.
+// The associations we open (DCMTK DcmSCU, over TLS where configured): C-ECHO, C-STORE of one file,
+// and C-FIND and C-MOVE as a Study Root Query/Retrieve SCU to pull studies from a PACS.
 #include "CDCMTK.h"
 #include "internal.h"
 
@@ -110,6 +111,43 @@ int dk_move(const char *host, uint16_t port, const char *callingAE, const char *
     }
     for (RetrieveResponse *response : responses) delete response;
     return dk::check(status, "C-MOVE", error, errorLength);
+}
+
+int dk_echo(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const dk_tls *tls,
+            int timeoutSeconds, char *error, size_t errorLength) {
+    dk_register_codecs();
+    dk::Requestor requestor;
+    if (dk::openAssociation(requestor, host, port, callingAE, calledAE, tls, timeoutSeconds, UID_VerificationSOPClass,
+                            error, errorLength))
+        return 1;
+    OFCondition status = requestor.scu.sendECHORequest(0);
+    requestor.scu.releaseAssociation();
+    return dk::check(status, "C-ECHO", error, errorLength);
+}
+
+int dk_store_file(const char *host, uint16_t port, const char *callingAE, const char *calledAE, const dk_tls *tls,
+                  const char *path, int timeoutSeconds, uint16_t *status, char *error, size_t errorLength) {
+    dk_register_codecs();
+    DcmFileFormat file;
+    if (dk::check(file.loadFile(path), "cannot read the file to send", error, errorLength)) return 1;
+    OFString sopClass;
+    file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
+    dk::Requestor requestor;
+    DcmSCU &scu = requestor.scu;
+    if (dk::openAssociation(requestor, host, port, callingAE, calledAE, tls, timeoutSeconds, sopClass.c_str(), error,
+                            errorLength))
+        return 1;
+    T_ASC_PresentationContextID context = scu.findAnyPresentationContextID(sopClass, UID_LittleEndianExplicitTransferSyntax);
+    if (context == 0) {
+        scu.releaseAssociation();
+        return dk::fail(error, errorLength, "the peer accepted no presentation context for " + std::string(sopClass.c_str()));
+    }
+    Uint16 response = 0;
+    OFCondition sent = scu.sendSTORERequest(context, path, nullptr, response);
+    scu.releaseAssociation();
+    if (dk::check(sent, "C-STORE", error, errorLength)) return 1;
+    *status = response;
+    return 0;
 }
 
 }  // extern "C"
