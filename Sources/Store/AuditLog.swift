@@ -86,19 +86,3 @@ public struct AuditLog: Sendable {
         }
     }
 }
-
-extension AuditEntry {
-    /// The entries as CSV, one line each, with a header.
-    public static func csv(_ entries: [AuditEntry]) -> String {
-        let format = ISO8601DateFormatter()
-        return CSV.table(
-            header: ["at", "user", "action", "patient_id", "study_instance_uid", "case", "client_address", "detail"],
-            rows: entries.map { entry in
-                [
-                    entry.at.map(format.string(from:)) ?? "", entry.username, entry.action, entry.patientID ?? "",
-                    entry.studyInstanceUID ?? "", entry.caseID.map(String.init) ?? "", entry.clientAddress ?? "",
-                    entry.detailJSON,
-                ]
-            })
-    }
-}
