@@ -100,6 +100,12 @@ let package = Package(
             name: "EvaluationTests", dependencies: ["Evaluation", "Segmentation", "VolumeFiles"],
             swiftSettings: upcomingFeatures),
         .testTarget(name: "StoreTests", dependencies: ["Store", "DelineateTesting"], swiftSettings: upcomingFeatures),
+        // Unit tests of Store and Server: no database, PACS, browser or directory (README: the fast tests).
+        .testTarget(name: "StoreUnitTests", dependencies: ["Store"], swiftSettings: upcomingFeatures),
+        .testTarget(
+            name: "ServerUnitTests",
+            dependencies: ["Server", "Store", "DicomKit", .product(name: "Yams", package: "Yams")],
+            swiftSettings: upcomingFeatures),
         .testTarget(
             name: "CommandLineTests",
             dependencies: ["Store", "DicomKit", "Segmentation", "Evaluation", "DelineateTesting"],
