@@ -19,14 +19,17 @@ public enum DelineateApplication {
         if let webRoot = configuration.webRoot {
             router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true))
         }
-        let api = CaseAPI(pool: pool, files: files, configuration: configuration, models: models, metrics: metrics)
-        api.register(on: router)
-        DicomWebServer(pool: pool, files: files, authenticator: api.authenticator, https: configuration.https != nil)
+        // One case service and one authenticator; every door is a thin adapter over them.
+        let authenticator = Authenticator(pool: pool, limiter: LoginRateLimiter(), directory: configuration.directory)
+        let cases = CaseService(
+            pool: pool, files: files, configuration: configuration, models: models, metrics: metrics)
+        CaseAPI(cases: cases, authenticator: authenticator).register(on: router)
+        DicomWebServer(pool: pool, files: files, authenticator: authenticator, https: configuration.https != nil)
             .register(on: router)
-        MonaiLabelAPI(api: api).register(on: router)
-        PacsPullAPI(api: api, logger: logger).register(on: router)
+        MonaiLabelAPI(cases: cases, authenticator: authenticator).register(on: router)
+        PacsPullAPI(cases: cases, authenticator: authenticator, logger: logger).register(on: router)
         StowRS(
-            ingest: DicomIngest(files: files, pool: pool), authenticator: api.authenticator,
+            ingest: DicomIngest(files: files, pool: pool), authenticator: authenticator,
             audit: AuditLog(pool: pool),
             logger: logger
         ).register(on: router)

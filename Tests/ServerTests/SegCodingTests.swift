@@ -106,7 +106,7 @@ import Testing
         let files = try FileStore(root: folder + "/store")
         let series = try PhantomSeries.write("named", slices: 4, size: 32, seed: 5, in: folder)
         let caseID = try await ingestedCase(series, database: database, files: files)
-        #expect(throws: APIFailure.self) {
+        #expect(throws: CaseError.self) {
             try StructureNaming.coding(for: StructureNaming.Request(name: "blob"), codings: [:])
         }
         let tissue = try StructureNaming.coding(

@@ -25,6 +25,7 @@ struct APIFailure: Error {
     static func from(_ error: any Error) -> APIFailure {
         switch error {
         case let failure as APIFailure: return failure
+        case let error as CaseError: return from(error)
         case let error as StoreError where error.code == .notFound:
             return .notFound(error.detail)
         case let error as StoreError where error.code == .conflict:
@@ -43,6 +44,20 @@ struct APIFailure: Error {
             return .badRequest("the JSON body is not what this endpoint takes: \(Self.describe(error))")
         default:
             return APIFailure(status: .internalServerError, code: "internal", message: "\(error)")
+        }
+    }
+
+    /// The web API's answer to a refusal of the case service.
+    static func from(_ error: CaseError) -> APIFailure {
+        switch error {
+        case .invalid(let message): .badRequest(message)
+        case .notFound(let message): .notFound(message)
+        case .forbidden(let message): .forbidden(message)
+        case .conflict(let code, let message): APIFailure(status: .conflict, code: code, message: message)
+        case .unprocessable(let code, let message):
+            APIFailure(status: .unprocessableContent, code: code, message: message)
+        case .unavailable(let code, let message):
+            APIFailure(status: .serviceUnavailable, code: code, message: message)
         }
     }
 

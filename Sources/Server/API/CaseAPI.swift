@@ -9,33 +9,14 @@ import VolumeFiles
 /// The /api/v1 routes: sign-in, the worklist, slices, interactions, propagation, acceptance and
 /// administration. Every route checks the caller's role and, for annotators, the case assignment.
 struct CaseAPI: Sendable {
-    let pool: DatabasePool
-    let files: FileStore
-    let configuration: ServerConfiguration
+    let cases: CaseService
     let authenticator: Authenticator
-    let sessions: CaseSessions?
-    let queue: InferenceQueue
-    let metrics: ServerMetrics
     let sliceReads = SliceReadAudit()
 
-    init(
-        pool: DatabasePool, files: FileStore, configuration: ServerConfiguration, models: LoadedModels?,
-        metrics: ServerMetrics
-    ) {
-        self.metrics = metrics
-        self.pool = pool
-        self.files = files
-        self.configuration = configuration
-        self.authenticator = Authenticator(
-            pool: pool, limiter: LoginRateLimiter(), directory: configuration.directory)
-        let queue = InferenceQueue()
-        self.queue = queue
-        self.sessions = models.map {
-            CaseSessions(
-                pool: pool, files: files, models: $0, queue: queue, limit: configuration.sessionLimit,
-                structureEngine: configuration.structureEngine)
-        }
-    }
+    var pool: DatabasePool { cases.pool }
+    var configuration: ServerConfiguration { cases.configuration }
+    var queue: InferenceQueue { cases.queue }
+    var sessions: CaseSessions? { cases.sessions }
 
     /// Registers a route that needs a signed-in user with one of `roles`; errors become JSON bodies.
     func route(
@@ -90,22 +71,15 @@ struct CaseAPI: Sendable {
             try await self.clickBatch(request, context, session)
         }
         route(router, .post, "/api/v1/cases/:id/strokes") { request, context, session in
-            try await self.stroke(request, context, session)
+            let record = try await self.caseRecord(context, session)
+            let body = try await JSONBody.decode(CaseService.StrokeCommand.self, from: request)
+            return try JSONBody.response(try await cases.stroke(body, on: record, by: CaseActor(session, context)))
         }
         route(router, .patch, "/api/v1/cases/:id", roles: [.reviewer, .admin]) { request, context, session in
             try await self.updateCase(request, context, session)
         }
         route(router, .post, "/api/v1/cases/:id/undo") { _, context, session in
-            let record = try await self.caseRecord(context, session)
-            let handle = try await self.handle(record)
-            guard let slice = try await queue.run({ handle.session.undo() }) else {
-                throw APIFailure(
-                    status: .conflict, code: "nothing_to_undo",
-                    message: "there is no click or stroke to undo in this round")
-            }
-            _ = try await RoundRepository(pool: pool).undoLastClick(caseID: record.id)
-            let labels = try await queue.run { Array(handle.session.sliceLabels(slice)) }
-            return try JSONBody.response(SliceLabels(slice: slice, labels: labels))
+            try JSONBody.response(try await cases.undo(on: try await self.caseRecord(context, session)))
         }
         route(router, .post, "/api/v1/cases/:id/propagate") { request, context, session in
             try await self.propagate(request, context, session)
@@ -137,7 +111,10 @@ struct CaseAPI: Sendable {
             return try JSONBody.response(exports.map(ExportStatus.init))
         }
         route(router, .post, "/api/v1/cases/:id/structures") { request, context, session in
-            try await self.nameStructure(request, context, session)
+            let record = try await self.caseRecord(context, session)
+            let body = try await JSONBody.decode(StructureNaming.Request.self, from: request)
+            let structure = try await cases.nameStructure(body, in: record, by: CaseActor(session, context))
+            return try JSONBody.response(structure, status: .created)
         }
         route(router, .get, "/api/v1/structure-codes") { request, _, _ in
             let query = request.uri.queryParameters
@@ -195,7 +172,8 @@ struct CaseAPI: Sendable {
             let user = try await UserRepository(pool: pool).create(
                 username: body.username, displayName: body.displayName ?? body.username, role: body.role,
                 passwordHash: PasswordHasher.hash(body.password))
-            try await audit(session, "admin.user.create", context: context, detail: ["username": body.username])
+            try await cases.audit(
+                CaseActor(session, context), "admin.user.create", detail: ["username": body.username])
             return try JSONBody.response(user, status: .created)
         }
     }
@@ -254,19 +232,11 @@ struct CaseAPI: Sendable {
         guard let id = context.parameters.get("id", as: Int.self) else {
             throw APIFailure.badRequest("case id must be a number")
         }
-        let record = try await CaseRepository(pool: pool).find(id: id)
-        if session.user.role == .annotator && record.assigneeID != session.user.id {
-            throw APIFailure.forbidden("case \(id) is assigned to someone else")
-        }
-        if let action { try await audit(session, action, context: context, record: record) }
-        return record
+        return try await cases.open(caseID: id, by: CaseActor(session, context), action: action)
     }
 
     func handle(_ record: CaseRecord) async throws -> SessionHandle {
-        guard let sessions else {
-            throw APIFailure(status: .serviceUnavailable, code: "no_model", message: "no segmentation model is loaded")
-        }
-        return try await sessions.handle(for: record)
+        try await cases.handle(record)
     }
 
     func sliceHandle(_ context: DelineateContext, _ session: AuthSession) async throws -> (SessionHandle, Int) {
@@ -316,19 +286,6 @@ struct CaseAPI: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: png)))
     }
 
-    /// A click at [x, y] of one slice, or in a side view of one row or column plane (`plane` and
-    /// `index`; x along the plane's width, y along the slices).
-    struct ClickRequest: Decodable {
-        var slice: Int?
-        var plane: InteractionRecord.Plane?
-        var index: Int?
-        var x: Double
-        var y: Double
-        var label: Int
-        var kind: InteractionRecord.Kind?
-        var clientTimestamp: Date?
-    }
-
     /// Propagation progress as Server-Sent Events: a `progress` event whenever it changes (checked
     /// every 100 ms), then one `done` event once no propagation runs, and the stream ends. A client
     /// may open it just before or just after starting the propagation: the first second waits for
@@ -366,7 +323,7 @@ struct CaseAPI: Sendable {
     }
 
     struct ClickBatch: Decodable {
-        var clicks: [ClickRequest]
+        var clicks: [ClickCommand]
     }
 
     struct ClickBatchResult: Encodable {
@@ -375,8 +332,8 @@ struct CaseAPI: Sendable {
 
     func click(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
         let record = try await caseRecord(context, session)
-        let body = try await JSONBody.decode(ClickRequest.self, from: request)
-        return try JSONBody.response(try await apply(body, to: record, by: session))
+        let body = try await JSONBody.decode(ClickCommand.self, from: request)
+        return try JSONBody.response(try await cases.click(body, on: record, by: CaseActor(session, context)))
     }
 
     /// Several interactions in order (a client that queued clicks while offline, say). Each is
@@ -389,104 +346,18 @@ struct CaseAPI: Sendable {
             throw APIFailure.badRequest("a batch holds 1 to 100 clicks, not \(batch.clicks.count)")
         }
         var results: [ClickResult] = []
-        for click in batch.clicks { results.append(try await apply(click, to: record, by: session)) }
+        let actor = CaseActor(session, context)
+        for click in batch.clicks { results.append(try await cases.click(click, on: record, by: actor)) }
         return try JSONBody.response(ClickBatchResult(results: results))
-    }
-
-    /// Runs one interaction and stores it durably before it is acknowledged.
-    func apply(_ body: ClickRequest, to record: CaseRecord, by session: AuthSession) async throws -> ClickResult {
-        let kind = body.kind ?? .click
-        guard kind == .click || kind == .erase else {
-            throw APIFailure.badRequest("a click is of kind click or erase; send \(kind.rawValue) to /strokes")
-        }
-        let (plane, index) = try Self.planeAndIndex(body.plane, slice: body.slice, index: body.index, of: "click")
-        let handle = try await handle(record)
-        let result = try await queue.run {
-            try Self.click(
-                handle.session, on: plane, index: index, x: body.x, y: body.y, label: body.label, erase: kind == .erase)
-        }
-        metrics.observeInference(
-            plane == .slice ? "click" : "side_view_click", milliseconds: result.latencyMilliseconds)
-        do {
-            try await RoundRepository(pool: pool).record(
-                click: InteractionRecord(
-                    sequence: 0, classIndex: body.label, sliceIndex: index, x: body.x, y: body.y, kind: kind,
-                    clientTimestamp: body.clientTimestamp, latencyMilliseconds: result.latencyMilliseconds,
-                    plane: InteractionRecord.Plane(plane)),
-                caseID: record.id, userID: session.user.id, roundNumber: result.round, model: handle.modelName)
-        } catch {
-            // Not durable, so not acknowledged: the session is rebuilt from what was stored.
-            await sessions?.evict(record.id)
-            throw error
-        }
-        return result
-    }
-
-    /// A click on a slice, or in a side view (`CaseAnnotation.click(inSideView:)`: the result
-    /// names the slices it segmented again and shows the clicked slice). Run on the inference
-    /// queue; replay calls it too.
-    static func click(
-        _ annotation: CaseAnnotation, on plane: VolumePlane, index: Int, x: Double, y: Double, label: Int, erase: Bool
-    ) throws -> ClickResult {
-        guard plane != .slice else {
-            let outcome = try annotation.click(SessionClick(slice: index, x: x, y: y, label: label), erase: erase)
-            return ClickResult(
-                slice: outcome.slice, labels: outcome.labels, latencyMilliseconds: outcome.milliseconds,
-                round: annotation.round)
-        }
-        let start = ContinuousClock.now
-        let slices = try annotation.click(inSideView: plane, index: index, x: x, y: y, label: label, erase: erase)
-        let slice = Int(y)
-        return ClickResult(
-            slice: slice, labels: Array(annotation.sliceLabels(slice)),
-            latencyMilliseconds: (ContinuousClock.now - start).milliseconds, round: annotation.round, slices: slices)
     }
 
     func propagate(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
         let record = try await caseRecord(context, session, action: "case.propagate")
-        let result = try await propagate(record, by: session)
+        let result = try await cases.propagate(record, by: CaseActor(session, context))
         return try JSONBody.response(
             PropagationResult(
                 updatedSlices: result.outcome.updatedSlices, keptSlices: result.outcome.keptSlices,
                 milliseconds: result.outcome.milliseconds, suggestedSlice: result.suggestedSlice))
-    }
-
-    /// Propagates the case's corrected slices through the volume and stores the round durably
-    /// before answering; the next round starts.
-    func propagate(_ record: CaseRecord, by session: AuthSession) async throws -> PropagationStep {
-        let handle = try await handle(record)
-        handle.progress.withLock { $0 = (0, 0, true) }
-        let result = try await queue.run { () -> PropagationStep in
-            defer { handle.progress.withLock { $0.running = false } }
-            let session = handle.session
-            let outcome = try session.propagate { done, total in handle.progress.withLock { $0 = (done, total, true) } }
-            let round = session.round
-            session.startRound()
-            return PropagationStep(
-                outcome: outcome, mask: handle.mask, quality: session.quality.map { $0 ?? -1 }, round: round,
-                suggestedSlice: session.suggestNextSlice())
-        }
-        metrics.observeInference("propagation", milliseconds: result.outcome.milliseconds)
-        do {
-            _ = try await RoundRepository(pool: pool).commit(
-                NewRound(
-                    caseID: record.id, userID: session.user.id, number: result.round, kind: .propagate,
-                    inferenceMilliseconds: result.outcome.milliseconds, qualityScores: result.quality,
-                    mask: result.mask, model: handle.modelName))
-        } catch {
-            await sessions?.evict(record.id)
-            throw error
-        }
-        return result
-    }
-
-    /// What one propagation produced, taken off the inference queue.
-    struct PropagationStep: Sendable {
-        var outcome: PropagationOutcome
-        var mask: LabelVolumeData
-        var quality: [Float]
-        var round: Int
-        var suggestedSlice: Int?
     }
 
     /// One SEG's delivery to one PACS node, as the client sees it.
@@ -511,53 +382,15 @@ struct CaseAPI: Sendable {
 
     func accept(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
         let record = try await caseRecord(context, session, action: "case.accept")
-        let handle = try await handle(record)
-        let fractional = configuration.fractionalSegmentation
-        let (mask, round, fractions) = try await queue.run {
-            (handle.mask, handle.session.round, fractional ? try handle.session.fractions() : nil)
-        }
-        guard mask.labels.contains(where: { $0 != 0 }) else {
-            throw APIFailure(
-                status: .conflict, code: "empty_mask", message: "the segmentation is empty; nothing to accept")
-        }
-        _ = try await RoundRepository(pool: pool).commit(
-            NewRound(
-                caseID: record.id, userID: session.user.id, number: round, kind: .fusion, mask: mask,
-                model: handle.modelName))
-        let uid = try await writeSEG(of: record, model: handle.session.sim.metadata, by: session, fractions: fractions)
+        let uid = try await cases.accept(record, by: CaseActor(session, context))
         return try JSONBody.response(["sopInstanceUID": uid])
     }
 
-    /// Accepts the case's newest mask: its SEG (the model's classes and the case's named structures,
-    /// coded by the project's catalogue) is written, with the user as its creator, and queued for
-    /// every PACS destination. Returns its SOP Instance UID.
-    func writeSEG(
-        of record: CaseRecord, model: ModelMetadata, by session: AuthSession, fractions: [UInt8: [UInt8]]? = nil
-    ) async throws -> String {
-        let catalogue = LabelCatalogue(
-            model: model, codings: configuration.labelCodings,
-            structures: try await StructureRepository(pool: pool).structures(caseID: record.id))
-        let acceptance = CaseAcceptance(
-            files: files, pool: pool, catalogue: catalogue,
-            seriesDescription: configuration.segmentationSeriesDescription)
-        return try await acceptance.accept(
-            caseID: record.id,
-            creatorName: PersonName.fromDisplayName(
-                session.user.displayName.isEmpty ? session.user.username : session.user.displayName),
-            destinations: configuration.pacs, fractions: fractions)
-    }
-
-    /// Records `action` by the signed-in user in the audit trail, with the client's address and,
-    /// when it concerns a case, the case's patient and study.
+    /// Records `action` by the signed-in user in the audit trail (CaseService.audit).
     func audit(
         _ session: AuthSession, _ action: String, context: DelineateContext, record: CaseRecord? = nil,
         detail: [String: Any] = [:]
     ) async throws {
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: detail), as: UTF8.self)
-        try await AuditLog(pool: pool).record(
-            AuditEntry(
-                userID: session.user.id, username: session.user.username, action: action,
-                patientID: record?.patientID, studyInstanceUID: record?.studyInstanceUID, caseID: record?.id,
-                clientAddress: context.clientAddress, detailJSON: json))
+        try await cases.audit(CaseActor(session, context), action, record: record, detail: detail)
     }
 }

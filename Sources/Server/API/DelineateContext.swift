@@ -1,5 +1,6 @@
 public import Hummingbird
 public import NIOCore
+import Store
 
 /// The request context of every route: Hummingbird's core context (with the request id its
 /// logger carries) and the peer's address, which the audit trail records.
@@ -15,6 +16,13 @@ public struct DelineateContext: RequestContext, RemoteAddressRequestContext {
     /// The client's IP address as the audit trail records it (nil when not known, as in
     /// in-process tests).
     var clientAddress: String? { remoteAddress?.ipAddress }
+}
+
+extension CaseActor {
+    /// The signed-in user behind a request, and the client's address.
+    init(_ session: AuthSession, _ context: DelineateContext) {
+        self.init(user: session.user, clientAddress: context.clientAddress)
+    }
 }
 
 /// Answers every request with its id in `X-Request-Id`, the id the daemon's log lines carry as

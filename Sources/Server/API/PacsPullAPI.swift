@@ -7,14 +7,16 @@ import Store
 /// The worklist's pull from PACS: list the configured sources, search one, pull a study (reviewers
 /// and admins; every search and pull is audited).
 struct PacsPullAPI: Sendable {
-    let api: CaseAPI
+    let cases: CaseService
+    let authenticator: Authenticator
     let pull: PacsPull
 
-    init(api: CaseAPI, logger: Logger) {
-        self.api = api
+    init(cases: CaseService, authenticator: Authenticator, logger: Logger) {
+        self.cases = cases
+        self.authenticator = authenticator
         self.pull = PacsPull(
-            aeTitle: api.configuration.aeTitle, tls: api.configuration.tls,
-            ingest: DicomIngest(files: api.files, pool: api.pool), logger: logger)
+            aeTitle: cases.configuration.aeTitle, tls: cases.configuration.tls,
+            ingest: DicomIngest(files: cases.files, pool: cases.pool), logger: logger)
     }
 
     struct Source: Encodable {
@@ -28,38 +30,40 @@ struct PacsPullAPI: Sendable {
 
     func register(on router: Router<DelineateContext>) {
         let roles: Set<Role> = [.reviewer, .admin]
-        api.route(router, .get, "/api/v1/pacs/sources", roles: roles) { _, _, _ in
+        authenticator.route(router, .get, "/api/v1/pacs/sources", roles: roles) { _, _, _ in
             try JSONBody.response(
-                api.configuration.pacsSources.enumerated().map {
+                cases.configuration.pacsSources.enumerated().map {
                     Source(id: $0.offset + 1, description: $0.element.description)
                 })
         }
-        api.route(router, .get, "/api/v1/pacs/sources/:source/studies", roles: roles) { request, context, session in
+        authenticator.route(router, .get, "/api/v1/pacs/sources/:source/studies", roles: roles) {
+            request, context, session in
             let source = try self.source(context)
             let query = request.uri.queryParameters
             let search = PacsPull.Search(
                 patientID: query.get("patientId") ?? "", patientName: query.get("patientName") ?? "",
                 studyDate: query.get("studyDate") ?? "", accessionNumber: query.get("accessionNumber") ?? "")
             let studies = try await pull.search(source, search)
-            try await api.audit(
-                session, "pacs.search", context: context,
+            try await cases.audit(
+                CaseActor(session, context), "pacs.search",
                 detail: ["source": source.description, "query": request.uri.query ?? "", "matches": studies.count])
             return try JSONBody.response(studies)
         }
-        api.route(router, .post, "/api/v1/pacs/sources/:source/retrieve", roles: roles) { request, context, session in
+        authenticator.route(router, .post, "/api/v1/pacs/sources/:source/retrieve", roles: roles) {
+            request, context, session in
             let source = try self.source(context)
             let body = try await JSONBody.decode(Retrieve.self, from: request)
             guard DicomIngest.isUID(body.studyInstanceUID) else {
                 throw APIFailure.badRequest("studyInstanceUID '\(body.studyInstanceUID.prefix(80))' is not a UID")
             }
-            if case .cStore = source.transport, api.configuration.dicomPort == 0 {
+            if case .cStore = source.transport, cases.configuration.dicomPort == 0 {
                 throw APIFailure(
                     status: .conflict, code: "no_dicom_listener",
                     message: "a C-MOVE needs our DICOM port open (dicom.port) to receive the study")
             }
             let pulled = try await pull.retrieve(source, studyInstanceUID: body.studyInstanceUID)
-            try await api.audit(
-                session, "pacs.retrieve", context: context,
+            try await cases.audit(
+                CaseActor(session, context), "pacs.retrieve",
                 detail: [
                     "source": source.description, "studyInstanceUID": body.studyInstanceUID,
                     "completed": pulled.completed, "failed": pulled.failed,
@@ -69,7 +73,7 @@ struct PacsPullAPI: Sendable {
     }
 
     func source(_ context: DelineateContext) throws -> PacsDestination {
-        let sources = api.configuration.pacsSources
+        let sources = cases.configuration.pacsSources
         guard let id = context.parameters.get("source", as: Int.self), id >= 1, id <= sources.count else {
             throw APIFailure.notFound("no PACS source with this id; GET /api/v1/pacs/sources lists them")
         }

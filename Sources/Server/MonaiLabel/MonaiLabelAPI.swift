@@ -17,7 +17,8 @@ struct MonaiLabelAPI: Sendable {
         "first": "the oldest open case on your worklist", "random": "any open case on your worklist",
     ]
 
-    let api: CaseAPI
+    let cases: CaseService
+    let authenticator: Authenticator
 
     func register(on router: Router<DelineateContext>) {
         let root = Self.root
@@ -28,17 +29,17 @@ struct MonaiLabelAPI: Sendable {
         router.post(RouterPath("\(root)/auth/token")) { request, context in
             do { return try await token(request, context) } catch { return APIFailure.from(error).response }
         }
-        api.route(router, .get, RouterPath("\(root)/info")) { _, _, _ in try await info() }
-        api.route(router, .post, RouterPath("\(root)/infer/:model")) { request, context, session in
+        authenticator.route(router, .get, RouterPath("\(root)/info")) { _, _, _ in try await info() }
+        authenticator.route(router, .post, RouterPath("\(root)/infer/:model")) { request, context, session in
             try await infer(request, context, session)
         }
-        api.route(router, .post, RouterPath("\(root)/activelearning/:strategy")) { _, context, session in
+        authenticator.route(router, .post, RouterPath("\(root)/activelearning/:strategy")) { _, context, session in
             try await nextSample(context, session)
         }
-        api.route(router, .get, RouterPath("\(root)/datastore/image")) { request, context, session in
+        authenticator.route(router, .get, RouterPath("\(root)/datastore/image")) { request, context, session in
             try await image(request, context, session)
         }
-        api.route(router, .put, RouterPath("\(root)/datastore/label")) { request, context, session in
+        authenticator.route(router, .put, RouterPath("\(root)/datastore/label")) { request, context, session in
             try await saveLabel(request, context, session)
         }
     }
@@ -62,9 +63,9 @@ struct MonaiLabelAPI: Sendable {
         guard let username = fields["username"], let password = fields["password"] else {
             throw APIFailure.badRequest("send the form fields username and password")
         }
-        let (_, token) = try await api.authenticator.signIn(
+        let (_, token) = try await authenticator.signIn(
             username: username, password: password, clientAddress: context.clientAddress,
-            lifetime: api.configuration.loginLifetime, method: "monailabel")
+            lifetime: cases.configuration.loginLifetime, method: "monailabel")
         return try JSONBody.response(["access_token": token, "token_type": "bearer"])
     }
 
@@ -72,11 +73,13 @@ struct MonaiLabelAPI: Sendable {
     func info() async throws -> Response {
         let metadata = try model()
         let classes = metadata.classes.enumerated().dropFirst().map { ($0.element.name, $0.offset) }
-        let total = try await CaseRepository(pool: api.pool).list(CaseFilter(limit: 1, offset: 0)).total
+        let total = try await CaseRepository(pool: cases.pool).list(CaseFilter(limit: 1, offset: 0)).total
         var completed = 0
         for status in [CaseStatus.accepted, .exported] {
-            completed += try await CaseRepository(pool: api.pool).list(CaseFilter(status: status, limit: 1, offset: 0))
-                .total
+            completed += try await CaseRepository(pool: cases.pool).list(
+                CaseFilter(status: status, limit: 1, offset: 0)
+            )
+            .total
         }
         let body: [String: Any] = [
             "name": "Delineate", "version": DelineateVersion.current,
@@ -99,7 +102,7 @@ struct MonaiLabelAPI: Sendable {
                 "config": [:] as [String: Any],
             ] as [String: Any]
         ]
-        if let structure = api.sessions?.models.structure?.metadata {
+        if let structure = cases.sessions?.models.structure?.metadata {
             models[structure.model] =
                 [
                     "type": "deepgrow", "dimension": 3, "labels": [:] as [String: Any],
@@ -116,7 +119,7 @@ struct MonaiLabelAPI: Sendable {
     func infer(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
         let metadata = try model()
         let requested = context.parameters.get("model") ?? ""
-        let structureModel = api.sessions?.models.structure?.metadata.model
+        let structureModel = cases.sessions?.models.structure?.metadata.model
         guard requested == metadata.model || requested == structureModel else {
             throw APIFailure.notFound(
                 "no model '\(requested)'; this server has '\(([metadata.model] + [structureModel].compactMap { $0 }).joined(separator: "', '"))'"
@@ -125,7 +128,7 @@ struct MonaiLabelAPI: Sendable {
         let record = try await caseRecord(request, session, context, action: "monailabel.infer")
         let form = try await FormData.read(request, limit: Self.maximumBodyBytes)
         let params = try form.json("params")
-        let handle = try await api.handle(record)
+        let handle = try await cases.handle(record)
         let volume = handle.session.volume
         let size = [volume.columns, volume.rows, volume.slices]
         // DeepGrow on the class-agnostic network: the points are for the structure named by
@@ -136,14 +139,14 @@ struct MonaiLabelAPI: Sendable {
             guard let name = params["label"] as? String, !name.isEmpty else {
                 throw APIFailure.badRequest("name the structure the points are for: params.label")
             }
-            let found = try await api.structure(named: name, in: record, handle: handle, by: session, context: context)
+            let found = try await cases.structure(named: name, in: record, by: CaseActor(session, context))
             structure = found
             points = try Self.points(in: params, structure: found.value, size: size)
         } else {
             points = try Self.points(in: params, classes: metadata.classes.map(\.name), size: size)
         }
         // The plugins send every point placed so far; a point already stored is not clicked again.
-        let stored = try await RoundRepository(pool: api.pool).history(caseID: record.id).flatMap(\.interactions)
+        let stored = try await RoundRepository(pool: cases.pool).history(caseID: record.id).flatMap(\.interactions)
         var seen = Set(
             stored.map {
                 Point(label: $0.classIndex, index: [Int($0.x), Int($0.y), $0.sliceIndex], erase: $0.kind == .erase)
@@ -151,16 +154,18 @@ struct MonaiLabelAPI: Sendable {
         let fresh = points.filter { seen.insert($0).inserted }
         var latencies: [Double] = []
         for point in fresh {
-            let click = CaseAPI.ClickRequest(
+            let click = ClickCommand(
                 slice: point.index[2], x: Double(point.index[0]), y: Double(point.index[1]), label: point.label,
                 kind: point.erase ? .erase : .click)
-            latencies.append(try await api.apply(click, to: record, by: session).latencyMilliseconds)
+            latencies.append(
+                try await cases.click(click, on: record, by: CaseActor(session, context)).latencyMilliseconds)
         }
         var propagationMilliseconds: Double?
         if !fresh.isEmpty {
-            propagationMilliseconds = try await api.propagate(record, by: session).outcome.milliseconds
+            propagationMilliseconds = try await cases.propagate(record, by: CaseActor(session, context)).outcome
+                .milliseconds
         }
-        var labels = try await api.queue.run { handle.mask }.labels
+        var labels = try await cases.queue.run { handle.mask }.labels
         var names = Dictionary(uniqueKeysWithValues: metadata.classes.enumerated().map { ($1.name, $0) })
         if let structure {
             labels = labels.map { Int($0) == structure.value ? 1 : 0 }
@@ -250,12 +255,12 @@ struct MonaiLabelAPI: Sendable {
         for status in [CaseStatus.new, .inProgress] {
             var filter = CaseFilter(status: status, limit: 500, offset: 0)
             if session.user.role == .annotator { filter.assigneeID = session.user.id }
-            open += try await CaseRepository(pool: api.pool).list(filter).cases
+            open += try await CaseRepository(pool: cases.pool).list(filter).cases
         }
         let chosen = strategy == "random" ? open.randomElement() : open.min { $0.createdAt < $1.createdAt }
         guard let chosen else { throw APIFailure.notFound("no open case is left") }
-        try await api.audit(
-            session, "monailabel.next", context: context, record: chosen, detail: ["strategy": strategy])
+        try await cases.audit(
+            CaseActor(session, context), "monailabel.next", record: chosen, detail: ["strategy": strategy])
         return try Self.json([
             "id": chosen.seriesInstanceUID, "name": chosen.seriesInstanceUID, "path": chosen.seriesInstanceUID,
             "StudyInstanceUID": chosen.studyInstanceUID, "SeriesInstanceUID": chosen.seriesInstanceUID,
@@ -266,8 +271,8 @@ struct MonaiLabelAPI: Sendable {
     /// The case's image as an NRRD the plugins load (int16 when every voxel fits, else float).
     func image(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
         let record = try await caseRecord(request, session, context, action: "monailabel.image")
-        let handle = try await api.handle(record)
-        let voxels = try await api.queue.run { handle.session.volume.voxels }
+        let handle = try await cases.handle(record)
+        let voxels = try await cases.queue.run { handle.session.volume.voxels }
         let whole = voxels.allSatisfy { $0 == $0.rounded() && abs($0) <= 32767 }
         let bytes = NRRD.write(voxels.map(Double.init), type: whole ? .int16 : .float, grid: try await grid(record))
         return Self.attachment(bytes, filename: "image.nrrd")
@@ -281,8 +286,8 @@ struct MonaiLabelAPI: Sendable {
         let form = try await FormData.read(request, limit: Self.maximumBodyBytes)
         guard let file = form.fields["label"] else { throw APIFailure.badRequest("the form has no 'label' file") }
         let metadata = try model()
-        let handle = try await api.handle(record)
-        let size = try await api.queue.run {
+        let handle = try await cases.handle(record)
+        let size = try await cases.queue.run {
             [handle.session.volume.columns, handle.session.volume.rows, handle.session.volume.slices]
         }
         var values: [Int]
@@ -308,15 +313,11 @@ struct MonaiLabelAPI: Sendable {
         let labels = try Self.translate(
             values, info: form.json("params")["label_info"], classes: metadata.classes.map(\.name))
         let mask = LabelVolumeData(columns: size[0], rows: size[1], slices: size[2], labels: labels)
-        let round = try await api.queue.run { handle.session.round }
-        _ = try await RoundRepository(pool: api.pool).commit(
-            NewRound(
-                caseID: record.id, userID: session.user.id, number: round, kind: .fusion, mask: mask,
-                model: handle.modelName))
+        try await cases.recordMask(mask, on: record, by: CaseActor(session, context))
         var accepted: String?
         let tag = request.uri.queryParameters.get("tag") ?? "final"
         if tag == "final", session.user.role != .annotator, labels.contains(where: { $0 != 0 }) {
-            accepted = try await api.writeSEG(of: record, model: metadata, by: session)
+            accepted = try await cases.writeSEG(of: record, model: metadata, by: CaseActor(session, context))
         }
         var body: [String: Any] = ["image": record.seriesInstanceUID, "label": "\(record.id)", "tag": tag]
         if let accepted { body["sopInstanceUID"] = accepted }
@@ -354,7 +355,7 @@ struct MonaiLabelAPI: Sendable {
     // MARK: Helpers
 
     func model() throws -> ModelMetadata {
-        guard let sessions = api.sessions else {
+        guard let sessions = cases.sessions else {
             throw APIFailure(status: .serviceUnavailable, code: "no_model", message: "no segmentation model is loaded")
         }
         return sessions.models.sim.metadata
@@ -367,17 +368,12 @@ struct MonaiLabelAPI: Sendable {
         guard let image = request.uri.queryParameters.get("image"), !image.isEmpty else {
             throw APIFailure.badRequest("name the image: ?image=<Series Instance UID>")
         }
-        let record = try await CaseRepository(pool: api.pool).find(seriesInstanceUID: image)
-        if session.user.role == .annotator && record.assigneeID != session.user.id {
-            throw APIFailure.forbidden("case \(record.id) is assigned to someone else")
-        }
-        try await api.audit(session, action, context: context, record: record)
-        return record
+        return try await cases.open(seriesInstanceUID: image, by: CaseActor(session, context), action: action)
     }
 
     /// The case's voxel grid in patient coordinates (LPS), as NRRD writes it.
     func grid(_ record: CaseRecord) async throws -> VolumeGrid {
-        guard let volume = try await VolumeRepository(pool: api.pool).volume(seriesID: record.seriesID),
+        guard let volume = try await VolumeRepository(pool: cases.pool).volume(seriesID: record.seriesID),
             volume.direction.count == 9, volume.spacing.count == 3
         else { throw APIFailure.notFound("case \(record.id) has no assembled volume") }
         let d = volume.direction

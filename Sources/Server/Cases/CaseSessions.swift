@@ -149,7 +149,7 @@ actor CaseSessions {
                 if interaction.kind.isStroke {
                     try session.paint(try stroke(interaction, in: session.volume))
                 } else {
-                    _ = try CaseAPI.click(
+                    _ = try CaseService.click(
                         session, on: VolumePlane(interaction.plane), index: interaction.sliceIndex, x: interaction.x,
                         y: interaction.y, label: interaction.classIndex, erase: interaction.kind == .erase)
                 }

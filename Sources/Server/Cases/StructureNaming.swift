@@ -1,6 +1,5 @@
 import DicomKit
 import Foundation
-import Hummingbird
 import Segmentation
 import Store
 
@@ -70,7 +69,7 @@ enum StructureNaming {
         let given = try [request.type, request.category, request.modifier].map { codes in
             try codes.map { codes throws -> CodedConcept in
                 guard !codes.contains(""), let concept = CodedConcept(triple: codes) else {
-                    throw APIFailure.badRequest("a code is [scheme, code, meaning], not \(codes)")
+                    throw CaseError.invalid("a code is [scheme, code, meaning], not \(codes)")
                 }
                 return concept
             }
@@ -84,38 +83,26 @@ enum StructureNaming {
                 type: type, category: given[1] ?? listed?.category ?? .anatomicalStructure, modifier: given[2])
         }
         guard given[1] == nil, given[2] == nil else {
-            throw APIFailure.badRequest("a category or modifier needs a type")
+            throw CaseError.invalid("a category or modifier needs a type")
         }
         if let project = codings.first(where: { $0.key.caseInsensitiveCompare(request.name) == .orderedSame })?.value {
             return project.coding
         }
         if let standard = SegmentationTerminology.coding(named: request.name) { return standard }
-        throw APIFailure(
-            status: .unprocessableContent, code: "needs_code",
+        throw CaseError.unprocessable(
+            code: "needs_code",
             message:
                 "'\(request.name)' is not a type of the DICOM segmentation terminology (CID 7151) or the project's "
                 + "catalogue: choose its code (GET /api/v1/structure-codes?q=...), or Tissue explicitly")
     }
 }
 
-extension CaseAPI {
-    /// `POST /api/v1/cases/{id}/structures`: names a structure; it gets a label value above the
-    /// model's classes and a class-agnostic session of its own.
-    func nameStructure(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response
-    {
-        let record = try await caseRecord(context, session)
-        let body = try await JSONBody.decode(StructureNaming.Request.self, from: request)
-        let handle = try await handle(record)
-        let structure = try await createStructure(body, in: record, handle: handle, by: session, context: context)
-        return try JSONBody.response(structure, status: .created)
-    }
-
+extension CaseService {
     /// The case's structure named `name`, named now when the case has none by that name. For clients
     /// that cannot choose a code (MONAI Label's label names): a name outside the terminology and the
     /// project's catalogue is coded Tissue, as MONAI Label itself codes every label.
     func structure(
-        named name: String, in record: CaseRecord, handle: SessionHandle, by session: AuthSession,
-        context: DelineateContext
+        named name: String, in record: CaseRecord, by actor: CaseActor
     ) async throws -> CaseStructure {
         let existing = try await StructureRepository(pool: pool).structures(caseID: record.id)
         if let found = existing.first(where: { $0.name.caseInsensitiveCompare(name) == .orderedSame }) { return found }
@@ -123,24 +110,24 @@ extension CaseAPI {
         if (try? StructureNaming.coding(for: request, codings: configuration.labelCodings)) == nil {
             request.type = CodedConcept.tissue.triple
         }
-        return try await createStructure(request, in: record, handle: handle, by: session, context: context)
+        return try await nameStructure(request, in: record, by: actor)
     }
 
     /// Names a structure: stores it with its codes and colour, gives the live session a class-agnostic
-    /// session for it, and audits it.
-    func createStructure(
-        _ request: StructureNaming.Request, in record: CaseRecord, handle: SessionHandle, by session: AuthSession,
-        context: DelineateContext
-    ) async throws -> CaseStructure {
+    /// session for it (a label value above the model's classes), and audits it.
+    func nameStructure(_ request: StructureNaming.Request, in record: CaseRecord, by actor: CaseActor)
+        async throws -> CaseStructure
+    {
+        let handle = try await handle(record)
         var request = request
         request.name = request.name.trimmingCharacters(in: .whitespacesAndNewlines)
         let name = request.name
         guard (1...64).contains(name.count) else {
-            throw APIFailure.badRequest("a structure's name has 1 to 64 characters")
+            throw CaseError.invalid("a structure's name has 1 to 64 characters")
         }
         guard handle.session.structuresEnabled else {
-            throw APIFailure(
-                status: .serviceUnavailable, code: "no_structure_model",
+            throw CaseError.unavailable(
+                code: "no_structure_model",
                 message: "no class-agnostic network (sim-any.safetensors) is loaded; structures cannot be named")
         }
         let coding = try StructureNaming.coding(for: request, codings: configuration.labelCodings)
@@ -148,10 +135,10 @@ extension CaseAPI {
         let structure = try await StructureRepository(pool: pool).create(
             caseID: record.id, name: name, type: codes.type, category: codes.category, modifier: codes.modifier,
             palette: StructureNaming.palette, firstValue: handle.session.sim.metadata.classCount,
-            userID: session.user.id)
+            userID: actor.user.id)
         try await queue.run { try handle.session.addStructure(value: UInt8(structure.value)) }
         try await audit(
-            session, "case.structure.create", context: context, record: record,
+            actor, "case.structure.create", record: record,
             detail: ["name": name, "value": structure.value, "type": codes.type, "modifier": codes.modifier ?? []])
         return structure
     }
