@@ -74,6 +74,11 @@ struct APIFailure: Error {
     var response: Response { APIError.response(status, code: code, message: message) }
 }
 
+/// Hummingbird answers an APIFailure that reaches it with the same JSON body.
+extension APIFailure: HTTPResponseError {
+    func response(from request: Request, context: some RequestContext) throws -> Response { response }
+}
+
 /// JSON in and out for the API.
 enum JSONBody {
     static let encoder: JSONEncoder = {

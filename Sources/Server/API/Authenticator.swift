@@ -164,28 +164,6 @@ struct Authenticator: Sendable {
             }
     }
 
-    typealias Handler = @Sendable (Request, DelineateContext, AuthSession) async throws -> Response
-
-    /// Registers a route that needs a signed-in user with one of `roles`; errors become JSON bodies.
-    func route(
-        _ router: Router<DelineateContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
-        roles: Set<Role> = Set(Role.allCases), _ handler: @escaping Handler
-    ) {
-        let authenticator = self
-        router.on(path, method: method) { request, context -> Response in
-            do {
-                let session = try await authenticator.authenticate(request, clientAddress: context.clientAddress)
-                guard roles.contains(session.user.role) else {
-                    throw APIFailure.forbidden(
-                        "this needs the role \(roles.map(\.rawValue).sorted().joined(separator: " or "))")
-                }
-                return try await handler(request, context, session)
-            } catch {
-                return APIFailure.from(error).response
-            }
-        }
-    }
-
     /// The token a request carries (cookie or bearer), for logout.
     static func token(of request: Request) -> String? {
         credentials("Bearer", in: request) ?? cookie(cookieName, in: request)
@@ -241,4 +219,59 @@ actor LoginRateLimiter {
 /// session token and when to check the password again.
 final class BasicSignIns: Sendable {
     let entries = Mutex<[String: (token: String, until: Date)]>([:])
+}
+
+/// Signs each request of a route group in (cookie with CSRF, bearer token or HTTP Basic) and puts
+/// the session in the context; without one the request is answered 401 and no route runs.
+struct AuthenticationMiddleware: RouterMiddleware {
+    let authenticator: Authenticator
+
+    func handle(
+        _ request: Request, context: DelineateContext, next: (Request, DelineateContext) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        context.session = try await authenticator.authenticate(request, clientAddress: context.clientAddress)
+        return try await next(request, context)
+    }
+}
+
+/// Answers whatever a route group's routes throw as JSON (`APIFailure.from`): the protocol's
+/// failures with their status, the case service's refusals, database outages as 503.
+struct APIErrorMiddleware: RouterMiddleware {
+    func handle(
+        _ request: Request, context: DelineateContext, next: (Request, DelineateContext) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            return APIFailure.from(error).response
+        }
+    }
+}
+
+extension RouterGroup<DelineateContext> {
+    /// A route handler given the signed-in user's session.
+    typealias SignedInHandler = @Sendable (Request, DelineateContext, AuthSession) async throws -> Response
+
+    /// Adds a route for the users the group's `AuthenticationMiddleware` signed in, when their role
+    /// is one of `roles` (403 otherwise).
+    @discardableResult
+    func on(
+        _ method: HTTPRequest.Method, _ path: RouterPath, roles: Set<Role> = Set(Role.allCases),
+        _ handler: @escaping SignedInHandler
+    ) -> Self {
+        on(path, method: method) { request, context -> Response in
+            guard let session = context.session else { throw APIFailure.unauthenticated }
+            guard roles.contains(session.user.role) else {
+                throw APIFailure.forbidden(
+                    "this needs the role \(roles.map(\.rawValue).sorted().joined(separator: " or "))")
+            }
+            return try await handler(request, context, session)
+        }
+    }
+
+    /// The group with errors answered as JSON and every later route signed in.
+    func signedIn(by authenticator: Authenticator) -> Self {
+        add(middleware: APIErrorMiddleware()).add(middleware: AuthenticationMiddleware(authenticator: authenticator))
+    }
 }

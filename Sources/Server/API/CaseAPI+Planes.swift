@@ -52,20 +52,20 @@ extension CaseAPI {
         var projections: [ProjectionView]
     }
 
-    func registerPlanes(on router: Router<DelineateContext>) {
+    func registerPlanes(on api: RouterGroup<DelineateContext>) {
         // The labels are copied on the inference queue; the projections are made off it.
-        route(router, .get, "/api/v1/cases/:id/projections") { _, context, session in
+        api.on(.get, "cases/:id/projections") { _, context, session in
             let handle = try await self.handle(try await self.caseRecord(context, session))
             let labels = try await queue.run { handle.session.labels }
             return try JSONBody.response(
                 Projections(projections: LabelProjection.all(labels, of: handle.volume).map(ProjectionView.init)))
         }
-        route(router, .get, "/api/v1/cases/:id/planes/:plane/:index/raw") { _, context, session in
+        api.on(.get, "cases/:id/planes/:plane/:index/raw") { _, context, session in
             let (handle, plane, index) = try await self.planeHandle(context, session)
             let volume = handle.volume
             return Self.rawResponse(Self.int16Bytes(plane.voxels(index, in: volume).map { volume.voxels[$0] }))
         }
-        route(router, .get, "/api/v1/cases/:id/planes/:plane/:index/labels") { _, context, session in
+        api.on(.get, "cases/:id/planes/:plane/:index/labels") { _, context, session in
             let (handle, plane, index) = try await self.planeHandle(context, session)
             let labels = try await queue.run {
                 handle.session.labels(at: plane.voxels(index, in: handle.volume))

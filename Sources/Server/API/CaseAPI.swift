@@ -18,21 +18,10 @@ struct CaseAPI: Sendable {
     var queue: InferenceQueue { cases.queue }
     var sessions: CaseSessions? { cases.sessions }
 
-    /// Registers a route that needs a signed-in user with one of `roles`; errors become JSON bodies.
-    func route(
-        _ router: Router<DelineateContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
-        roles: Set<Role> = Set(Role.allCases), _ handler: @escaping Authenticator.Handler
-    ) {
-        authenticator.route(router, method, path, roles: roles, handler)
-    }
-
     func register(on router: Router<DelineateContext>) {
-        router.post("/api/v1/login") { request, context in
-            do { return try await self.login(request, context: context) } catch {
-                return APIFailure.from(error).response
-            }
-        }
-        router.post("/api/v1/logout") { request, _ in
+        let v1 = router.group("/api/v1").add(middleware: APIErrorMiddleware())
+        v1.post("login") { request, context in try await self.login(request, context: context) }
+        v1.post("logout") { request, _ in
             if let token = Authenticator.token(of: request) {
                 try? await AuthSessionRepository(pool: pool).close(token: token)
             }
@@ -43,80 +32,82 @@ struct CaseAPI: Sendable {
                         "\(Authenticator.cookieName)=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict\(self.secure)"
                 ])
         }
-        route(router, .get, "/api/v1/me") { _, _, session in try JSONBody.response(session.user) }
-        route(router, .get, "/api/v1/cases") { request, _, session in try await self.worklist(request, session) }
-        route(router, .get, "/api/v1/cases/:id") { request, context, session in
+        // Every route below needs a signed-in user.
+        let api = v1.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
+        api.on(.get, "me") { _, _, session in try JSONBody.response(session.user) }
+        api.on(.get, "cases") { request, _, session in try await self.worklist(request, session) }
+        api.on(.get, "cases/:id") { request, context, session in
             let record = try await self.caseRecord(context, session, action: "case.open")
             return try await self.detail(record)
         }
-        route(router, .get, "/api/v1/cases/:id/slices/:slice/image.png") { request, context, session in
+        api.on(.get, "cases/:id/slices/:slice/image.png") { request, context, session in
             try await self.sliceImage(request, context, session)
         }
-        route(router, .get, "/api/v1/cases/:id/slices/:slice/raw") { _, context, session in
+        api.on(.get, "cases/:id/slices/:slice/raw") { _, context, session in
             let (handle, slice) = try await self.sliceHandle(context, session)
             let volume = handle.volume
             return Self.rawResponse(
                 Self.int16Bytes(volume.voxels[slice * volume.sliceArea..<(slice + 1) * volume.sliceArea]))
         }
-        route(router, .get, "/api/v1/cases/:id/slices/:slice/labels") { _, context, session in
+        api.on(.get, "cases/:id/slices/:slice/labels") { _, context, session in
             let (handle, slice) = try await self.sliceHandle(context, session)
             let labels = try await queue.run { Array(handle.session.sliceLabels(slice)) }
             return try JSONBody.response(SliceLabels(slice: slice, labels: labels))
         }
-        registerPlanes(on: router)
-        route(router, .post, "/api/v1/cases/:id/clicks") { request, context, session in
+        registerPlanes(on: api)
+        api.on(.post, "cases/:id/clicks") { request, context, session in
             try await self.click(request, context, session)
         }
-        route(router, .post, "/api/v1/cases/:id/clicks/batch") { request, context, session in
+        api.on(.post, "cases/:id/clicks/batch") { request, context, session in
             try await self.clickBatch(request, context, session)
         }
-        route(router, .post, "/api/v1/cases/:id/strokes") { request, context, session in
+        api.on(.post, "cases/:id/strokes") { request, context, session in
             let record = try await self.caseRecord(context, session)
             let body = try await JSONBody.decode(CaseService.StrokeCommand.self, from: request)
             return try JSONBody.response(try await cases.stroke(body, on: record, by: CaseActor(session, context)))
         }
-        route(router, .patch, "/api/v1/cases/:id", roles: [.reviewer, .admin]) { request, context, session in
+        api.on(.patch, "cases/:id", roles: [.reviewer, .admin]) { request, context, session in
             try await self.updateCase(request, context, session)
         }
-        route(router, .post, "/api/v1/cases/:id/undo") { _, context, session in
+        api.on(.post, "cases/:id/undo") { _, context, session in
             try JSONBody.response(try await cases.undo(on: try await self.caseRecord(context, session)))
         }
-        route(router, .post, "/api/v1/cases/:id/propagate") { request, context, session in
+        api.on(.post, "cases/:id/propagate") { request, context, session in
             try await self.propagate(request, context, session)
         }
-        route(router, .get, "/api/v1/cases/:id/progress") { _, context, session in
+        api.on(.get, "cases/:id/progress") { _, context, session in
             let record = try await self.caseRecord(context, session)
             let progress = try await self.handle(record).progress.withLock { $0 }
             return try JSONBody.response([
                 "done": progress.done, "total": progress.total, "running": progress.running ? 1 : 0,
             ])
         }
-        route(router, .get, "/api/v1/cases/:id/progress/events") { _, context, session in
+        api.on(.get, "cases/:id/progress/events") { _, context, session in
             let record = try await self.caseRecord(context, session)
             return Self.progressEvents(try await self.handle(record))
         }
-        route(router, .get, "/api/v1/cases/:id/next-slice") { _, context, session in
+        api.on(.get, "cases/:id/next-slice") { _, context, session in
             let record = try await self.caseRecord(context, session)
             let handle = try await self.handle(record)
             let suggestion = try await queue.run { handle.session.suggestNextSlice() }
             return try JSONBody.response(NextSlice(slice: suggestion))
         }
-        route(router, .get, "/api/v1/cases/:id/timings") { _, context, session in
+        api.on(.get, "cases/:id/timings") { _, context, session in
             let record = try await self.caseRecord(context, session)
             return try JSONBody.response(try await RoundRepository(pool: pool).timings(caseID: record.id))
         }
-        route(router, .get, "/api/v1/cases/:id/exports") { _, context, session in
+        api.on(.get, "cases/:id/exports") { _, context, session in
             let record = try await self.caseRecord(context, session)
             let exports = try await ExportRepository(pool: pool).exports(caseID: record.id)
             return try JSONBody.response(exports.map(ExportStatus.init))
         }
-        route(router, .post, "/api/v1/cases/:id/structures") { request, context, session in
+        api.on(.post, "cases/:id/structures") { request, context, session in
             let record = try await self.caseRecord(context, session)
             let body = try await JSONBody.decode(StructureNaming.Request.self, from: request)
             let structure = try await cases.nameStructure(body, in: record, by: CaseActor(session, context))
             return try JSONBody.response(structure, status: .created)
         }
-        route(router, .get, "/api/v1/structure-codes") { request, _, _ in
+        api.on(.get, "structure-codes") { request, _, _ in
             let query = request.uri.queryParameters
             guard let limit = Int(query.get("limit") ?? "20"), (1...200).contains(limit) else {
                 throw APIFailure.badRequest("limit is a whole number from 1 to 200")
@@ -124,13 +115,13 @@ struct CaseAPI: Sendable {
             return try JSONBody.response(
                 StructureNaming.choices(configuration.labelCodings, query: query.get("q") ?? "", limit: limit))
         }
-        route(router, .post, "/api/v1/cases/:id/accept", roles: [.reviewer, .admin]) { request, context, session in
+        api.on(.post, "cases/:id/accept", roles: [.reviewer, .admin]) { request, context, session in
             try await self.accept(request, context, session)
         }
-        route(router, .post, "/api/v1/cases", roles: [.reviewer, .admin]) { request, context, session in
+        api.on(.post, "cases", roles: [.reviewer, .admin]) { request, context, session in
             try await self.createCase(request, context, session)
         }
-        route(router, .get, "/api/v1/admin/audit", roles: [.admin]) { request, _, _ in
+        api.on(.get, "admin/audit", roles: [.admin]) { request, _, _ in
             let query = request.uri.queryParameters
             let entries = try await AuditLog(pool: pool).query(
                 username: query.get("username"), patientID: query.get("patientId"), actionPrefix: query.get("action"),
@@ -141,17 +132,17 @@ struct CaseAPI: Sendable {
             guard query.get("format") == "csv" else { return try JSONBody.response(entries) }
             return Self.csvResponse(AuditEntry.csv(entries), filename: "access-audit.csv")
         }
-        route(router, .get, "/api/v1/admin/annotation-time/cases/:id", roles: [.admin]) { _, context, _ in
+        api.on(.get, "admin/annotation-time/cases/:id", roles: [.admin]) { _, context, _ in
             guard let caseID = context.parameters.get("id", as: Int.self) else {
                 throw APIFailure.badRequest("the case id must be a number")
             }
             let events = try await RoundRepository(pool: pool).annotationEvents(from: nil, to: nil, caseID: caseID)
             return try JSONBody.response(CaseTimeline(caseID: caseID, events: events))
         }
-        route(router, .get, "/api/v1/admin/annotation-time", roles: [.admin]) { request, _, _ in
+        api.on(.get, "admin/annotation-time", roles: [.admin]) { request, _, _ in
             try await self.annotationTime(request)
         }
-        route(router, .get, "/api/v1/admin/models", roles: [.admin]) { _, _, _ in
+        api.on(.get, "admin/models", roles: [.admin]) { _, _, _ in
             guard let sessions else {
                 throw APIFailure(
                     status: .serviceUnavailable, code: "no_model", message: "no segmentation model is loaded")
@@ -160,11 +151,11 @@ struct CaseAPI: Sendable {
                 LoadedModelsInfo(
                     interactive: sessions.models.sim.metadata, propagation: sessions.models.propagation?.metadata))
         }
-        route(router, .get, "/api/v1/admin/pacs-nodes", roles: [.admin]) { _, _, _ in
+        api.on(.get, "admin/pacs-nodes", roles: [.admin]) { _, _, _ in
             let nodes = try await ExportRepository(pool: pool).nodeSummaries()
             return try JSONBody.response(PacsNodes(configured: configuration.pacs.map(\.description), nodes: nodes))
         }
-        route(router, .post, "/api/v1/admin/users", roles: [.admin]) { request, context, session in
+        api.on(.post, "admin/users", roles: [.admin]) { request, context, session in
             let body = try await JSONBody.decode(NewUser.self, from: request)
             guard body.password.count >= 8 else {
                 throw APIFailure.badRequest("password must have at least 8 characters")

@@ -1,12 +1,14 @@
 public import Hummingbird
 public import NIOCore
-import Store
+public import Store
 
 /// The request context of every route: Hummingbird's core context (with the request id its
 /// logger carries) and the peer's address, which the audit trail records.
 public struct DelineateContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// The signed-in user's session, set by `AuthenticationMiddleware` on the routes that need one.
+    public var session: AuthSession?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -30,13 +30,14 @@ struct PacsPullAPI: Sendable {
 
     func register(on router: Router<DelineateContext>) {
         let roles: Set<Role> = [.reviewer, .admin]
-        authenticator.route(router, .get, "/api/v1/pacs/sources", roles: roles) { _, _, _ in
+        let pacs = router.group("/api/v1/pacs").signedIn(by: authenticator)
+        pacs.on(.get, "sources", roles: roles) { _, _, _ in
             try JSONBody.response(
                 cases.configuration.pacsSources.enumerated().map {
                     Source(id: $0.offset + 1, description: $0.element.description)
                 })
         }
-        authenticator.route(router, .get, "/api/v1/pacs/sources/:source/studies", roles: roles) {
+        pacs.on(.get, "sources/:source/studies", roles: roles) {
             request, context, session in
             let source = try self.source(context)
             let query = request.uri.queryParameters
@@ -49,7 +50,7 @@ struct PacsPullAPI: Sendable {
                 detail: ["source": source.description, "query": request.uri.query ?? "", "matches": studies.count])
             return try JSONBody.response(studies)
         }
-        authenticator.route(router, .post, "/api/v1/pacs/sources/:source/retrieve", roles: roles) {
+        pacs.on(.post, "sources/:source/retrieve", roles: roles) {
             request, context, session in
             let source = try self.source(context)
             let body = try await JSONBody.decode(Retrieve.self, from: request)

@@ -21,30 +21,31 @@ struct DicomWebServer: Sendable {
 
     func register(on router: Router<DelineateContext>) {
         let readers: Set<Role> = [.reviewer, .admin]
-        let study = "\(Self.root)/studies/:study"
+        let dicomweb = router.group(RouterPath(Self.root)).signedIn(by: authenticator)
+        let study = "studies/:study"
         let series = "\(study)/series/:series"
         let instance = "\(series)/instances/:instance"
         for (path, level) in [
-            ("\(Self.root)/studies", Level.study), ("\(Self.root)/series", .series), ("\(study)/series", .series),
-            ("\(Self.root)/instances", .instance), ("\(study)/instances", .instance),
+            ("studies", Level.study), ("series", .series), ("\(study)/series", .series),
+            ("instances", .instance), ("\(study)/instances", .instance),
             ("\(series)/instances", .instance),
         ] {
-            authenticator.route(router, .get, RouterPath(path), roles: readers) { request, context, session in
+            dicomweb.on(.get, RouterPath(path), roles: readers) { request, context, session in
                 try await search(level, request, context, session)
             }
         }
         for path in [study, series, instance] {
-            authenticator.route(router, .get, RouterPath(path), roles: readers) { request, context, session in
+            dicomweb.on(.get, RouterPath(path), roles: readers) { request, context, session in
                 try await retrieve(request, context, session)
             }
-            authenticator.route(router, .get, RouterPath(path + "/metadata"), roles: readers) {
+            dicomweb.on(.get, RouterPath(path + "/metadata"), roles: readers) {
                 request, context, session in try await metadata(request, context, session)
             }
         }
-        authenticator.route(router, .get, RouterPath(instance + "/frames/:frames"), roles: readers) {
+        dicomweb.on(.get, RouterPath(instance + "/frames/:frames"), roles: readers) {
             _, context, session in try await frames(context, session)
         }
-        authenticator.route(router, .get, RouterPath(instance + "/bulkdata/:tag"), roles: readers) {
+        dicomweb.on(.get, RouterPath(instance + "/bulkdata/:tag"), roles: readers) {
             _, context, session in try await bulkData(context, session)
         }
     }

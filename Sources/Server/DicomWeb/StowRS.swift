@@ -20,7 +20,8 @@ struct StowRS: Sendable {
     let logger: Logger
 
     func register(on router: Router<DelineateContext>) {
-        authenticator.route(router, .post, "/dicomweb/studies", roles: Self.senders) { request, context, session in
+        let dicomweb = router.group(RouterPath(DicomWebServer.root)).signedIn(by: authenticator)
+        dicomweb.on(.post, "studies", roles: Self.senders) { request, context, session in
             try await self.store(request, context: context, session: session)
         }
     }

@@ -21,25 +21,25 @@ struct MonaiLabelAPI: Sendable {
     let authenticator: Authenticator
 
     func register(on router: Router<DelineateContext>) {
-        let root = Self.root
         // A trailing slash (`/info/`, as the plugins write it) matches the same route.
-        router.get(RouterPath("\(root)/auth")) { _, _ in
+        let monai = router.group(RouterPath(Self.root)).add(middleware: APIErrorMiddleware())
+        monai.get("auth") { _, _ in
             try Self.json(["enabled": true, "client_id": "delineate", "realm": "delineate"])
         }
-        router.post(RouterPath("\(root)/auth/token")) { request, context in
-            do { return try await token(request, context) } catch { return APIFailure.from(error).response }
-        }
-        authenticator.route(router, .get, RouterPath("\(root)/info")) { _, _, _ in try await info() }
-        authenticator.route(router, .post, RouterPath("\(root)/infer/:model")) { request, context, session in
+        monai.post("auth/token") { request, context in try await token(request, context) }
+        // Every route below needs a signed-in user.
+        monai.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
+        monai.on(.get, "info") { _, _, _ in try await info() }
+        monai.on(.post, "infer/:model") { request, context, session in
             try await infer(request, context, session)
         }
-        authenticator.route(router, .post, RouterPath("\(root)/activelearning/:strategy")) { _, context, session in
+        monai.on(.post, "activelearning/:strategy") { _, context, session in
             try await nextSample(context, session)
         }
-        authenticator.route(router, .get, RouterPath("\(root)/datastore/image")) { request, context, session in
+        monai.on(.get, "datastore/image") { request, context, session in
             try await image(request, context, session)
         }
-        authenticator.route(router, .put, RouterPath("\(root)/datastore/label")) { request, context, session in
+        monai.on(.put, "datastore/label") { request, context, session in
             try await saveLabel(request, context, session)
         }
     }
