@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Segmentation
 import Store
 
 /// Administration: the annotation-time report, case changes and cases made by hand, and the
@@ -29,7 +30,64 @@ extension CaseAPI {
     }
 
     /// The annotation-time audit: per case and user, and per user and week, as JSON or CSV.
-    func annotationTime(_ request: Request) async throws -> Response {
+    /// The access audit, filtered, as JSON or CSV.
+    func accessAudit(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws
+        -> Response
+    {
+        let query = request.uri.queryParameters
+        let entries = try await AuditLog(pool: pool).query(
+            username: query.get("username"), patientID: query.get("patientId"), actionPrefix: query.get("action"),
+            from: try Self.instant(query, "from", endOfDay: false),
+            to: try Self.instant(query, "to", endOfDay: true),
+            limit: min(query.get("limit", as: Int.self) ?? 100, 10_000),
+            offset: query.get("offset", as: Int.self) ?? 0)
+        guard query.get("format") == "csv" else { return try JSONBody.response(entries) }
+        return Self.csvResponse(AuditEntry.csv(entries), filename: "access-audit.csv")
+    }
+
+    /// One case's annotation events in order.
+    func caseTimeline(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws
+        -> Response
+    {
+        guard let caseID = context.parameters.get("id", as: Int.self) else {
+            throw APIFailure.badRequest("the case id must be a number")
+        }
+        let events = try await RoundRepository(pool: pool).annotationEvents(from: nil, to: nil, caseID: caseID)
+        return try JSONBody.response(CaseTimeline(caseID: caseID, events: events))
+    }
+
+    /// The loaded networks' metadata.
+    func models(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
+        guard let sessions else {
+            throw APIFailure(status: .serviceUnavailable, code: "no_model", message: "no segmentation model is loaded")
+        }
+        return try JSONBody.response(
+            LoadedModelsInfo(
+                interactive: sessions.models.sim.metadata, propagation: sessions.models.propagation?.metadata))
+    }
+
+    /// The configured PACS destinations and what was delivered to each.
+    func pacsNodes(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
+        let nodes = try await ExportRepository(pool: pool).nodeSummaries()
+        return try JSONBody.response(PacsNodes(configured: configuration.pacs.map(\.description), nodes: nodes))
+    }
+
+    /// A local account (201); the password is stored as a bcrypt hash.
+    func createUser(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
+        let body = try await JSONBody.decode(NewUser.self, from: request)
+        guard body.password.count >= 8 else {
+            throw APIFailure.badRequest("password must have at least 8 characters")
+        }
+        let user = try await UserRepository(pool: pool).create(
+            username: body.username, displayName: body.displayName ?? body.username, role: body.role,
+            passwordHash: PasswordHasher.hash(body.password))
+        try await cases.audit(CaseActor(session, context), "admin.user.create", detail: ["username": body.username])
+        return try JSONBody.response(user, status: .created)
+    }
+
+    func annotationTime(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws
+        -> Response
+    {
         let query = request.uri.queryParameters
         let idle = query.get("idleSeconds").map { Double($0) } ?? configuration.idleSeconds
         guard let idle, idle > 0 else { throw APIFailure.badRequest("idleSeconds must be a positive number") }

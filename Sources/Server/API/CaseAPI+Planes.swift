@@ -52,27 +52,48 @@ extension CaseAPI {
         var projections: [ProjectionView]
     }
 
-    func registerPlanes(on api: RouterGroup<DelineateContext>) {
-        // The labels are copied on the inference queue; the projections are made off it.
-        api.on(.get, "cases/:id/projections") { _, context, session in
-            let handle = try await self.handle(try await self.caseRecord(context, session))
-            let labels = try await queue.run { handle.session.labels }
-            return try JSONBody.response(
-                Projections(projections: LabelProjection.all(labels, of: handle.volume).map(ProjectionView.init)))
-        }
-        api.on(.get, "cases/:id/planes/:plane/:index/raw") { _, context, session in
-            let (handle, plane, index) = try await self.planeHandle(context, session)
-            let volume = handle.volume
-            return Self.rawResponse(Self.int16Bytes(plane.voxels(index, in: volume).map { volume.voxels[$0] }))
-        }
-        api.on(.get, "cases/:id/planes/:plane/:index/labels") { _, context, session in
-            let (handle, plane, index) = try await self.planeHandle(context, session)
-            let labels = try await queue.run {
-                handle.session.labels(at: plane.voxels(index, in: handle.volume))
-            }
-            return try JSONBody.response(
-                PlaneLabels(plane: plane.rawValue, index: index, runs: SliceLabels.runs(labels)))
-        }
+    /// The label projections (maximum intensity of each class) along the three axes. The labels
+    /// are copied on the inference queue; the projections are made off it.
+    func projections(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws
+        -> Response
+    {
+        let handle = try await handle(try await caseRecord(context, session))
+        let labels = try await queue.run { handle.session.labels }
+        return try JSONBody.response(
+            Projections(projections: LabelProjection.all(labels, of: handle.volume).map(ProjectionView.init)))
+    }
+
+    /// A slice's stored values (Int16, little-endian).
+    func sliceRaw(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
+        let (handle, slice) = try await sliceHandle(context, session)
+        let volume = handle.volume
+        return Self.rawResponse(
+            Self.int16Bytes(volume.voxels[slice * volume.sliceArea..<(slice + 1) * volume.sliceArea]))
+    }
+
+    /// A slice's labels as runs.
+    func sliceLabels(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws
+        -> Response
+    {
+        let (handle, slice) = try await sliceHandle(context, session)
+        let labels = try await queue.run { Array(handle.session.sliceLabels(slice)) }
+        return try JSONBody.response(SliceLabels(slice: slice, labels: labels))
+    }
+
+    /// A row or column plane's stored values (Int16, little-endian).
+    func planeRaw(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
+        let (handle, plane, index) = try await planeHandle(context, session)
+        let volume = handle.volume
+        return Self.rawResponse(Self.int16Bytes(plane.voxels(index, in: volume).map { volume.voxels[$0] }))
+    }
+
+    /// A row or column plane's labels as runs.
+    func planeLabels(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws
+        -> Response
+    {
+        let (handle, plane, index) = try await planeHandle(context, session)
+        let labels = try await queue.run { handle.session.labels(at: plane.voxels(index, in: handle.volume)) }
+        return try JSONBody.response(PlaneLabels(plane: plane.rawValue, index: index, runs: SliceLabels.runs(labels)))
     }
 
     /// The case's session and the plane the route names (`:plane` and `:index`, or the slice

@@ -20,153 +20,44 @@ struct CaseAPI: Sendable {
 
     func register(on router: Router<DelineateContext>) {
         let v1 = router.group("/api/v1").add(middleware: APIErrorMiddleware())
-        v1.post("login") { request, context in try await self.login(request, context: context) }
-        v1.post("logout") { request, _ in
-            if let token = Authenticator.token(of: request) {
-                try? await AuthSessionRepository(pool: pool).close(token: token)
-            }
-            return Response(
-                status: .noContent,
-                headers: [
-                    .setCookie:
-                        "\(Authenticator.cookieName)=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict\(self.secure)"
-                ])
-        }
-        // Every route below needs a signed-in user.
+        v1.post("login", use: login)
+        v1.post("logout", use: logout)
+        // Every route below needs a signed-in user; some a role beyond that.
         let api = v1.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
-        api.on(.get, "me") { _, _, session in try JSONBody.response(session.user) }
-        api.on(.get, "cases") { request, _, session in try await self.worklist(request, session) }
-        api.on(.get, "cases/:id") { request, context, session in
-            let record = try await self.caseRecord(context, session, action: "case.open")
-            return try await self.detail(record)
-        }
-        api.on(.get, "cases/:id/slices/:slice/image.png") { request, context, session in
-            try await self.sliceImage(request, context, session)
-        }
-        api.on(.get, "cases/:id/slices/:slice/raw") { _, context, session in
-            let (handle, slice) = try await self.sliceHandle(context, session)
-            let volume = handle.volume
-            return Self.rawResponse(
-                Self.int16Bytes(volume.voxels[slice * volume.sliceArea..<(slice + 1) * volume.sliceArea]))
-        }
-        api.on(.get, "cases/:id/slices/:slice/labels") { _, context, session in
-            let (handle, slice) = try await self.sliceHandle(context, session)
-            let labels = try await queue.run { Array(handle.session.sliceLabels(slice)) }
-            return try JSONBody.response(SliceLabels(slice: slice, labels: labels))
-        }
-        registerPlanes(on: api)
-        api.on(.post, "cases/:id/clicks") { request, context, session in
-            try await self.click(request, context, session)
-        }
-        api.on(.post, "cases/:id/clicks/batch") { request, context, session in
-            try await self.clickBatch(request, context, session)
-        }
-        api.on(.post, "cases/:id/strokes") { request, context, session in
-            let record = try await self.caseRecord(context, session)
-            let body = try await JSONBody.decode(CaseService.StrokeCommand.self, from: request)
-            return try JSONBody.response(try await cases.stroke(body, on: record, by: CaseActor(session, context)))
-        }
-        api.on(.patch, "cases/:id", roles: [.reviewer, .admin]) { request, context, session in
-            try await self.updateCase(request, context, session)
-        }
-        api.on(.post, "cases/:id/undo") { _, context, session in
-            try JSONBody.response(try await cases.undo(on: try await self.caseRecord(context, session)))
-        }
-        api.on(.post, "cases/:id/propagate") { request, context, session in
-            try await self.propagate(request, context, session)
-        }
-        api.on(.get, "cases/:id/progress") { _, context, session in
-            let record = try await self.caseRecord(context, session)
-            let progress = try await self.handle(record).progress.withLock { $0 }
-            return try JSONBody.response([
-                "done": progress.done, "total": progress.total, "running": progress.running ? 1 : 0,
-            ])
-        }
-        api.on(.get, "cases/:id/progress/events") { _, context, session in
-            let record = try await self.caseRecord(context, session)
-            return Self.progressEvents(try await self.handle(record))
-        }
-        api.on(.get, "cases/:id/next-slice") { _, context, session in
-            let record = try await self.caseRecord(context, session)
-            let handle = try await self.handle(record)
-            let suggestion = try await queue.run { handle.session.suggestNextSlice() }
-            return try JSONBody.response(NextSlice(slice: suggestion))
-        }
-        api.on(.get, "cases/:id/timings") { _, context, session in
-            let record = try await self.caseRecord(context, session)
-            return try JSONBody.response(try await RoundRepository(pool: pool).timings(caseID: record.id))
-        }
-        api.on(.get, "cases/:id/exports") { _, context, session in
-            let record = try await self.caseRecord(context, session)
-            let exports = try await ExportRepository(pool: pool).exports(caseID: record.id)
-            return try JSONBody.response(exports.map(ExportStatus.init))
-        }
-        api.on(.post, "cases/:id/structures") { request, context, session in
-            let record = try await self.caseRecord(context, session)
-            let body = try await JSONBody.decode(StructureNaming.Request.self, from: request)
-            let structure = try await cases.nameStructure(body, in: record, by: CaseActor(session, context))
-            return try JSONBody.response(structure, status: .created)
-        }
-        api.on(.get, "structure-codes") { request, _, _ in
-            let query = request.uri.queryParameters
-            guard let limit = Int(query.get("limit") ?? "20"), (1...200).contains(limit) else {
-                throw APIFailure.badRequest("limit is a whole number from 1 to 200")
-            }
-            return try JSONBody.response(
-                StructureNaming.choices(configuration.labelCodings, query: query.get("q") ?? "", limit: limit))
-        }
-        api.on(.post, "cases/:id/accept", roles: [.reviewer, .admin]) { request, context, session in
-            try await self.accept(request, context, session)
-        }
-        api.on(.post, "cases", roles: [.reviewer, .admin]) { request, context, session in
-            try await self.createCase(request, context, session)
-        }
-        api.on(.get, "admin/audit", roles: [.admin]) { request, _, _ in
-            let query = request.uri.queryParameters
-            let entries = try await AuditLog(pool: pool).query(
-                username: query.get("username"), patientID: query.get("patientId"), actionPrefix: query.get("action"),
-                from: try Self.instant(query, "from", endOfDay: false),
-                to: try Self.instant(query, "to", endOfDay: true),
-                limit: min(query.get("limit", as: Int.self) ?? 100, 10_000),
-                offset: query.get("offset", as: Int.self) ?? 0)
-            guard query.get("format") == "csv" else { return try JSONBody.response(entries) }
-            return Self.csvResponse(AuditEntry.csv(entries), filename: "access-audit.csv")
-        }
-        api.on(.get, "admin/annotation-time/cases/:id", roles: [.admin]) { _, context, _ in
-            guard let caseID = context.parameters.get("id", as: Int.self) else {
-                throw APIFailure.badRequest("the case id must be a number")
-            }
-            let events = try await RoundRepository(pool: pool).annotationEvents(from: nil, to: nil, caseID: caseID)
-            return try JSONBody.response(CaseTimeline(caseID: caseID, events: events))
-        }
-        api.on(.get, "admin/annotation-time", roles: [.admin]) { request, _, _ in
-            try await self.annotationTime(request)
-        }
-        api.on(.get, "admin/models", roles: [.admin]) { _, _, _ in
-            guard let sessions else {
-                throw APIFailure(
-                    status: .serviceUnavailable, code: "no_model", message: "no segmentation model is loaded")
-            }
-            return try JSONBody.response(
-                LoadedModelsInfo(
-                    interactive: sessions.models.sim.metadata, propagation: sessions.models.propagation?.metadata))
-        }
-        api.on(.get, "admin/pacs-nodes", roles: [.admin]) { _, _, _ in
-            let nodes = try await ExportRepository(pool: pool).nodeSummaries()
-            return try JSONBody.response(PacsNodes(configured: configuration.pacs.map(\.description), nodes: nodes))
-        }
-        api.on(.post, "admin/users", roles: [.admin]) { request, context, session in
-            let body = try await JSONBody.decode(NewUser.self, from: request)
-            guard body.password.count >= 8 else {
-                throw APIFailure.badRequest("password must have at least 8 characters")
-            }
-            let user = try await UserRepository(pool: pool).create(
-                username: body.username, displayName: body.displayName ?? body.username, role: body.role,
-                passwordHash: PasswordHasher.hash(body.password))
-            try await cases.audit(
-                CaseActor(session, context), "admin.user.create", detail: ["username": body.username])
-            return try JSONBody.response(user, status: .created)
-        }
+        let reviewers: Set<Role> = [.reviewer, .admin]
+        api.on(.get, "me", me)
+        api.on(.get, "structure-codes", structureCodes)
+        // Cases, their images and planes.
+        api.on(.get, "cases", worklist)
+        api.on(.post, "cases", roles: reviewers, createCase)
+        api.on(.get, "cases/:id", detail)
+        api.on(.patch, "cases/:id", roles: reviewers, updateCase)
+        api.on(.get, "cases/:id/slices/:slice/image.png", sliceImage)
+        api.on(.get, "cases/:id/slices/:slice/raw", sliceRaw)
+        api.on(.get, "cases/:id/slices/:slice/labels", sliceLabels)
+        api.on(.get, "cases/:id/projections", projections)
+        api.on(.get, "cases/:id/planes/:plane/:index/raw", planeRaw)
+        api.on(.get, "cases/:id/planes/:plane/:index/labels", planeLabels)
+        // The annotation loop (CaseAPI+Interactions).
+        api.on(.post, "cases/:id/clicks", click)
+        api.on(.post, "cases/:id/clicks/batch", clickBatch)
+        api.on(.post, "cases/:id/strokes", stroke)
+        api.on(.post, "cases/:id/undo", undo)
+        api.on(.post, "cases/:id/structures", nameStructure)
+        api.on(.post, "cases/:id/propagate", propagate)
+        api.on(.get, "cases/:id/progress", progress)
+        api.on(.get, "cases/:id/progress/events", progressEvents)
+        api.on(.get, "cases/:id/next-slice", nextSlice)
+        api.on(.post, "cases/:id/accept", roles: reviewers, accept)
+        api.on(.get, "cases/:id/timings", timings)
+        api.on(.get, "cases/:id/exports", exports)
+        // Administration (CaseAPI+Administration).
+        api.on(.get, "admin/audit", roles: [.admin], accessAudit)
+        api.on(.get, "admin/annotation-time", roles: [.admin], annotationTime)
+        api.on(.get, "admin/annotation-time/cases/:id", roles: [.admin], caseTimeline)
+        api.on(.get, "admin/models", roles: [.admin], models)
+        api.on(.get, "admin/pacs-nodes", roles: [.admin], pacsNodes)
+        api.on(.post, "admin/users", roles: [.admin], createUser)
     }
 
     // MARK: Handlers
@@ -185,7 +76,7 @@ struct CaseAPI: Sendable {
         var token: String
     }
 
-    func login(_ request: Request, context: DelineateContext) async throws -> Response {
+    func login(_ request: Request, _ context: DelineateContext) async throws -> Response {
         let body = try await JSONBody.decode(Login.self, from: request)
         let (session, token) = try await authenticator.signIn(
             username: body.username, password: body.password, clientAddress: context.clientAddress,
@@ -197,7 +88,35 @@ struct CaseAPI: Sendable {
             headers: [.setCookie: cookie])
     }
 
-    func worklist(_ request: Request, _ session: AuthSession) async throws -> Response {
+    /// Ends the session of the request's cookie or bearer token.
+    func logout(_ request: Request, _ context: DelineateContext) async throws -> Response {
+        if let token = Authenticator.token(of: request) {
+            try? await AuthSessionRepository(pool: pool).close(token: token)
+        }
+        return Response(
+            status: .noContent,
+            headers: [
+                .setCookie: "\(Authenticator.cookieName)=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict\(secure)"
+            ])
+    }
+
+    func me(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
+        try JSONBody.response(session.user)
+    }
+
+    /// Names and codes offered for a structure as the user types (`q`), at most `limit` (1-200).
+    func structureCodes(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws
+        -> Response
+    {
+        let query = request.uri.queryParameters
+        guard let limit = Int(query.get("limit") ?? "20"), (1...200).contains(limit) else {
+            throw APIFailure.badRequest("limit is a whole number from 1 to 200")
+        }
+        return try JSONBody.response(
+            StructureNaming.choices(configuration.labelCodings, query: query.get("q") ?? "", limit: limit))
+    }
+
+    func worklist(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
         let query = request.uri.queryParameters
         var filter = CaseFilter(
             status: try query.get("status").map { value in
@@ -235,7 +154,9 @@ struct CaseAPI: Sendable {
         return (handle, slice)
     }
 
-    func detail(_ record: CaseRecord) async throws -> Response {
+    /// The case as the viewer opens it: its size, round, classes, structures and planes (audited).
+    func detail(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
+        let record = try await caseRecord(context, session, action: "case.open")
         let handle = try await handle(record)
         let structures = try await StructureRepository(pool: pool).structures(caseID: record.id)
         let geometry = try await VolumeRepository(pool: pool).volume(seriesID: record.seriesID)
@@ -275,106 +196,6 @@ struct CaseAPI: Sendable {
         return Response(
             status: .ok, headers: [.contentType: "image/png", .cacheControl: "private, max-age=3600", .eTag: tag],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: png)))
-    }
-
-    /// Propagation progress as Server-Sent Events: a `progress` event whenever it changes (checked
-    /// every 100 ms), then one `done` event once no propagation runs, and the stream ends. A client
-    /// may open it just before or just after starting the propagation: the first second waits for
-    /// one to start.
-    static func progressEvents(_ handle: SessionHandle) -> Response {
-        @Sendable func event(_ name: String, _ progress: (done: Int, total: Int, running: Bool)) -> ByteBuffer {
-            ByteBuffer(
-                string:
-                    "event: \(name)\ndata: {\"done\": \(progress.done), \"total\": \(progress.total), \"running\": \(progress.running)}\n\n"
-            )
-        }
-        return Response(
-            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-            body: ResponseBody { writer in
-                let opened = handle.progress.withLock { $0 }
-                var last: (done: Int, total: Int, running: Bool)?
-                var waited = 0
-                while true {
-                    let now = handle.progress.withLock { $0 }
-                    // A propagation that began and ended between two samples still shows its result.
-                    let finishedUnseen = !now.running && last == nil && now != opened
-                    if (now.running || finishedUnseen), last.map({ $0 != now }) ?? true {
-                        try await writer.write(event("progress", now))
-                        last = now
-                    }
-                    if !now.running && (last != nil || waited >= 10) {
-                        try await writer.write(event("done", now))
-                        break
-                    }
-                    waited += 1
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-                try await writer.finish(nil)
-            })
-    }
-
-    struct ClickBatch: Decodable {
-        var clicks: [ClickCommand]
-    }
-
-    struct ClickBatchResult: Encodable {
-        var results: [ClickResult]
-    }
-
-    func click(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
-        let record = try await caseRecord(context, session)
-        let body = try await JSONBody.decode(ClickCommand.self, from: request)
-        return try JSONBody.response(try await cases.click(body, on: record, by: CaseActor(session, context)))
-    }
-
-    /// Several interactions in order (a client that queued clicks while offline, say). Each is
-    /// stored before the next runs; the first that fails stops the batch with its error, and the
-    /// ones before it stay applied.
-    func clickBatch(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
-        let record = try await caseRecord(context, session)
-        let batch = try await JSONBody.decode(ClickBatch.self, from: request)
-        guard (1...100).contains(batch.clicks.count) else {
-            throw APIFailure.badRequest("a batch holds 1 to 100 clicks, not \(batch.clicks.count)")
-        }
-        var results: [ClickResult] = []
-        let actor = CaseActor(session, context)
-        for click in batch.clicks { results.append(try await cases.click(click, on: record, by: actor)) }
-        return try JSONBody.response(ClickBatchResult(results: results))
-    }
-
-    func propagate(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
-        let record = try await caseRecord(context, session, action: "case.propagate")
-        let result = try await cases.propagate(record, by: CaseActor(session, context))
-        return try JSONBody.response(
-            PropagationResult(
-                updatedSlices: result.outcome.updatedSlices, keptSlices: result.outcome.keptSlices,
-                milliseconds: result.outcome.milliseconds, suggestedSlice: result.suggestedSlice))
-    }
-
-    /// One SEG's delivery to one PACS node, as the client sees it.
-    struct ExportStatus: Encodable {
-        var sopInstanceUID: String
-        var aeTitle: String
-        /// The AE title, or the DICOMweb URL of a STOW-RS node.
-        var destination: String
-        var status: String
-        var attempts: Int
-        var lastError: String
-
-        init(_ record: ExportRecord) {
-            sopInstanceUID = record.sopInstanceUID
-            aeTitle = record.aeTitle
-            destination = ExportWorker.nodeName(record)
-            status = record.status
-            attempts = record.attempts
-            lastError = record.lastError
-        }
-    }
-
-    func accept(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
-        let record = try await caseRecord(context, session, action: "case.accept")
-        let uid = try await cases.accept(record, by: CaseActor(session, context))
-        return try JSONBody.response(["sopInstanceUID": uid])
     }
 
     /// Records `action` by the signed-in user in the audit trail (CaseService.audit).
