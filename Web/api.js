@@ -1,4 +1,11 @@
 // The daemon's /api/v1, with the CSRF token that state-changing calls need.
+// After a sign-in at the hospital's OpenID provider the daemon hands the token over in the URL
+// fragment (never sent to a server); it is kept for the tab and taken out of the address bar.
+const handedOver = new URLSearchParams(location.hash.slice(1)).get("csrf");
+if (handedOver) {
+  sessionStorage.setItem("csrf", handedOver);
+  history.replaceState(null, "", location.pathname + location.search);
+}
 let csrfToken = sessionStorage.getItem("csrf") || "";
 
 export class ApiError extends Error {

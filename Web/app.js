@@ -31,9 +31,16 @@ async function start() {
     await preparePacsPanel(state.user, refreshWorklistWhileShown);
     await openWorklist();
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) show("login-view");
+    if (error instanceof ApiError && error.status === 401) showSignIn();
     else throw error;
   }
+}
+
+/// The sign-in page, with the hospital's OpenID provider offered when the daemon has one.
+async function showSignIn() {
+  show("login-view");
+  const options = await api("/sign-in-options").catch(() => null);
+  $("oidc-login").hidden = !options?.openID;
 }
 
 $("login-form").addEventListener("submit", async (event) => {
@@ -48,7 +55,7 @@ $("login-form").addEventListener("submit", async (event) => {
   }
 });
 
-$("logout").addEventListener("click", async () => { await logout(); show("login-view"); });
+$("logout").addEventListener("click", async () => { await logout(); await showSignIn(); });
 $("status-filter").addEventListener("change", openWorklist);
 $("modality-filter").addEventListener("change", openWorklist);
 $("created-from").addEventListener("change", openWorklist);

@@ -43,11 +43,12 @@ fi
 
 # Python tools the tests use as independent clients: highdicom reads our SEGs back, dicomweb-client
 # reads our DICOMweb server, Selenium drives the browser checks, schemathesis
-# fuzzes the HTTP API from Docs/openapi.yaml, and MONAI Label's wheel brings the client its 3D
+# fuzzes the HTTP API from Docs/openapi.yaml, oidc-provider-mock is the OpenID Connect provider
+# the hospital sign-in is tested against, and MONAI Label's wheel brings the client its 3D
 # Slicer plugin uses (installed without its dependencies: the clients need none of PyTorch or MONAI).
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 venv="$root/data/dev/pyenv"
-if ! "$venv/bin/python" -c "import highdicom, dicomweb_client, schemathesis, monailabel, selenium" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import highdicom, dicomweb_client, schemathesis, monailabel, selenium, oidc_provider_mock" 2>/dev/null; then
     mkdir -p "$root/data/dev"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/Deploy/dev/requirements-test.txt"

@@ -20,7 +20,8 @@ public enum DelineateApplication {
             router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true))
         }
         // One case service and one authenticator; every door is a thin adapter over them.
-        let authenticator = Authenticator(pool: pool, limiter: LoginRateLimiter(), directory: configuration.directory)
+        let authenticator = Authenticator(
+            pool: pool, limiter: LoginRateLimiter(), directory: configuration.directory, openID: configuration.openID)
         let cases = CaseService(
             pool: pool, files: files, configuration: configuration, models: models, metrics: metrics)
         CaseAPI(cases: cases, authenticator: authenticator).register(on: router)

@@ -41,6 +41,8 @@ public struct ServerConfiguration: Sendable {
     public var idleSeconds: Double
     /// Sign-in with hospital accounts (LDAP / Active Directory); nil: local accounts only.
     public var directory: DirectorySettings?
+    /// Sign-in with the hospital's OpenID Connect provider; nil: none.
+    public var openID: OpenIDSettings?
 
     public init(
         httpHost: String = "127.0.0.1", httpPort: Int = 8080, https: HTTPSSettings? = nil, databaseURL: String,
@@ -52,9 +54,10 @@ public struct ServerConfiguration: Sendable {
         structureEngine: StructureEngine = .walker,
         modelsDirectory: String = "Models",
         webRoot: String? = "Web", sessionLimit: Int = 4, loginLifetime: Double = 12 * 3600,
-        idleSeconds: Double = 120, directory: DirectorySettings? = nil
+        idleSeconds: Double = 120, directory: DirectorySettings? = nil, openID: OpenIDSettings? = nil
     ) {
         self.directory = directory
+        self.openID = openID
         self.idleSeconds = idleSeconds
         self.modelsDirectory = modelsDirectory
         self.webRoot = webRoot

@@ -11,6 +11,8 @@ public enum AccountSource: String, Sendable, Codable {
     case local
     /// By the hospital's directory at each sign-in, which also sets the role from its groups.
     case directory
+    /// By the hospital's OpenID Connect provider at each sign-in; the role from the groups claim.
+    case oidc
 }
 
 /// A user account.
@@ -64,37 +66,38 @@ public struct UserRepository: Sendable {
         return (try Self.user(from: row), row["password_hash"] ?? "")
     }
 
-    /// Records a directory account after the directory vouched for it: created on its first
-    /// sign-in, its name, role and DN refreshed on each later one (an admin's `disabled` stays).
-    /// A local account of the same name is a `conflict`.
-    public func saveDirectoryUser(username: String, displayName: String, role: Role, dn: String)
-        async throws(StoreError) -> User
-    {
+    /// Records an account the directory or the OpenID provider vouched for: created on its first
+    /// sign-in, its name, role and identity there (`reference`: the DN, or issuer#subject) refreshed
+    /// on each later one (an admin's `disabled` stays). An account of the same name from elsewhere
+    /// (a local one, say) is a `conflict`.
+    public func saveExternalUser(
+        username: String, displayName: String, role: Role, source: AccountSource, reference: String
+    ) async throws(StoreError) -> User {
         let row = try await pool.withConnection { connection throws(StoreError) in
             try connection.execute(
                 """
                 INSERT INTO users (username, display_name, role, password_hash, source, directory_dn)
-                VALUES ($1, $2, $3, '', 'directory', $4)
+                VALUES ($1, $2, $3, '', $4, $5)
                 ON CONFLICT (username) DO UPDATE
                     SET display_name = EXCLUDED.display_name, role = EXCLUDED.role, directory_dn = EXCLUDED.directory_dn
-                    WHERE users.source = 'directory'
+                    WHERE users.source = EXCLUDED.source
                 RETURNING id, username, display_name, role, disabled, source
-                """, [username, displayName, role.rawValue, dn]
+                """, [username, displayName, role.rawValue, source.rawValue, reference]
             ).records.first
         }
-        guard let row else { throw StoreError(.conflict, "\(username) is a local account") }
+        guard let row else { throw StoreError(.conflict, "\(username) is an account from elsewhere") }
         return try Self.user(from: row)
     }
 
-    /// Ends every sign-in of a directory account the directory no longer vouches for (gone, or
+    /// Ends every sign-in of a directory or OpenID account that is no longer vouched for (gone, or
     /// in none of our groups); returns how many ended.
     @discardableResult
-    public func endDirectorySessions(username: String) async throws(StoreError) -> Int {
+    public func endExternalSessions(username: String) async throws(StoreError) -> Int {
         try await pool.withConnection { connection throws(StoreError) in
             try connection.execute(
                 """
                 DELETE FROM auth_sessions WHERE user_id IN
-                    (SELECT id FROM users WHERE username = $1 AND source = 'directory')
+                    (SELECT id FROM users WHERE username = $1 AND source <> 'local')
                 """, [username]
             ).affectedRows
         }

@@ -770,7 +770,10 @@ import Testing
             try await app(fixture).test(.router) { client in
                 for (method, path) in documented {
                     let response = try await client.execute(uri: path, method: method)
-                    #expect(response.status != .notFound, "\(method) \(path) is documented but not routed")
+                    // A route may answer 404 itself (OpenID sign-in not configured), with its JSON
+                    // error; the router's own 404 for a path it does not know has no body.
+                    let routed = response.status != .notFound || String(buffer: response.body).contains(#""error""#)
+                    #expect(routed, "\(method) \(path) is documented but not routed")
                 }
             }
         }

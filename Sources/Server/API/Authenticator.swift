@@ -18,11 +18,18 @@ struct Authenticator: Sendable {
     let directory: DirectoryClient?
     private let basicTokens = BasicSignIns()
 
-    init(pool: DatabasePool, limiter: LoginRateLimiter, directory: DirectorySettings? = nil) {
+    /// The hospital's OpenID Connect provider; nil: no "sign in with the hospital account" button.
+    let openID: OpenIDClient?
+
+    init(
+        pool: DatabasePool, limiter: LoginRateLimiter, directory: DirectorySettings? = nil,
+        openID: OpenIDSettings? = nil
+    ) {
         self.pool = pool
         self.sessions = AuthSessionRepository(pool: pool)
         self.limiter = limiter
         self.directory = directory.map(DirectoryClient.init)
+        self.openID = openID.map(OpenIDClient.init)
     }
 
     /// The caller's session; throws 401 without one and 403 on a missing or wrong CSRF token.
@@ -99,6 +106,34 @@ struct Authenticator: Sendable {
         }
         guard !user.disabled else { throw try await refuse(username, clientAddress: clientAddress, limiterKey: key) }
         await limiter.reset(key)
+        return try await openSession(for: user, clientAddress: clientAddress, lifetime: lifetime, method: method)
+    }
+
+    /// Signs in an account the OpenID provider vouched for: recorded with the role its groups give;
+    /// in none of our groups, refused (403) and its open sessions end.
+    func signIn(openID account: OpenIDAccount, clientAddress: String?, lifetime: TimeInterval) async throws -> (
+        session: AuthSession, token: String
+    ) {
+        let users = UserRepository(pool: pool)
+        guard let role = account.role else {
+            try await users.endExternalSessions(username: account.username)
+            try await audit(failure: account.username, clientAddress: clientAddress, reason: "in no Delineate group")
+            throw APIFailure.forbidden("your hospital account is in none of the groups that may use Delineate")
+        }
+        let user = try await users.saveExternalUser(
+            username: account.username, displayName: account.displayName, role: role, source: .oidc,
+            reference: account.reference)
+        guard !user.disabled else {
+            try await audit(failure: account.username, clientAddress: clientAddress, reason: "account disabled")
+            throw APIFailure.forbidden("this account is disabled in Delineate")
+        }
+        return try await openSession(for: user, clientAddress: clientAddress, lifetime: lifetime, method: "oidc")
+    }
+
+    /// Opens a session for a user whose credentials were checked, and audits the sign-in.
+    private func openSession(for user: User, clientAddress: String?, lifetime: TimeInterval, method: String)
+        async throws -> (session: AuthSession, token: String)
+    {
         let opened = try await sessions.open(userID: user.id, lifetime: lifetime, clientAddress: clientAddress)
         try await AuditLog(pool: pool).record(
             AuditEntry(
@@ -128,16 +163,17 @@ struct Authenticator: Sendable {
         case .wrongPassword:
             throw try await refuse(username, clientAddress: clientAddress, limiterKey: limiterKey)
         case .unknownUser:
-            try await users.endDirectorySessions(username: username)
+            try await users.endExternalSessions(username: username)
             throw try await refuse(username, clientAddress: clientAddress, limiterKey: limiterKey)
         case .signedIn(let account):
             guard let role = account.role else {
-                try await users.endDirectorySessions(username: username)
+                try await users.endExternalSessions(username: username)
                 try await audit(failure: username, clientAddress: clientAddress, reason: "in no Delineate group")
                 throw APIFailure.forbidden("your hospital account is in none of the groups that may use Delineate")
             }
-            return try await users.saveDirectoryUser(
-                username: username, displayName: account.displayName, role: role, dn: account.dn)
+            return try await users.saveExternalUser(
+                username: username, displayName: account.displayName, role: role, source: .directory,
+                reference: account.dn)
         }
     }
 

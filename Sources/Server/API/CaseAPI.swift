@@ -22,6 +22,9 @@ struct CaseAPI: Sendable {
         let v1 = router.group("/api/v1").add(middleware: APIErrorMiddleware())
         v1.post("login", use: login)
         v1.post("logout", use: logout)
+        v1.get("sign-in-options", use: signInOptions)
+        v1.get("oidc/login", use: openIDLogin)
+        v1.get("oidc/callback", use: openIDCallback)
         // Every route below needs a signed-in user; some a role beyond that.
         let api = v1.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
         let reviewers: Set<Role> = [.reviewer, .admin]

@@ -45,16 +45,24 @@ public struct DirectorySettings: Sendable, Equatable {
         self.timeoutSeconds = timeoutSeconds
     }
 
-    /// The highest role the groups `memberOf` give, or nil when none is one of ours. DNs are
-    /// compared without regard to case or to spaces after separators.
+    /// The highest role the groups `memberOf` give, or nil when none is one of ours.
     func role(memberOf groups: [String]) -> Role? {
-        let held = Set(groups.map(Self.normalised))
+        RoleGroups.role(memberOf: groups, roleGroups)
+    }
+}
+
+/// Roles from group membership, for the directory's groups and the OpenID provider's alike.
+enum RoleGroups {
+    /// The highest role (admin, reviewer, annotator) whose groups hold one of `groups`, or nil.
+    /// Names compare without regard to case or to spaces after a DN's separators.
+    static func role(memberOf groups: [String], _ roleGroups: [Role: [String]]) -> Role? {
+        let held = Set(groups.map(normalised))
         return [Role.admin, .reviewer, .annotator].first { role in
-            (roleGroups[role] ?? []).contains { held.contains(Self.normalised($0)) }
+            (roleGroups[role] ?? []).contains { held.contains(normalised($0)) }
         }
     }
 
-    static func normalised(_ dn: String) -> String {
-        dn.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.joined(separator: ",")
+    static func normalised(_ name: String) -> String {
+        name.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.joined(separator: ",")
     }
 }

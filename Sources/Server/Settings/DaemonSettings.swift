@@ -65,6 +65,15 @@ public struct DaemonSettings: Sendable, Equatable {
     public var ldapReviewerGroups: [String] = []
     public var ldapAnnotatorGroups: [String] = []
     public var ldapTimeoutSeconds = 5
+    public var oidcIssuer = ""
+    public var oidcClientID = ""
+    public var oidcClientSecret = ""
+    public var oidcRedirectURI = ""
+    public var oidcUsernameClaim = "preferred_username"
+    public var oidcGroupsClaim = "groups"
+    public var oidcAdminGroups: [String] = []
+    public var oidcReviewerGroups: [String] = []
+    public var oidcAnnotatorGroups: [String] = []
 
     public init() {}
 
@@ -147,6 +156,16 @@ public struct DaemonSettings: Sendable, Equatable {
                 timeoutSeconds: ldapTimeoutSeconds)
     }
 
+    /// Sign-in with the hospital's OpenID Connect provider, or nil when `oidc.issuer` is empty.
+    public var openID: OpenIDSettings? {
+        oidcIssuer.isEmpty
+            ? nil
+            : OpenIDSettings(
+                issuer: oidcIssuer, clientID: oidcClientID, clientSecret: oidcClientSecret,
+                redirectURI: oidcRedirectURI, usernameClaim: oidcUsernameClaim, groupsClaim: oidcGroupsClaim,
+                roleGroups: [.admin: oidcAdminGroups, .reviewer: oidcReviewerGroups, .annotator: oidcAnnotatorGroups])
+    }
+
     /// Checks what a single key cannot: pairs of keys, choices, patterns and files.
     public func validate() throws(SettingsError) {
         guard !databaseURL.isEmpty else {
@@ -179,6 +198,15 @@ public struct DaemonSettings: Sendable, Equatable {
             }
             guard ldapGroupFilter.contains("{dn}") else {
                 throw SettingsError("ldap.group_filter must contain {dn}, the user's DN")
+            }
+        }
+        if !oidcIssuer.isEmpty {
+            guard !oidcClientID.isEmpty, !oidcRedirectURI.isEmpty else {
+                throw SettingsError("oidc.issuer needs oidc.client_id and oidc.redirect_uri")
+            }
+            guard !(oidcAdminGroups + oidcReviewerGroups + oidcAnnotatorGroups).isEmpty else {
+                throw SettingsError(
+                    "oidc.issuer needs at least one of oidc.admin_groups, reviewer_groups, annotator_groups")
             }
         }
         guard StructureEngine(rawValue: structureEngine) != nil else {
@@ -215,7 +243,7 @@ public struct DaemonSettings: Sendable, Equatable {
             labelCodings: segLabels.isEmpty ? [:] : try LabelCoding.read(path: segLabels),
             structureEngine: StructureEngine(rawValue: structureEngine) ?? .walker,
             modelsDirectory: modelsDirectory, webRoot: webRoot.isEmpty ? nil : webRoot, sessionLimit: openCases,
-            loginLifetime: loginLifetimeHours * 3600, idleSeconds: idleSeconds, directory: directory)
+            loginLifetime: loginLifetimeHours * 3600, idleSeconds: idleSeconds, directory: directory, openID: openID)
     }
 }
 

@@ -217,6 +217,19 @@ public struct SettingKey {
             .integer(
                 "ldap.timeout_seconds", "DELINEATE_LDAP_TIMEOUT_SECONDS", \.ldapTimeoutSeconds, 1...120,
                 "then the directory is down"),
+            .text("oidc.issuer", "DELINEATE_OIDC_ISSUER", \.oidcIssuer, "OpenID provider; empty: none"),
+            .text("oidc.client_id", "DELINEATE_OIDC_CLIENT_ID", \.oidcClientID, "our client id there"),
+            .password("oidc.client_secret", "DELINEATE_OIDC_CLIENT_SECRET", \.oidcClientSecret, "its secret"),
+            .text(
+                "oidc.redirect_uri", "DELINEATE_OIDC_REDIRECT_URI", \.oidcRedirectURI,
+                "https://host/api/v1/oidc/callback"),
+            .text("oidc.username_claim", "DELINEATE_OIDC_USERNAME_CLAIM", \.oidcUsernameClaim, "account name claim"),
+            .text("oidc.groups_claim", "DELINEATE_OIDC_GROUPS_CLAIM", \.oidcGroupsClaim, "groups claim"),
+            .list("oidc.admin_groups", "DELINEATE_OIDC_ADMIN_GROUPS", \.oidcAdminGroups, "groups: admin"),
+            .list("oidc.reviewer_groups", "DELINEATE_OIDC_REVIEWER_GROUPS", \.oidcReviewerGroups, "groups: reviewer"),
+            .list(
+                "oidc.annotator_groups", "DELINEATE_OIDC_ANNOTATOR_GROUPS", \.oidcAnnotatorGroups,
+                "groups: annotator"),
         ]
     }
 }
