@@ -14,6 +14,8 @@ export DELINEATE_PACS_SOURCES="$DELINEATE_PACS"
 # Who may send to our C-STORE SCP: the demo's Orthanc (its C-MOVEs) and DCMTK's storescu by default.
 export DELINEATE_ALLOWED_CALLERS=${DELINEATE_ALLOWED_CALLERS:-$DELINEATE_ORTHANC_AE,STORESCU}
 export DELINEATE_HTTP_PORT=${DELINEATE_HTTP_PORT:-8080}
+# The head CT opens with "brain" already named (structures.defaults), ready for its first click.
+export DELINEATE_STRUCTURE_DEFAULTS=${DELINEATE_STRUCTURE_DEFAULTS:-CT HEAD: brain}
 
 "$delineate" migrate
 if ! psql "$DELINEATE_DATABASE_URL" -tAc "SELECT 1 FROM users WHERE username = 'admin'" | grep -q 1; then

@@ -29,6 +29,8 @@ public struct ServerConfiguration: Sendable {
     public var labelCodings: [String: LabelCoding]
     /// What segments the structures users name (`structures.engine`).
     public var structureEngine: StructureEngine
+    /// Structures named in new cases of a kind (`structures.defaults`); the first that matches applies.
+    public var structureDefaults: [StructureDefaults]
     /// The folder with the networks' weights (sim.safetensors, prop.safetensors).
     public var modelsDirectory: String
     /// The folder the web client is served from; nil serves no client.
@@ -51,7 +53,7 @@ public struct ServerConfiguration: Sendable {
         pacsSources: [PacsDestination] = [], tls: TLSSettings? = nil, corsOrigins: [String] = [],
         segmentationSeriesDescription: String = CaseAcceptance.defaultSeriesDescription,
         fractionalSegmentation: Bool = false, labelCodings: [String: LabelCoding] = [:],
-        structureEngine: StructureEngine = .walker,
+        structureEngine: StructureEngine = .walker, structureDefaults: [StructureDefaults] = [],
         modelsDirectory: String = "Models",
         webRoot: String? = "Web", sessionLimit: Int = 4, loginLifetime: Double = 12 * 3600,
         idleSeconds: Double = 120, directory: DirectorySettings? = nil, openID: OpenIDSettings? = nil
@@ -78,5 +80,6 @@ public struct ServerConfiguration: Sendable {
         self.fractionalSegmentation = fractionalSegmentation
         self.labelCodings = labelCodings
         self.structureEngine = structureEngine
+        self.structureDefaults = structureDefaults
     }
 }

@@ -78,6 +78,20 @@ public struct CaseRepository: Sendable {
         return try await find(id: id ?? 0)
     }
 
+    /// Whether the case's series matches `rule` (its modality, body part and description).
+    public func series(of record: CaseRecord, matches rule: CaseRule) async throws(StoreError) -> Bool {
+        guard
+            let series = try await pool.withConnection({ connection throws(StoreError) in
+                try connection.execute(
+                    "SELECT modality, body_part, description FROM series WHERE id = $1", [record.seriesID]
+                ).records.first
+            })
+        else { return false }
+        return rule.matches(
+            modality: series["modality"] ?? "", bodyPart: series["body_part"] ?? "",
+            description: series["description"] ?? "")
+    }
+
     /// The case of a series, created when the series has none and matches `rule`; nil for a series
     /// the rule leaves out (a SEG, another modality or body part). Returns the case and whether it is new.
     public func ensureCase(seriesID: Int, modelID: Int?, rule: CaseRule = CaseRule())

@@ -37,12 +37,7 @@ import Testing
             pool: pool, files: files, logger: Logger(label: "test"), models: CaseAPITests.models)
 
         try await app.test(.router) { client in
-            let login = try await client.execute(
-                uri: "/api/v1/login", method: .post, headers: [.contentType: "application/json"],
-                body: ByteBuffer(string: #"{"username": "rad", "password": "pw-outage"}"#))
-            let token = try #require(
-                (try JSONSerialization.jsonObject(with: Data(login.body.readableBytesView)) as? [String: Any])?["token"]
-                    as? String)
+            let token = try await bearerToken(client, username: "rad", password: "pw-outage")
             let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
             func click(_ x: Int) async throws -> TestResponse {
                 try await client.execute(

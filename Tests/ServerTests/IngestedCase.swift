@@ -1,5 +1,7 @@
 import DelineateTesting
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import Store
 
 @testable import Server
@@ -25,4 +27,16 @@ func ingestedCase(files paths: [String], database: TestDatabase, files: FileStor
             seriesID: seriesID)
     else { throw StoreError(.notFound, "the series opened no case") }
     return caseID
+}
+
+/// Signs in over the API and returns the bearer token.
+func bearerToken(_ client: any TestClientProtocol, username: String, password: String) async throws -> String {
+    let body = try JSONSerialization.data(withJSONObject: ["username": username, "password": password])
+    let login = try await client.execute(
+        uri: "/api/v1/login", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: body))
+    let json = try JSONSerialization.jsonObject(with: Data(login.body.readableBytesView)) as? [String: Any]
+    guard let token = json?["token"] as? String else {
+        throw StoreError(.notFound, "sign-in as \(username) failed: \(String(buffer: login.body))")
+    }
+    return token
 }

@@ -160,6 +160,7 @@ struct CaseAPI: Sendable {
     /// The case as the viewer opens it: its size, round, classes, structures and planes (audited).
     func detail(_ request: Request, _ context: DelineateContext, _ session: AuthSession) async throws -> Response {
         let record = try await caseRecord(context, session, action: "case.open")
+        try await cases.nameDefaultStructures(in: record, by: CaseActor(session, context))
         let handle = try await handle(record)
         let structures = try await StructureRepository(pool: pool).structures(caseID: record.id)
         let geometry = try await VolumeRepository(pool: pool).volume(seriesID: record.seriesID)

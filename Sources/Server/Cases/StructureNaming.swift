@@ -98,6 +98,25 @@ enum StructureNaming {
 }
 
 extension CaseService {
+    /// Names the structures `structures.defaults` gives a case of its kind, the first time the case
+    /// is opened: only while it has none, so a structure a user removed or renamed stays so.
+    func nameDefaultStructures(in record: CaseRecord, by actor: CaseActor) async throws {
+        guard !configuration.structureDefaults.isEmpty, try await handle(record).session.structuresEnabled,
+            try await StructureRepository(pool: pool).structures(caseID: record.id).isEmpty
+        else { return }
+        for defaults in configuration.structureDefaults
+        where try await CaseRepository(pool: pool).series(of: record, matches: defaults.rule) {
+            for name in defaults.names {
+                do {
+                    _ = try await nameStructure(StructureNaming.Request(name: name), in: record, by: actor)
+                } catch let error as StoreError where error.code == .conflict {
+                    continue  // someone opening the case at the same moment named it first
+                }
+            }
+            return
+        }
+    }
+
     /// The case's structure named `name`, named now when the case has none by that name. For clients
     /// that cannot choose a code (MONAI Label's label names): a name outside the terminology and the
     /// project's catalogue is coded Tissue, as MONAI Label itself codes every label.

@@ -37,6 +37,8 @@ public struct DaemonSettings: Sendable, Equatable {
     public var segLabels = ""
     /// `network` (the class-agnostic network) or `walker` (the random walker) for named structures.
     public var structureEngine = "walker"
+    /// "MODALITY[ BODY PART]: name, name" per kind of case (StructureDefaults).
+    public var structureDefaults: [String] = []
     public var httpHost = "127.0.0.1"
     public var httpPort = 8080
     public var corsOrigins: [String] = []
@@ -166,6 +168,13 @@ public struct DaemonSettings: Sendable, Equatable {
                 roleGroups: [.admin: oidcAdminGroups, .reviewer: oidcReviewerGroups, .annotator: oidcAnnotatorGroups])
     }
 
+    /// The default structure sets, parsed.
+    public func parsedStructureDefaults() throws(SettingsError) -> [StructureDefaults] {
+        var parsed: [StructureDefaults] = []
+        for text in structureDefaults { parsed.append(try StructureDefaults(parsing: text)) }
+        return parsed
+    }
+
     /// Checks what a single key cannot: pairs of keys, choices, patterns and files.
     public func validate() throws(SettingsError) {
         guard !databaseURL.isEmpty else {
@@ -209,6 +218,7 @@ public struct DaemonSettings: Sendable, Equatable {
                     "oidc.issuer needs at least one of oidc.admin_groups, reviewer_groups, annotator_groups")
             }
         }
+        _ = try parsedStructureDefaults()
         guard StructureEngine(rawValue: structureEngine) != nil else {
             throw SettingsError("structures.engine is network or walker, not '\(structureEngine)'")
         }
@@ -242,6 +252,7 @@ public struct DaemonSettings: Sendable, Equatable {
             segmentationSeriesDescription: segSeriesDescription, fractionalSegmentation: segType == "fractional",
             labelCodings: segLabels.isEmpty ? [:] : try LabelCoding.read(path: segLabels),
             structureEngine: StructureEngine(rawValue: structureEngine) ?? .walker,
+            structureDefaults: try parsedStructureDefaults(),
             modelsDirectory: modelsDirectory, webRoot: webRoot.isEmpty ? nil : webRoot, sessionLimit: openCases,
             loginLifetime: loginLifetimeHours * 3600, idleSeconds: idleSeconds, directory: directory, openID: openID)
     }

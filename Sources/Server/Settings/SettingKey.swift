@@ -166,6 +166,9 @@ public struct SettingKey {
             .text(
                 "structures.engine", "DELINEATE_STRUCTURE_ENGINE", \.structureEngine,
                 "named structures: network or walker"),
+            .list(
+                "structures.defaults", "DELINEATE_STRUCTURE_DEFAULTS", \.structureDefaults,
+                "'CT ABDOMEN: liver, spleen' (';' between kinds)", separator: ";"),
             .text("http.host", "DELINEATE_HTTP_HOST", \.httpHost, "address to bind"),
             .integer("http.port", "DELINEATE_HTTP_PORT", \.httpPort, 1...65535, "port"),
             .text(
