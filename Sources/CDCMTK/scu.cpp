@@ -24,6 +24,18 @@ int identifier(DcmDataset &dataset, const uint32_t *tags, const char *const *val
     return 0;
 }
 
+/// The presentation context the peer accepted for `sopClass` (in `transferSyntax`; empty: any),
+/// or 0 with the association released and `error` filled.
+T_ASC_PresentationContextID acceptedContext(DcmSCU &scu, const char *sopClass, const char *transferSyntax,
+                                            char *error, size_t errorLength) {
+    T_ASC_PresentationContextID context = scu.findAnyPresentationContextID(sopClass, transferSyntax);
+    if (context == 0) {
+        scu.releaseAssociation();
+        dk::fail(error, errorLength, std::string("the peer accepted no presentation context for ") + sopClass);
+    }
+    return context;
+}
+
 /// One Study Root exchange: builds the identifier, opens an association for `sopClass`, calls
 /// `send(scu, context, identifier)` and releases the association. Returns send's condition, or
 /// non-zero with `error` filled when no exchange was possible.
@@ -37,11 +49,8 @@ int exchange(const char *host, uint16_t port, const char *callingAE, const char 
     if (dk::openAssociation(requestor, host, port, callingAE, calledAE, tls, timeoutSeconds, sopClass, error,
                             errorLength))
         return 1;
-    T_ASC_PresentationContextID context = requestor.scu.findAnyPresentationContextID(sopClass, "");
-    if (context == 0) {
-        requestor.scu.releaseAssociation();
-        return dk::fail(error, errorLength, std::string("the peer accepted no presentation context for ") + sopClass);
-    }
+    T_ASC_PresentationContextID context = acceptedContext(requestor.scu, sopClass, "", error, errorLength);
+    if (context == 0) return 1;
     status = send(requestor.scu, context, query);
     requestor.scu.releaseAssociation();
     return 0;
@@ -137,11 +146,9 @@ int dk_store_file(const char *host, uint16_t port, const char *callingAE, const 
     if (dk::openAssociation(requestor, host, port, callingAE, calledAE, tls, timeoutSeconds, sopClass.c_str(), error,
                             errorLength))
         return 1;
-    T_ASC_PresentationContextID context = scu.findAnyPresentationContextID(sopClass, UID_LittleEndianExplicitTransferSyntax);
-    if (context == 0) {
-        scu.releaseAssociation();
-        return dk::fail(error, errorLength, "the peer accepted no presentation context for " + std::string(sopClass.c_str()));
-    }
+    T_ASC_PresentationContextID context =
+        acceptedContext(scu, sopClass.c_str(), UID_LittleEndianExplicitTransferSyntax, error, errorLength);
+    if (context == 0) return 1;
     Uint16 response = 0;
     OFCondition sent = scu.sendSTORERequest(context, path, nullptr, response);
     scu.releaseAssociation();

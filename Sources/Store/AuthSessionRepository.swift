@@ -68,7 +68,8 @@ public struct AuthSessionRepository: Sendable {
     }
 
     /// 32 random bytes as hex.
-    static func randomToken() -> String {
+    /// 256 random bits as 64 hex digits: session tokens, CSRF tokens, OpenID sign-in attempts.
+    public static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }

@@ -78,18 +78,20 @@ public struct CaseRepository: Sendable {
         return try await find(id: id ?? 0)
     }
 
-    /// Whether the case's series matches `rule` (its modality, body part and description).
-    public func series(of record: CaseRecord, matches rule: CaseRule) async throws(StoreError) -> Bool {
+    /// The first of `rules` the case's series matches (its modality, body part and description), or nil.
+    public func firstRule(matchedBy record: CaseRecord, among rules: [CaseRule]) async throws(StoreError) -> Int? {
         guard
             let series = try await pool.withConnection({ connection throws(StoreError) in
                 try connection.execute(
                     "SELECT modality, body_part, description FROM series WHERE id = $1", [record.seriesID]
                 ).records.first
             })
-        else { return false }
-        return rule.matches(
-            modality: series["modality"] ?? "", bodyPart: series["body_part"] ?? "",
-            description: series["description"] ?? "")
+        else { return nil }
+        return rules.firstIndex {
+            $0.matches(
+                modality: series["modality"] ?? "", bodyPart: series["body_part"] ?? "",
+                description: series["description"] ?? "")
+        }
     }
 
     /// The case of a series, created when the series has none and matches `rule`; nil for a series

@@ -166,7 +166,7 @@ import Testing
         let account = try client.account(fromIDToken: try token(good), attempt: attempt, issuer: "https://sso.example")
         #expect(
             account
-                == OpenIDAccount(
+                == HospitalAccount(
                     username: "carol", displayName: "carol", reference: "https://sso.example#42", role: .reviewer))
         for (key, value) in [
             ("iss", "https://evil.example"), ("aud", "someone-else"), ("nonce", "replayed"),

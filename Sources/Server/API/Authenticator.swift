@@ -111,18 +111,10 @@ struct Authenticator: Sendable {
 
     /// Signs in an account the OpenID provider vouched for: recorded with the role its groups give;
     /// in none of our groups, refused (403) and its open sessions end.
-    func signIn(openID account: OpenIDAccount, clientAddress: String?, lifetime: TimeInterval) async throws -> (
+    func signIn(openID account: HospitalAccount, clientAddress: String?, lifetime: TimeInterval) async throws -> (
         session: AuthSession, token: String
     ) {
-        let users = UserRepository(pool: pool)
-        guard let role = account.role else {
-            try await users.endExternalSessions(username: account.username)
-            try await audit(failure: account.username, clientAddress: clientAddress, reason: "in no Delineate group")
-            throw APIFailure.forbidden("your hospital account is in none of the groups that may use Delineate")
-        }
-        let user = try await users.saveExternalUser(
-            username: account.username, displayName: account.displayName, role: role, source: .oidc,
-            reference: account.reference)
+        let user = try await hospitalUser(account, source: .oidc, clientAddress: clientAddress)
         guard !user.disabled else {
             try await audit(failure: account.username, clientAddress: clientAddress, reason: "account disabled")
             throw APIFailure.forbidden("this account is disabled in Delineate")
@@ -166,15 +158,24 @@ struct Authenticator: Sendable {
             try await users.endExternalSessions(username: username)
             throw try await refuse(username, clientAddress: clientAddress, limiterKey: limiterKey)
         case .signedIn(let account):
-            guard let role = account.role else {
-                try await users.endExternalSessions(username: username)
-                try await audit(failure: username, clientAddress: clientAddress, reason: "in no Delineate group")
-                throw APIFailure.forbidden("your hospital account is in none of the groups that may use Delineate")
-            }
-            return try await users.saveExternalUser(
-                username: username, displayName: account.displayName, role: role, source: .directory,
-                reference: account.dn)
+            return try await hospitalUser(account, source: .directory, clientAddress: clientAddress)
         }
+    }
+
+    /// Records an account the directory or the provider vouched for, with the role its groups
+    /// give; one in none of our groups is refused (403) and its open sessions end.
+    private func hospitalUser(_ account: HospitalAccount, source: AccountSource, clientAddress: String?)
+        async throws -> User
+    {
+        let users = UserRepository(pool: pool)
+        guard let role = account.role else {
+            try await users.endExternalSessions(username: account.username)
+            try await audit(failure: account.username, clientAddress: clientAddress, reason: "in no Delineate group")
+            throw APIFailure.forbidden("your hospital account is in none of the groups that may use Delineate")
+        }
+        return try await users.saveExternalUser(
+            username: account.username, displayName: account.displayName, role: role, source: source,
+            reference: account.reference)
     }
 
     /// Audits a failed sign-in, counts it toward the rate limit, and returns the 401 to throw.

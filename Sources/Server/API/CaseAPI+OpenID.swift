@@ -46,7 +46,7 @@ extension CaseAPI {
                 status: .badRequest, code: "oidc_state",
                 message: "this sign-in was not started here or took too long; start again")
         }
-        let account: OpenIDAccount
+        let account: HospitalAccount
         do {
             account = try await unavailableAs503 { try await client.redeem(code: code, attempt: attempt) }
         } catch let refusal as OpenIDRefusal {

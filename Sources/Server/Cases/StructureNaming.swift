@@ -104,16 +104,16 @@ extension CaseService {
         guard !configuration.structureDefaults.isEmpty, try await handle(record).session.structuresEnabled,
             try await StructureRepository(pool: pool).structures(caseID: record.id).isEmpty
         else { return }
-        for defaults in configuration.structureDefaults
-        where try await CaseRepository(pool: pool).series(of: record, matches: defaults.rule) {
-            for name in defaults.names {
-                do {
-                    _ = try await nameStructure(StructureNaming.Request(name: name), in: record, by: actor)
-                } catch let error as StoreError where error.code == .conflict {
-                    continue  // someone opening the case at the same moment named it first
-                }
+        let kinds = configuration.structureDefaults
+        guard
+            let kind = try await CaseRepository(pool: pool).firstRule(matchedBy: record, among: kinds.map(\.rule))
+        else { return }
+        for name in kinds[kind].names {
+            do {
+                _ = try await nameStructure(StructureNaming.Request(name: name), in: record, by: actor)
+            } catch let error as StoreError where error.code == .conflict {
+                continue  // someone opening the case at the same moment named it first
             }
-            return
         }
     }
 

@@ -10,17 +10,19 @@ struct DirectoryUnavailable: Error, CustomStringConvertible {
     var description: String { reason }
 }
 
-/// A hospital account the directory vouched for.
-struct DirectoryAccount: Sendable, Equatable {
-    var dn: String
+/// A hospital account the directory or the OpenID provider vouched for.
+struct HospitalAccount: Sendable, Equatable {
+    var username: String
     var displayName: String
+    /// Who it is there: the directory entry's DN, or the provider's issuer and the subject.
+    var reference: String
     /// The role its groups give; nil when it is in none of ours.
     var role: Role?
 }
 
 /// What the directory says about a name and password.
 enum DirectoryVerdict: Sendable, Equatable {
-    case signedIn(DirectoryAccount)
+    case signedIn(HospitalAccount)
     case unknownUser
     case wrongPassword
 }
@@ -65,7 +67,9 @@ struct DirectoryClient: Sendable {
             attributes: [], sizeLimit: 1000)
         let displayName = entry.values["displayName"]?.first ?? entry.values["cn"]?.first ?? username
         return .signedIn(
-            DirectoryAccount(dn: entry.dn, displayName: displayName, role: settings.role(memberOf: groups.map(\.dn))))
+            HospitalAccount(
+                username: username, displayName: displayName, reference: entry.dn,
+                role: settings.role(memberOf: groups.map(\.dn))))
     }
 
     /// `value` with the characters a search filter gives meaning to escaped (RFC 4515).

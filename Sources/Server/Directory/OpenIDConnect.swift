@@ -35,16 +35,6 @@ public struct OpenIDSettings: Sendable, Equatable {
     }
 }
 
-/// An account the provider vouched for in an ID token.
-struct OpenIDAccount: Sendable, Equatable {
-    var username: String
-    var displayName: String
-    /// The provider's issuer and the account's subject: who it is there.
-    var reference: String
-    /// The role its groups give; nil when it is in none of ours.
-    var role: Role?
-}
-
 /// One sign-in in progress, kept in a short-lived cookie between the redirect to the provider and
 /// the provider's redirect back: the state to compare, the nonce the ID token must carry, and the
 /// PKCE verifier.
@@ -53,8 +43,11 @@ struct OpenIDAttempt: Equatable {
     var nonce: String
     var verifier: String
 
+    /// Fresh values, each 256 random bits as hex (a PKCE verifier of 64 unreserved characters).
     static func random() -> OpenIDAttempt {
-        OpenIDAttempt(state: randomToken(), nonce: randomToken(), verifier: randomToken() + randomToken())
+        OpenIDAttempt(
+            state: AuthSessionRepository.randomToken(), nonce: AuthSessionRepository.randomToken(),
+            verifier: AuthSessionRepository.randomToken())
     }
 
     /// The cookie's value, and back.
@@ -74,11 +67,6 @@ struct OpenIDAttempt: Equatable {
 
     /// The PKCE challenge: base64url(SHA-256(verifier)) (RFC 7636, S256).
     var challenge: String { Base64URL.encode(SHA256.digest(Array(verifier.utf8))) }
-
-    private static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return Base64URL.encode((0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) })
-    }
 }
 
 /// The relying party's two steps against the provider. The ID token comes straight from the token
@@ -119,7 +107,7 @@ struct OpenIDClient: Sendable {
     /// Redeems the code the provider sent back for an ID token and reads the account from it.
     /// Throws `OpenIDRefusal` for a token that fails a check, `DirectoryUnavailable` when the
     /// provider cannot be asked.
-    func redeem(code: String, attempt: OpenIDAttempt) async throws -> OpenIDAccount {
+    func redeem(code: String, attempt: OpenIDAttempt) async throws -> HospitalAccount {
         let endpoints = try await discover()
         var form = URLComponents()
         form.queryItems =
@@ -152,7 +140,7 @@ struct OpenIDClient: Sendable {
 
     /// The account an ID token names, after checking its issuer, audience, expiry and nonce.
     func account(fromIDToken token: String, attempt: OpenIDAttempt, issuer: String, now: Date = Date()) throws
-        -> OpenIDAccount
+        -> HospitalAccount
     {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let payload = Base64URL.decode(String(parts[1])),
@@ -171,7 +159,7 @@ struct OpenIDClient: Sendable {
             let username = claims[settings.usernameClaim] as? String, Authenticator.isAccountName(username)
         else { throw OpenIDRefusal("the ID token names no usable account (\(settings.usernameClaim))") }
         let groups = (claims[settings.groupsClaim] as? [String]) ?? []
-        return OpenIDAccount(
+        return HospitalAccount(
             username: username, displayName: (claims["name"] as? String) ?? username,
             reference: "\(issuer)#\(subject)", role: RoleGroups.role(memberOf: groups, settings.roleGroups))
     }
