@@ -6,8 +6,9 @@ public struct DelineateProcess: Sendable {
     public let process: Process
     public let log: String
 
-    /// Starts `executable arguments…` with its standard output and error appended to `log`.
-    public init(executable: String, arguments: [String], log: String) throws {
+    /// Starts `executable arguments…` with its standard output and error appended to `log`, in this
+    /// process's environment with `environment` added.
+    public init(executable: String, arguments: [String], log: String, environment: [String: String] = [:]) throws {
         if !FileManager.default.fileExists(atPath: log) {
             _ = FileManager.default.createFile(atPath: log, contents: nil)
         }
@@ -16,6 +17,7 @@ public struct DelineateProcess: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = handle
         process.standardError = handle
         try process.run()

@@ -18,7 +18,8 @@ import Testing
     /// `delineate serve` on its own ports, database and store, without a web client (and without
     /// models unless `models` names the folder).
     func serve(
-        database: TestDatabase, folder: String, dicomPort: Int, httpPort: Int, models: String? = nil
+        database: TestDatabase, folder: String, dicomPort: Int, httpPort: Int, models: String? = nil,
+        environment: [String: String] = [:]
     ) throws -> DelineateProcess {
         try DelineateProcess(
             executable: delineate,
@@ -28,7 +29,7 @@ import Testing
                 "http.port=\(httpPort)", "--set", "http.web_root=",
                 "--set", "models.directory=\(models ?? folder + "/no-models")", "--set", "dicom.quiet_seconds=1",
                 "--set", "pacs.destinations=",
-            ], log: folder + "/serve.log")
+            ], log: folder + "/serve.log", environment: environment)
     }
 
     /// The files storescu's verbose log shows as stored with status Success, in sending order.
@@ -55,7 +56,13 @@ import Testing
         let series = folder + "/in/ct-001/dicom"
         let files = try FileManager.default.contentsOfDirectory(atPath: series).sorted().map { "\(series)/\($0)" }
 
-        let daemon = try serve(database: database, folder: folder, dicomPort: dicomPort, httpPort: httpPort)
+        // This receiver keeps Nagle's algorithm on (TCP_NODELAY=0, DCMTK's default, which the daemon
+        // leaves to an operator who sets it): each instance then waits ~40 ms for a delayed ACK, so
+        // the kill lands mid-series. With it off, 200 slices arrive in about a second, sooner than a
+        // loaded CI machine lets this test react.
+        let daemon = try serve(
+            database: database, folder: folder, dicomPort: dicomPort, httpPort: httpPort,
+            environment: ["TCP_NODELAY": "0"])
         try await daemon.waitFor("web client at")
         let sender = try DelineateProcess(
             executable: "/usr/bin/storescu",
