@@ -90,8 +90,9 @@ function refreshWorklistWhileShown() {
   }, 2000);
 }
 
-/// The model's classes, then the structures named in this case, as radio buttons with a box that
-/// shows or hides each; fills state.colours (label value → colour).
+/// The model's classes (offered on our phantoms only), then the structures named in this case, as
+/// radio buttons with a box that shows or hides each; fills state.colours (label value → colour).
+/// Keys 1-9 choose them in this order.
 function renderClasses() {
   const detail = state.detail;
   const entries = detail.classes.map((item, index) => ({ value: index, name: item.name, colour: item.colour }))
@@ -108,6 +109,14 @@ function renderClasses() {
     label.querySelector(".visible").setAttribute("aria-label", `show ${entry.name}`);
     classes.append(label);
   }
+  if (!entries.length && detail.structuresEnabled) status("name the first structure to segment: type its name below the image");
+}
+
+/// Whether a label is chosen to click or paint with; says what to do when none is.
+function labelChosen() {
+  if (state.label !== null) return true;
+  status("name a structure first (below the image), then click on it");
+  return false;
 }
 
 /// The terminology's choices for what is typed (GET /structure-codes?q=), by their names.
@@ -172,14 +181,14 @@ $("structure-form").addEventListener("submit", async (event) => {
 
 async function openCase(id) {
   state.detail = await api(`/cases/${id}`);
-  state.label = 1;
+  const detail = state.detail;
+  state.label = detail.classes.length > 1 ? 1 : detail.structures[0]?.value ?? null;
   state.labels.clear();
   state.voxels.clear();
   state.planeVoxels.clear();
   state.planeLabels.clear();
   state.hidden.clear();
   $("export-status").textContent = "";
-  const detail = state.detail;
   $("case-title").textContent = `Case ${id} · patient ${detail.case.patientID} · ${detail.case.modality} · ` +
     `${detail.columns}×${detail.rows}×${detail.slices} · round ${detail.round}`;
   $("case-title").title = `study ${detail.case.studyInstanceUID}\nseries ${detail.case.seriesInstanceUID}`;
@@ -262,10 +271,10 @@ document.addEventListener("keydown", (event) => {
     event.preventDefault();
     const next = Math.min(Math.max(state.slice + (event.key === "ArrowUp" ? -1 : 1), 0), state.detail.slices - 1);
     showSlice(next);
-  } else if (event.key >= "1" && event.key <= "9" && Number(event.key) < state.detail.classes.length) {
-    const radio = document.querySelector(`#classes input[value="${event.key}"]`);
+  } else if (event.key >= "1" && event.key <= "9" && document.querySelectorAll("#classes input[type=radio]")[event.key - 1]) {
+    const radio = document.querySelectorAll("#classes input[type=radio]")[event.key - 1];
     radio.checked = true;
-    state.label = Number(event.key);
+    state.label = Number(radio.value);
   } else if ((event.ctrlKey || event.metaKey) && event.key === "z") {
     event.preventDefault();
     $("undo").click();
@@ -472,6 +481,7 @@ for (const plane of ["row", "column"]) {
 /// A click in a side view: the daemon segments the plane and the slices it crosses (refused with
 /// a message where slices are too thick for the plane, or for the model's classes).
 async function sideViewClick(plane, across, slice, erase) {
+  if (!labelChosen()) return;
   try {
     const result = await api(`/cases/${state.detail.case.id}/clicks`, {
       method: "POST",
@@ -591,6 +601,7 @@ function showResult(result) {
 
 async function interact(event, erase) {
   event.preventDefault();
+  if (!labelChosen()) return;
   const [x, y] = canvasPoint($("slice-canvas"), event);
   moveCrosshair(x, y);
   try {
@@ -611,7 +622,7 @@ $("slice-canvas").addEventListener("click", (event) => {
 /// The brush and the eraser draw on the slice and on the side views alike.
 for (const [id, plane] of [["slice-canvas", "slice"], ["row-canvas", "row"], ["column-canvas", "column"]]) {
   $(id).addEventListener("mousedown", (event) => {
-    if (event.button !== 0 || state.tool === "click") return;
+    if (event.button !== 0 || state.tool === "click" || state.tool === "brush" && !labelChosen()) return;
     event.preventDefault();
     const index = { slice: state.slice, row: state.cross.y, column: state.cross.x }[plane];
     state.stroke = { tool: state.tool, canvas: $(id), plane, index, points: [canvasPoint($(id), event)] };

@@ -34,6 +34,8 @@ public struct SeriesDescription: Sendable {
 public struct ImageSeriesWriter: Sendable {
     public static let ctImageStorage = "1.2.840.10008.5.1.4.1.1.2"
     public static let mrImageStorage = "1.2.840.10008.5.1.4.1.1.4"
+    /// The Manufacturer (0008,0070) of every series it writes: our procedural phantoms.
+    public static let manufacturer = "Delineate phantom"
 
     public var series: SeriesDescription
     public var columns: Int
@@ -77,7 +79,7 @@ public struct ImageSeriesWriter: Sendable {
             (.studyDate, series.studyDate), (.studyTime, "120000"),
             (.seriesDate, series.studyDate), (.seriesTime, "120000"),
             (.accessionNumber, ""), (.modality, series.modality),
-            (.manufacturer, "Delineate phantom"), (.referringPhysicianName, ""),
+            (.manufacturer, Self.manufacturer), (.referringPhysicianName, ""),
             (.seriesDescription, series.seriesDescription), (.patientName, series.patientName),
             (.patientID, series.patientID), (.patientBirthDate, ""), (.patientSex, "O"),
             (.studyInstanceUID, series.studyInstanceUID), (.seriesInstanceUID, series.seriesInstanceUID),

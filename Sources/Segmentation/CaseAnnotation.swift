@@ -43,6 +43,10 @@ public final class CaseAnnotation {
     /// The class-agnostic network, when one is loaded.
     public let structureModel: SimNetwork?
     public let structureEngine: StructureEngine
+    /// Whether the case offers the model's classes: only on images like those the model was
+    /// trained on (the multi-class network knows phantom classes, which mean nothing on a patient);
+    /// otherwise every label is a structure the user names.
+    public let offersModelClasses: Bool
     public private(set) var structures: [Structure] = []
     /// This round's clicks and strokes in order, for undo.
     var edits: [Edit] = []
@@ -59,11 +63,12 @@ public final class CaseAnnotation {
 
     public init(
         volume: ScanVolume, sim: SimNetwork, propagation: PropagationNetwork?, structureModel: SimNetwork?,
-        structureEngine: StructureEngine = .walker
+        structureEngine: StructureEngine = .walker, offersModelClasses: Bool = true
     ) {
         main = InteractiveSession(volume: volume, sim: sim, propagation: propagation)
         self.structureModel = structureModel
         self.structureEngine = structureEngine
+        self.offersModelClasses = offersModelClasses
     }
 
     /// Whether structures can be named: the walker needs nothing, the network needs its weights.
@@ -95,6 +100,7 @@ public final class CaseAnnotation {
     public func click(_ click: SessionClick, erase: Bool = false) throws -> ClickOutcome {
         var routed = click
         let target = (0..<256).contains(click.label) ? structure(UInt8(click.label)) : nil
+        guard target != nil || offersModelClasses else { throw Self.noModelClasses(click.label) }
         routed.label = erase ? 0 : target == nil ? click.label : 1
         if let target, structureEngine == .walker {
             try walk(routed, on: target)
@@ -176,7 +182,9 @@ public final class CaseAnnotation {
                 "\(stroke.plane.rawValue) \(stroke.index) is outside 0..<\(stroke.plane.count(in: volume))")
         }
         guard stroke.value == 0 || isModelClass(stroke.value) || structure(stroke.value) != nil else {
-            throw SessionError("label \(stroke.value) is neither one of the model's classes nor a named structure")
+            throw offersModelClasses
+                ? SessionError("label \(stroke.value) is neither one of the model's classes nor a named structure")
+                : Self.noModelClasses(Int(stroke.value))
         }
         let parts = stroke.slices(in: volume)
         let changes = parts.map { part in
@@ -200,7 +208,12 @@ public final class CaseAnnotation {
         return stroke.value == owner ? 1 : 0
     }
 
-    func isModelClass(_ value: UInt8) -> Bool { Int(value) < sim.metadata.classCount }
+    func isModelClass(_ value: UInt8) -> Bool { offersModelClasses && Int(value) < sim.metadata.classCount }
+
+    /// The refusal of a label in a case that offers only named structures.
+    static func noModelClasses(_ label: Int) -> SessionError {
+        SessionError("label \(label) is not a structure named in this case: name the structure first, then click on it")
+    }
 
     func session(_ owner: UInt8?) -> InteractiveSession { owner.flatMap(structure)?.session ?? main }
 

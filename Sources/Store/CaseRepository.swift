@@ -21,6 +21,8 @@ public struct CaseRecord: Sendable, Equatable, Codable {
     public let patientID: String
     public let studyInstanceUID: String
     public let seriesInstanceUID: String
+    /// The series' Manufacturer (0008,0070).
+    public let manufacturer: String
     public let createdAt: Date
 }
 
@@ -59,7 +61,7 @@ public struct CaseRepository: Sendable {
     private static let selectColumns = """
         SELECT c.id, c.series_ref, c.model_ref, c.status, c.assignee, c.version,
                EXTRACT(EPOCH FROM c.created_at)::float8 AS created_at,
-               se.modality, se.series_instance_uid, st.study_instance_uid, p.patient_id
+               se.modality, se.series_instance_uid, se.manufacturer, st.study_instance_uid, p.patient_id
         FROM cases c
         JOIN series se ON se.id = c.series_ref
         JOIN studies st ON st.id = se.study_ref
@@ -207,6 +209,7 @@ public struct CaseRepository: Sendable {
             id: id, seriesID: series, modelID: row.int("model_ref"), status: status, assigneeID: row.int("assignee"),
             version: version, modality: row["modality"] ?? "", patientID: row["patient_id"] ?? "",
             studyInstanceUID: row["study_instance_uid"] ?? "", seriesInstanceUID: row["series_instance_uid"] ?? "",
+            manufacturer: row["manufacturer"] ?? "",
             createdAt: Date(timeIntervalSince1970: row.double("created_at") ?? 0))
     }
 }

@@ -11,6 +11,8 @@ public struct IndexedInstance: Sendable, Equatable {
     /// Body Part Examined (0018,0015), for case rules.
     public var bodyPart: String
     public var seriesNumber: Int?
+    /// Manufacturer (0008,0070): "Delineate phantom" marks the phantoms the class network knows.
+    public var manufacturer: String
     public var sopInstanceUID: String
     public var sopClassUID: String
     public var transferSyntaxUID: String
@@ -23,7 +25,8 @@ public struct IndexedInstance: Sendable, Equatable {
     public init(
         patientID: String, patientName: String = "", studyInstanceUID: String, studyDate: String = "",
         studyDescription: String = "", seriesInstanceUID: String, modality: String, seriesDescription: String = "",
-        bodyPart: String = "", seriesNumber: Int? = nil, sopInstanceUID: String, sopClassUID: String,
+        bodyPart: String = "", seriesNumber: Int? = nil, manufacturer: String = "", sopInstanceUID: String,
+        sopClassUID: String,
         transferSyntaxUID: String = "",
         instanceNumber: Int? = nil, fileSHA256: String, fileSize: Int, numberOfFrames: Int = 1, callingAE: String = ""
     ) {
@@ -37,6 +40,7 @@ public struct IndexedInstance: Sendable, Equatable {
         self.seriesDescription = seriesDescription
         self.bodyPart = bodyPart
         self.seriesNumber = seriesNumber
+        self.manufacturer = manufacturer
         self.sopInstanceUID = sopInstanceUID
         self.sopClassUID = sopClassUID
         self.transferSyntaxUID = transferSyntaxUID
@@ -75,13 +79,14 @@ public struct InstanceIndex: Sendable {
             ).records[0].int("id")
             let series = try connection.execute(
                 """
-                INSERT INTO series (study_ref, series_instance_uid, modality, description, body_part, series_number)
-                VALUES ($1, $2, $3, $4, $5, $6)
+                INSERT INTO series (study_ref, series_instance_uid, modality, description, body_part, series_number,
+                    manufacturer)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
                 ON CONFLICT (series_instance_uid) DO UPDATE SET last_received_at = now() RETURNING id
                 """,
                 [
                     study, instance.seriesInstanceUID, instance.modality, instance.seriesDescription,
-                    instance.bodyPart, instance.seriesNumber,
+                    instance.bodyPart, instance.seriesNumber, instance.manufacturer,
                 ]
             ).records[0].int("id")
             let inserted = try connection.execute(

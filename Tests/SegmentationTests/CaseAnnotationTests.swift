@@ -55,6 +55,29 @@ import Testing
         #expect(Set(try annotation.fractions()[6] ?? []).isSubset(of: [0, 255]))
     }
 
+    /// A case that offers only named structures (a patient's images): a click or brush stroke on a
+    /// model class is refused and leaves the labels alone; the eraser and the structure still work.
+    @Test func aCaseWithoutTheModelsClassesTakesNamedStructuresOnly() throws {
+        let annotation = CaseAnnotation(
+            volume: cases.session().volume, sim: InteractiveSessionTests.sim,
+            propagation: InteractiveSessionTests.propagation, structureModel: nil, offersModelClasses: false)
+        try annotation.addStructure(value: 6)
+        let slice = cases.middle
+        let organ = cases.interior(of: .mediumOrgan, slice: slice)
+        let mask = [UInt8](repeating: 1, count: annotation.volume.sliceArea)
+        #expect(throws: SessionError.self) {
+            try annotation.click(SessionClick(slice: slice, x: organ.x, y: organ.y, label: 1))
+        }
+        #expect(throws: SessionError.self) {
+            try annotation.paint(BrushStroke(plane: .slice, index: slice, value: 2, mask: mask))
+        }
+        #expect(annotation.corrected.isEmpty && !annotation.labels.contains { $0 != 0 })
+        let outcome = try annotation.click(SessionClick(slice: slice, x: organ.x, y: organ.y, label: 6))
+        #expect(outcome.labels.contains(6) && Set(outcome.labels).isSubset(of: [0, 6]))
+        try annotation.paint(BrushStroke(plane: .slice, index: slice, value: 0, mask: mask))
+        #expect(!annotation.sliceLabels(slice).contains(6))
+    }
+
     /// Brush and eraser strokes: the brush paints a class or a structure, the eraser clears every
     /// label, a later click on the slice leaves strokes standing, undo takes a stroke back, and
     /// the slice counts as corrected for propagation.

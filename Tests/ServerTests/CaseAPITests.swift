@@ -616,6 +616,60 @@ import Testing
         }
     }
 
+    /// A patient's images (the demo's head CT from Debian's invesalius-examples, not one of our
+    /// phantoms): the case offers none of the multi-class network's phantom classes, only what the
+    /// radiologist names. A click, a brush stroke or DeepEdit's points on a model class are refused
+    /// with what to do instead, and nothing is stored; the named structure is segmented.
+    @Test func aPatientsCaseOffersOnlyTheStructuresNamedInIt() async throws {
+        try await WebClientTests.withHeadCT { fixtures, fixture, volume, slice, deepest in
+            let base = "/api/v1/cases/\(fixture.caseID)"
+            let (x, y) = (deepest % volume.columns, deepest / volume.columns)
+            let series = try await CaseRepository(pool: fixture.database.pool).find(id: fixture.caseID)
+                .seriesInstanceUID
+            try await fixtures.app(fixture).test(.router) { client in
+                let ann = try await fixtures.signIn(client, "ann")
+                func post(_ path: String, _ body: String) async throws -> TestResponse {
+                    try await client.execute(
+                        uri: base + path, method: .post, headers: ann.headers(), body: ByteBuffer(string: body))
+                }
+                let detail = try fixtures.json(
+                    try await client.execute(uri: base, method: .get, headers: ann.headers()))
+                let classes = (detail["classes"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+                #expect(classes == ["background"], "\(detail["classes"] ?? "none")")
+                #expect((detail["case"] as? [String: Any])?["manufacturer"] as? String == "")
+
+                let click = #"{"slice": \#(slice), "x": \#(x), "y": \#(y), "label": 1}"#
+                let stroke =
+                    #"{"slice": \#(slice), "tool": "brush", "label": 1, "radius": 3, "points": [[\#(x), \#(y)]]}"#
+                for refused in [try await post("/clicks", click), try await post("/strokes", stroke)] {
+                    let message = (try fixtures.json(refused)["error"] as? [String: Any])?["message"] as? String
+                    #expect(refused.status == .unprocessableContent)
+                    #expect(message?.contains("name the structure first") == true, "\(message ?? "")")
+                }
+                let token = try await bearerToken(client, username: "ann", password: "correct horse")
+                let (type, form) = MonaiLabelTests.slicerForm(
+                    fields: ["params": #"{"large organ": [[\#(x), \#(y), \#(slice)]]}"#], files: [])
+                let deepEdit = try await client.execute(
+                    uri: "/monailabel/infer/sim?image=\(series)", method: .post,
+                    headers: [.authorization: "Bearer \(token)", .contentType: type],
+                    body: ByteBuffer(bytes: [UInt8](form)))
+                let failure = try fixtures.json(deepEdit)["error"] as? [String: Any]
+                #expect(deepEdit.status == .unprocessableContent && failure?["code"] as? String == "no_model_classes")
+                #expect((failure?["message"] as? String)?.contains("'sim-any' (DeepGrow)") == true, "\(failure ?? [:])")
+                #expect(
+                    try await RoundRepository(pool: fixture.database.pool).interactions(caseID: fixture.caseID).isEmpty)
+
+                let value = try #require(
+                    try fixtures.json(try await post("/structures", #"{"name": "brain"}"#))["value"] as? Int)
+                let clicked = try await post(
+                    "/clicks", click.replacingOccurrences(of: #""label": 1"#, with: #""label": \#(value)"#))
+                #expect(clicked.status == .ok, "\(String(buffer: clicked.body))")
+                let labels = WebClientTests.decode(runs: try fixtures.json(clicked)["runs"] as? [Int] ?? [])
+                #expect(labels[deepest] == UInt8(value) && labels.filter { $0 == UInt8(value) }.count > 300)
+            }
+        }
+    }
+
     @Test func batchesStaleVersionsDatesAndAdministration() async throws {
         try await withFixture { fixture in
             try await app(fixture).test(.router) { client in

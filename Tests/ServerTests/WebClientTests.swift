@@ -163,6 +163,8 @@ import Testing
                     ["brain", "\(deepest % volume.columns)", "\(deepest / volume.columns)", "\(slice)"]
                         + (screenshots.map { [$0 + "/11-real-head-ct.png"] } ?? []))
             }
+            // A patient's case lists what the radiologist named, none of the phantom classes.
+            #expect(result["classes"] as? [String] == ["brain"], "\(result)")
             // One click on the brain gives the walker's region of several hundred pixels.
             #expect(result["before"] as? Int == 0 && (result["after"] as? Int ?? 0) > 300, "\(result)")
             #expect((result["propagated"] as? String)?.hasPrefix("propagated to") == true, "\(result)")

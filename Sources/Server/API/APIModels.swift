@@ -42,6 +42,8 @@ struct CaseDetail: Encodable {
     var slices: Int
     var round: Int
     var correctedSlices: [Int]
+    /// The model's classes by label value, background first; background alone where the case
+    /// offers only named structures (a patient's images: the classes describe our phantoms).
     var classes: [ClassInfo]
     /// Structures users named in this case, each with its own label value above the classes.
     var structures: [CaseStructure]

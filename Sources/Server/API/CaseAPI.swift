@@ -170,7 +170,9 @@ struct CaseAPI: Sendable {
             return CaseDetail(
                 case: record, columns: volume.columns, rows: volume.rows, slices: volume.slices, round: session.round,
                 correctedSlices: session.corrected.sorted(),
-                classes: session.sim.metadata.classes.map { ClassInfo(name: $0.name, colour: $0.colour) },
+                classes: session.sim.metadata.classes.prefix(session.offersModelClasses ? Int.max : 1).map {
+                    ClassInfo(name: $0.name, colour: $0.colour)
+                },
                 structures: structures, structuresEnabled: session.structuresEnabled,
                 suggestedSlice: session.suggestNextSlice(),
                 quality: session.quality, planes: Self.planeViews(of: volume, geometry: geometry))

@@ -29,6 +29,8 @@ final class SessionHandle: @unchecked Sendable {
     let session: CaseAnnotation
     /// The case's image (immutable, so readable from any thread without the inference queue).
     let volume: ScanVolume
+    /// Whether the case offers the model's classes (immutable, readable from any thread).
+    let offersModelClasses: Bool
     /// Propagation progress (slices done, planned), readable from any thread.
     let progress = Mutex<(done: Int, total: Int, running: Bool)>((0, 0, false))
 
@@ -36,6 +38,7 @@ final class SessionHandle: @unchecked Sendable {
         self.caseID = caseID
         self.session = session
         self.volume = session.volume
+        self.offersModelClasses = session.offersModelClasses
     }
 
     /// The interactive model as the annotation-time audit names it: "model version" (immutable,
@@ -88,7 +91,8 @@ actor CaseSessions {
             return try await queue.run {
                 let session = CaseAnnotation(
                     volume: volume, sim: models.sim, propagation: models.propagation, structureModel: models.structure,
-                    structureEngine: engine)
+                    structureEngine: engine,
+                    offersModelClasses: Self.offersModelClasses(record, history: history, model: models.sim.metadata))
                 for structure in structures where session.structuresEnabled {
                     try session.addStructure(value: UInt8(structure.value))
                 }
@@ -108,6 +112,16 @@ actor CaseSessions {
             handles[record.id] = nil
             throw error
         }
+    }
+
+    /// Whether a case offers the multi-class model's classes: on our phantoms (the images those
+    /// classes describe), and on a case whose stored clicks or strokes already use them, so no
+    /// earlier work is lost. Elsewhere the user names each structure.
+    static func offersModelClasses(_ record: CaseRecord, history: [RoundEntry], model: ModelMetadata) -> Bool {
+        record.manufacturer == ImageSeriesWriter.manufacturer
+            || history.contains { round in
+                round.interactions.contains { (1..<model.classCount).contains($0.classIndex) }
+            }
     }
 
     /// Slices whose propagation key features one background job computes: small enough that a

@@ -143,6 +143,15 @@ struct MonaiLabelAPI: Sendable {
             structure = found
             points = try Self.points(in: params, structure: found.value, size: size)
         } else {
+            guard handle.offersModelClasses else {
+                throw APIFailure(
+                    status: .unprocessableContent, code: "no_model_classes",
+                    message: "\(metadata.model)'s classes describe our phantoms, not this patient's images: "
+                        + (structureModel.map {
+                            "use the model '\($0)' (DeepGrow) with params.label naming the structure"
+                        }
+                            ?? "name the structures in the web client"))
+            }
             points = try Self.points(in: params, classes: metadata.classes.map(\.name), size: size)
         }
         // The plugins send every point placed so far; a point already stored is not clicked again.
