@@ -161,9 +161,13 @@ public final class NamedStructureAnnotator: VolumetricAnnotator {
     let session: InteractiveSession
     let value: UInt8
 
-    public init(volume: ScanVolume, sim: SimNetwork, propagation: PropagationNetwork?, engine: StructureEngine) throws {
+    public init(
+        volume: ScanVolume, sim: SimNetwork, propagation: PropagationNetwork?, engine: StructureEngine,
+        propagatedBy: StructureEngine = .walker
+    ) throws {
         annotation = CaseAnnotation(
-            volume: volume, sim: sim, propagation: propagation, structureModel: sim, structureEngine: engine)
+            volume: volume, sim: sim, propagation: propagation, structureModel: sim, structureEngine: engine,
+            structurePropagation: propagatedBy)
         value = UInt8(sim.metadata.classCount)
         try annotation.addStructure(value: value)
         session = annotation.structures[0].session

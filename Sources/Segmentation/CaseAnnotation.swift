@@ -47,6 +47,12 @@ public final class CaseAnnotation {
     /// trained on (the multi-class network knows phantom classes, which mean nothing on a patient);
     /// otherwise every label is a structure the user names.
     public let offersModelClasses: Bool
+    /// What propagates a network-engine structure through the volume: the walker from its corrected
+    /// slices (`WalkerPropagation`, the default: 3D Dice 0.62 against the propagation network's 0.24
+    /// from the same slices on the validation case, Docs/evaluation.md), or the propagation network.
+    /// Walker-engine structures always propagate with the walker, the model's classes with the
+    /// propagation network.
+    public let structurePropagation: StructureEngine
     public private(set) var structures: [Structure] = []
     /// This round's clicks and strokes in order, for undo.
     var edits: [Edit] = []
@@ -63,12 +69,14 @@ public final class CaseAnnotation {
 
     public init(
         volume: ScanVolume, sim: SimNetwork, propagation: PropagationNetwork?, structureModel: SimNetwork?,
-        structureEngine: StructureEngine = .walker, offersModelClasses: Bool = true
+        structureEngine: StructureEngine = .walker, offersModelClasses: Bool = true,
+        structurePropagation: StructureEngine = .walker
     ) {
         main = InteractiveSession(volume: volume, sim: sim, propagation: propagation)
         self.structureModel = structureModel
         self.structureEngine = structureEngine
         self.offersModelClasses = offersModelClasses
+        self.structurePropagation = structurePropagation
     }
 
     /// Whether structures can be named: the walker needs nothing, the network needs its weights.
@@ -296,7 +304,7 @@ public final class CaseAnnotation {
         var kept = Set<Int>()
         for (index, session) in sessions.enumerated() {
             let outcome: PropagationOutcome
-            if session !== main, structureEngine == .walker {
+            if session !== main, structureEngine == .walker || structurePropagation == .walker {
                 outcome = try session.propagateByWalker()
                 progress(index + 1, sessions.count)
             } else {

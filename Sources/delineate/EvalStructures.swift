@@ -105,12 +105,13 @@ struct StructureEvaluation {
                 }
                 clickRows.append("\(prefix) random walker | \(diceCells(walker))")
                 guard propagates else { continue }
-                for (method, engine, strategy) in propagationMethods {
+                for (method, engine, propagatedBy, strategy) in propagationMethods {
                     let outcome = try PropagationEvaluation.run(
                         [item],
                         annotator: {
                             try NamedStructureAnnotator(
-                                volume: $0.volume, sim: model, propagation: propagation, engine: engine)
+                                volume: $0.volume, sim: model, propagation: propagation, engine: engine,
+                                propagatedBy: propagatedBy)
                         }, classes: 2, clicksPerSlice: propagationClicks, strategy: strategy, rounds: rounds)
                     let perRound = outcome.rounds.map { $0.dice(1).map { String(format: "%.3f", $0) } ?? "–" }
                     propagationRows.append(
@@ -153,11 +154,17 @@ struct StructureEvaluation {
         return report
     }
 
-    /// The propagation rows' methods: the network's clicks and the propagation network (when one
-    /// is loaded), and the walker's clicks and propagation with each way of choosing the next slice.
-    var propagationMethods: [(String, StructureEngine, PropagationEvaluation.Strategy)] {
-        (propagation == nil ? [] : [("\(networkMethod), propagation network", StructureEngine.network, .quality)])
-            + PropagationEvaluation.Strategy.allCases.map { ("random walker, walker propagation", .walker, $0) }
+    /// The propagation rows' methods: the network's clicks with the propagation network (when one
+    /// is loaded) and with the walker's propagation, and the walker's clicks and propagation with
+    /// each way of choosing the next slice.
+    var propagationMethods: [(String, StructureEngine, StructureEngine, PropagationEvaluation.Strategy)] {
+        (propagation == nil
+            ? []
+            : [("\(networkMethod), propagation network", StructureEngine.network, StructureEngine.network, .quality)])
+            + [("\(networkMethod), walker propagation", .network, .walker, .quality)]
+            + PropagationEvaluation.Strategy.allCases.map {
+                ("random walker, walker propagation", .walker, .walker, $0)
+            }
     }
 
     /// The structure's Dice after each reported click count, as table cells.

@@ -40,9 +40,10 @@ import Testing
             ])
         let rows = output.split(separator: "\n").filter { $0.hasPrefix("| image.nrrd |") }
         // Two structures named like the multi-class model's classes: a class-agnostic, a multi-class
-        // and a random-walker row each, then four propagation rows each: the propagation network's,
-        // and the walker's with the next slice by its confidence, at random and by the oracle.
-        #expect(rows.count == 14, "\(output)")
+        // and a random-walker row each, then five propagation rows each: the network's slices
+        // propagated by the propagation network and by the walker, and the walker's own with the
+        // next slice by its confidence, at random and by the oracle.
+        #expect(rows.count == 16, "\(output)")
         #expect(rows.filter { $0.contains("SIM, multi-class") }.count == 2)
         let walker = try #require(rows.first { $0.contains("large organ") && $0.contains("random walker") })
         // Volume (cm³), slices, then the Dice after 0, 1 and 3 clicks.
@@ -57,9 +58,10 @@ import Testing
         let networkRow = structureModel.metadata.takesWalkerChannel ? "SIM refining the walker" : "SIM, class-agnostic"
         #expect(rows.filter { $0.contains("\(networkRow) |") }.count == 2)
         #expect(rows.filter { $0.contains("\(networkRow), propagation network | quality |") }.count == 2)
+        #expect(rows.filter { $0.contains("\(networkRow), walker propagation | quality |") }.count == 2)
         // The walker's propagation of the large organ: 3D Dice after 2 rounds, then seconds.
         let walked = try #require(
-            rows.first { $0.contains("large organ") && $0.contains("walker propagation | quality |") })
+            rows.first { $0.contains("large organ") && $0.contains("random walker, walker propagation | quality |") })
         let rounds = walked.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.compactMap(
             Double.init)
         #expect(rounds.count == 3 && rounds[0] > 0.5 && rounds[1] >= rounds[0] - 0.05, "\(walked)")

@@ -78,6 +78,28 @@ import Testing
         #expect(!annotation.sliceLabels(slice).contains(6))
     }
 
+    /// A structure the class-agnostic network segments propagates with the walker by default (the
+    /// propagation network only when asked): its propagated slices carry the walker's confidence,
+    /// not the quality head's score.
+    @Test func aNetworkStructurePropagatesWithTheWalker() throws {
+        let slice = cases.middle
+        let organ = cases.interior(of: .largeOrgan, slice: slice)
+        var qualities: [StructureEngine: [Float?]] = [:]
+        for propagation in [StructureEngine.walker, .network] {
+            let annotation = CaseAnnotation(
+                volume: cases.session().volume, sim: InteractiveSessionTests.sim,
+                propagation: InteractiveSessionTests.propagation, structureModel: FocusCropTests.anyNetwork,
+                structureEngine: .network, structurePropagation: propagation)
+            try annotation.addStructure(value: 6)
+            _ = try annotation.click(SessionClick(slice: slice, x: organ.x, y: organ.y, label: 6))
+            let outcome = try annotation.propagate()
+            #expect(outcome.updatedSlices.count > 2)
+            qualities[propagation] = annotation.structures[0].session.quality
+        }
+        #expect(qualities[.walker]?.allSatisfy { $0 == nil } == true)
+        #expect(qualities[.network]?.contains { $0 != nil } == true)
+    }
+
     /// Brush and eraser strokes: the brush paints a class or a structure, the eraser clears every
     /// label, a later click on the slice leaves strokes standing, undo takes a stroke back, and
     /// the slice counts as corrected for propagation.
