@@ -655,7 +655,9 @@ import Testing
                     body: ByteBuffer(bytes: [UInt8](form)))
                 let failure = try fixtures.json(deepEdit)["error"] as? [String: Any]
                 #expect(deepEdit.status == .unprocessableContent && failure?["code"] as? String == "no_model_classes")
-                #expect((failure?["message"] as? String)?.contains("'sim-any' (DeepGrow)") == true, "\(failure ?? [:])")
+                #expect(
+                    (failure?["message"] as? String)?.contains("name the structure instead") == true,
+                    "\(failure ?? [:])")
                 #expect(
                     try await RoundRepository(pool: fixture.database.pool).interactions(caseID: fixture.caseID).isEmpty)
 
@@ -666,6 +668,23 @@ import Testing
                 #expect(clicked.status == .ok, "\(String(buffer: clicked.body))")
                 let labels = WebClientTests.decode(runs: try fixtures.json(clicked)["runs"] as? [Int] ?? [])
                 #expect(labels[deepest] == UInt8(value) && labels.filter { $0 == UInt8(value) }.count > 300)
+
+                // DeepEdit as 3D Slicer's multi-label mode sends it: the label names are the case's
+                // structures. The brain point is stored already; the background point is one click
+                // against the brain; an empty list names nothing.
+                let multiLabel =
+                    #"{"brain": [[\#(x), \#(y), \#(slice)]], "background": [[2, 2, \#(slice)]], "spleen": [], "label": "brain", "result_dtype": "uint8"}"#
+                let (multiType, multiForm) = MonaiLabelTests.slicerForm(fields: ["params": multiLabel], files: [])
+                let answer = try await client.execute(
+                    uri: "/monailabel/infer/sim?image=\(series)&output=json", method: .post,
+                    headers: [.authorization: "Bearer \(token)", .contentType: multiType],
+                    body: ByteBuffer(bytes: [UInt8](multiForm)))
+                let result = try fixtures.json(answer)
+                #expect(answer.status == .ok, "\(String(buffer: answer.body))")
+                #expect(result["clicks"] as? Int == 1)
+                #expect(result["label_names"] as? [String: Int] == ["background": 0, "brain": value], "\(result)")
+                let stored = try await RoundRepository(pool: fixture.database.pool).interactions(caseID: fixture.caseID)
+                #expect(stored.map(\.interaction.kind) == [.click, .erase])
             }
         }
     }

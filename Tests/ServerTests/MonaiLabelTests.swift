@@ -171,7 +171,7 @@ import VolumeFiles
             for (path, params, status) in [
                 ("/monailabel/infer/other?image=\(uid)", "{}", 404), ("/monailabel/infer/sim", "{}", 400),
                 ("/monailabel/infer/sim?image=\(uid)", #"{"foreground": [[64, 0, 0]]}"#, 400),
-                ("/monailabel/infer/sim?image=\(uid)", #"{"foreground": [[1, 1, 1]], "label": "spleen"}"#, 400),
+                ("/monailabel/infer/sim?image=\(uid)", #"{"spleen": [[1, 1]]}"#, 400),
             ] {
                 let (badType, badBody) = Self.slicerForm(fields: ["params": params], files: [])
                 let answer = try await Web.fetch(

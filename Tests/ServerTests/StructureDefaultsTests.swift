@@ -42,6 +42,15 @@ import Testing
             #expect((named.last?["modifier"] as? [String])?[1] == "7771000")
             // Opened again: the same three, not three more.
             #expect(try await structures().count == 3)
+            // MONAI Label's plugins list the default structures after the model's classes.
+            let info = try await client.execute(
+                uri: "/monailabel/info/", method: .get, headers: [.authorization: "Bearer \(token)"])
+            let body = try JSONSerialization.jsonObject(with: Data(info.body.readableBytesView)) as? [String: Any]
+            #expect(
+                (body?["labels"] as? [String])?.suffix(4) == ["brain", "liver", "spleen", "left kidney"],
+                "\(body?["labels"] ?? "none")")
+            let deepEdit = (body?["models"] as? [String: Any])?["sim"] as? [String: Any]
+            #expect((deepEdit?["labels"] as? [String: Int])?["left kidney"] == 9)
         }
         try await database.drop()
     }

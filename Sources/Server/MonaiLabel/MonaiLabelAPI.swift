@@ -69,10 +69,17 @@ struct MonaiLabelAPI: Sendable {
         return try JSONBody.response(["access_token": token, "token_type": "bearer"])
     }
 
-    /// The model as MONAI Label describes one: a DeepEdit-style interactive model over our classes.
+    /// The model as MONAI Label describes one: a DeepEdit-style interactive model over our classes
+    /// (offered on our phantoms) and the structures `structures.defaults` names (any other name a
+    /// request uses is named in its case too), numbered after the classes; each answer's
+    /// label_names give the values in that case.
     func info() async throws -> Response {
         let metadata = try model()
-        let classes = metadata.classes.enumerated().dropFirst().map { ($0.element.name, $0.offset) }
+        var classes = metadata.classes.enumerated().dropFirst().map { ($0.element.name, $0.offset) }
+        for name in cases.configuration.structureDefaults.flatMap(\.names)
+        where !classes.contains(where: { $0.0.caseInsensitiveCompare(name) == .orderedSame }) {
+            classes.append((name, classes.count + 1))
+        }
         let total = try await CaseRepository(pool: cases.pool).list(CaseFilter(limit: 1, offset: 0)).total
         var completed = 0
         for status in [CaseStatus.accepted, .exported] {
@@ -98,7 +105,8 @@ struct MonaiLabelAPI: Sendable {
         var models: [String: Any] = [
             metadata.model: [
                 "type": "deepedit", "dimension": 3, "labels": Dictionary(uniqueKeysWithValues: classes),
-                "description": "clicks per class; each request propagates through the volume",
+                "description":
+                    "clicks per label: a class on our phantoms, else a structure named in the case; each request propagates",
                 "config": [:] as [String: Any],
             ] as [String: Any]
         ]
@@ -143,16 +151,8 @@ struct MonaiLabelAPI: Sendable {
             structure = found
             points = try Self.points(in: params, structure: found.value, size: size)
         } else {
-            guard handle.offersModelClasses else {
-                throw APIFailure(
-                    status: .unprocessableContent, code: "no_model_classes",
-                    message: "\(metadata.model)'s classes describe our phantoms, not this patient's images: "
-                        + (structureModel.map {
-                            "use the model '\($0)' (DeepGrow) with params.label naming the structure"
-                        }
-                            ?? "name the structures in the web client"))
-            }
-            points = try Self.points(in: params, classes: metadata.classes.map(\.name), size: size)
+            points = try await deepEditPoints(
+                params, on: record, handle: handle, model: metadata, by: CaseActor(session, context))
         }
         // The plugins send every point placed so far; a point already stored is not clicked again.
         let stored = try await RoundRepository(pool: cases.pool).history(caseID: record.id).flatMap(\.interactions)
@@ -175,10 +175,12 @@ struct MonaiLabelAPI: Sendable {
                 .milliseconds
         }
         var labels = try await cases.queue.run { handle.mask }.labels
-        var names = Dictionary(uniqueKeysWithValues: metadata.classes.enumerated().map { ($1.name, $0) })
+        var names: [String: Int]
         if let structure {
             labels = labels.map { Int($0) == structure.value ? 1 : 0 }
             names = ["background": 0, structure.name: 1]
+        } else {
+            names = try await labelNames(of: record, offersModelClasses: handle.offersModelClasses, model: metadata)
         }
         let result: [String: Any] = [
             "label_names": names, "clicks": fresh.count, "click_latencies_ms": latencies,
@@ -208,32 +210,6 @@ struct MonaiLabelAPI: Sendable {
     static func points(in params: [String: Any], structure value: Int, size: [Int]) throws -> [Point] {
         try indices(params["foreground"] ?? [Any](), size: size).map { Point(label: value, index: $0) }
             + indices(params["background"] ?? [Any](), size: size).map { Point(label: value, index: $0, erase: true) }
-    }
-
-    /// The points of an infer request: `foreground` (for the class named by `label`, else the
-    /// first class), `background`, and DeepEdit's lists keyed by class name.
-    static func points(in params: [String: Any], classes: [String], size: [Int]) throws -> [Point] {
-        func index(of name: String) throws -> Int {
-            guard let found = classes.firstIndex(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) else {
-                throw APIFailure.badRequest(
-                    "unknown label '\(name)'; this model knows \(classes.dropFirst().joined(separator: ", "))")
-            }
-            return found
-        }
-        var lists: [(Int, Any)] = []
-        for (key, value) in params.sorted(by: { $0.key < $1.key }) {
-            switch key {
-            case "foreground": lists.append((try (params["label"] as? String).map(index) ?? 1, value))
-            case "background": lists.append((0, value))
-            default:
-                if let found = classes.firstIndex(where: { $0.caseInsensitiveCompare(key) == .orderedSame }), found > 0
-                {
-                    lists.append((found, value))
-                }
-            }
-        }
-        return try lists.flatMap { label, value in try indices(value, size: size).map { Point(label: label, index: $0) }
-        }
     }
 
     /// A list of [i, j, k] voxel indices inside a volume of `size`.
