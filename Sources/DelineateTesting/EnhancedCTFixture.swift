@@ -48,7 +48,7 @@ public struct EnhancedCTFixture: Sendable {
             "(7fe0,0010) OW =\(folder)/enhanced.raw",
         ].joined(separator: "\n")
         try dump.write(toFile: folder + "/enhanced.dump", atomically: true, encoding: .utf8)
-        _ = try await Process.asyncOutput(
+        _ = try await Process.output(
             of: "/usr/bin/dump2dcm",
             arguments: ["--write-xfer-little", folder + "/enhanced.dump", folder + "/enhanced.dcm"])
         return EnhancedCTFixture(

@@ -39,18 +39,6 @@ public struct ExternalToolError: Error, CustomStringConvertible {
 }
 
 extension Process {
-    /// `output(of:arguments:)` without blocking a thread of Swift's cooperative pool while the tool
-    /// runs: servers under test in the same process keep their threads.
-    public static func asyncOutput(of executable: String, arguments: [String]) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try output(of: executable, arguments: arguments) })
-            }
-        }
-    }
-}
-
-extension Process {
     /// Stops a server the test started: SIGTERM, then SIGKILL after 5 s; waits until it has exited
     /// without blocking a cooperative thread.
     public func terminateAndWait() async {

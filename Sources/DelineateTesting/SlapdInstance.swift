@@ -59,7 +59,7 @@ public final class SlapdInstance: @unchecked Sendable {
 
             """
         try (root + entries).write(toFile: folder + "/entries.ldif", atomically: true, encoding: .utf8)
-        _ = try await Process.asyncOutput(
+        _ = try await Process.output(
             of: "/usr/sbin/slapadd", arguments: ["-f", folder + "/slapd.conf", "-l", folder + "/entries.ldif"])
         try await start()
     }
@@ -95,7 +95,7 @@ public final class SlapdInstance: @unchecked Sendable {
 
     /// Runs an OpenLDAP client tool against the LDAPS port as the manager.
     private func manage(_ tool: String, _ arguments: [String]) async throws -> String {
-        try await Process.asyncOutput(
+        try await Process.output(
             of: "/usr/bin/env",
             arguments: [
                 "LDAPTLS_CACERT=\(certificates.authority)", "/usr/bin/\(tool)", "-x", "-H", ldapsURL, "-D",

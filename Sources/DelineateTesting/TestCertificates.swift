@@ -44,6 +44,6 @@ public struct TestCertificates: Sendable {
     }
 
     private static func openssl(_ arguments: [String]) async throws -> String {
-        try await Process.asyncOutput(of: "/usr/bin/openssl", arguments: arguments)
+        try await Process.output(of: "/usr/bin/openssl", arguments: arguments)
     }
 }

@@ -33,7 +33,7 @@ import Testing
         let schemathesis = URL(fileURLWithPath: DevServices.python).deletingLastPathComponent().appendingPathComponent(
             "st"
         ).path
-        let output = try await Process.asyncOutput(
+        let output = try await Process.output(
             of: schemathesis,
             arguments: [
                 "run", root + "/Docs/openapi.yaml", "--url", "http://127.0.0.1:\(port)", "-H",

@@ -21,8 +21,7 @@ import Testing
             of: DevServices.python,
             arguments: [FileManager.default.currentDirectoryPath + "/Deploy/dev/invesalius_ct.py", folder + "/ct"])
         #expect(written.contains("108 slices of 256 x 256"), "\(written)")
-        let report = try await Process.output(
-            of: "/bin/sh", arguments: ["-c", "/usr/bin/dciodvfy '\(folder)/ct/0054.dcm' 2>&1; true"])
+        let report = try await DicomCheckers.dciodvfy(folder + "/ct/0054.dcm")
         #expect(!report.contains("Error") && !report.contains("Warning"), "\(report)")
         let output = try await Process.output(
             of: delineate,

@@ -91,8 +91,7 @@ import Testing
             seriesDescription: "liver again", seriesInstanceUID: "2.25.7171.1", sopInstanceUID: "2.25.7171.2",
             softwareVersion: "test")
         try writer.write(to: work + "/seg.dcm")
-        let report = try Process.output(
-            of: "/bin/sh", arguments: ["-c", "/usr/bin/dciodvfy '\(work)/seg.dcm' 2>&1; true"])
+        let report = try DicomCheckers.dciodvfy(work + "/seg.dcm")
         #expect(report.contains("Segmentation"))
         #expect(report.split(separator: "\n").filter { $0.hasPrefix("Error") }.isEmpty, "\(report)")
         let verdict = try Self.highdicom(

@@ -89,7 +89,7 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let (seg, _, _) = try Self.makeSeg(in: folder, fractional: fractional)
-        let report = try Process.output(of: "/bin/sh", arguments: ["-c", "/usr/bin/dciodvfy '\(seg)' 2>&1; true"])
+        let report = try DicomCheckers.dciodvfy(seg)
         #expect(report.contains("Segmentation"), "dciodvfy did not recognise the IOD: \(report)")
         let errors = report.split(separator: "\n").filter { $0.hasPrefix("Error") }
         #expect(errors.isEmpty, "\(errors.joined(separator: "\n"))")

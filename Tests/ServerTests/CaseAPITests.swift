@@ -194,22 +194,14 @@ import Testing
                 let export = try #require(
                     try await ExportRepository(pool: fixture.database.pool).exports(caseID: id).first)
                 let seg = fixture.files.path(sha256: export.fileSHA256)
-                let report = try await Process.asyncOutput(
-                    of: "/bin/sh", arguments: ["-c", "/usr/bin/dciodvfy '\(seg)' 2>&1; true"])
+                let report = try await DicomCheckers.dciodvfy(seg)
                 #expect(!report.contains("Error"), "\(report)")
                 // The creator is the accepting user's display name in DICOM's Family^Given form.
                 #expect(!report.contains("Content Creator's Name"), "\(report)")
                 let creator = try DicomFile(path: seg).string(.contentCreatorName)
                 #expect(creator == "Administrator^Demo")
-                let segments = try await Process.asyncOutput(
-                    of: DevServices.python,
-                    arguments: [
-                        "-c",
-                        "import highdicom,sys; s=highdicom.seg.segread(sys.argv[1]); "
-                            + "print([d.SegmentedPropertyTypeCodeSequence[0].CodeMeaning for d in s.SegmentSequence])",
-                        seg,
-                    ])
-                #expect(segments.contains("Liver"), "\(segments)")
+                let segments = try await DicomCheckers.highdicomSegments(seg)
+                #expect(segments.contains { $0.meaning == "Liver" }, "\(segments)")
 
                 let audit = try await client.execute(
                     uri: "/api/v1/admin/audit?action=case.", method: .get, headers: admin.headers())

@@ -199,7 +199,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: study.folder) }
         try await Self.app(study.database, study.files).test(.live) { client in
             let port = try #require(client.port)
-            let report = try await Process.asyncOutput(
+            let report = try await Process.output(
                 of: DevServices.python,
                 arguments: [
                     DevServices.fixture("dicomweb_client_check.py"), "http://127.0.0.1:\(port)/dicomweb", "rita",

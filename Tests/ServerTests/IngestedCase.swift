@@ -40,3 +40,13 @@ func bearerToken(_ client: any TestClientProtocol, username: String, password: S
     }
     return token
 }
+
+/// The stored file of the instance with this SOP Instance UID (a SEG the daemon wrote, ...).
+func storedInstancePath(uid: String, database: TestDatabase, files: FileStore) async throws -> String {
+    var query = DicomWebQuery()
+    query.sopInstanceUIDs = [uid]
+    guard let stored = try await DicomWebIndex(pool: database.pool).instances(query).first else {
+        throw StoreError(.notFound, "no stored instance \(uid)")
+    }
+    return files.path(sha256: stored.fileSHA256)
+}

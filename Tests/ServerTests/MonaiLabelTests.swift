@@ -253,7 +253,7 @@ import VolumeFiles
             files: files, logger: Logger(label: "test"), models: CaseAPITests.models)
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let report = try await Process.asyncOutput(
+            let report = try await Process.output(
                 of: DevServices.python,
                 arguments: [
                     DevServices.fixture("monailabel_client_check.py"), "http://127.0.0.1:\(port)/monailabel", "rita",

@@ -43,7 +43,7 @@ import Testing
     }
 
     func curl(_ arguments: [String]) async throws -> String {
-        try await Process.asyncOutput(of: "/usr/bin/curl", arguments: arguments)
+        try await Process.output(of: "/usr/bin/curl", arguments: arguments)
     }
 
     static func settings(issuer: String) -> OpenIDSettings {

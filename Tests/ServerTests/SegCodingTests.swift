@@ -32,10 +32,7 @@ import Testing
             files: files, pool: database.pool, catalogue: LabelCatalogue(model: metadata)
         )
         .accept(caseID: caseID, creatorName: "Reviewer^Rita", destinations: [], fractions: fractions)
-        var query = DicomWebQuery()
-        query.sopInstanceUIDs = [uid]
-        let stored = try #require(try await DicomWebIndex(pool: database.pool).instances(query).first)
-        let seg = try DicomFile(bytes: try files.get(sha256: stored.fileSHA256))
+        let seg = try DicomFile(path: try await storedInstancePath(uid: uid, database: database, files: files))
 
         #expect(seg.string(.sopClassUID) == "1.2.840.10008.5.1.4.1.1.66.4")
         #expect(seg.string(.modality) == "SEG")
@@ -133,31 +130,19 @@ import Testing
         let catalogue = LabelCatalogue(model: CaseAPITests.models.sim.metadata, codings: [:], structures: named)
         let uid = try await CaseAcceptance(files: files, pool: database.pool, catalogue: catalogue)
             .accept(caseID: caseID, creatorName: "Reviewer^Rita", destinations: [], fractions: nil)
-        var query = DicomWebQuery()
-        query.sopInstanceUIDs = [uid]
-        let stored = try #require(try await DicomWebIndex(pool: database.pool).instances(query).first)
-        let path = folder + "/seg.dcm"
-        try Data(try files.get(sha256: stored.fileSHA256)).write(to: URL(fileURLWithPath: path))
+        let path = try await storedInstancePath(uid: uid, database: database, files: files)
         let read = try SegmentationReader(file: DicomFile(path: path))
         #expect(read.segments.map(\.type?.value) == ["10200004", "78961009", "64033007"])
         #expect(read.segments.map(\.category) == Array(repeating: .anatomicalStructure, count: 3))
         #expect(read.segments.map(\.typeModifier) == [nil, nil, SegmentationTerminology.left])
-        let highdicom = try await Process.asyncOutput(
-            of: DevServices.python,
-            arguments: [
-                "-c",
-                "import highdicom,sys; s=highdicom.seg.segread(sys.argv[1]); "
-                    + "print([(d.segmented_property_type.value, d.segmented_property_category.value, "
-                    + "[m.CodeMeaning for m in d.SegmentedPropertyTypeCodeSequence[0].get("
-                    + "'SegmentedPropertyTypeModifierCodeSequence', [])]) for d in s.SegmentSequence])",
-                path,
-            ])
+        let highdicom = try await DicomCheckers.highdicomSegments(path)
         #expect(
-            highdicom.contains(
-                "[('10200004', '91723000', []), ('78961009', '91723000', []), ('64033007', '91723000', ['Left'])]"),
-            "\(highdicom)")
-        let report = try await Process.asyncOutput(
-            of: "/bin/sh", arguments: ["-c", "/usr/bin/dciodvfy '\(path)' 2>&1; true"])
+            highdicom == [
+                .init(type: "10200004", meaning: "Liver", category: "91723000"),
+                .init(type: "78961009", meaning: "Spleen", category: "91723000"),
+                .init(type: "64033007", meaning: "Kidney", category: "91723000", modifiers: ["Left"]),
+            ])
+        let report = try await DicomCheckers.dciodvfy(path)
         #expect(!report.contains("Error") && !report.contains("Warning"), "\(report)")
         try await database.drop()
     }

@@ -122,53 +122,71 @@ import Testing
                 models: CaseAPITests.models)
             // Click deep inside the medium organ on the slice the viewer opens.
             let best = Self.deepestPixel(of: .mediumOrgan)
-            let uid = try await app.test(.live) { client -> String in
+            let result = try await app.test(.live) { client -> [String: Any] in
                 let port = try #require(client.port)
                 let result = try await Self.browserCheck(
-                    "web_structure_check.py", port: port, ["blob=Nodule", "\(best % 128)", "\(best / 128)"])
+                    "web_structure_check.py", port: port, ["blob=Nodule@\(best % 128),\(best / 128)"])
                 #expect((result["choices"] as? Int ?? 0) >= 5)
-                #expect((result["asked"] as? String)?.contains("choose its code") == true, "\(result)")
-                #expect((result["named"] as? String)?.contains("(Nodule)") == true, "\(result)")
+                let blob = (result["structures"] as? [[String: Any]])?.first ?? [:]
+                #expect((blob["asked"] as? String)?.contains("choose its code") == true, "\(result)")
+                #expect((blob["named"] as? String)?.contains("(Nodule)") == true, "\(result)")
                 #expect((result["classes"] as? [String])?.last == "blob")
-                #expect(result["selected"] as? String == "6")
-                let before = result["before"] as? Int ?? -1
-                let after = result["after"] as? Int ?? -1
-                #expect(before == 0 && after > 30, "structure pixels before \(before), after \(after)")
-                let accepted = result["accepted"] as? String ?? ""
-                return String(accepted.split(separator: " ").first { $0.hasPrefix("2.25.") } ?? "")
+                #expect(blob["selected"] as? String == "6")
+                #expect(blob["painted"] as? Int ?? 0 > 30, "\(result)")
+                return result
             }
-            var query = DicomWebQuery()
-            query.sopInstanceUIDs = [uid]
-            let stored = try #require(try await DicomWebIndex(pool: fixture.database.pool).instances(query).first)
-            let seg = try SegmentationReader(file: DicomFile(bytes: try fixture.files.get(sha256: stored.fileSHA256)))
+            let seg = try SegmentationReader(
+                file: DicomFile(path: try await Self.acceptedSeg(result, fixture: fixture)))
             let nodule = try #require(seg.segments.first { $0.label == "blob" })
             #expect(nodule.type == CodedConcept("27925004", "SCT", "Nodule"))
             #expect(nodule.category == .morphologicallyAbnormalStructure)
-            let painted = seg.frames.filter { $0.segment == nodule.number }.map { $0.pixels.filter { $0 != 0 }.count }
-            #expect(painted.reduce(0, +) > 30)
+            #expect(Self.paintedPixels(ofSegment: nodule.number, in: seg) > 30)
             let named = try await StructureRepository(pool: fixture.database.pool).structures(caseID: fixture.caseID)
             #expect(named.map(\.name) == ["blob"] && named.first?.value == 6)
         }
     }
 
     /// A real patient in the browser: Debian's invesalius-examples head CT (the demo's real case,
-    /// written as DICOM by Deploy/dev/invesalius_ct.py). The radiologist names "brain", clicks deep
-    /// in the brain on a middle slice (the random walker segments it), propagates and accepts.
-    @Test func aRadiologistOutlinesTheBrainOnARealHeadCT() async throws {
-        try await Self.withHeadCT { fixtures, fixture, volume, slice, deepest in
+    /// written as DICOM by Deploy/dev/invesalius_ct.py). On its middle coronal slice the radiologist
+    /// names three structures and clicks deep inside each: the brain (10-60 HU), the skull (300 HU
+    /// or more) and the paranasal sinus (the air the head encloses); the random walker segments
+    /// them, the radiologist propagates and accepts. The SEG carries the three with their SNOMED CT
+    /// codes, and dciodvfy and highdicom read it without a complaint.
+    @Test func aRadiologistOutlinesThreeStructuresOnARealHeadCT() async throws {
+        try await Self.withHeadCT { fixtures, fixture, volume, slice, brain in
+            let skull = Self.deepestPixel(of: volume, slice: slice) { $0 >= 300 }
+            let sinus = Self.deepestPixel(of: volume, slice: slice, enclosed: true) { $0 < -500 }
             let screenshots = ProcessInfo.processInfo.environment["DELINEATE_SCREENSHOTS"]
+            let clicks = [("brain", brain), ("skull", skull), ("paranasal sinus", sinus)].map { name, pixel in
+                "\(name)@\(pixel % volume.columns),\(pixel / volume.columns)"
+            }
             let result = try await fixtures.app(fixture).test(.live) { client -> [String: Any] in
                 try await Self.browserCheck(
                     "web_structure_check.py", port: try #require(client.port),
-                    ["brain", "\(deepest % volume.columns)", "\(deepest / volume.columns)", "\(slice)"]
-                        + (screenshots.map { [$0 + "/11-real-head-ct.png"] } ?? []))
+                    ["--slice", "\(slice)"] + (screenshots.map { ["--screenshot", $0 + "/11-real-head-ct.png"] } ?? [])
+                        + clicks)
             }
             // A patient's case lists what the radiologist named, none of the phantom classes.
-            #expect(result["classes"] as? [String] == ["brain"], "\(result)")
-            // One click on the brain gives the walker's region of several hundred pixels.
-            #expect(result["before"] as? Int == 0 && (result["after"] as? Int ?? 0) > 300, "\(result)")
+            #expect(result["classes"] as? [String] == ["brain", "skull", "paranasal sinus"], "\(result)")
+            // Each click gives the walker's region of more than a hundred pixels.
+            let painted = (result["structures"] as? [[String: Any]] ?? []).map { $0["painted"] as? Int ?? 0 }
+            #expect(painted.count == 3 && painted.allSatisfy { $0 > 100 }, "\(result)")
             #expect((result["propagated"] as? String)?.hasPrefix("propagated to") == true, "\(result)")
-            #expect((result["accepted"] as? String)?.hasPrefix("accepted") == true, "\(result)")
+            let path = try await Self.acceptedSeg(result, fixture: fixture)
+            let seg = try SegmentationReader(file: DicomFile(path: path))
+            #expect(seg.segments.map(\.label) == ["brain", "skull", "paranasal sinus"])
+            for segment in seg.segments {
+                let pixels = Self.paintedPixels(ofSegment: segment.number, in: seg)
+                #expect(pixels > 300, "segment \(segment.label): \(pixels) pixels")
+            }
+            #expect(
+                try await DicomCheckers.highdicomSegments(path) == [
+                    .init(type: "12738006", meaning: "Brain", category: "91723000"),
+                    .init(type: "89546000", meaning: "Skull", category: "91723000"),
+                    .init(type: "2095001", meaning: "Paranasal sinus", category: "91723000"),
+                ])
+            let report = try await DicomCheckers.dciodvfy(path)
+            #expect(!report.contains("Error") && !report.contains("Warning"), "\(report)")
         }
     }
 
@@ -228,13 +246,49 @@ import Testing
             let volume = try await SeriesVolumes(pool: fixture.database.pool, files: fixture.files).volume(
                 seriesID: record.seriesID, modality: record.modality)
             let slice = volume.slices / 2
-            let values = volume.voxels[slice * volume.sliceArea..<(slice + 1) * volume.sliceArea]
-            let distance = DistanceTransform.euclidean(
-                values.map { (10...60).contains($0) }, width: volume.columns, height: volume.rows)
-            let deepest = distance.indices.max { distance[$0] < distance[$1] }!
-            #expect(volume.columns == 256 && volume.slices == 108 && distance[deepest] > 10, "\(distance[deepest])")
+            let deepest = Self.deepestPixel(of: volume, slice: slice) { (10...60).contains($0) }
+            #expect(volume.columns == 256 && volume.slices == 108)
             try await body(fixtures, fixture, volume, slice, deepest)
         }
+    }
+
+    /// The pixel (y * columns + x) of `slice` deepest inside the region of values `inside` picks
+    /// (its largest inscribed disk's centre); with `enclosed`, the part of the region that
+    /// touches the slice's edge (the air around a head) does not count.
+    static func deepestPixel(
+        of volume: ScanVolume, slice: Int, enclosed: Bool = false, where inside: (Float) -> Bool
+    ) -> Int {
+        let (width, height) = (volume.columns, volume.rows)
+        var region = volume.voxels[slice * volume.sliceArea..<(slice + 1) * volume.sliceArea].map(inside)
+        if enclosed {
+            let columns: [Int] = (0..<width).flatMap { x in [x, (height - 1) * width + x] }
+            let rows: [Int] = (0..<height).flatMap { y in [y * width, y * width + width - 1] }
+            var open = columns + rows
+            while let pixel = open.popLast() {
+                guard region[pixel] else { continue }
+                region[pixel] = false
+                let (x, y) = (pixel % width, pixel / width)
+                if x > 0 { open.append(pixel - 1) }
+                if x < width - 1 { open.append(pixel + 1) }
+                if y > 0 { open.append(pixel - width) }
+                if y < height - 1 { open.append(pixel + width) }
+            }
+        }
+        let distance = DistanceTransform.euclidean(region, width: width, height: height)
+        return distance.indices.max { distance[$0] < distance[$1] }!
+    }
+
+    /// The SEG the browser check accepted (its UID is in the "accepted" status), as a file.
+    static func acceptedSeg(_ result: [String: Any], fixture: CaseAPITests.Fixture) async throws -> String {
+        let accepted = result["accepted"] as? String ?? ""
+        return try await storedInstancePath(
+            uid: String(accepted.split(separator: " ").first { $0.hasPrefix("2.25.") } ?? ""),
+            database: fixture.database, files: fixture.files)
+    }
+
+    /// The pixels a SEG marks for one segment (by its number) over all its frames.
+    static func paintedPixels(ofSegment number: Int, in seg: SegmentationReader) -> Int {
+        seg.frames.filter { $0.segment == number }.reduce(0) { $0 + $1.pixels.filter { $0 != 0 }.count }
     }
 
     /// The brush and the eraser in the browser: a band brushed with class 1, the eraser across it,
@@ -286,13 +340,11 @@ import Testing
                 let accepted = try fixtures.json(
                     try await client.execute(
                         uri: "/api/v1/cases/\(fixture.caseID)/accept", method: .post, headers: admin.headers()))
-                var query = DicomWebQuery()
-                query.sopInstanceUIDs = [try #require(accepted["sopInstanceUID"] as? String)]
-                let stored = try #require(try await DicomWebIndex(pool: fixture.database.pool).instances(query).first)
-                let seg = try SegmentationReader(
-                    file: DicomFile(bytes: try fixture.files.get(sha256: stored.fileSHA256)))
-                let inSEG = seg.frames.filter { $0.segment == 1 }.map { $0.pixels.filter { $0 != 0 }.count }
-                #expect(inSEG.reduce(0, +) == brushedCount)
+                let path = try await storedInstancePath(
+                    uid: try #require(accepted["sopInstanceUID"] as? String), database: fixture.database,
+                    files: fixture.files)
+                let seg = try SegmentationReader(file: DicomFile(path: path))
+                #expect(Self.paintedPixels(ofSegment: 1, in: seg) == brushedCount)
             }
         }
     }
@@ -350,7 +402,7 @@ import Testing
     static func browserCheck(
         _ script: String, port: Int, user: String = "admin", password: String = "correct horse", _ arguments: [String]
     ) async throws -> [String: Any] {
-        let report = try await Process.asyncOutput(
+        let report = try await Process.output(
             of: DevServices.python,
             arguments: [DevServices.fixture(script), "http://127.0.0.1:\(port)/", user, password] + arguments)
         return try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any] ?? [:]
