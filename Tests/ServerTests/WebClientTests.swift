@@ -261,17 +261,13 @@ import Testing
         let (width, height) = (volume.columns, volume.rows)
         var region = volume.voxels[slice * volume.sliceArea..<(slice + 1) * volume.sliceArea].map(inside)
         if enclosed {
-            let columns: [Int] = (0..<width).flatMap { x in [x, (height - 1) * width + x] }
-            let rows: [Int] = (0..<height).flatMap { y in [y * width, y * width + width - 1] }
-            var open = columns + rows
-            while let pixel = open.popLast() {
-                guard region[pixel] else { continue }
-                region[pixel] = false
+            let touchesEdge = { (pixel: Int) in
                 let (x, y) = (pixel % width, pixel / width)
-                if x > 0 { open.append(pixel - 1) }
-                if x < width - 1 { open.append(pixel + 1) }
-                if y > 0 { open.append(pixel - width) }
-                if y < height - 1 { open.append(pixel + width) }
+                return x == 0 || y == 0 || x == width - 1 || y == height - 1
+            }
+            for component in ConnectedComponents.of(region, width: width, height: height)
+            where component.contains(where: touchesEdge) {
+                for pixel in component { region[pixel] = false }
             }
         }
         let distance = DistanceTransform.euclidean(region, width: width, height: height)
