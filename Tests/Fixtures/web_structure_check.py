@@ -1,6 +1,7 @@
 """Names structures in the web client and annotates them, in a real headless Chromium: sign in,
 open the first case, and for each structure name it and click on it (its colour appears); then
-propagate and accept. Prints a JSON report.
+propagate and accept. Prints a JSON report: per structure, the coloured (label) pixels of the view
+before its click and the pixels its click changed.
 
 usage: web_structure_check.py URL USER PASSWORD [--slice N] [--screenshot PATH] NAME@X,Y ...
 NAME: a name the terminology knows ("brain"), or NAME=CODE for one it does not ("blob=Nodule"):
@@ -14,6 +15,10 @@ import sys
 
 from browser import headless_page
 
+# Pixels of the slice view in any colour (the image is grey: red, green and blue equal), i.e. labels.
+COLOURED = """(() => { const c = document.getElementById('slice-canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] !== d[i + 1] || d[i + 1] !== d[i + 2]) n++; return n; })()"""
 # Snapshots the slice view's pixels (`remember`) and counts those that differ from the snapshot
 # (`changed`): the image stays as it is, so a click's changed pixels are its new labels.
 REMEMBER = """(() => { const c = document.getElementById('slice-canvas');
@@ -75,6 +80,7 @@ def main() -> int:
         report = []
         for name, code, x, y in args.structures:
             entry = name_structure(page, name, code)
+            entry["before"] = page.eval(COLOURED)
             page.eval(REMEMBER)
             page.click_image(x, y)
             entry["painted"] = page.eval(CHANGED)

@@ -543,8 +543,7 @@ import Testing
         let area = 128 * 128
         let organ = phantom.labels.map { $0 == PhantomClass.largeOrgan.rawValue }
         let middle = Array(organ[15 * area..<16 * area])
-        let depth = DistanceTransform.euclidean(middle, width: 128, height: 128)
-        let deepest = depth.indices.max { depth[$0] < depth[$1] }!
+        let deepest = WebClientTests.deepest(middle, width: 128, height: 128).pixel
         let (column, row) = (deepest % 128, deepest / 128)
         try await withFixture(series: {
             try PhantomSeries.write("side", slices: 30, size: 128, seed: 77, sliceSpacing: 1.2, in: $0).paths

@@ -21,9 +21,16 @@ import Testing
     static func deepestPixel(of structure: PhantomClass) -> Int {
         let phantom = PhantomGenerator(columns: 128, rows: 128, slices: 10, modality: .ct).generate(seed: 77)
         let area = 128 * 128
-        let inside = phantom.labels[5 * area..<6 * area].map { $0 == structure.rawValue }
-        let distance = DistanceTransform.euclidean(Array(inside), width: 128, height: 128)
-        return distance.indices.max { distance[$0] < distance[$1] }!
+        return deepest(phantom.labels[5 * area..<6 * area].map { $0 == structure.rawValue }, width: 128, height: 128)
+            .pixel
+    }
+
+    /// The pixel of a region (width x height, row by row) farthest from its outside (its largest
+    /// inscribed disk's centre), and that distance in pixels.
+    static func deepest(_ region: [Bool], width: Int, height: Int) -> (pixel: Int, depth: Double) {
+        let distance = DistanceTransform.euclidean(region, width: width, height: height)
+        let pixel = distance.indices.max { distance[$0] < distance[$1] }!
+        return (pixel, distance[pixel])
     }
 
     @Test func aRadiologistAnnotatesInTheBrowser() async throws {
@@ -132,7 +139,7 @@ import Testing
                 #expect((blob["named"] as? String)?.contains("(Nodule)") == true, "\(result)")
                 #expect((result["classes"] as? [String])?.last == "blob")
                 #expect(blob["selected"] as? String == "6")
-                #expect(blob["painted"] as? Int ?? 0 > 30, "\(result)")
+                #expect(blob["before"] as? Int == 0 && blob["painted"] as? Int ?? 0 > 30, "\(result)")
                 return result
             }
             let seg = try SegmentationReader(
@@ -154,8 +161,8 @@ import Testing
     /// codes, and dciodvfy and highdicom read it without a complaint.
     @Test func aRadiologistOutlinesThreeStructuresOnARealHeadCT() async throws {
         try await Self.withHeadCT { fixtures, fixture, volume, slice, brain in
-            let skull = Self.deepestPixel(of: volume, slice: slice) { $0 >= 300 }
-            let sinus = Self.deepestPixel(of: volume, slice: slice, enclosed: true) { $0 < -500 }
+            let skull = Self.deepestPixel(of: volume, slice: slice) { $0 >= 300 }.pixel
+            let sinus = Self.deepestPixel(of: volume, slice: slice, enclosed: true) { $0 < -500 }.pixel
             let screenshots = ProcessInfo.processInfo.environment["DELINEATE_SCREENSHOTS"]
             let clicks = [("brain", brain), ("skull", skull), ("paranasal sinus", sinus)].map { name, pixel in
                 "\(name)@\(pixel % volume.columns),\(pixel / volume.columns)"
@@ -168,9 +175,12 @@ import Testing
             }
             // A patient's case lists what the radiologist named, none of the phantom classes.
             #expect(result["classes"] as? [String] == ["brain", "skull", "paranasal sinus"], "\(result)")
-            // Each click gives the walker's region of more than a hundred pixels.
-            let painted = (result["structures"] as? [[String: Any]] ?? []).map { $0["painted"] as? Int ?? 0 }
-            #expect(painted.count == 3 && painted.allSatisfy { $0 > 100 }, "\(result)")
+            // The slice shows no labels before the first click; the click on the brain gives the
+            // walker's region of several hundred pixels, each other click more than a hundred.
+            let structures = result["structures"] as? [[String: Any]] ?? []
+            let painted = structures.map { $0["painted"] as? Int ?? 0 }
+            #expect(structures.first?["before"] as? Int == 0, "\(result)")
+            #expect(painted.count == 3 && painted[0] > 300 && painted.allSatisfy { $0 > 100 }, "\(result)")
             #expect((result["propagated"] as? String)?.hasPrefix("propagated to") == true, "\(result)")
             let path = try await Self.acceptedSeg(result, fixture: fixture)
             let seg = try SegmentationReader(file: DicomFile(path: path))
@@ -202,8 +212,7 @@ import Testing
                 VolumePlane.row.voxels(row, in: volume).map { (10...60).contains(volume.voxels[$0]) }
             }
             let row = (0..<volume.rows).max { tissue($0).filter { $0 }.count < tissue($1).filter { $0 }.count }!
-            let distance = DistanceTransform.euclidean(tissue(row), width: volume.columns, height: volume.slices)
-            let target = distance.indices.max { distance[$0] < distance[$1] }!
+            let target = Self.deepest(tissue(row), width: volume.columns, height: volume.slices).pixel
             let screenshots = ProcessInfo.processInfo.environment["DELINEATE_SCREENSHOTS"]
             let result = try await fixtures.app(fixture).test(.live) { client -> [String: Any] in
                 try await Self.browserCheck(
@@ -246,18 +255,18 @@ import Testing
             let volume = try await SeriesVolumes(pool: fixture.database.pool, files: fixture.files).volume(
                 seriesID: record.seriesID, modality: record.modality)
             let slice = volume.slices / 2
-            let deepest = Self.deepestPixel(of: volume, slice: slice) { (10...60).contains($0) }
-            #expect(volume.columns == 256 && volume.slices == 108)
-            try await body(fixtures, fixture, volume, slice, deepest)
+            let brain = Self.deepestPixel(of: volume, slice: slice) { (10...60).contains($0) }
+            #expect(volume.columns == 256 && volume.slices == 108 && brain.depth > 10, "\(brain.depth)")
+            try await body(fixtures, fixture, volume, slice, brain.pixel)
         }
     }
 
-    /// The pixel (y * columns + x) of `slice` deepest inside the region of values `inside` picks
-    /// (its largest inscribed disk's centre); with `enclosed`, the part of the region that
-    /// touches the slice's edge (the air around a head) does not count.
+    /// The pixel (y * columns + x) of `slice` deepest inside the region of values `inside` picks,
+    /// and its depth; with `enclosed`, the part of the region that touches the slice's edge (the air
+    /// around a head) does not count.
     static func deepestPixel(
         of volume: ScanVolume, slice: Int, enclosed: Bool = false, where inside: (Float) -> Bool
-    ) -> Int {
+    ) -> (pixel: Int, depth: Double) {
         let (width, height) = (volume.columns, volume.rows)
         var region = volume.voxels[slice * volume.sliceArea..<(slice + 1) * volume.sliceArea].map(inside)
         if enclosed {
@@ -270,8 +279,7 @@ import Testing
                 for pixel in component { region[pixel] = false }
             }
         }
-        let distance = DistanceTransform.euclidean(region, width: width, height: height)
-        return distance.indices.max { distance[$0] < distance[$1] }!
+        return deepest(region, width: width, height: height)
     }
 
     /// The SEG the browser check accepted (its UID is in the "accepted" status), as a file.

@@ -24,11 +24,9 @@ extension MonaiLabelAPI {
     /// a case with the model's classes, and a background click against each structure the request
     /// names. A model class on a patient's case is refused (422 no_model_classes).
     func deepEditPoints(
-        _ params: [String: Any], on record: CaseRecord, handle: SessionHandle, model metadata: ModelMetadata,
-        by actor: CaseActor
+        _ params: [String: Any], size: [Int], on record: CaseRecord, handle: SessionHandle,
+        model metadata: ModelMetadata, by actor: CaseActor
     ) async throws -> [Point] {
-        let volume = handle.volume
-        let size = [volume.columns, volume.rows, volume.slices]
         let classes = metadata.classes.map(\.name)
         var points: [Point] = []
         var background: [[Int]] = []

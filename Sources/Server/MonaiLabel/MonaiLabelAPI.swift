@@ -152,7 +152,7 @@ struct MonaiLabelAPI: Sendable {
             points = try Self.points(in: params, structure: found.value, size: size)
         } else {
             points = try await deepEditPoints(
-                params, on: record, handle: handle, model: metadata, by: CaseActor(session, context))
+                params, size: size, on: record, handle: handle, model: metadata, by: CaseActor(session, context))
         }
         // The plugins send every point placed so far; a point already stored is not clicked again.
         let stored = try await RoundRepository(pool: cases.pool).history(caseID: record.id).flatMap(\.interactions)
@@ -175,7 +175,7 @@ struct MonaiLabelAPI: Sendable {
                 .milliseconds
         }
         var labels = try await cases.queue.run { handle.mask }.labels
-        var names: [String: Int]
+        let names: [String: Int]
         if let structure {
             labels = labels.map { Int($0) == structure.value ? 1 : 0 }
             names = ["background": 0, structure.name: 1]
