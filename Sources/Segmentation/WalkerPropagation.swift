@@ -226,7 +226,8 @@ extension InteractiveSession {
     /// Propagates a structure (labels 0/1) with the walker from every corrected slice both ways,
     /// each way until the next corrected slice or the volume's end; where the structure ends, the
     /// slices beyond it up to there are emptied. A slice two corrected slices reach takes the
-    /// nearer one's mask. Corrected slices are never changed. The walker's confidence scores each
+    /// nearer one's mask, unless the nearer one's structure ended before it and the other's did not.
+    /// Corrected slices are never changed. The walker's confidence scores each
     /// propagated slice for the next-slice suggestion.
     public func propagateByWalker(_ walker: WalkerPropagation = WalkerPropagation()) throws -> PropagationOutcome {
         guard !corrected.isEmpty else { throw SessionError("correct at least one slice before propagating") }
@@ -240,15 +241,23 @@ extension InteractiveSession {
                 direction > 0 ? sources.first { $0 > source } ?? volume.slices : sources.last { $0 < source } ?? -1
             return Self.walk(walker, volume: volume, labels: labels, from: source, direction: direction, until: stop)
         }
-        var nearest: [Int: (distance: Int, step: WalkerPropagation.Step?)] = [:]
+        // A pass from an empty corrected slice says the structure is not there; one from a slice
+        // that shows it and ends on the way (its intensity lost, or a leak) gives way to a pass that
+        // still carries the structure to that slice.
+        let area = volume.sliceArea
+        let showsStructure = Dictionary(
+            uniqueKeysWithValues: sources.map { source in
+                (source, labels[source * area..<(source + 1) * area].contains { $0 != 0 })
+            })
+        var nearest: [Int: (ended: Int, distance: Int, step: WalkerPropagation.Step?)] = [:]
         for (pass, steps) in zip(passes, results) {
             for (offset, step) in steps.enumerated() {
                 let slice = pass.0 + pass.1 * (offset + 1)
-                if let earlier = nearest[slice], earlier.distance <= offset + 1 { continue }
-                nearest[slice] = (offset + 1, step)
+                let ended = step == nil && showsStructure[pass.0] == true ? 1 : 0
+                if let earlier = nearest[slice], (earlier.ended, earlier.distance) <= (ended, offset + 1) { continue }
+                nearest[slice] = (ended, offset + 1, step)
             }
         }
-        let area = volume.sliceArea
         for (slice, choice) in nearest {
             let mask = choice.step?.mask ?? [Bool](repeating: false, count: area)
             self.labels.replaceSubrange(slice * area..<(slice + 1) * area, with: mask.map { $0 ? 1 : 0 })
