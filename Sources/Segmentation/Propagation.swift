@@ -205,8 +205,10 @@ extension InteractiveSession {
     }
 
     /// The slice to correct next: of the uncorrected slices that hold foreground or border a slice
-    /// that does, the one with the lowest predicted quality (VMN), or the lowest confidence when no
-    /// quality is known (Slice-and-Conquer). Nil when there is no candidate.
+    /// that does, the one with the lowest predicted quality (VMN), or where no quality is known the
+    /// one where the walker's doubt (1 − its confidence) weighed by the slice's share of the largest
+    /// slice's area is highest: most wrong pixels expected, not a structure's tip where a few pixels
+    /// are uncertain. Nil when there is no candidate.
     public func suggestNextSlice() -> Int? { weakestSlice()?.slice }
 
     /// The slice `suggestNextSlice` gives, with its score.
@@ -217,7 +219,12 @@ extension InteractiveSession {
                 && (foreground[slice] || (slice > 0 && foreground[slice - 1])
                     || (slice + 1 < volume.slices && foreground[slice + 1]))
         }
-        let scored = candidates.compactMap { slice in (quality[slice] ?? confidence[slice]).map { (slice, $0) } }
+        let areas = (0..<volume.slices).map { slice in sliceLabels(slice).count { $0 != 0 } }
+        let largest = Float(max(areas.max() ?? 1, 1))
+        let scored = candidates.compactMap { slice -> (Int, Float)? in
+            if let quality = quality[slice] { return (slice, quality) }
+            return confidence[slice].map { (slice, 1 - (1 - $0) * Float(areas[slice]) / largest) }
+        }
         return scored.min { $0.1 < $1.1 }
     }
 }

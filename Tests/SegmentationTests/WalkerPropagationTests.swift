@@ -100,6 +100,17 @@ import Testing
         #expect(Self.dice(session.labels) > 0.9, "3D Dice \(Self.dice(session.labels))")
     }
 
+    @Test func theSuggestedSliceIsWhereMostPixelsAreInDoubtNotATip() throws {
+        let session = try Self.session(correcting: [20: Self.slice(20)])
+        let area = Self.size * Self.size
+        let areas = (0..<Self.slices).map { slice in session.labels[slice * area..<(slice + 1) * area].count { $0 != 0 }
+        }
+        let suggested = try #require(session.suggestNextSlice())
+        // The ellipsoid's tips (a few pixels each, where the walker is least sure) are not suggested.
+        #expect(
+            areas[suggested] * 2 > areas.max() ?? 0, "slice \(suggested) of \(areas[suggested]) pixels, areas \(areas)")
+    }
+
     @Test func aClickCorrectsWhatASliceShowsNearTheClick() {
         // Slice 20 shown with a bite out of its right side (x ≥ 32); a structure click in the bite.
         let truth = Self.slice(20)
