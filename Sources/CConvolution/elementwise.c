@@ -5,6 +5,7 @@
 
 #include "convolution.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -93,7 +94,10 @@ void dl_lstm_update(
     for (size_t column = 0; column < columns; column++) sums[column] = 1 / sums[column];           \
     for (size_t row = 0; row < rows; row++) {                                                       \
         float *line = matrix + row * stride;                                                        \
-        for (size_t column = 0; column < columns; column++) line[column] *= sums[column];          \
+        for (size_t column = 0; column < columns; column++) {                                       \
+            float probability = line[column] * sums[column];                                        \
+            line[column] = probability < FLT_MIN ? 0 : probability;                                 \
+        }                                                                                           \
     }
 
 #define SOFTMAX_COLUMNS_PARAMETERS                                                                  \
