@@ -213,13 +213,12 @@ extension InteractiveSession {
 
     /// The slice `suggestNextSlice` gives, with its score.
     func weakestSlice() -> (slice: Int, score: Float)? {
-        let foreground = (0..<volume.slices).map { sliceLabels($0).contains { $0 != 0 } }
+        let areas = (0..<volume.slices).map { slice in sliceLabels(slice).count { $0 != 0 } }
         let candidates = (0..<volume.slices).filter { slice in
             !corrected.contains(slice)
-                && (foreground[slice] || (slice > 0 && foreground[slice - 1])
-                    || (slice + 1 < volume.slices && foreground[slice + 1]))
+                && (areas[slice] > 0 || (slice > 0 && areas[slice - 1] > 0)
+                    || (slice + 1 < volume.slices && areas[slice + 1] > 0))
         }
-        let areas = (0..<volume.slices).map { slice in sliceLabels(slice).count { $0 != 0 } }
         let largest = Float(max(areas.max() ?? 1, 1))
         let scored = candidates.compactMap { slice -> (Int, Float)? in
             if let quality = quality[slice] { return (slice, quality) }

@@ -227,8 +227,8 @@ extension InteractiveSession {
     /// each way until the next corrected slice or the volume's end; where the structure ends, the
     /// slices beyond it up to there are emptied. A slice two corrected slices reach takes the
     /// nearer one's mask, unless the nearer one's structure ended before it and the other's did not.
-    /// Corrected slices are never changed. The walker's confidence scores each
-    /// propagated slice for the next-slice suggestion.
+    /// Corrected slices are never changed. The walker's confidence scores each propagated slice for
+    /// the next-slice suggestion.
     public func propagateByWalker(_ walker: WalkerPropagation = WalkerPropagation()) throws -> PropagationOutcome {
         guard !corrected.isEmpty else { throw SessionError("correct at least one slice before propagating") }
         let start = ContinuousClock.now

@@ -94,17 +94,14 @@ import Testing
         // towards 20 exceeds its growth limit (a leak, by its rule) a few slices on, where slice 20's
         // propagation still carries the structure.
         let session = try Self.session(correcting: [10: Self.slice(10), 20: Self.slice(20)])
-        let area = Self.size * Self.size
-        let empty = (11..<20).filter { slice in !session.labels[slice * area..<(slice + 1) * area].contains(1) }
+        let empty = (11..<20).filter { !session.sliceLabels($0).contains(1) }
         #expect(empty.isEmpty, "empty slices between the corrected ones: \(empty)")
         #expect(Self.dice(session.labels) > 0.9, "3D Dice \(Self.dice(session.labels))")
     }
 
     @Test func theSuggestedSliceIsWhereMostPixelsAreInDoubtNotATip() throws {
         let session = try Self.session(correcting: [20: Self.slice(20)])
-        let area = Self.size * Self.size
-        let areas = (0..<Self.slices).map { slice in session.labels[slice * area..<(slice + 1) * area].count { $0 != 0 }
-        }
+        let areas = (0..<Self.slices).map { session.sliceLabels($0).count { $0 != 0 } }
         let suggested = try #require(session.suggestNextSlice())
         // The ellipsoid's tips (a few pixels each, where the walker is least sure) are not suggested.
         #expect(
